@@ -1,0 +1,441 @@
+//! Stage two: syntax trees to a checked rule set.
+//!
+//! Merges the files of a rule set, builds the schema, resolves every name,
+//! types every expression and reports every problem found (not just the
+//! first). The result, [`ir::RuleSet`], is what the compiler reads.
+
+mod expr;
+mod schema;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::ast::{self, Action, Item, StreamKind};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::ir::{self, Base, DefId, Expr, ExprKind, Schema, Type};
+use crate::source::{FileId, Span};
+use crate::value::Date;
+
+use expr::Scope;
+
+/// The language versions this narval reads.
+pub const SUPPORTED_VERSION: u32 = 1;
+
+enum DefState {
+    Pending,
+    Checking,
+    Done(Option<(DefId, Type, bool)>),
+}
+
+/// Checking state shared by the expression checker.
+struct Checker<'a> {
+    schema: &'a Schema,
+    diagnostics: Vec<Diagnostic>,
+    uses_today: Option<Span>,
+    /// Decimal literals exact in cents, by span, so they can stand for money.
+    cents_literals: HashMap<Span, i64>,
+    stream_names: HashSet<String>,
+    rule_names: HashSet<String>,
+    definition_names: Vec<String>,
+    definition_asts: HashMap<String, (usize, &'a ast::Definition)>,
+    definition_states: Vec<DefState>,
+    definitions: Vec<ir::Definition>,
+    definition_stack: Vec<String>,
+}
+
+impl<'a> Checker<'a> {
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Looks up a definition by name, checking it first if needed. `None`:
+    /// no such definition; `Some(None)`: it has errors (already reported).
+    fn definition(&mut self, name: &str, at: Span) -> Option<Option<(DefId, Type, bool)>> {
+        let (index, def) = *self.definition_asts.get(name)?;
+        match self.definition_states.get(index)? {
+            DefState::Done(result) => return Some(result.clone()),
+            DefState::Checking => {
+                let start = self.definition_stack.iter().position(|n| n == name).unwrap_or(0);
+                let mut cycle: Vec<String> =
+                    self.definition_stack.iter().skip(start).map(|n| format!("`{n}`")).collect();
+                cycle.push(format!("`{name}`"));
+                self.error(
+                    Diagnostic::new(Code::DefinitionCycle, at, format!("definition `{name}` depends on itself"))
+                        .with_label(format!("the cycle: {}", cycle.join(" -> ")))
+                        .with_help("a definition may only use definitions that do not use it back"),
+                );
+                return Some(None);
+            }
+            DefState::Pending => {}
+        }
+        if let Some(state) = self.definition_states.get_mut(index) {
+            *state = DefState::Checking;
+        }
+        self.definition_stack.push(name.to_string());
+        let typed = self.expr(&def.value, &Scope::default());
+        self.definition_stack.pop();
+        // A cycle found below marks this definition failed too.
+        let result = typed.map(|value| {
+            let (ty, nullable) = (value.ty.clone(), value.nullable);
+            self.definitions.push(ir::Definition { name: name.to_string(), value, span: def.name.span });
+            (self.definitions.len() - 1, ty, nullable)
+        });
+        if let Some(state) = self.definition_states.get_mut(index) {
+            *state = DefState::Done(result.clone());
+        }
+        Some(result)
+    }
+}
+
+/// Checks the parsed files of one rule set. Diagnostics are appended; the
+/// checked rule set is returned even when there are errors, so that callers
+/// can decide (the engine refuses to compile it).
+pub fn check(files: &[(FileId, ast::File)], today: Option<Date>, diagnostics: &mut Vec<Diagnostic>) -> Option<ir::RuleSet> {
+    for (file, tree) in files {
+        match &tree.version {
+            None => diagnostics.push(
+                Diagnostic::new(Code::MissingVersion, Span::new(*file, 0, 0), "file has no version line")
+                    .with_help(format!("start the file with `narval {SUPPORTED_VERSION}`")),
+            ),
+            Some(v) if v.node != SUPPORTED_VERSION => diagnostics.push(
+                Diagnostic::new(Code::UnsupportedVersion, v.span, format!("narval language version {} is not supported", v.node))
+                    .with_help(format!("this narval reads version {SUPPORTED_VERSION}")),
+            ),
+            Some(_) => {}
+        }
+    }
+    let items: Vec<&Item> = files.iter().flat_map(|(_, f)| f.items.iter()).collect();
+
+    let schema = schema::build(
+        items.iter().filter_map(|i| if let Item::Schema(fields) = i { Some(fields.as_slice()) } else { None }),
+        diagnostics,
+    );
+    let streams = streams(&items, diagnostics);
+
+    let mut checker = Checker {
+        schema: &schema,
+        diagnostics: Vec::new(),
+        uses_today: None,
+        cents_literals: HashMap::new(),
+        stream_names: streams.iter().map(|s| s.name.clone()).collect(),
+        rule_names: HashSet::new(),
+        definition_names: Vec::new(),
+        definition_asts: HashMap::new(),
+        definition_states: Vec::new(),
+        definitions: Vec::new(),
+        definition_stack: Vec::new(),
+    };
+
+    // Names first, so that every reference can be resolved whatever the order.
+    let root = schema.root().cloned().unwrap_or_default();
+    let mut definition_order = Vec::new();
+    for item in &items {
+        match item {
+            Item::Definition(def) => {
+                let name = &def.name.node;
+                if checker.definition_asts.contains_key(name) {
+                    checker.error(duplicate(Code::DuplicateDefinition, "definition", &def.name));
+                } else if root.field(name).is_some() {
+                    checker.error(
+                        Diagnostic::new(Code::DuplicateDefinition, def.name.span, format!("definition `{name}` has the name of a field"))
+                            .with_help("give the definition another name"),
+                    );
+                } else {
+                    let index = checker.definition_states.len();
+                    checker.definition_asts.insert(name.clone(), (index, def));
+                    checker.definition_states.push(DefState::Pending);
+                    checker.definition_names.push(name.clone());
+                    definition_order.push((name.clone(), def.name.span));
+                }
+            }
+            Item::Rule(rule) => {
+                if !checker.rule_names.insert(rule.name.node.clone()) {
+                    checker.error(duplicate(Code::DuplicateRule, "rule", &rule.name));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let mut rules = Vec::new();
+    let mut seen_rules = HashSet::new();
+    for item in &items {
+        let Item::Rule(rule) = item else { continue };
+        if !seen_rules.insert(rule.name.node.clone()) {
+            continue;
+        }
+        if let Some(checked) = check_rule(&mut checker, rule, &streams) {
+            rules.push(checked);
+        }
+    }
+    // Definitions no rule reaches are still checked, so their errors show.
+    for (name, span) in &definition_order {
+        let _ = checker.definition(name, *span);
+    }
+
+    if let (Some(span), None) = (checker.uses_today, today) {
+        checker.error(
+            Diagnostic::new(Code::TodayNotSet, span, "the rule set reads `today` but no evaluation date was given")
+                .with_help("pass the date to evaluate on, such as `--today 2012-10-01`"),
+        );
+    }
+
+    warn_unused_definitions(&mut checker, &rules, &definition_order);
+    for rule in &rules {
+        warn_unhandled_missing(&mut checker, rule);
+    }
+
+    let uses_today = checker.uses_today.is_some();
+    diagnostics.append(&mut checker.diagnostics);
+    let definitions = std::mem::take(&mut checker.definitions);
+    drop(checker);
+    rules.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(ir::RuleSet { schema, streams, definitions, rules, uses_today })
+}
+
+fn duplicate(code: Code, what: &str, name: &ast::Name) -> Diagnostic {
+    Diagnostic::new(code, name.span, format!("{what} `{}` is declared twice", name.node))
+        .with_label("declared again here")
+        .with_help(format!("names are shared by every file of a rule set; rename one {what}"))
+}
+
+/// Streams of every file: solicitations, then issues, each in declaration
+/// order. All streams of one kind must be declared in one file, so that
+/// their priority does not depend on the order files are given in.
+fn streams(items: &[&Item], diagnostics: &mut Vec<Diagnostic>) -> Vec<ir::Stream> {
+    let mut home: HashMap<StreamKind, FileId> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut by_kind: BTreeMap<StreamKind, Vec<ir::Stream>> = BTreeMap::new();
+    for item in items {
+        let Item::Streams(decls) = item else { continue };
+        let Some(first) = decls.streams.first() else { continue };
+        let file = *home.entry(decls.kind).or_insert(first.name.span.file);
+        if file != first.name.span.file {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::SplitStreamDeclaration,
+                    first.name.span,
+                    format!("{} streams are declared in more than one file", decls.kind.keyword()),
+                )
+                .with_help("declare every stream of a kind in one file: their order there is their priority"),
+            );
+        }
+        for decl in &decls.streams {
+            let name = &decl.name;
+            if matches!(name.node.as_str(), "solicitations" | "issues") {
+                diagnostics.push(
+                    Diagnostic::new(Code::ReservedName, name.span, format!("`{}` cannot name a stream", name.node))
+                        .with_help("`no solicitations` and `no issues` suppress every stream of a kind"),
+                );
+                continue;
+            }
+            if !seen.insert(name.node.clone()) {
+                diagnostics.push(duplicate(Code::DuplicateStream, "stream", name));
+                continue;
+            }
+            by_kind.entry(decls.kind).or_default().push(ir::Stream {
+                name: name.node.clone(),
+                kind: decls.kind,
+                description: decl.description.clone(),
+                span: name.span,
+            });
+        }
+    }
+    by_kind.into_values().flatten().collect()
+}
+
+fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream]) -> Option<ir::Rule> {
+    let condition = checker.expr(&rule.condition, &Scope::default());
+    if let Some(condition) = &condition {
+        if condition.ty != Type::Bool {
+            let found = checker.schema.describe(&condition.ty);
+            checker.error(
+                Diagnostic::new(Code::NotACondition, condition.span, format!("the condition of rule `{}` is not true or false", rule.name.node))
+                    .with_label(format!("this is `{found}`"))
+                    .with_help("compare it, such as `total >= cap`"),
+            );
+        }
+    }
+    let mut assigns = Vec::new();
+    let mut suppresses = Vec::new();
+    for action in &rule.actions {
+        let (name, target) = match &action.node {
+            Action::SuppressAll(kind) => {
+                suppresses.extend(streams.iter().enumerate().filter(|(_, s)| s.kind == *kind).map(|(i, _)| i));
+                continue;
+            }
+            Action::Assign(name) => (name, &mut assigns),
+            Action::Suppress(name) => (name, &mut suppresses),
+        };
+        match streams.iter().position(|s| &s.name == name) {
+            Some(id) => target.push(id),
+            None => checker.error(unknown_stream(checker, name, action.span, streams)),
+        }
+    }
+    assigns.sort_unstable();
+    assigns.dedup();
+    suppresses.sort_unstable();
+    suppresses.dedup();
+    if let Some(both) = assigns.iter().find(|s| suppresses.contains(s)) {
+        let name = streams.get(*both).map_or("", |s| s.name.as_str());
+        checker.error(
+            Diagnostic::new(Code::AssignsAndSuppresses, rule.name.span, format!("rule `{}` assigns `{name}` and suppresses it", rule.name.node))
+                .with_help("a suppression always wins, so the assignment never takes effect"),
+        );
+    }
+    let condition = condition.filter(|c| c.ty == Type::Bool)?;
+    Some(ir::Rule {
+        name: rule.name.node.clone(),
+        description: rule.description.clone(),
+        condition,
+        assigns,
+        suppresses,
+        span: rule.name.span,
+    })
+}
+
+fn unknown_stream(checker: &Checker<'_>, name: &str, span: Span, streams: &[ir::Stream]) -> Diagnostic {
+    let is_field = checker.schema.root().is_some_and(|r| r.field(name).is_some());
+    if is_field || checker.definition_asts.contains_key(name) {
+        let what = if is_field { "a field" } else { "a definition" };
+        return Diagnostic::new(Code::WrongKindOfName, span, format!("`{name}` is {what}, not a stream"))
+            .with_help("after `->` come streams: `door_knock`, `no flyer`, `no solicitations`");
+    }
+    Diagnostic::new(Code::UnknownStream, span, format!("unknown stream `{name}`"))
+        .with_label("not declared")
+        .with_help_opt(
+            did_you_mean(name, streams.iter().map(|s| s.name.as_str()))
+                .or_else(|| Some(format!("declare it, such as `solicitation streams {name}`"))),
+        )
+}
+
+fn warn_unused_definitions(checker: &mut Checker<'_>, rules: &[ir::Rule], order: &[(String, Span)]) {
+    let mut used = vec![false; checker.definitions.len()];
+    let mut stack: Vec<DefId> = Vec::new();
+    for rule in rules {
+        rule.condition.walk(&mut |e| {
+            if let ExprKind::Def(id) = e.kind {
+                stack.push(id);
+            }
+        });
+    }
+    while let Some(id) = stack.pop() {
+        match used.get_mut(id) {
+            Some(flag) if !*flag => *flag = true,
+            _ => continue,
+        }
+        if let Some(def) = checker.definitions.get(id) {
+            def.value.walk(&mut |e| {
+                if let ExprKind::Def(inner) = e.kind {
+                    stack.push(inner);
+                }
+            });
+        }
+    }
+    for (name, span) in order {
+        let index = checker.definitions.iter().position(|d| &d.name == name);
+        if index.is_some_and(|i| !used.get(i).copied().unwrap_or(true)) {
+            checker.error(
+                Diagnostic::new(Code::UnusedDefinition, *span, format!("definition `{name}` is never used"))
+                    .with_help("remove it, or use it in a rule"),
+            );
+        }
+    }
+}
+
+/// W0004: an assignment that reads an optional field without `has`, `is
+/// missing` or `??` silently assigns nothing when the field is missing. The
+/// rule may be right; the warning makes the author say so.
+fn warn_unhandled_missing(checker: &mut Checker<'_>, rule: &ir::Rule) {
+    if rule.assigns.is_empty() {
+        return;
+    }
+    let mut guarded = Vec::new();
+    rule.condition.walk(&mut |e| {
+        if let ExprKind::IsMissing(inner) = &e.kind {
+            if let ExprKind::Field { base: Base::Profile, path } = &inner.kind {
+                guarded.push(path.clone());
+            }
+        }
+    });
+    let mut reads = Vec::new();
+    unhandled_reads(checker.schema, &checker.definitions, &rule.condition, &guarded, &mut reads, 0);
+    reads.sort_by(|a, b| a.0.cmp(&b.0));
+    reads.dedup_by(|a, b| a.0 == b.0);
+    for (field, span) in reads {
+        checker.error(
+            Diagnostic::new(
+                Code::UnhandledMissing,
+                span,
+                format!("rule `{}` assigns streams from the optional field `{field}`", rule.name),
+            )
+            .with_label("unknown when the field is missing, and then nothing is assigned")
+            .with_help(format!("say what missing means: `has {field} and ...`, or `{field} ?? default`")),
+        );
+    }
+}
+
+fn unhandled_reads(
+    schema: &Schema,
+    definitions: &[ir::Definition],
+    e: &Expr,
+    guarded: &[Vec<usize>],
+    out: &mut Vec<(String, Span)>,
+    depth: usize,
+) {
+    match &e.kind {
+        ExprKind::IsMissing(_) => {}
+        ExprKind::Coalesce(_, fallback) => unhandled_reads(schema, definitions, fallback, guarded, out, depth),
+        ExprKind::Field { base: Base::Profile, path } => {
+            if guarded.iter().any(|g| path.starts_with(g)) {
+                return;
+            }
+            if let Some(name) = optional_field_name(schema, path) {
+                out.push((name, e.span));
+            }
+        }
+        ExprKind::Def(id) if depth < 64 => {
+            if let Some(def) = definitions.get(*id) {
+                let mut inner = Vec::new();
+                unhandled_reads(schema, definitions, &def.value, &[], &mut inner, depth + 1);
+                out.extend(inner.into_iter().map(|(name, _)| (name, e.span)));
+            }
+        }
+        _ => {
+            // Visit direct children only; `walk` would descend into guarded parts.
+            let mut children: Vec<&Expr> = Vec::new();
+            match &e.kind {
+                ExprKind::List(items) => children.extend(items.iter()),
+                ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::IntToNumber(a) | ExprKind::IntToMoney(a) => children.push(a),
+                ExprKind::And(a, b)
+                | ExprKind::Or(a, b)
+                | ExprKind::Compare(_, a, b)
+                | ExprKind::Arith(_, a, b)
+                | ExprKind::Text(_, a, b)
+                | ExprKind::In { value: a, list: b } => children.extend([a.as_ref(), b.as_ref()]),
+                ExprKind::Between { value, low, high } => children.extend([value.as_ref(), low.as_ref(), high.as_ref()]),
+                ExprKind::Aggregate { list, .. } => children.push(list),
+                _ => {}
+            }
+            for child in children {
+                unhandled_reads(schema, definitions, child, guarded, out, depth);
+            }
+        }
+    }
+}
+
+/// The dotted name of a profile field path when some field along it is optional.
+fn optional_field_name(schema: &Schema, path: &[usize]) -> Option<String> {
+    let mut record = 0;
+    let mut names = Vec::new();
+    let mut optional = false;
+    for slot in path {
+        let field = schema.records.get(record)?.fields.get(*slot)?;
+        names.push(field.name.as_str());
+        optional |= field.optional;
+        match &field.ty {
+            Type::Record(inner) => record = *inner,
+            _ => break,
+        }
+    }
+    optional.then(|| names.join("."))
+}

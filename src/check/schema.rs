@@ -1,0 +1,110 @@
+//! The schema: field declarations of every file merged into record and enum
+//! types, each field at a fixed slot.
+
+use std::collections::HashMap;
+
+use crate::ast::{FieldDecl, ScalarType, Spanned, TypeExpr};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{EnumType, Field, RecordId, RecordType, Schema, Type};
+
+/// Builds the schema from every `schema { ... }` block, in file order.
+pub(super) fn build<'a>(blocks: impl IntoIterator<Item = &'a [FieldDecl]>, diagnostics: &mut Vec<Diagnostic>) -> Schema {
+    let mut schema = Schema { records: vec![RecordType::default()], enums: Vec::new() };
+    let mut seen = HashMap::new();
+    for block in blocks {
+        for decl in block {
+            add_field(&mut schema, 0, decl, &mut seen, diagnostics);
+        }
+    }
+    schema
+}
+
+fn add_field(
+    schema: &mut Schema,
+    record: RecordId,
+    decl: &FieldDecl,
+    seen: &mut HashMap<String, crate::source::Span>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(first) = seen.get(&decl.name.node) {
+        let _ = first;
+        diagnostics.push(
+            Diagnostic::new(Code::DuplicateField, decl.name.span, format!("field `{}` is declared twice", decl.name.node))
+                .with_label("declared again here")
+                .with_help("a field is declared once, in one schema block"),
+        );
+        return;
+    }
+    seen.insert(decl.name.node.clone(), decl.name.span);
+    let ty = lower_type(schema, &decl.ty, diagnostics);
+    let field = Field {
+        name: decl.name.node.clone(),
+        ty,
+        optional: decl.optional,
+        tags: decl.tags.iter().map(|t| t.node.clone()).collect(),
+        span: decl.name.span,
+    };
+    if let Some(target) = schema.records.get_mut(record) {
+        target.fields.push(field);
+    }
+}
+
+fn lower_type(schema: &mut Schema, ty: &Spanned<TypeExpr>, diagnostics: &mut Vec<Diagnostic>) -> Type {
+    match &ty.node {
+        TypeExpr::Scalar(scalar) => match scalar {
+            ScalarType::Bool => Type::Bool,
+            ScalarType::Int => Type::Int,
+            ScalarType::Number => Type::Number,
+            ScalarType::Money => Type::Money,
+            ScalarType::String => Type::String,
+            ScalarType::Date => Type::Date,
+        },
+        TypeExpr::Enum(members) => {
+            let mut names: Vec<String> = Vec::new();
+            for member in members {
+                if names.contains(&member.node) {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::DuplicateEnumMember,
+                            member.span,
+                            format!("`{}` is listed twice", member.node),
+                        )
+                        .with_label("listed again here"),
+                    );
+                } else {
+                    names.push(member.node.clone());
+                }
+            }
+            schema.enums.push(EnumType { members: names });
+            Type::Enum(schema.enums.len() - 1)
+        }
+        TypeExpr::List(element) => Type::List(Box::new(lower_type(schema, element, diagnostics))),
+        TypeExpr::Record(fields) => {
+            schema.records.push(RecordType::default());
+            let id = schema.records.len() - 1;
+            let mut seen = HashMap::new();
+            for decl in fields {
+                add_field(schema, id, decl, &mut seen, diagnostics);
+            }
+            Type::Record(id)
+        }
+    }
+}
+
+/// Every field path of a record, for "did you mean" suggestions:
+/// `scores.support`, `donations.amount`, ...
+pub(super) fn paths(schema: &Schema, record: RecordId, prefix: &str, out: &mut Vec<String>) {
+    let Some(fields) = schema.records.get(record) else { return };
+    for field in &fields.fields {
+        let path = if prefix.is_empty() { field.name.clone() } else { format!("{prefix}.{}", field.name) };
+        out.push(path.clone());
+        let mut ty = &field.ty;
+        while let Type::List(element) = ty {
+            ty = element;
+        }
+        if let Type::Record(inner) = ty {
+            // Depth is bounded by the nesting limit of the rule file.
+            paths(schema, *inner, &path, out);
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! Stage three: the checked rule set to a flat, index-addressed program.
+//!
+//! Every expression becomes nodes in one vector; a node names its operands
+//! by index. Field reads are slot paths, `today` is a constant, constant
+//! subexpressions are folded, and each definition is one node whose value
+//! the evaluator caches per profile.
+
+use std::collections::HashSet;
+
+use crate::ast::AggregateFn;
+use crate::decode::Profile;
+use crate::eval::{Cx, Val};
+use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
+use crate::value::Date;
+
+/// Index of a node in [`Program::nodes`].
+pub type NodeId = u32;
+
+/// A constant in a program.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    /// Unknown (a folded division by zero, say).
+    Unknown,
+    /// `bool`
+    Bool(bool),
+    /// `int`, and numbers of days.
+    Int(i64),
+    /// `number`
+    Number(f64),
+    /// `money` in cents.
+    Money(i64),
+    /// `date`
+    Date(Date),
+    /// Enum member.
+    Enum(u32),
+    /// `string`
+    Str(Box<str>),
+}
+
+/// A constant list, ready for membership tests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstSet {
+    /// Strings.
+    Strings(HashSet<Box<str>>),
+    /// Integers, money in cents, dates and enum members, by their integer.
+    Integers(HashSet<i64>),
+    /// Numbers: few in practice, so a vector.
+    Numbers(Vec<f64>),
+}
+
+/// One operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// A constant.
+    Const(Scalar),
+    /// A field read from the profile or an aggregate's element.
+    Field { base: Base, path: Box<[u32]> },
+    /// A definition's value (cached per profile).
+    Def(u32),
+    /// Three-valued `not`.
+    Not(NodeId),
+    /// Negation.
+    Neg(NodeId),
+    /// Three-valued `and`, short-circuit.
+    And(NodeId, NodeId),
+    /// Three-valued `or`, short-circuit.
+    Or(NodeId, NodeId),
+    /// Comparison.
+    Compare(CmpOp, NodeId, NodeId),
+    /// Arithmetic; overflow and division by zero give unknown.
+    Arith(ArithOp, NodeId, NodeId),
+    /// `int` to `number`.
+    IntToNumber(NodeId),
+    /// `int` to `money`.
+    IntToMoney(NodeId),
+    /// Inclusive range.
+    Between(NodeId, NodeId, NodeId),
+    /// Membership in a constant list.
+    InSet(NodeId, Box<ConstSet>),
+    /// Membership in a list literal with computed elements.
+    InItems(NodeId, Box<[NodeId]>),
+    /// Membership in a list-valued field.
+    InList(NodeId, NodeId),
+    /// String test.
+    Text(TextOp, NodeId, NodeId),
+    /// Whether the operand is unknown.
+    IsMissing(NodeId),
+    /// First operand unless unknown.
+    Coalesce(NodeId, NodeId),
+    /// Aggregate over a list.
+    Aggregate(Box<Aggregate>),
+}
+
+/// An aggregate's parts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregate {
+    /// What it computes.
+    pub func: AggregateFn,
+    /// The list.
+    pub list: NodeId,
+    /// Field path read from each element (empty: the element).
+    pub projection: Box<[u32]>,
+    /// Condition on each element.
+    pub filter: Option<NodeId>,
+    /// The projected element type's zero, for `sum` of an empty list.
+    pub zero: Scalar,
+}
+
+/// A compiled rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleCode {
+    /// Condition node.
+    pub condition: NodeId,
+    /// Streams assigned when true.
+    pub assigns: Box<[u32]>,
+    /// Streams suppressed when true or unknown.
+    pub suppresses: Box<[u32]>,
+}
+
+/// The compiled program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Every node; operands have smaller indices than their users.
+    pub nodes: Vec<Node>,
+    /// The node of each definition.
+    pub definitions: Vec<NodeId>,
+    /// Rules in the checked order (by name).
+    pub rules: Vec<RuleCode>,
+    /// Number of streams.
+    pub streams: usize,
+}
+
+/// How a rule's condition folded, when it did not depend on the profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Folded {
+    /// Always false: the rule never fires.
+    False,
+    /// Always unknown: assignments never fire, suppressions always do.
+    Unknown,
+}
+
+/// Compiles a checked rule set for the evaluation date `today`.
+pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+    let mut compiler = Compiler { program: Program { nodes: Vec::new(), definitions: Vec::new(), rules: Vec::new(), streams: rules.streams.len() }, today };
+    for def in &rules.definitions {
+        let node = compiler.expr(&def.value);
+        compiler.program.definitions.push(node);
+    }
+    for rule in &rules.rules {
+        let condition = compiler.expr(&rule.condition);
+        let ids = |s: &[usize]| s.iter().map(|&i| u32::try_from(i).unwrap_or(u32::MAX)).collect();
+        compiler.program.rules.push(RuleCode {
+            condition,
+            assigns: ids(&rule.assigns),
+            suppresses: ids(&rule.suppresses),
+        });
+    }
+    compiler.program
+}
+
+impl Program {
+    /// Rules whose condition is a constant false or unknown, by index in the
+    /// checked rule order.
+    pub fn folded_rules(&self) -> Vec<(usize, Folded)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rule)| match self.nodes.get(rule.condition as usize) {
+                Some(Node::Const(Scalar::Bool(false))) => Some((i, Folded::False)),
+                Some(Node::Const(Scalar::Unknown)) => Some((i, Folded::Unknown)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+struct Compiler {
+    program: Program,
+    today: Option<Date>,
+}
+
+impl Compiler {
+    fn push(&mut self, node: Node) -> NodeId {
+        let node = self.fold(node);
+        self.program.nodes.push(node);
+        u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    fn constant(&self, id: NodeId) -> Option<&Scalar> {
+        match self.program.nodes.get(id as usize) {
+            Some(Node::Const(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Folds a node whose operands are all constants by evaluating it on an
+    /// empty profile: the evaluator is the one definition of every operator.
+    fn fold(&mut self, node: Node) -> Node {
+        match &node {
+            Node::Const(_) | Node::Field { .. } | Node::Def(_) | Node::Aggregate(_) | Node::InList(..) => return node,
+            Node::And(a, b) | Node::Or(a, b) => {
+                let is_and = matches!(node, Node::And(..));
+                let (ca, cb) = (self.constant(*a).cloned(), self.constant(*b).cloned());
+                // `false and x` is false and `true or x` is true whatever x is;
+                // `true and x` is x.
+                let absorbing = Scalar::Bool(!is_and);
+                let neutral = Scalar::Bool(is_and);
+                if ca.as_ref() == Some(&absorbing) || cb.as_ref() == Some(&absorbing) {
+                    return Node::Const(absorbing);
+                }
+                if ca.as_ref() == Some(&neutral) {
+                    return self.copy(*b);
+                }
+                if cb.as_ref() == Some(&neutral) {
+                    return self.copy(*a);
+                }
+            }
+            _ => {}
+        }
+        let mut all_const = true;
+        for_each_operand(&node, |id| all_const &= self.constant(id).is_some());
+        if !all_const {
+            return node;
+        }
+        self.program.nodes.push(node.clone());
+        let id = u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX);
+        let empty = Profile { fields: Box::new([]) };
+        let mut cx = Cx::new(&self.program);
+        let value = Scalar::from_val(self.program_eval(id, &mut cx, &empty));
+        self.program.nodes.pop();
+        Node::Const(value)
+    }
+
+    fn program_eval<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        self.program.eval(id, cx, profile)
+    }
+
+    fn copy(&self, id: NodeId) -> Node {
+        self.program.nodes.get(id as usize).cloned().unwrap_or(Node::Const(Scalar::Unknown))
+    }
+
+    fn expr(&mut self, e: &Expr) -> NodeId {
+        let node = match &e.kind {
+            ExprKind::Const(c) => Node::Const(match c {
+                Const::Bool(b) => Scalar::Bool(*b),
+                Const::Int(i) | Const::Days(i) => Scalar::Int(*i),
+                Const::Number(n) => Scalar::Number(*n),
+                Const::Money(m) => Scalar::Money(*m),
+                Const::String(s) => Scalar::Str(s.as_str().into()),
+                Const::Date(d) => Scalar::Date(*d),
+                Const::Enum(m) => Scalar::Enum(*m),
+            }),
+            ExprKind::List(_) => Node::Const(Scalar::Unknown), // only valid under `in`, compiled there
+            ExprKind::Field { base, path } => Node::Field {
+                base: *base,
+                path: path.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
+            },
+            ExprKind::Def(id) => {
+                let node = self.program.definitions.get(*id).copied();
+                match node.and_then(|n| self.constant(n).cloned()) {
+                    Some(constant) => Node::Const(constant),
+                    None => Node::Def(u32::try_from(*id).unwrap_or(u32::MAX)),
+                }
+            }
+            ExprKind::Today => Node::Const(self.today.map_or(Scalar::Unknown, Scalar::Date)),
+            ExprKind::Not(a) => Node::Not(self.expr(a)),
+            ExprKind::Neg(a) => Node::Neg(self.expr(a)),
+            ExprKind::And(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Node::And(a, b)
+            }
+            ExprKind::Or(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Node::Or(a, b)
+            }
+            ExprKind::Compare(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Node::Compare(*op, a, b)
+            }
+            ExprKind::Arith(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Node::Arith(*op, a, b)
+            }
+            ExprKind::IntToNumber(a) => Node::IntToNumber(self.expr(a)),
+            ExprKind::IntToMoney(a) => Node::IntToMoney(self.expr(a)),
+            ExprKind::Between { value, low, high } => {
+                let (v, l, h) = (self.expr(value), self.expr(low), self.expr(high));
+                Node::Between(v, l, h)
+            }
+            ExprKind::In { value, list } => {
+                let value = self.expr(value);
+                match &list.kind {
+                    ExprKind::List(items) => {
+                        let items: Vec<NodeId> = items.iter().map(|i| self.expr(i)).collect();
+                        match self.const_set(&items) {
+                            Some(set) => Node::InSet(value, Box::new(set)),
+                            None => Node::InItems(value, items.into_boxed_slice()),
+                        }
+                    }
+                    _ => Node::InList(value, self.expr(list)),
+                }
+            }
+            ExprKind::Text(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Node::Text(*op, a, b)
+            }
+            ExprKind::IsMissing(a) => Node::IsMissing(self.expr(a)),
+            ExprKind::Coalesce(a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                Node::Coalesce(a, b)
+            }
+            ExprKind::Aggregate { func, list, projection, filter } => {
+                let list_node = self.expr(list);
+                let filter = filter.as_ref().map(|f| self.expr(f));
+                let zero = match &e.ty {
+                    Type::Money => Scalar::Money(0),
+                    Type::Number => Scalar::Number(0.0),
+                    _ => Scalar::Int(0),
+                };
+                Node::Aggregate(Box::new(Aggregate {
+                    func: *func,
+                    list: list_node,
+                    projection: projection.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
+                    filter,
+                    zero,
+                }))
+            }
+        };
+        self.push(node)
+    }
+
+    /// A hash set when every element of a list literal is a constant.
+    fn const_set(&self, items: &[NodeId]) -> Option<ConstSet> {
+        let constants: Vec<&Scalar> = items.iter().map(|&i| self.constant(i)).collect::<Option<_>>()?;
+        match constants.first() {
+            Some(Scalar::Str(_)) => constants
+                .iter()
+                .map(|c| if let Scalar::Str(s) = c { Some(s.clone()) } else { None })
+                .collect::<Option<_>>()
+                .map(ConstSet::Strings),
+            Some(Scalar::Number(_)) => constants
+                .iter()
+                .map(|c| if let Scalar::Number(n) = c { Some(*n) } else { None })
+                .collect::<Option<_>>()
+                .map(ConstSet::Numbers),
+            Some(_) => constants.iter().map(|c| c.as_integer()).collect::<Option<_>>().map(ConstSet::Integers),
+            None => Some(ConstSet::Integers(HashSet::new())),
+        }
+    }
+}
+
+impl Scalar {
+    /// The integer a scalar compares by, for integer-like kinds.
+    pub fn as_integer(&self) -> Option<i64> {
+        match self {
+            Scalar::Int(i) | Scalar::Money(i) => Some(*i),
+            Scalar::Date(d) => Some(i64::from(d.0)),
+            Scalar::Enum(e) => Some(i64::from(*e)),
+            Scalar::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+
+    fn from_val(val: Val<'_>) -> Scalar {
+        match val {
+            Val::Unknown | Val::List(_) | Val::Record(_) => Scalar::Unknown,
+            Val::Bool(b) => Scalar::Bool(b),
+            Val::Int(i) => Scalar::Int(i),
+            Val::Number(n) => Scalar::Number(n),
+            Val::Money(m) => Scalar::Money(m),
+            Val::Date(d) => Scalar::Date(d),
+            Val::Enum(e) => Scalar::Enum(e),
+            Val::Str(s) => Scalar::Str(s.into()),
+        }
+    }
+}
+
+/// Calls `f` with every operand of a node.
+pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
+    match node {
+        Node::Const(_) | Node::Field { .. } | Node::Def(_) => {}
+        Node::Not(a) | Node::Neg(a) | Node::IntToNumber(a) | Node::IntToMoney(a) | Node::IsMissing(a) | Node::InSet(a, _) => f(*a),
+        Node::And(a, b)
+        | Node::Or(a, b)
+        | Node::Compare(_, a, b)
+        | Node::Arith(_, a, b)
+        | Node::Text(_, a, b)
+        | Node::Coalesce(a, b)
+        | Node::InList(a, b) => {
+            f(*a);
+            f(*b);
+        }
+        Node::Between(a, b, c) => {
+            f(*a);
+            f(*b);
+            f(*c);
+        }
+        Node::InItems(a, items) => {
+            f(*a);
+            items.iter().for_each(|i| f(*i));
+        }
+        Node::Aggregate(agg) => {
+            f(agg.list);
+            if let Some(filter) = agg.filter {
+                f(filter);
+            }
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! Diagnostics: what every stage reports, rendered for people (like rustc)
+//! and serialised for tools.
+//!
+//! A diagnostic names fields, rules and positions, never a person's data.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::source::{Sources, Span};
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The rule set cannot be compiled.
+    Error,
+    /// The rule set compiles but probably does not say what its author meant.
+    Warning,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $sev:ident; )*) => {
+        /// Stable diagnostic codes. CI configurations and the language guide
+        /// refer to them; a code is never reused for another meaning.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as written in diagnostics, e.g. `E0101`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// The severity this code always has.
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// Text that does not follow the grammar: `over_cap: total >= -> x`.
+    Syntax = "E0001", Error;
+    /// A version line this narval does not understand: `narval 2`.
+    UnsupportedVersion = "E0002", Error;
+    /// An import that cannot be read: `import "missing.narval"`.
+    ImportNotFound = "E0003", Error;
+    /// A literal that is not a value: `2012-02-30`, `$1.234`, an `int` too large.
+    InvalidLiteral = "E0004", Error;
+    /// A rule file over a size limit.
+    TooLarge = "E0005", Error;
+    /// A field path not in the schema: `scores.suport`.
+    UnknownField = "E0101", Error;
+    /// An action naming an undeclared stream: `-> door_knok`.
+    UnknownStream = "E0102", Error;
+    /// A stream used where its kind does not fit, or a stream name where a
+    /// value is expected: `total >= door_knock`.
+    WrongKindOfName = "E0103", Error;
+    /// A stream declared twice: `issue streams jobs, jobs`.
+    DuplicateStream = "E0104", Error;
+    /// Two rules with one name.
+    DuplicateRule = "E0105", Error;
+    /// Two definitions with one name, or a definition named like a field.
+    DuplicateDefinition = "E0106", Error;
+    /// A schema field declared twice.
+    DuplicateField = "E0107", Error;
+    /// Definitions that refer to each other in a circle: `a = b + 1` and `b = a`.
+    DefinitionCycle = "E0108", Error;
+    /// An enum value that is not a member: `party == "green"` when `party: one of dem, rep`.
+    UnknownEnumValue = "E0109", Error;
+    /// Streams of one kind declared in several files, so their priority is not defined.
+    SplitStreamDeclaration = "E0110", Error;
+    /// A reserved word used as a stream name: `issue streams issues`.
+    ReservedName = "E0111", Error;
+    /// An enum with the same member twice: `one of dem, dem`.
+    DuplicateEnumMember = "E0112", Error;
+    /// Operands whose types do not fit the operator: `state == 3`.
+    TypeMismatch = "E0201", Error;
+    /// `money` mixed with `number` (floating point) without a conversion: `amount > 2.5e0`.
+    MoneyWithNumber = "E0202", Error;
+    /// An aggregate over something that is not a list: `sum(age)`.
+    NotAList = "E0203", Error;
+    /// A rule condition that is not true or false: `age + 1 -> x`.
+    NotACondition = "E0204", Error;
+    /// `it` outside an aggregate over a list of scalars.
+    ItOutsideList = "E0205", Error;
+    /// `today` is used but the caller gave no evaluation date.
+    TodayNotSet = "E0206", Error;
+    /// A definition nobody reads.
+    UnusedDefinition = "W0001", Warning;
+    /// A rule whose condition is always false or always unknown.
+    NeverFires = "W0002", Warning;
+    /// A rule that assigns a stream and suppresses it too.
+    AssignsAndSuppresses = "W0003", Warning;
+    /// An assignment that reads an optional field without saying what missing means.
+    UnhandledMissing = "W0004", Warning;
+    /// A file without a version line.
+    MissingVersion = "W0005", Warning;
+    /// `has` or `is missing` on something that can never be missing: `has volunteer` when `volunteer` is required.
+    NeverMissing = "W0006", Warning;
+}
+
+/// One finding about a rule set, located in its source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// One line, lowercase, no final period; user text in backticks.
+    pub message: String,
+    /// Where the problem is, when it has a place.
+    pub span: Option<Span>,
+    /// Short text under the caret.
+    pub label: Option<String>,
+    /// Advice, on its own line.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with a code and message at a span.
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { code, message: message.into(), span: Some(span), label: None, help: None }
+    }
+
+    /// A diagnostic that has no position (a missing file, say).
+    pub fn unlocated(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { code, message: message.into(), span: None, label: None, help: None }
+    }
+
+    /// Adds the text under the caret.
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a help line when there is one.
+    pub fn with_help_opt(mut self, help: Option<String>) -> Diagnostic {
+        self.help = help;
+        self
+    }
+
+    /// The severity of the code.
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    /// Whether this is an error.
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    /// Resolves the span to lines and columns for output.
+    pub fn located(&self, sources: &Sources) -> LocatedDiagnostic {
+        let place = self.span.and_then(|span| {
+            let file = sources.get(span.file)?;
+            let (line, column) = file.line_col(span.start);
+            let (end_line, end_column) = file.line_col(span.end);
+            Some(Location { file: file.name.clone(), line, column, end_line, end_column })
+        });
+        LocatedDiagnostic {
+            code: self.code.as_str(),
+            severity: self.severity(),
+            message: self.message.clone(),
+            location: place,
+            label: self.label.clone(),
+            help: self.help.clone(),
+        }
+    }
+
+    /// Renders like rustc: a header, the location, the source line with a
+    /// caret under the span, and the help line.
+    pub fn render(&self, sources: &Sources) -> String {
+        let mut out = String::new();
+        let severity = match self.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{severity}[{}]: {}", self.code.as_str(), self.message);
+        let Some((span, file)) = self.span.and_then(|s| sources.get(s.file).map(|f| (s, f))) else {
+            if let Some(help) = &self.help {
+                let _ = writeln!(out, "  = help: {help}");
+            }
+            return out;
+        };
+        let (line, column) = file.line_col(span.start);
+        let (end_line, end_column) = file.line_col(span.end);
+        let gutter = line.to_string().len();
+        let pad = " ".repeat(gutter);
+        let _ = writeln!(out, "{pad}--> {}:{line}:{column}", file.name);
+        let _ = writeln!(out, "{pad} |");
+        let text = file.line(line);
+        let _ = writeln!(out, "{line} | {text}");
+        let width = if end_line == line {
+            end_column.saturating_sub(column).max(1)
+        } else {
+            text.chars().count().saturating_sub(column - 1).max(1)
+        };
+        let indent: String = text.chars().take(column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let carets = "^".repeat(width);
+        match &self.label {
+            Some(label) => {
+                let _ = writeln!(out, "{pad} | {indent}{carets} {label}");
+            }
+            None => {
+                let _ = writeln!(out, "{pad} | {indent}{carets}");
+            }
+        }
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{pad} |");
+            let _ = writeln!(out, "{pad} = help: {help}");
+        }
+        out
+    }
+}
+
+/// A place in a named file, one-based.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The file name as given.
+    pub file: String,
+    /// Line of the start.
+    pub line: usize,
+    /// Column of the start, in characters.
+    pub column: usize,
+    /// Line of the end.
+    pub end_line: usize,
+    /// Column one past the end.
+    pub end_column: usize,
+}
+
+/// A diagnostic with its location resolved: the form tools read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocatedDiagnostic {
+    /// Stable code, e.g. `E0101`.
+    pub code: &'static str,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// The message.
+    pub message: String,
+    /// Where, when known.
+    pub location: Option<Location>,
+    /// Text under the caret.
+    pub label: Option<String>,
+    /// Advice.
+    pub help: Option<String>,
+}
+
+/// Sorts diagnostics by file and position, errors before warnings at one
+/// place, and drops exact repeats.
+pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| (d.span.map(|s| (s.file, s.start, s.end)), d.severity(), d.code);
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
+    });
+    diagnostics.dedup();
+}
+
+/// Suggests the candidate closest to `name`, if one is close enough to be a
+/// likely typo ("did you mean `scores.support`?").
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        let mut previous = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let cost = if ca == *cb { diagonal } else { diagonal + 1 };
+            let value = cost.min(above + 1).min(previous + 1);
+            diagonal = above;
+            if let Some(slot) = row.get_mut(j) {
+                *slot = previous;
+            }
+            previous = value;
+        }
+        if let Some(last) = row.get_mut(b.len()) {
+            *last = previous;
+        }
+    }
+    row.get(b.len()).copied().unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("support", "suport"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn suggestions_only_when_close() {
+        assert_eq!(
+            did_you_mean("scores.suport", ["scores.support", "scores.turnout"]).as_deref(),
+            Some("did you mean `scores.support`?")
+        );
+        assert_eq!(did_you_mean("zzz", ["scores.support"]), None);
+    }
+}

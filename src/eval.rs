@@ -1,0 +1,520 @@
+//! Stage four: a program evaluated on one decoded profile.
+//!
+//! Values are three-valued: [`Val::Unknown`] stands for missing data and for
+//! results that do not exist (division by zero, overflow, `min` of nothing).
+//! `and`/`or`/`not` follow Kleene's logic. A rule's assignments take effect
+//! when its condition is true; its suppressions when it is true or unknown
+//! (fail closed). A suppression beats every assignment.
+
+use std::cmp::Ordering;
+
+use crate::ast::AggregateFn;
+use crate::compile::{ConstSet, Node, NodeId, Program, Scalar};
+use crate::decode::{Profile, Value};
+use crate::ir::{ArithOp, Base, CmpOp, TextOp};
+use crate::value::Date;
+
+/// A value during evaluation; borrows strings and lists from the profile or
+/// the program, so evaluating allocates nothing per value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Val<'a> {
+    /// Missing, or no result.
+    Unknown,
+    /// `bool`
+    Bool(bool),
+    /// `int` and numbers of days.
+    Int(i64),
+    /// `number`
+    Number(f64),
+    /// `money` in cents.
+    Money(i64),
+    /// `date`
+    Date(Date),
+    /// Enum member.
+    Enum(u32),
+    /// `string`
+    Str(&'a str),
+    /// A list.
+    List(&'a [Value]),
+    /// A record.
+    Record(&'a [Value]),
+}
+
+impl<'a> Val<'a> {
+    fn of(value: &'a Value) -> Val<'a> {
+        match value {
+            Value::Missing => Val::Unknown,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(i) => Val::Int(*i),
+            Value::Number(n) => Val::Number(*n),
+            Value::Money(m) => Val::Money(*m),
+            Value::String(s) => Val::Str(s),
+            Value::Date(d) => Val::Date(*d),
+            Value::Enum(e) => Val::Enum(*e),
+            Value::List(items) => Val::List(items),
+            Value::Record(fields) => Val::Record(fields),
+        }
+    }
+
+    fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
+        match scalar {
+            Scalar::Unknown => Val::Unknown,
+            Scalar::Bool(b) => Val::Bool(*b),
+            Scalar::Int(i) => Val::Int(*i),
+            Scalar::Number(n) => Val::Number(*n),
+            Scalar::Money(m) => Val::Money(*m),
+            Scalar::Date(d) => Val::Date(*d),
+            Scalar::Enum(e) => Val::Enum(*e),
+            Scalar::Str(s) => Val::Str(s),
+        }
+    }
+
+    /// Three-valued truth: `Some(true)`, `Some(false)` or `None` (unknown).
+    pub fn truth(self) -> Option<bool> {
+        match self {
+            Val::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    fn from_truth(truth: Option<bool>) -> Val<'a> {
+        truth.map_or(Val::Unknown, Val::Bool)
+    }
+
+    fn number(n: f64) -> Val<'a> {
+        if n.is_finite() {
+            Val::Number(n)
+        } else {
+            Val::Unknown
+        }
+    }
+}
+
+/// Per-profile scratch: cached definition values and the elements of the
+/// aggregates being evaluated.
+pub struct Cx<'a> {
+    definitions: Vec<Option<Val<'a>>>,
+    elements: Vec<Val<'a>>,
+}
+
+impl<'a> Cx<'a> {
+    /// Scratch for one profile.
+    pub fn new(program: &Program) -> Cx<'a> {
+        Cx { definitions: vec![None; program.definitions.len()], elements: Vec::new() }
+    }
+}
+
+/// The streams of one profile, as a bit set indexed by stream id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSet {
+    words: Vec<u64>,
+}
+
+impl StreamSet {
+    fn new(streams: usize) -> StreamSet {
+        StreamSet { words: vec![0; streams.div_ceil(64)] }
+    }
+
+    fn insert(&mut self, stream: u32) {
+        if let Some(word) = self.words.get_mut((stream / 64) as usize) {
+            *word |= 1 << (stream % 64);
+        }
+    }
+
+    fn remove_all(&mut self, other: &StreamSet) {
+        for (word, mask) in self.words.iter_mut().zip(&other.words) {
+            *word &= !mask;
+        }
+    }
+
+    /// Whether a stream is in the set.
+    pub fn contains(&self, stream: usize) -> bool {
+        self.words.get(stream / 64).is_some_and(|w| w & (1 << (stream % 64)) != 0)
+    }
+
+    /// Stream ids in increasing order, which is priority order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &word)| {
+            (0..64).filter(move |bit| word & (1u64 << bit) != 0).map(move |bit| i * 64 + bit)
+        })
+    }
+}
+
+/// How one rule's condition came out on one profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// True: assignments and suppressions apply.
+    True,
+    /// False: nothing applies.
+    False,
+    /// Unknown: suppressions apply (fail closed), assignments do not.
+    Unknown,
+}
+
+impl Program {
+    /// The streams a profile receives: assigned by some rule whose condition
+    /// is true, and suppressed by none whose condition is true or unknown.
+    pub fn assign(&self, profile: &Profile) -> StreamSet {
+        let mut cx = Cx::new(self);
+        let mut assigned = StreamSet::new(self.streams);
+        let mut suppressed = StreamSet::new(self.streams);
+        for rule in &self.rules {
+            match self.outcome(rule.condition, &mut cx, profile) {
+                Outcome::True => {
+                    rule.assigns.iter().for_each(|&s| assigned.insert(s));
+                    rule.suppresses.iter().for_each(|&s| suppressed.insert(s));
+                }
+                Outcome::Unknown => rule.suppresses.iter().for_each(|&s| suppressed.insert(s)),
+                Outcome::False => {}
+            }
+        }
+        assigned.remove_all(&suppressed);
+        assigned
+    }
+
+    /// Evaluates a condition node.
+    pub fn outcome<'a>(&'a self, node: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Outcome {
+        match self.eval(node, cx, profile).truth() {
+            Some(true) => Outcome::True,
+            Some(false) => Outcome::False,
+            None => Outcome::Unknown,
+        }
+    }
+
+    /// Evaluates a node.
+    pub fn eval<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        let Some(node) = self.nodes.get(id as usize) else { return Val::Unknown };
+        match node {
+            Node::Const(c) => Val::of_scalar(c),
+            Node::Field { base, path } => {
+                let start = match base {
+                    Base::Profile => Val::Record(&profile.fields),
+                    Base::Element(depth) => {
+                        let index = cx.elements.len().checked_sub(1 + *depth as usize);
+                        index.and_then(|i| cx.elements.get(i)).copied().unwrap_or(Val::Unknown)
+                    }
+                };
+                read(start, path)
+            }
+            Node::Def(index) => {
+                let index = *index as usize;
+                if let Some(Some(cached)) = cx.definitions.get(index) {
+                    return *cached;
+                }
+                let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
+                let value = self.eval(root, cx, profile);
+                if let Some(slot) = cx.definitions.get_mut(index) {
+                    *slot = Some(value);
+                }
+                value
+            }
+            Node::Not(a) => Val::from_truth(self.eval(*a, cx, profile).truth().map(|b| !b)),
+            Node::Neg(a) => match self.eval(*a, cx, profile) {
+                Val::Int(i) => i.checked_neg().map_or(Val::Unknown, Val::Int),
+                Val::Money(m) => m.checked_neg().map_or(Val::Unknown, Val::Money),
+                Val::Number(n) => Val::Number(-n),
+                _ => Val::Unknown,
+            },
+            Node::And(a, b) => {
+                let left = self.eval(*a, cx, profile).truth();
+                if left == Some(false) {
+                    return Val::Bool(false);
+                }
+                match (left, self.eval(*b, cx, profile).truth()) {
+                    (_, Some(false)) => Val::Bool(false),
+                    (Some(true), Some(true)) => Val::Bool(true),
+                    _ => Val::Unknown,
+                }
+            }
+            Node::Or(a, b) => {
+                let left = self.eval(*a, cx, profile).truth();
+                if left == Some(true) {
+                    return Val::Bool(true);
+                }
+                match (left, self.eval(*b, cx, profile).truth()) {
+                    (_, Some(true)) => Val::Bool(true),
+                    (Some(false), Some(false)) => Val::Bool(false),
+                    _ => Val::Unknown,
+                }
+            }
+            Node::Compare(op, a, b) => {
+                let (a, b) = (self.eval(*a, cx, profile), self.eval(*b, cx, profile));
+                Val::from_truth(compare(a, b).map(|ordering| match op {
+                    CmpOp::Eq => ordering == Ordering::Equal,
+                    CmpOp::Ne => ordering != Ordering::Equal,
+                    CmpOp::Lt => ordering == Ordering::Less,
+                    CmpOp::Le => ordering != Ordering::Greater,
+                    CmpOp::Gt => ordering == Ordering::Greater,
+                    CmpOp::Ge => ordering != Ordering::Less,
+                }))
+            }
+            Node::Arith(op, a, b) => {
+                let (a, b) = (self.eval(*a, cx, profile), self.eval(*b, cx, profile));
+                arith(*op, a, b)
+            }
+            Node::IntToNumber(a) => match self.eval(*a, cx, profile) {
+                Val::Int(i) => Val::Number(i as f64),
+                _ => Val::Unknown,
+            },
+            Node::IntToMoney(a) => match self.eval(*a, cx, profile) {
+                Val::Int(i) => i.checked_mul(100).map_or(Val::Unknown, Val::Money),
+                _ => Val::Unknown,
+            },
+            Node::Between(v, low, high) => {
+                let value = self.eval(*v, cx, profile);
+                let above = compare(value, self.eval(*low, cx, profile)).map(|o| o != Ordering::Less);
+                if above == Some(false) {
+                    return Val::Bool(false);
+                }
+                let below = compare(value, self.eval(*high, cx, profile)).map(|o| o != Ordering::Greater);
+                and3(above, below)
+            }
+            Node::InSet(v, set) => match (self.eval(*v, cx, profile), set.as_ref()) {
+                (Val::Unknown, _) => Val::Unknown,
+                (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
+                (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
+                (value, ConstSet::Integers(set)) => match integer(value) {
+                    Some(i) => Val::Bool(set.contains(&i)),
+                    None => Val::Unknown,
+                },
+                _ => Val::Unknown,
+            },
+            Node::InItems(v, items) => {
+                let value = self.eval(*v, cx, profile);
+                let mut result = Some(false);
+                for item in items.iter() {
+                    match compare(value, self.eval(*item, cx, profile)) {
+                        Some(Ordering::Equal) => return Val::Bool(true),
+                        Some(_) => {}
+                        None => result = None,
+                    }
+                }
+                Val::from_truth(result)
+            }
+            Node::InList(v, list) => {
+                let value = self.eval(*v, cx, profile);
+                match self.eval(*list, cx, profile) {
+                    Val::List(items) => {
+                        if value == Val::Unknown {
+                            return Val::Unknown;
+                        }
+                        Val::Bool(items.iter().any(|item| compare(value, Val::of(item)) == Some(Ordering::Equal)))
+                    }
+                    _ => Val::Unknown,
+                }
+            }
+            Node::Text(op, a, b) => match (self.eval(*a, cx, profile), self.eval(*b, cx, profile)) {
+                (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
+                    TextOp::Contains => a.contains(b),
+                    TextOp::StartsWith => a.starts_with(b),
+                    TextOp::EndsWith => a.ends_with(b),
+                }),
+                _ => Val::Unknown,
+            },
+            Node::IsMissing(a) => Val::Bool(self.eval(*a, cx, profile) == Val::Unknown),
+            Node::Coalesce(a, b) => match self.eval(*a, cx, profile) {
+                Val::Unknown => self.eval(*b, cx, profile),
+                known => known,
+            },
+            Node::Aggregate(agg) => {
+                let Val::List(items) = self.eval(agg.list, cx, profile) else { return Val::Unknown };
+                let mut acc = Acc::new(agg.func, &agg.zero, agg.filter.is_some());
+                for item in items.iter() {
+                    let element = Val::of(item);
+                    let passes = match agg.filter {
+                        Some(filter) => {
+                            cx.elements.push(element);
+                            let truth = self.eval(filter, cx, profile).truth();
+                            cx.elements.pop();
+                            truth
+                        }
+                        None => Some(true),
+                    };
+                    let value = if agg.projection.is_empty() { element } else { read(element, &agg.projection) };
+                    if acc.add(passes, value) {
+                        break;
+                    }
+                }
+                acc.finish()
+            }
+        }
+    }
+}
+
+/// Reads a slot path from a record; unknown as soon as a step is missing.
+fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
+    let mut current = start;
+    for &slot in path {
+        let Val::Record(fields) = current else { return Val::Unknown };
+        current = fields.get(slot as usize).map_or(Val::Unknown, Val::of);
+    }
+    current
+}
+
+fn and3(a: Option<bool>, b: Option<bool>) -> Val<'static> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Val::Bool(false),
+        (Some(true), Some(true)) => Val::Bool(true),
+        _ => Val::Unknown,
+    }
+}
+
+fn integer(value: Val<'_>) -> Option<i64> {
+    match value {
+        Val::Int(i) | Val::Money(i) => Some(i),
+        Val::Date(d) => Some(i64::from(d.0)),
+        Val::Enum(e) => Some(i64::from(e)),
+        Val::Bool(b) => Some(i64::from(b)),
+        _ => None,
+    }
+}
+
+/// Orders two values of one type; `None` when either is unknown. Strings
+/// compare by their UTF-8 bytes.
+fn compare(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Int(x), Val::Int(y)) | (Val::Money(x), Val::Money(y)) => Some(x.cmp(&y)),
+        (Val::Number(x), Val::Number(y)) => x.partial_cmp(&y),
+        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+        (Val::Str(x), Val::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
+        (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
+        _ => None,
+    }
+}
+
+fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
+    match (op, a, b) {
+        (ArithOp::Add, Val::Int(x), Val::Int(y)) => x.checked_add(y).map_or(Val::Unknown, Val::Int),
+        (ArithOp::Sub, Val::Int(x), Val::Int(y)) => x.checked_sub(y).map_or(Val::Unknown, Val::Int),
+        (ArithOp::Mul, Val::Int(x), Val::Int(y)) => x.checked_mul(y).map_or(Val::Unknown, Val::Int),
+        (ArithOp::Add, Val::Money(x), Val::Money(y)) => x.checked_add(y).map_or(Val::Unknown, Val::Money),
+        (ArithOp::Sub, Val::Money(x), Val::Money(y)) => x.checked_sub(y).map_or(Val::Unknown, Val::Money),
+        (ArithOp::Mul, Val::Money(x), Val::Int(y)) => x.checked_mul(y).map_or(Val::Unknown, Val::Money),
+        (ArithOp::Div, Val::Money(x), Val::Int(y)) => divide_rounded(x, y).map_or(Val::Unknown, Val::Money),
+        (ArithOp::Div, Val::Money(x), Val::Money(y)) if y != 0 => Val::number(x as f64 / y as f64),
+        (ArithOp::Add, Val::Number(x), Val::Number(y)) => Val::number(x + y),
+        (ArithOp::Sub, Val::Number(x), Val::Number(y)) => Val::number(x - y),
+        (ArithOp::Mul, Val::Number(x), Val::Number(y)) => Val::number(x * y),
+        (ArithOp::Div, Val::Number(x), Val::Number(y)) if y != 0.0 => Val::number(x / y),
+        (ArithOp::Add | ArithOp::Sub, Val::Date(d), Val::Int(days)) => {
+            let days = if op == ArithOp::Sub { days.checked_neg() } else { Some(days) };
+            days.and_then(|n| d.add_days(n)).map_or(Val::Unknown, Val::Date)
+        }
+        (ArithOp::Sub, Val::Date(x), Val::Date(y)) => Val::Int(i64::from(x.0) - i64::from(y.0)),
+        _ => Val::Unknown,
+    }
+}
+
+/// `x / y` rounded half away from zero, as SQL's `ROUND` does; `None` on
+/// division by zero or overflow.
+pub fn divide_rounded(x: i64, y: i64) -> Option<i64> {
+    if y == 0 {
+        return None;
+    }
+    let (q, r) = (x.checked_div(y)?, x.checked_rem(y)?);
+    if r.unsigned_abs().checked_mul(2)? >= y.unsigned_abs() {
+        let away = if (x < 0) == (y < 0) { 1 } else { -1 };
+        q.checked_add(away)
+    } else {
+        Some(q)
+    }
+}
+
+/// Accumulates an aggregate over the elements that pass its filter.
+struct Acc<'a> {
+    func: AggregateFn,
+    // The running result; `None` once it is unknown.
+    value: Option<Val<'a>>,
+    count: i64,
+    any_unknown: bool,
+    filtered: bool,
+}
+
+impl<'a> Acc<'a> {
+    fn new(func: AggregateFn, zero: &Scalar, filtered: bool) -> Acc<'a> {
+        let value = match func {
+            AggregateFn::Sum => Some(match zero {
+                Scalar::Money(_) => Val::Money(0),
+                Scalar::Number(_) => Val::Number(0.0),
+                _ => Val::Int(0),
+            }),
+            AggregateFn::Any => Some(Val::Bool(false)),
+            AggregateFn::All => Some(Val::Bool(true)),
+            AggregateFn::Count | AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg => None,
+        };
+        Acc { func, value, count: 0, any_unknown: false, filtered }
+    }
+
+    /// Adds one element; returns true when the result can no longer change.
+    fn add(&mut self, passes: Option<bool>, value: Val<'a>) -> bool {
+        match self.func {
+            AggregateFn::Any | AggregateFn::All => {
+                // With a filter the test is the filter; without, the element itself.
+                let truth = if self.filtered { passes } else { value.truth() };
+                let decisive = self.func == AggregateFn::Any;
+                match truth {
+                    Some(t) if t == decisive => {
+                        self.value = Some(Val::Bool(decisive));
+                        self.any_unknown = false;
+                        true
+                    }
+                    Some(_) => false,
+                    None => {
+                        self.any_unknown = true;
+                        false
+                    }
+                }
+            }
+            _ => {
+                match passes {
+                    Some(false) => return false,
+                    None => {
+                        self.any_unknown = true;
+                        return false;
+                    }
+                    Some(true) => {}
+                }
+                self.count += 1;
+                if self.func == AggregateFn::Count {
+                    return false;
+                }
+                if value == Val::Unknown {
+                    self.any_unknown = true;
+                    return false;
+                }
+                self.value = match (self.func, self.value) {
+                    (AggregateFn::Sum | AggregateFn::Avg, Some(acc)) => match arith(ArithOp::Add, acc, value) {
+                        Val::Unknown => {
+                            self.any_unknown = true;
+                            return true;
+                        }
+                        sum => Some(sum),
+                    },
+                    (AggregateFn::Min, Some(acc)) => Some(if compare(value, acc) == Some(Ordering::Less) { value } else { acc }),
+                    (AggregateFn::Max, Some(acc)) => Some(if compare(value, acc) == Some(Ordering::Greater) { value } else { acc }),
+                    (_, None) => Some(value),
+                    (_, acc) => acc,
+                };
+                false
+            }
+        }
+    }
+
+    fn finish(self) -> Val<'a> {
+        if self.any_unknown {
+            return Val::Unknown;
+        }
+        match self.func {
+            AggregateFn::Count => Val::Int(self.count),
+            AggregateFn::Avg => match self.value {
+                _ if self.count == 0 => Val::Unknown,
+                Some(Val::Money(total)) => divide_rounded(total, self.count).map_or(Val::Unknown, Val::Money),
+                Some(Val::Number(total)) => Val::number(total / self.count as f64),
+                Some(Val::Int(total)) => Val::number(total as f64 / self.count as f64),
+                _ => Val::Unknown,
+            },
+            _ => self.value.unwrap_or(Val::Unknown),
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The checked rule set: every name resolved, every expression typed.
+//!
+//! This is the plain expression IR that [`crate::compile`] turns into an
+//! evaluator program, and that later back ends (SQL, impact analysis, data
+//! policies) start from. It holds no pest types and no unresolved names.
+
+use crate::ast::{AggregateFn, StreamKind};
+use crate::source::Span;
+use crate::value::Date;
+
+/// Index of a record type in [`Schema::records`]; `0` is the profile itself.
+pub type RecordId = usize;
+/// Index of an enum in [`Schema::enums`].
+pub type EnumId = usize;
+/// Index of a stream in [`RuleSet::streams`], which is also its priority.
+pub type StreamId = usize;
+/// Index of a definition in [`RuleSet::definitions`].
+pub type DefId = usize;
+
+/// A value type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// `bool`
+    Bool,
+    /// `int`
+    Int,
+    /// `number`
+    Number,
+    /// `money`, exact cents
+    Money,
+    /// `string`
+    String,
+    /// `date`
+    Date,
+    /// A number of days: only the result of `7 days` or `date - date`... of literals.
+    Days,
+    /// `one of ...`
+    Enum(EnumId),
+    /// `list of T`
+    List(Box<Type>),
+    /// `{ ... }`
+    Record(RecordId),
+}
+
+/// The profile schema.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schema {
+    /// Record types; `records[0]` is the profile.
+    pub records: Vec<RecordType>,
+    /// Enum types.
+    pub enums: Vec<EnumType>,
+}
+
+/// The fields of one record type, in declaration order; a field's index is
+/// its slot in a decoded record.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RecordType {
+    /// The fields.
+    pub fields: Vec<Field>,
+}
+
+/// A schema field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+    /// Whether it may be missing or null.
+    pub optional: bool,
+    /// Data-protection categories, such as `health`.
+    pub tags: Vec<String>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// The members of an enum; a member's index is its decoded value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnumType {
+    /// Members in declaration order.
+    pub members: Vec<String>,
+}
+
+impl Schema {
+    /// The profile record.
+    pub fn root(&self) -> Option<&RecordType> {
+        self.records.first()
+    }
+
+    /// Writes a type for people: `list of { amount: money, ... }` is shortened
+    /// to `list of records`.
+    pub fn describe(&self, ty: &Type) -> String {
+        match ty {
+            Type::Bool => "bool".into(),
+            Type::Int => "int".into(),
+            Type::Number => "number".into(),
+            Type::Money => "money".into(),
+            Type::String => "string".into(),
+            Type::Date => "date".into(),
+            Type::Days => "a number of days".into(),
+            Type::Enum(id) => match self.enums.get(*id) {
+                Some(e) if e.members.len() <= 6 => format!("one of {}", e.members.join(", ")),
+                _ => "an enum".into(),
+            },
+            Type::List(element) => format!("list of {}", self.describe(element)),
+            Type::Record(_) => "a record".into(),
+        }
+    }
+}
+
+impl RecordType {
+    /// A field and its slot by name.
+    pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+}
+
+/// A declared stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stream {
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: StreamKind,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A checked definition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Definition {
+    /// Its name.
+    pub name: String,
+    /// Its value; refers only to definitions with smaller ids.
+    pub value: Expr,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A checked rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// Its name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Its condition, of type `bool`.
+    pub condition: Expr,
+    /// Streams it assigns when the condition is true.
+    pub assigns: Vec<StreamId>,
+    /// Streams it suppresses when the condition is true or unknown.
+    pub suppresses: Vec<StreamId>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// The whole checked rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleSet {
+    /// The profile schema.
+    pub schema: Schema,
+    /// Streams: solicitations first, then issues, each in priority order.
+    pub streams: Vec<Stream>,
+    /// Definitions in dependency order.
+    pub definitions: Vec<Definition>,
+    /// Rules, sorted by name: their order carries no meaning.
+    pub rules: Vec<Rule>,
+    /// Whether any expression reads `today`.
+    pub uses_today: bool,
+}
+
+/// A typed expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Its type.
+    pub ty: Type,
+    /// Whether it can be unknown on some profile (missing data, empty `min`,
+    /// division by zero, overflow).
+    pub nullable: bool,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A constant value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Const {
+    /// `true`, `false`
+    Bool(bool),
+    /// An `int`.
+    Int(i64),
+    /// A `number`.
+    Number(f64),
+    /// `money` in cents.
+    Money(i64),
+    /// A `string`.
+    String(String),
+    /// A `date`.
+    Date(Date),
+    /// A number of days.
+    Days(i64),
+    /// An enum member by index.
+    Enum(u32),
+}
+
+/// Where a field read starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// The profile.
+    Profile,
+    /// The element of an enclosing aggregate: 0 is the innermost.
+    Element(u32),
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// Arithmetic operators; the operand types are those of the expression
+/// (both operands are converted to one numeric type by the checker, except
+/// `money * int`, `money / int` and the date forms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// String tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TextOp {
+    /// Substring.
+    Contains,
+    /// Prefix.
+    StartsWith,
+    /// Suffix.
+    EndsWith,
+}
+
+/// Typed expressions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// A literal or folded constant.
+    Const(Const),
+    /// A list literal (its elements share one type).
+    List(Vec<Expr>),
+    /// A field read: slots from a base. An empty path with an element base is `it`.
+    Field { base: Base, path: Vec<usize> },
+    /// A definition's value.
+    Def(DefId),
+    /// The evaluation date.
+    Today,
+    /// Three-valued `not`.
+    Not(Box<Expr>),
+    /// Arithmetic negation.
+    Neg(Box<Expr>),
+    /// Three-valued `and`.
+    And(Box<Expr>, Box<Expr>),
+    /// Three-valued `or`.
+    Or(Box<Expr>, Box<Expr>),
+    /// Comparison of two operands of one type.
+    Compare(CmpOp, Box<Expr>, Box<Expr>),
+    /// Arithmetic; see [`ArithOp`].
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// `int` to `number`.
+    IntToNumber(Box<Expr>),
+    /// `int` to `money` (whole units).
+    IntToMoney(Box<Expr>),
+    /// Inclusive range test.
+    Between { value: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    /// Membership of a value in a list.
+    In { value: Box<Expr>, list: Box<Expr> },
+    /// String test.
+    Text(TextOp, Box<Expr>, Box<Expr>),
+    /// `x is missing`: never unknown.
+    IsMissing(Box<Expr>),
+    /// `a ?? b`: `a` unless it is unknown.
+    Coalesce(Box<Expr>, Box<Expr>),
+    /// An aggregate over a list; `projection` reads a field of each element
+    /// (empty: the element itself); `filter` is evaluated with the element as
+    /// `Base::Element(0)`.
+    Aggregate { func: AggregateFn, list: Box<Expr>, projection: Vec<usize>, filter: Option<Box<Expr>> },
+}
+
+impl Expr {
+    /// Whether the expression reads no profile data (it may read `today`).
+    pub fn is_constant(&self, definitions: &[Definition]) -> bool {
+        let mut constant = true;
+        self.walk(&mut |e| match &e.kind {
+            ExprKind::Field { .. } | ExprKind::Aggregate { .. } => constant = false,
+            ExprKind::Def(id) => {
+                if !definitions.get(*id).is_some_and(|d| d.value.is_constant(definitions)) {
+                    constant = false;
+                }
+            }
+            _ => {}
+        });
+        constant
+    }
+
+    /// Visits this expression and every subexpression, parents first.
+    pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
+        visit(self);
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Field { .. } | ExprKind::Def(_) | ExprKind::Today => {}
+            ExprKind::List(items) => items.iter().for_each(|i| i.walk(visit)),
+            ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::IntToNumber(a) | ExprKind::IntToMoney(a) | ExprKind::IsMissing(a) => {
+                a.walk(visit)
+            }
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Text(_, a, b)
+            | ExprKind::Coalesce(a, b)
+            | ExprKind::In { value: a, list: b } => {
+                a.walk(visit);
+                b.walk(visit);
+            }
+            ExprKind::Between { value, low, high } => {
+                value.walk(visit);
+                low.walk(visit);
+                high.walk(visit);
+            }
+            ExprKind::Aggregate { list, filter, .. } => {
+                list.walk(visit);
+                if let Some(filter) = filter {
+                    filter.walk(visit);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! One lowering function per grammar rule: check the rule, take the children
+//! in order, check none is left.
+
+use pest::iterators::Pair;
+
+use super::Rule;
+use crate::ast::{
+    Action, Definition, FieldDecl, File, Item, Name, Rule as RuleItem, ScalarType, Spanned, StreamDecl, StreamDecls,
+    StreamKind, TypeExpr,
+};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// Lowering state: the file being lowered and the diagnostics found on the
+/// way (invalid literals do not stop lowering).
+pub(super) struct Lower {
+    pub(super) file: FileId,
+    pub(super) diagnostics: std::cell::RefCell<Vec<Diagnostic>>,
+}
+
+/// The children of a pair, keywords skipped, taken one at a time.
+pub(super) struct Children<'i> {
+    inner: std::iter::Peekable<std::vec::IntoIter<Pair<'i, Rule>>>,
+    parent: Span,
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_import
+            | Rule::kw_schema
+            | Rule::kw_optional
+            | Rule::kw_tagged
+            | Rule::kw_list
+            | Rule::kw_of
+            | Rule::kw_one
+            | Rule::kw_stream
+            | Rule::kw_streams
+            | Rule::kw_no
+            | Rule::kw_not
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_in
+            | Rule::kw_between
+            | Rule::kw_contains
+            | Rule::kw_starts_with
+            | Rule::kw_ends_with
+            | Rule::kw_is
+            | Rule::kw_missing
+            | Rule::kw_has
+            | Rule::kw_where
+            | Rule::kw_today
+            | Rule::kw_it
+            | Rule::EOI
+    )
+}
+
+/// An internal inconsistency between grammar and lowering: reported as a
+/// syntax error rather than a panic.
+pub(super) fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(Code::Syntax, span, format!("internal error: the parser produced an unexpected {what}"))
+        .with_help("please report this rule file to the narval maintainers")
+}
+
+impl<'i> Children<'i> {
+    /// The next child, whatever it is.
+    pub(super) fn next(&mut self) -> Result<Pair<'i, Rule>, Diagnostic> {
+        self.inner.next().ok_or_else(|| internal(self.parent, "end of a node"))
+    }
+
+    /// The next child, which must be of `rule`.
+    pub(super) fn expect(&mut self, rule: Rule) -> Result<Pair<'i, Rule>, Diagnostic> {
+        let pair = self.next()?;
+        if pair.as_rule() == rule {
+            Ok(pair)
+        } else {
+            Err(internal(self.parent, "node"))
+        }
+    }
+
+    /// The next child if it is of `rule`.
+    pub(super) fn optional(&mut self, rule: Rule) -> Option<Pair<'i, Rule>> {
+        self.inner.next_if(|p| p.as_rule() == rule)
+    }
+
+    /// Every remaining child.
+    pub(super) fn rest(self) -> impl Iterator<Item = Pair<'i, Rule>> {
+        self.inner
+    }
+
+    /// Checks that nothing is left.
+    pub(super) fn finish(mut self) -> Result<(), Diagnostic> {
+        match self.inner.next() {
+            None => Ok(()),
+            Some(_) => Err(internal(self.parent, "extra node")),
+        }
+    }
+}
+
+impl Lower {
+    pub(super) fn new(file: FileId) -> Lower {
+        Lower { file, diagnostics: std::cell::RefCell::new(Vec::new()) }
+    }
+
+    pub(super) fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    /// Children of a pair whose rule must be `rule`.
+    pub(super) fn children<'i>(&self, pair: Pair<'i, Rule>, rule: Rule) -> Result<Children<'i>, Diagnostic> {
+        let parent = self.span(&pair);
+        if pair.as_rule() != rule {
+            return Err(internal(parent, "node"));
+        }
+        let kept: Vec<Pair<'i, Rule>> = pair.into_inner().filter(|p| !is_keyword(p.as_rule())).collect();
+        Ok(Children { inner: kept.into_iter().peekable(), parent })
+    }
+
+    pub(super) fn file(&self, pair: Pair<'_, Rule>) -> Result<File, Diagnostic> {
+        let mut children = self.children(pair, Rule::file)?;
+        let version = match children.optional(Rule::version) {
+            Some(pair) => Some(self.version(pair)?),
+            None => None,
+        };
+        let mut items = Vec::new();
+        for pair in children.rest() {
+            items.push(self.item(pair)?);
+        }
+        Ok(File { version, items })
+    }
+
+    fn version(&self, pair: Pair<'_, Rule>) -> Result<Spanned<u32>, Diagnostic> {
+        let span = self.span(&pair);
+        let mut children = self.children(pair, Rule::version)?;
+        let number = children.expect(Rule::int_lit)?;
+        children.finish()?;
+        let value = number.as_str().replace('_', "").parse::<u32>().unwrap_or(u32::MAX);
+        Ok(Spanned::new(value, span))
+    }
+
+    fn item(&self, pair: Pair<'_, Rule>) -> Result<Item, Diagnostic> {
+        match pair.as_rule() {
+            Rule::import => self.import(pair).map(Item::Import),
+            Rule::schema => self.schema(pair).map(Item::Schema),
+            Rule::streams => self.streams(pair).map(Item::Streams),
+            Rule::definition => self.definition(pair).map(Item::Definition),
+            Rule::rule_decl => self.rule(pair).map(Item::Rule),
+            _ => Err(internal(self.span(&pair), "item")),
+        }
+    }
+
+    fn import(&self, pair: Pair<'_, Rule>) -> Result<Spanned<String>, Diagnostic> {
+        let mut children = self.children(pair, Rule::import)?;
+        let path = children.expect(Rule::string_lit)?;
+        children.finish()?;
+        self.string(path)
+    }
+
+    fn schema(&self, pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>, Diagnostic> {
+        let mut children = self.children(pair, Rule::schema)?;
+        let fields = self.field_list(children.expect(Rule::field_list)?)?;
+        children.finish()?;
+        Ok(fields)
+    }
+
+    fn field_list(&self, pair: Pair<'_, Rule>) -> Result<Vec<FieldDecl>, Diagnostic> {
+        let children = self.children(pair, Rule::field_list)?;
+        children.rest().map(|field| self.field(field)).collect()
+    }
+
+    fn field(&self, pair: Pair<'_, Rule>) -> Result<FieldDecl, Diagnostic> {
+        let mut children = self.children(pair, Rule::field)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let optional = children.optional(Rule::optional).is_some();
+        let ty = self.field_type(children.next()?)?;
+        let tags = match children.optional(Rule::tags) {
+            Some(tags) => self.tags(tags)?,
+            None => Vec::new(),
+        };
+        children.finish()?;
+        Ok(FieldDecl { name, optional, ty, tags })
+    }
+
+    fn tags(&self, pair: Pair<'_, Rule>) -> Result<Vec<Name>, Diagnostic> {
+        let children = self.children(pair, Rule::tags)?;
+        children.rest().map(|tag| self.wrapped_name(tag, Rule::tag)).collect()
+    }
+
+    /// A rule whose only child is a `name`, such as `tag` and `enum_member`.
+    fn wrapped_name(&self, pair: Pair<'_, Rule>, rule: Rule) -> Result<Name, Diagnostic> {
+        let mut children = self.children(pair, rule)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        children.finish()?;
+        Ok(name)
+    }
+
+    fn field_type(&self, pair: Pair<'_, Rule>) -> Result<Spanned<TypeExpr>, Diagnostic> {
+        let span = self.span(&pair);
+        let ty = match pair.as_rule() {
+            Rule::scalar_type => TypeExpr::Scalar(match pair.as_str() {
+                "bool" => ScalarType::Bool,
+                "int" => ScalarType::Int,
+                "number" => ScalarType::Number,
+                "money" => ScalarType::Money,
+                "string" => ScalarType::String,
+                "date" => ScalarType::Date,
+                _ => return Err(internal(span, "type")),
+            }),
+            Rule::list_type => {
+                let mut children = self.children(pair, Rule::list_type)?;
+                let element = self.field_type(children.next()?)?;
+                children.finish()?;
+                TypeExpr::List(Box::new(element))
+            }
+            Rule::record_type => {
+                let mut children = self.children(pair, Rule::record_type)?;
+                let fields = self.field_list(children.expect(Rule::field_list)?)?;
+                children.finish()?;
+                TypeExpr::Record(fields)
+            }
+            Rule::enum_type => {
+                let children = self.children(pair, Rule::enum_type)?;
+                let members = children
+                    .rest()
+                    .map(|member| self.wrapped_name(member, Rule::enum_member))
+                    .collect::<Result<_, _>>()?;
+                TypeExpr::Enum(members)
+            }
+            _ => return Err(internal(span, "type")),
+        };
+        Ok(Spanned::new(ty, span))
+    }
+
+    fn streams(&self, pair: Pair<'_, Rule>) -> Result<StreamDecls, Diagnostic> {
+        let mut children = self.children(pair, Rule::streams)?;
+        let kind_pair = children.expect(Rule::stream_kind)?;
+        let kind = match kind_pair.as_str() {
+            "solicitation" => StreamKind::Solicitation,
+            "issue" => StreamKind::Issue,
+            _ => return Err(internal(self.span(&kind_pair), "stream kind")),
+        };
+        let streams = children.rest().map(|decl| self.stream_decl(decl)).collect::<Result<_, _>>()?;
+        Ok(StreamDecls { kind, streams })
+    }
+
+    fn stream_decl(&self, pair: Pair<'_, Rule>) -> Result<StreamDecl, Diagnostic> {
+        let mut children = self.children(pair, Rule::stream_decl)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let description = match children.optional(Rule::string_lit) {
+            Some(text) => Some(self.string(text)?.node),
+            None => None,
+        };
+        children.finish()?;
+        Ok(StreamDecl { name, description })
+    }
+
+    fn definition(&self, pair: Pair<'_, Rule>) -> Result<Definition, Diagnostic> {
+        let mut children = self.children(pair, Rule::definition)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let value = self.expr(children.expect(Rule::expr)?)?;
+        children.finish()?;
+        Ok(Definition { name, value })
+    }
+
+    fn rule(&self, pair: Pair<'_, Rule>) -> Result<RuleItem, Diagnostic> {
+        let mut children = self.children(pair, Rule::rule_decl)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let description = match children.optional(Rule::string_lit) {
+            Some(text) => Some(self.string(text)?.node),
+            None => None,
+        };
+        let condition = self.expr(children.expect(Rule::expr)?)?;
+        let actions = children.rest().map(|action| self.action(action)).collect::<Result<_, _>>()?;
+        Ok(RuleItem { name, description, condition, actions })
+    }
+
+    fn action(&self, pair: Pair<'_, Rule>) -> Result<Spanned<Action>, Diagnostic> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut children = self.children(pair, rule)?;
+        let action = match rule {
+            Rule::assign => Action::Assign(self.name(children.expect(Rule::name)?)?.node),
+            Rule::suppress => Action::Suppress(self.name(children.expect(Rule::name)?)?.node),
+            Rule::suppress_all => {
+                let kinds = children.expect(Rule::stream_kinds)?;
+                Action::SuppressAll(match kinds.as_str() {
+                    "solicitations" => StreamKind::Solicitation,
+                    "issues" => StreamKind::Issue,
+                    _ => return Err(internal(span, "stream kind")),
+                })
+            }
+            _ => return Err(internal(span, "action")),
+        };
+        children.finish()?;
+        Ok(Spanned::new(action, span))
+    }
+
+    pub(super) fn name(&self, pair: Pair<'_, Rule>) -> Result<Name, Diagnostic> {
+        let span = self.span(&pair);
+        if pair.as_rule() != Rule::name {
+            return Err(internal(span, "name"));
+        }
+        Ok(Spanned::new(pair.as_str().to_string(), span))
+    }
+
+    pub(super) fn string(&self, pair: Pair<'_, Rule>) -> Result<Spanned<String>, Diagnostic> {
+        let span = self.span(&pair);
+        let mut children = self.children(pair, Rule::string_lit)?;
+        let body = children.expect(Rule::string_body)?;
+        children.finish()?;
+        let mut text = String::with_capacity(body.as_str().len());
+        let mut chars = body.as_str().chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                text.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => text.push('\n'),
+                Some('t') => text.push('\t'),
+                Some(other) => text.push(other),
+                None => {}
+            }
+        }
+        Ok(Spanned::new(text, span))
+    }
+}

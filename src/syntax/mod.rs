@@ -1,0 +1,96 @@
+//! Stage one: text to syntax tree.
+//!
+//! pest parses the text with `grammar/narval.pest`; one lowering function per
+//! grammar rule turns its pairs into [`crate::ast`] nodes. Pest types never
+//! leave this module: errors become [`Diagnostic`]s with expected tokens in
+//! words (see [`words`]).
+
+mod expr;
+mod lower;
+mod words;
+
+use pest::Parser as _;
+
+use crate::ast;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// Deepest nesting of `(` and `[` a rule file may use. Deeper text is refused
+/// before parsing so that a hostile file cannot overflow the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// Largest rule file accepted, in bytes.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/narval.pest"]
+struct NarvalParser;
+
+/// Parses one file. On a syntax error the tree is `None` and the diagnostic
+/// says where and what was expected; invalid literals (an impossible date,
+/// say) are reported beside a tree.
+pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
+    if text.len() > MAX_FILE_BYTES {
+        let diagnostic = Diagnostic::new(Code::TooLarge, Span::new(file, 0, 0), format!(
+            "rule file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
+            text.len()
+        ));
+        return (None, vec![diagnostic]);
+    }
+    if let Some(diagnostic) = check_nesting(file, text) {
+        return (None, vec![diagnostic]);
+    }
+    let pairs = match NarvalParser::parse(Rule::file, text) {
+        Ok(pairs) => pairs,
+        Err(error) => return (None, vec![words::syntax_error(file, text, &error)]),
+    };
+    let lowering = lower::Lower::new(file);
+    let tree = pairs
+        .into_iter()
+        .next()
+        .and_then(|pair| lowering.file(pair).map_err(|d| lowering.diagnostics.borrow_mut().push(d)).ok());
+    (tree, lowering.diagnostics.into_inner())
+}
+
+/// Refuses text nested deeper than [`MAX_NESTING`], pointing at the first
+/// bracket too deep. Brackets inside strings and comments do not count.
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => in_comment = true,
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(Code::Syntax, Span::new(file, i, i + 1), format!(
+                            "brackets nested more than {MAX_NESTING} deep"
+                        ))
+                        .with_label("too deep")
+                        .with_help("split the expression into named definitions"),
+                    );
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}

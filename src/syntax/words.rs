@@ -1,0 +1,145 @@
+//! Grammar rules in words, so that a user never sees a raw pest rule name.
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use super::Rule;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// What a rule means to a reader of the error message.
+fn describe(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::WHITESPACE | Rule::COMMENT => "a space",
+        Rule::file | Rule::item => "a schema, stream declaration, definition or rule",
+        Rule::version => "a version line such as `narval 1`",
+        Rule::import => "an import such as `import \"schema.narval\"`",
+        Rule::schema => "`schema { ... }`",
+        Rule::field_list | Rule::field => "a field such as `age: int`",
+        Rule::optional | Rule::kw_optional => "`optional`",
+        Rule::tags | Rule::kw_tagged => "`tagged`",
+        Rule::tag => "a category name",
+        Rule::field_type | Rule::scalar_type => {
+            "a type (`bool`, `int`, `number`, `money`, `string`, `date`, `one of ...`, `list of ...` or `{ ... }`)"
+        }
+        Rule::list_type | Rule::kw_list => "`list of`",
+        Rule::record_type => "a record type `{ ... }`",
+        Rule::enum_type | Rule::kw_one => "`one of`",
+        Rule::kw_of => "`of`",
+        Rule::enum_member => "an enum value",
+        Rule::streams => "a stream declaration such as `issue streams jobs, healthcare`",
+        Rule::stream_kind => "`solicitation` or `issue`",
+        Rule::kw_stream | Rule::kw_streams => "`streams`",
+        Rule::stream_decl => "a stream name",
+        Rule::definition => "a definition such as `cap = $2500`",
+        Rule::rule_decl => "a rule such as `name: condition -> stream`",
+        Rule::action | Rule::assign | Rule::suppress | Rule::suppress_all => {
+            "an action (`stream`, `no stream`, `no solicitations` or `no issues`)"
+        }
+        Rule::stream_kinds => "`solicitations` or `issues`",
+        Rule::kw_no => "`no`",
+        Rule::expr | Rule::operand | Rule::primary | Rule::prefix => "a value or condition",
+        Rule::infix | Rule::arith_infix => "an operator",
+        Rule::postfix => "an operator",
+        Rule::not | Rule::kw_not => "`not`",
+        Rule::neg => "`-`",
+        Rule::or | Rule::kw_or => "`or`",
+        Rule::and | Rule::kw_and => "`and`",
+        Rule::eq => "`==`",
+        Rule::ne => "`!=`",
+        Rule::le => "`<=`",
+        Rule::ge => "`>=`",
+        Rule::lt => "`<`",
+        Rule::gt => "`>`",
+        Rule::coalesce => "`??`",
+        Rule::add => "`+`",
+        Rule::sub => "`-`",
+        Rule::mul => "`*`",
+        Rule::div => "`/`",
+        Rule::between | Rule::kw_between => "`between`",
+        Rule::not_in => "`not in`",
+        Rule::in_list | Rule::kw_in => "`in`",
+        Rule::contains | Rule::kw_contains => "`contains`",
+        Rule::starts_with | Rule::kw_starts_with => "`starts_with`",
+        Rule::ends_with | Rule::kw_ends_with => "`ends_with`",
+        Rule::is_missing | Rule::is_present | Rule::kw_is => "`is missing`",
+        Rule::kw_missing => "`missing`",
+        Rule::group => "`(`",
+        Rule::aggregate | Rule::agg_fn => "an aggregate such as `sum(donations.amount)`",
+        Rule::kw_where => "`where`",
+        Rule::has | Rule::kw_has => "`has`",
+        Rule::today | Rule::kw_today => "`today`",
+        Rule::it | Rule::kw_it => "`it`",
+        Rule::path => "a field path such as `scores.support`",
+        Rule::literal => "a literal value",
+        Rule::date_lit => "a date such as `2012-06-01`",
+        Rule::money_lit => "an amount such as `$2500`",
+        Rule::number_lit => "a decimal number",
+        Rule::int_lit | Rule::digits => "a whole number",
+        Rule::duration | Rule::time_unit => "a duration such as `7 days`",
+        Rule::bool_lit => "`true` or `false`",
+        Rule::list_lit => "a list such as `[\"OH\", \"MI\"]`",
+        Rule::string_lit | Rule::string_body | Rule::escape => "a string in double quotes",
+        Rule::name | Rule::ident_char => "a name",
+        Rule::keyword => "a keyword",
+        Rule::kw_import => "`import`",
+        Rule::kw_schema => "`schema`",
+        Rule::arrow => "`->`",
+    }
+}
+
+/// Turns a pest error into a located diagnostic that lists, in words, what
+/// could have come at that point.
+pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Diagnostic {
+    let at = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    };
+    let found = found_at(text, at);
+    let span = Span::new(file, at, at + found.len().max(1));
+    let message = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
+            let mut expected: Vec<&str> = Vec::new();
+            for rule in positives {
+                let words = describe(*rule);
+                if !expected.contains(&words) {
+                    expected.push(words);
+                }
+            }
+            format!("expected {}, found {}", one_of(&expected), describe_found(found))
+        }
+        ErrorVariant::ParsingError { .. } => format!("unexpected {}", describe_found(found)),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    Diagnostic::new(Code::Syntax, span, message).with_label("unexpected here")
+}
+
+fn one_of(items: &[&str]) -> String {
+    match items {
+        [] => String::from("something else"),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The token that starts at `at`: a word, a number, or one character.
+fn found_at(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    let word_len: usize = rest
+        .char_indices()
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    if word_len > 0 {
+        return rest.get(..word_len).unwrap_or("");
+    }
+    rest.chars().next().map_or("", |c| rest.get(..c.len_utf8()).unwrap_or(""))
+}
+
+fn describe_found(found: &str) -> String {
+    match found {
+        "" => String::from("end of file"),
+        "\n" | "\r" => String::from("end of line"),
+        _ => format!("`{found}`"),
+    }
+}

@@ -1,0 +1,172 @@
+//! Scalar values shared by every stage: calendar dates and exact money.
+
+use std::fmt;
+
+/// A calendar date (proleptic Gregorian), stored as days since 1970-01-01 so
+/// that comparison and `± N days` are integer operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub i32);
+
+impl Date {
+    /// The date of a year, month and day, if it exists (years 1 to 9999).
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        if !(1..=9999).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+            return None;
+        }
+        if day > days_in_month(year, month) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = i64::from(if month <= 2 { year - 1 } else { year });
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(month);
+        let mp = if m > 2 { m - 3 } else { m + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        i32::try_from(era * 146_097 + doe - 719_468).ok().map(Date)
+    }
+
+    /// Parses exactly `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+            return None;
+        }
+        let num = |range: std::ops::Range<usize>| -> Option<u32> {
+            let part = text.get(range)?;
+            if !part.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        let year = i32::try_from(num(0..4)?).ok()?;
+        Date::from_ymd(year, num(5..7)?, num(8..10)?)
+    }
+
+    /// Year, month and day.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        // Howard Hinnant's civil_from_days.
+        let z = i64::from(self.0) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year as i32, month as u32, day as u32)
+    }
+
+    /// The date `days` later (earlier when negative), if it stays in range.
+    pub fn add_days(self, days: i64) -> Option<Date> {
+        let d = i64::from(self.0).checked_add(days)?;
+        let date = Date(i32::try_from(d).ok()?);
+        let (year, _, _) = date.ymd();
+        (1..=9999).contains(&year).then_some(date)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl std::str::FromStr for Date {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Date, String> {
+        Date::parse(s).ok_or_else(|| format!("`{s}` is not a date in the form YYYY-MM-DD"))
+    }
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Parses a plain decimal (`2500`, `-12.5`, `0.99`) into exact cents. More
+/// than two decimals, or an amount beyond `i64` cents, gives `None`.
+pub fn parse_cents(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (digits, ""),
+    };
+    if whole.is_empty() || !whole.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if !fraction.bytes().all(|c| c.is_ascii_digit()) || (digits.contains('.') && fraction.is_empty()) {
+        return None;
+    }
+    // Trailing zeros beyond the cents are exact: `12.500` is 1250 cents.
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.len() > 2 {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let mut cents: i64 = fraction.parse::<i64>().unwrap_or(0);
+    if fraction.len() == 1 {
+        cents *= 10;
+    }
+    let value = whole.checked_mul(100)?.checked_add(cents)?;
+    Some(if negative { -value } else { value })
+}
+
+/// Writes cents as a decimal amount: `250099` is `2500.99`, `1000` is `10`.
+pub fn format_cents(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let (whole, fraction) = (abs / 100, abs % 100);
+    if fraction == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_through_days() {
+        for text in ["1970-01-01", "2012-02-29", "2000-12-31", "0001-01-01", "9999-12-31", "1969-07-20"] {
+            let date = Date::parse(text).unwrap_or(Date(i32::MIN));
+            assert_eq!(date.to_string(), text);
+        }
+        assert_eq!(Date::parse("1970-01-02"), Some(Date(1)));
+        assert_eq!(Date::parse("1969-12-31"), Some(Date(-1)));
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        for text in ["2011-02-29", "2012-13-01", "2012-00-10", "2012-04-31", "2012-4-01", "20120401", "2012-04-0x"] {
+            assert_eq!(Date::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn cents_are_exact() {
+        assert_eq!(parse_cents("2500.99"), Some(250_099));
+        assert_eq!(parse_cents("0.5"), Some(50));
+        assert_eq!(parse_cents("-12.50"), Some(-1250));
+        assert_eq!(parse_cents("3"), Some(300));
+        assert_eq!(parse_cents("1.005"), None);
+        assert_eq!(parse_cents("1."), None);
+        assert_eq!(parse_cents(".5"), None);
+        assert_eq!(parse_cents("99999999999999999999"), None);
+        assert_eq!(format_cents(250_099), "2500.99");
+        assert_eq!(format_cents(-50), "-0.50");
+        assert_eq!(format_cents(1000), "10");
+    }
+}
