@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::ast::StreamKind;
-use crate::compile::Program;
+use crate::compile::{Folded, Program};
 use crate::decode::{self, ProfileError};
 use crate::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
 use crate::ir;
@@ -69,17 +69,15 @@ impl Builder {
     /// Checks and compiles. On errors, the report lists them all; on success
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
-        let (report, checked) = self.run();
-        match checked {
-            Some(checked) if !report.has_errors() => {
-                let program = compile::compile(&checked, self.today);
-                Ok(RuleSet { checked, program, report })
-            }
-            _ => Err(report),
+        match self.run() {
+            (report, Some((checked, program))) if !report.has_errors() => Ok(RuleSet { checked, program, report }),
+            (report, _) => Err(report),
         }
     }
 
-    fn run(&self) -> (Report, Option<ir::RuleSet>) {
+    /// Parses, checks and, when there are no errors, compiles; compiling
+    /// finds the rules whose condition folds to a constant (W0002).
+    fn run(&self) -> (Report, Option<(ir::RuleSet, Program)>) {
         let mut sources = Sources::new();
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
@@ -139,9 +137,31 @@ impl Builder {
             files.push((id, tree));
         }
         let checked = check::check(&files, self.today, &mut diagnostics);
+        let compiled = match checked {
+            Some(checked) if !diagnostics.iter().any(Diagnostic::is_error) => {
+                let program = compile::compile(&checked, self.today);
+                for (index, folded) in program.folded_rules() {
+                    let Some(rule) = checked.rules.get(index) else { continue };
+                    diagnostics.push(never_fires(rule, folded));
+                }
+                Some((checked, program))
+            }
+            _ => None,
+        };
         diagnostic::sort(&mut diagnostics);
-        (Report { sources, diagnostics }, checked)
+        (Report { sources, diagnostics }, compiled)
     }
+}
+
+fn never_fires(rule: &ir::Rule, folded: Folded) -> Diagnostic {
+    let (what, help) = match folded {
+        Folded::False => ("always false, so the rule never fires", "check the comparison and the constants it uses"),
+        Folded::Unknown => (
+            "always unknown: its assignments never apply and its suppressions always do",
+            "look for a division by zero or an overflow between constants",
+        ),
+    };
+    Diagnostic::new(Code::NeverFires, rule.span, format!("the condition of rule `{}` is {what}", rule.name)).with_help(help)
 }
 
 fn io_reason(error: &std::io::Error) -> String {

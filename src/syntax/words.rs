@@ -100,8 +100,14 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     let message = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
             let mut expected: Vec<&str> = Vec::new();
-            for rule in positives {
-                let words = describe(*rule);
+            // Everything that can start an operand reads as one phrase.
+            let value = positives.iter().any(|r| starts_value(*r));
+            if value {
+                expected.push("a value such as a field, a number or `(`");
+            }
+            let after_arrow = positives.contains(&Rule::kw_no);
+            for rule in positives.iter().filter(|r| !value || !(starts_value(**r) || within_value(**r))) {
+                let words = if after_arrow && *rule == Rule::name { "a stream" } else { describe(*rule) };
                 if !expected.contains(&words) {
                     expected.push(words);
                 }
@@ -112,6 +118,39 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         ErrorVariant::CustomError { message } => message.clone(),
     };
     Diagnostic::new(Code::Syntax, span, message).with_label("unexpected here")
+}
+
+/// Rules that can begin an operand.
+fn starts_value(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::neg
+            | Rule::not
+            | Rule::group
+            | Rule::aggregate
+            | Rule::agg_fn
+            | Rule::date_lit
+            | Rule::money_lit
+            | Rule::number_lit
+            | Rule::int_lit
+            | Rule::duration
+            | Rule::bool_lit
+            | Rule::list_lit
+            | Rule::string_lit
+            | Rule::path
+            | Rule::has
+            | Rule::today
+            | Rule::it
+            | Rule::expr
+            | Rule::operand
+            | Rule::primary
+            | Rule::literal
+    )
+}
+
+/// Tokens inside an operand that the phrase for a value already covers.
+fn within_value(rule: Rule) -> bool {
+    matches!(rule, Rule::name | Rule::kw_not | Rule::kw_has | Rule::kw_today | Rule::kw_it)
 }
 
 fn one_of(items: &[&str]) -> String {
