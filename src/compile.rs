@@ -141,7 +141,15 @@ pub enum Folded {
 
 /// Compiles a checked rule set for the evaluation date `today`.
 pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
-    let mut compiler = Compiler { program: Program { nodes: Vec::new(), definitions: Vec::new(), rules: Vec::new(), streams: rules.streams.len() }, today };
+    let mut compiler = Compiler {
+        program: Program {
+            nodes: Vec::new(),
+            definitions: Vec::new(),
+            rules: Vec::new(),
+            streams: rules.streams.len(),
+        },
+        today,
+    };
     for def in &rules.definitions {
         let node = compiler.expr(&def.value);
         compiler.program.definitions.push(node);
@@ -251,10 +259,9 @@ impl Compiler {
                 Const::Enum(m) => Scalar::Enum(*m),
             }),
             ExprKind::List(_) => Node::Const(Scalar::Unknown), // only valid under `in`, compiled there
-            ExprKind::Field { base, path } => Node::Field {
-                base: *base,
-                path: path.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
-            },
+            ExprKind::Field { base, path } => {
+                Node::Field { base: *base, path: path.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect() }
+            }
             ExprKind::Def(id) => {
                 let node = self.program.definitions.get(*id).copied();
                 match node.and_then(|n| self.constant(n).cloned()) {
@@ -379,7 +386,12 @@ impl Scalar {
 pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
     match node {
         Node::Const(_) | Node::Field { .. } | Node::Def(_) => {}
-        Node::Not(a) | Node::Neg(a) | Node::IntToNumber(a) | Node::IntToMoney(a) | Node::IsMissing(a) | Node::InSet(a, _) => f(*a),
+        Node::Not(a)
+        | Node::Neg(a)
+        | Node::IntToNumber(a)
+        | Node::IntToMoney(a)
+        | Node::IsMissing(a)
+        | Node::InSet(a, _) => f(*a),
         Node::And(a, b)
         | Node::Or(a, b)
         | Node::Compare(_, a, b)

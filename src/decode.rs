@@ -160,7 +160,11 @@ impl Path {
 
 fn record(schema: &Schema, id: RecordId, json: &Json, path: &mut Path) -> Result<Value, ProfileError> {
     let Json::Object(map) = json else {
-        return Err(ProfileError::WrongType { field: path.render(), expected: "an object".into(), found: json_type(json) });
+        return Err(ProfileError::WrongType {
+            field: path.render(),
+            expected: "an object".into(),
+            found: json_type(json),
+        });
     };
     let Some(record) = schema.records.get(id) else {
         return Ok(Value::Record(Box::new([])));
@@ -185,7 +189,8 @@ fn value(schema: &Schema, ty: &Type, json: &Json, path: &mut Path) -> Result<Val
         expected: schema.describe(ty),
         found: json_type(json),
     };
-    let invalid = |path: &Path, expected: &str| ProfileError::InvalidValue { field: path.render(), expected: expected.into() };
+    let invalid =
+        |path: &Path, expected: &str| ProfileError::InvalidValue { field: path.render(), expected: expected.into() };
     Ok(match ty {
         Type::Bool => Value::Bool(json.as_bool().ok_or_else(|| wrong(path))?),
         Type::Int => {

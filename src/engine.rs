@@ -125,11 +125,11 @@ impl Builder {
                         queue.push((new, Some(resolved)));
                     }
                     Err(error) => diagnostics.push(
-                        Diagnostic::new(Code::ImportNotFound, target.span, format!(
-                            "cannot import `{}`: {}",
-                            target.node,
-                            io_reason(&error)
-                        ))
+                        Diagnostic::new(
+                            Code::ImportNotFound,
+                            target.span,
+                            format!("cannot import `{}`: {}", target.node, io_reason(&error)),
+                        )
                         .with_label("imported here"),
                     ),
                 }
@@ -161,7 +161,8 @@ fn never_fires(rule: &ir::Rule, folded: Folded) -> Diagnostic {
             "look for a division by zero or an overflow between constants",
         ),
     };
-    Diagnostic::new(Code::NeverFires, rule.span, format!("the condition of rule `{}` is {what}", rule.name)).with_help(help)
+    Diagnostic::new(Code::NeverFires, rule.span, format!("the condition of rule `{}` is {what}", rule.name))
+        .with_help(help)
 }
 
 fn io_reason(error: &std::io::Error) -> String {

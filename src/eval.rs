@@ -134,9 +134,10 @@ impl StreamSet {
 
     /// Stream ids in increasing order, which is priority order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, &word)| {
-            (0..64).filter(move |bit| word & (1u64 << bit) != 0).map(move |bit| i * 64 + bit)
-        })
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &word)| (0..64).filter(move |bit| word & (1u64 << bit) != 0).map(move |bit| i * 64 + bit))
     }
 }
 
@@ -491,8 +492,12 @@ impl<'a> Acc<'a> {
                         }
                         sum => Some(sum),
                     },
-                    (AggregateFn::Min, Some(acc)) => Some(if compare(value, acc) == Some(Ordering::Less) { value } else { acc }),
-                    (AggregateFn::Max, Some(acc)) => Some(if compare(value, acc) == Some(Ordering::Greater) { value } else { acc }),
+                    (AggregateFn::Min, Some(acc)) => {
+                        Some(if compare(value, acc) == Some(Ordering::Less) { value } else { acc })
+                    }
+                    (AggregateFn::Max, Some(acc)) => {
+                        Some(if compare(value, acc) == Some(Ordering::Greater) { value } else { acc })
+                    }
                     (_, None) => Some(value),
                     (_, acc) => acc,
                 };

@@ -325,9 +325,11 @@ impl Expr {
         match &self.kind {
             ExprKind::Const(_) | ExprKind::Field { .. } | ExprKind::Def(_) | ExprKind::Today => {}
             ExprKind::List(items) => items.iter().for_each(|i| i.walk(visit)),
-            ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::IntToNumber(a) | ExprKind::IntToMoney(a) | ExprKind::IsMissing(a) => {
-                a.walk(visit)
-            }
+            ExprKind::Not(a)
+            | ExprKind::Neg(a)
+            | ExprKind::IntToNumber(a)
+            | ExprKind::IntToMoney(a)
+            | ExprKind::IsMissing(a) => a.walk(visit),
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
             | ExprKind::Compare(_, a, b)

@@ -47,8 +47,12 @@ impl Checker<'_> {
                 }
                 _ => {
                     self.error(
-                        Diagnostic::new(Code::ItOutsideList, span, "`it` is only defined inside `where` over a list of values")
-                            .with_help("inside `where` over a list of records, name the element's fields directly"),
+                        Diagnostic::new(
+                            Code::ItOutsideList,
+                            span,
+                            "`it` is only defined inside `where` over a list of values",
+                        )
+                        .with_help("inside `where` over a list of records, name the element's fields directly"),
                     );
                     None
                 }
@@ -91,7 +95,12 @@ impl Checker<'_> {
                 self.ordered(&ty, span, "`between`")?;
                 let (value, low, high) = (self.coerce(value, &ty)?, self.coerce(low, &ty)?, self.coerce(high, &ty)?);
                 let nullable = value.nullable || low.nullable || high.nullable;
-                Some(expr(K::Between { value: boxed(value), low: boxed(low), high: boxed(high) }, Type::Bool, nullable, span))
+                Some(expr(
+                    K::Between { value: boxed(value), low: boxed(low), high: boxed(high) },
+                    Type::Bool,
+                    nullable,
+                    span,
+                ))
             }
             A::In { value, list, negated } => {
                 let value = self.expr(value, scope);
@@ -115,7 +124,8 @@ impl Checker<'_> {
                             self.describe(&left.ty),
                             self.describe(&right.ty)
                         ),
-                        (*op == ast::TextOp::Contains).then(|| "`contains` also tests whether a list holds a value".to_string()),
+                        (*op == ast::TextOp::Contains)
+                            .then(|| "`contains` also tests whether a list holds a value".to_string()),
                     );
                 }
                 let op = match op {
@@ -152,7 +162,10 @@ impl Checker<'_> {
                 Diagnostic::new(
                     Code::NeverMissing,
                     span,
-                    format!("this value is never missing, so the test is always {}", if negated { "true" } else { "false" }),
+                    format!(
+                        "this value is never missing, so the test is always {}",
+                        if negated { "true" } else { "false" }
+                    ),
                 )
                 .with_help("only optional fields, and values computed from them, can be missing"),
             );
@@ -194,21 +207,31 @@ impl Checker<'_> {
         }
         if let Some(def) = self.definition(&first.node, first.span) {
             if let Some(extra) = rest.first() {
-                return self.unknown(extra.span, format!("`{}` is a definition, it has no field `{}`", first.node, extra.node), None);
+                return self.unknown(
+                    extra.span,
+                    format!("`{}` is a definition, it has no field `{}`", first.node, extra.node),
+                    None,
+                );
             }
             let (id, ty, nullable) = def?;
             return Some(expr(K::Def(id), ty, nullable, span));
         }
         if self.stream_names.contains(&first.node) {
             self.error(
-                Diagnostic::new(Code::WrongKindOfName, first.span, format!("`{}` is a stream, not a value", first.node))
-                    .with_help("streams are named after `->`; conditions read fields and definitions"),
+                Diagnostic::new(
+                    Code::WrongKindOfName,
+                    first.span,
+                    format!("`{}` is a stream, not a value", first.node),
+                )
+                .with_help("streams are named after `->`; conditions read fields and definitions"),
             );
             return None;
         }
         if self.rule_names.contains(&first.node) {
-            self.error(Diagnostic::new(Code::WrongKindOfName, first.span, format!("`{}` is a rule, not a value", first.node))
-                .with_help("to reuse a condition, give it a name as a definition: `name = condition`"));
+            self.error(
+                Diagnostic::new(Code::WrongKindOfName, first.span, format!("`{}` is a rule, not a value", first.node))
+                    .with_help("to reuse a condition, give it a name as a definition: `name = condition`"),
+            );
             return None;
         }
         let mut candidates = Vec::new();
@@ -221,7 +244,11 @@ impl Checker<'_> {
         candidates.extend(self.definition_names.iter().cloned());
         let written = names(path);
         let help = did_you_mean(&written, candidates.iter().map(String::as_str));
-        self.unknown(first.span.to(path.last().map_or(first.span, |l| l.span)), format!("unknown field `{written}`"), help)
+        self.unknown(
+            first.span.to(path.last().map_or(first.span, |l| l.span)),
+            format!("unknown field `{written}`"),
+            help,
+        )
     }
 
     /// Follows the rest of a path through nested records. A path may not go
@@ -322,7 +349,11 @@ impl Checker<'_> {
         let mut element_nullable = false;
         for name in source.get(end..).unwrap_or_default() {
             let Type::Record(record) = projected else {
-                return self.unknown(name.span, format!("`{}` has no field `{}`", names(source.get(..end)?), name.node), None);
+                return self.unknown(
+                    name.span,
+                    format!("`{}` has no field `{}`", names(source.get(..end)?), name.node),
+                    None,
+                );
             };
             let Some((slot, field)) = self.schema.records.get(record).and_then(|r| r.field(&name.node)) else {
                 let mut candidates = Vec::new();
@@ -382,7 +413,8 @@ impl Checker<'_> {
                 Type::Bool
             }
         };
-        let nullable = nullable_inputs || matches!(func, AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg)
+        let nullable = nullable_inputs
+            || matches!(func, AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg)
             || (func == AggregateFn::Sum && projected != Type::Number);
         Some(expr(K::Aggregate { func, list: boxed(list), projection, filter: filter.map(boxed) }, ty, nullable, span))
     }
@@ -393,11 +425,14 @@ impl Checker<'_> {
 
     fn membership(&mut self, value: Expr, list: Expr, span: Span) -> Option<Expr> {
         let Type::List(element) = list.ty.clone() else {
-            return self.error_none(Diagnostic::new(
-                Code::NotAList,
-                list.span,
-                format!("`in` needs a list on its right, found {}", self.describe(&list.ty)),
-            ).with_help("a list is written `[\"OH\", \"MI\"]` or is a field of type `list of ...`"));
+            return self.error_none(
+                Diagnostic::new(
+                    Code::NotAList,
+                    list.span,
+                    format!("`in` needs a list on its right, found {}", self.describe(&list.ty)),
+                )
+                .with_help("a list is written `[\"OH\", \"MI\"]` or is a field of type `list of ...`"),
+            );
         };
         let (value, list) = match list.kind {
             K::List(items) => {
@@ -438,7 +473,11 @@ impl Checker<'_> {
                 self.expect_bool(&left, &format!("`{}`", op.symbol()))?;
                 self.expect_bool(&right, &format!("`{}`", op.symbol()))?;
                 let nullable = left.nullable || right.nullable;
-                let kind = if op == BinaryOp::And { K::And(boxed(left), boxed(right)) } else { K::Or(boxed(left), boxed(right)) };
+                let kind = if op == BinaryOp::And {
+                    K::And(boxed(left), boxed(right))
+                } else {
+                    K::Or(boxed(left), boxed(right))
+                };
                 Some(expr(kind, Type::Bool, nullable, span))
             }
             BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
@@ -453,7 +492,11 @@ impl Checker<'_> {
                 };
                 if matches!(cmp, CmpOp::Eq | CmpOp::Ne) {
                     if matches!(ty, Type::List(_) | Type::Record(_)) {
-                        return self.mismatch(span, format!("cannot compare {} with `{}`", self.describe(&ty), op.symbol()), None);
+                        return self.mismatch(
+                            span,
+                            format!("cannot compare {} with `{}`", self.describe(&ty), op.symbol()),
+                            None,
+                        );
                     }
                 } else {
                     self.ordered(&ty, span, &format!("`{}`", op.symbol()))?;
@@ -498,7 +541,12 @@ impl Checker<'_> {
             }
             (_, T::Date | T::Days, _) | (_, _, T::Date | T::Days) => self.mismatch(
                 span,
-                format!("cannot apply `{}` to {} and {}", op.symbol(), self.describe(&left.ty), self.describe(&right.ty)),
+                format!(
+                    "cannot apply `{}` to {} and {}",
+                    op.symbol(),
+                    self.describe(&left.ty),
+                    self.describe(&right.ty)
+                ),
                 Some("dates move by durations: `today - 7 days`; two dates subtract to a number of days".into()),
             ),
             _ => {
@@ -537,7 +585,8 @@ impl Checker<'_> {
         if matches!(ty, Type::Int | Type::Number | Type::Money | Type::Date | Type::String | Type::Days) {
             return Some(());
         }
-        let help = matches!(ty, Type::Enum(_)).then(|| "enum values have no order; compare with `==` or `in`".to_string());
+        let help =
+            matches!(ty, Type::Enum(_)).then(|| "enum values have no order; compare with `==` or `in`".to_string());
         self.mismatch(span, format!("{what} needs values with an order, found {}", self.describe(ty)), help)
     }
 
@@ -570,7 +619,9 @@ impl Checker<'_> {
                 return self.error_none(
                     Diagnostic::new(Code::MoneyWithNumber, span, "cannot mix `money` with a `number`")
                         .with_label("money is exact, numbers are floating point")
-                        .with_help("write the amount as money, such as `$2500.50`, or compare whole amounts with an `int`"),
+                        .with_help(
+                            "write the amount as money, such as `$2500.50`, or compare whole amounts with an `int`",
+                        ),
                 );
             }
             (a, b) => {
@@ -609,11 +660,18 @@ impl Checker<'_> {
                     }
                     None => {
                         let help = did_you_mean(text, members.iter().map(String::as_str)).unwrap_or_else(|| {
-                            format!("the values are {}", members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "))
+                            format!(
+                                "the values are {}",
+                                members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                            )
                         });
                         self.error_none(
-                            Diagnostic::new(Code::UnknownEnumValue, span, format!("`{text}` is not one of the values of this field"))
-                                .with_help(help),
+                            Diagnostic::new(
+                                Code::UnknownEnumValue,
+                                span,
+                                format!("`{text}` is not one of the values of this field"),
+                            )
+                            .with_help(help),
                         )
                     }
                 }

@@ -89,7 +89,11 @@ impl<'a> Checker<'a> {
 /// Checks the parsed files of one rule set. Diagnostics are appended; the
 /// checked rule set is returned even when there are errors, so that callers
 /// can decide (the engine refuses to compile it).
-pub fn check(files: &[(FileId, ast::File)], today: Option<Date>, diagnostics: &mut Vec<Diagnostic>) -> Option<ir::RuleSet> {
+pub fn check(
+    files: &[(FileId, ast::File)],
+    today: Option<Date>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ir::RuleSet> {
     for (file, tree) in files {
         match &tree.version {
             None => diagnostics.push(
@@ -97,8 +101,12 @@ pub fn check(files: &[(FileId, ast::File)], today: Option<Date>, diagnostics: &m
                     .with_help(format!("start the file with `narval {SUPPORTED_VERSION}`")),
             ),
             Some(v) if v.node != SUPPORTED_VERSION => diagnostics.push(
-                Diagnostic::new(Code::UnsupportedVersion, v.span, format!("narval language version {} is not supported", v.node))
-                    .with_help(format!("this narval reads version {SUPPORTED_VERSION}")),
+                Diagnostic::new(
+                    Code::UnsupportedVersion,
+                    v.span,
+                    format!("narval language version {} is not supported", v.node),
+                )
+                .with_help(format!("this narval reads version {SUPPORTED_VERSION}")),
             ),
             Some(_) => {}
         }
@@ -136,8 +144,12 @@ pub fn check(files: &[(FileId, ast::File)], today: Option<Date>, diagnostics: &m
                     checker.error(duplicate(Code::DuplicateDefinition, "definition", &def.name));
                 } else if root.field(name).is_some() {
                     checker.error(
-                        Diagnostic::new(Code::DuplicateDefinition, def.name.span, format!("definition `{name}` has the name of a field"))
-                            .with_help("give the definition another name"),
+                        Diagnostic::new(
+                            Code::DuplicateDefinition,
+                            def.name.span,
+                            format!("definition `{name}` has the name of a field"),
+                        )
+                        .with_help("give the definition another name"),
                     );
                 } else {
                     let index = checker.definition_states.len();
@@ -249,9 +261,13 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
         if condition.ty != Type::Bool {
             let found = checker.schema.describe(&condition.ty);
             checker.error(
-                Diagnostic::new(Code::NotACondition, condition.span, format!("the condition of rule `{}` is not true or false", rule.name.node))
-                    .with_label(format!("this is `{found}`"))
-                    .with_help("compare it, such as `total >= cap`"),
+                Diagnostic::new(
+                    Code::NotACondition,
+                    condition.span,
+                    format!("the condition of rule `{}` is not true or false", rule.name.node),
+                )
+                .with_label(format!("this is `{found}`"))
+                .with_help("compare it, such as `total >= cap`"),
             );
         }
     }
@@ -278,8 +294,12 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
     if let Some(both) = assigns.iter().find(|s| suppresses.contains(s)) {
         let name = streams.get(*both).map_or("", |s| s.name.as_str());
         checker.error(
-            Diagnostic::new(Code::AssignsAndSuppresses, rule.name.span, format!("rule `{}` assigns `{name}` and suppresses it", rule.name.node))
-                .with_help("a suppression always wins, so the assignment never takes effect"),
+            Diagnostic::new(
+                Code::AssignsAndSuppresses,
+                rule.name.span,
+                format!("rule `{}` assigns `{name}` and suppresses it", rule.name.node),
+            )
+            .with_help("a suppression always wins, so the assignment never takes effect"),
         );
     }
     let condition = condition.filter(|c| c.ty == Type::Bool)?;
@@ -405,14 +425,18 @@ fn unhandled_reads(
             let mut children: Vec<&Expr> = Vec::new();
             match &e.kind {
                 ExprKind::List(items) => children.extend(items.iter()),
-                ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::IntToNumber(a) | ExprKind::IntToMoney(a) => children.push(a),
+                ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::IntToNumber(a) | ExprKind::IntToMoney(a) => {
+                    children.push(a)
+                }
                 ExprKind::And(a, b)
                 | ExprKind::Or(a, b)
                 | ExprKind::Compare(_, a, b)
                 | ExprKind::Arith(_, a, b)
                 | ExprKind::Text(_, a, b)
                 | ExprKind::In { value: a, list: b } => children.extend([a.as_ref(), b.as_ref()]),
-                ExprKind::Between { value, low, high } => children.extend([value.as_ref(), low.as_ref(), high.as_ref()]),
+                ExprKind::Between { value, low, high } => {
+                    children.extend([value.as_ref(), low.as_ref(), high.as_ref()])
+                }
                 ExprKind::Aggregate { list, .. } => children.push(list),
                 _ => {}
             }

@@ -8,7 +8,10 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{EnumType, Field, RecordId, RecordType, Schema, Type};
 
 /// Builds the schema from every `schema { ... }` block, in file order.
-pub(super) fn build<'a>(blocks: impl IntoIterator<Item = &'a [FieldDecl]>, diagnostics: &mut Vec<Diagnostic>) -> Schema {
+pub(super) fn build<'a>(
+    blocks: impl IntoIterator<Item = &'a [FieldDecl]>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Schema {
     let mut schema = Schema { records: vec![RecordType::default()], enums: Vec::new() };
     let mut seen = HashMap::new();
     for block in blocks {
@@ -29,9 +32,13 @@ fn add_field(
     if let Some(first) = seen.get(&decl.name.node) {
         let _ = first;
         diagnostics.push(
-            Diagnostic::new(Code::DuplicateField, decl.name.span, format!("field `{}` is declared twice", decl.name.node))
-                .with_label("declared again here")
-                .with_help("a field is declared once, in one schema block"),
+            Diagnostic::new(
+                Code::DuplicateField,
+                decl.name.span,
+                format!("field `{}` is declared twice", decl.name.node),
+            )
+            .with_label("declared again here")
+            .with_help("a field is declared once, in one schema block"),
         );
         return;
     }

@@ -31,10 +31,11 @@ struct NarvalParser;
 /// say) are reported beside a tree.
 pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
     if text.len() > MAX_FILE_BYTES {
-        let diagnostic = Diagnostic::new(Code::TooLarge, Span::new(file, 0, 0), format!(
-            "rule file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
-            text.len()
-        ));
+        let diagnostic = Diagnostic::new(
+            Code::TooLarge,
+            Span::new(file, 0, 0),
+            format!("rule file is {} bytes, more than the limit of {MAX_FILE_BYTES}", text.len()),
+        );
         return (None, vec![diagnostic]);
     }
     if let Some(diagnostic) = check_nesting(file, text) {
@@ -42,7 +43,12 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
     }
     let pairs = match NarvalParser::parse(Rule::file, text) {
         Ok(pairs) => pairs,
-        Err(error) => return (None, vec![words::syntax_error(file, text, &error)]),
+        // An unbalanced bracket explains most failures better than the
+        // tokens expected where the parser gave up.
+        Err(error) => {
+            let diagnostic = unbalanced(file, text).unwrap_or_else(|| words::syntax_error(file, text, &error));
+            return (None, vec![diagnostic]);
+        }
     };
     let lowering = lower::Lower::new(file);
     let tree = pairs
@@ -52,17 +58,53 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
     (tree, lowering.diagnostics.into_inner())
 }
 
-/// Refuses text nested deeper than [`MAX_NESTING`], pointing at the first
-/// bracket too deep. Brackets inside strings and comments do not count.
-fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
-    let mut depth = 0usize;
+/// The first bracket without its partner, outside strings and comments.
+fn unbalanced(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut open: Vec<(usize, char)> = Vec::new();
+    for (i, c) in code_chars(text) {
+        match c {
+            '(' | '[' | '{' => open.push((i, c)),
+            ')' | ']' | '}' => {
+                let expected = match open.pop() {
+                    Some((_, '(')) => ')',
+                    Some((_, '[')) => ']',
+                    Some(_) => '}',
+                    None => {
+                        return Some(
+                            Diagnostic::new(Code::Syntax, Span::new(file, i, i + 1), format!("`{c}` closes nothing"))
+                                .with_label("no bracket open here"),
+                        )
+                    }
+                };
+                if c != expected {
+                    return Some(
+                        Diagnostic::new(
+                            Code::Syntax,
+                            Span::new(file, i, i + 1),
+                            format!("expected `{expected}`, found `{c}`"),
+                        )
+                        .with_label("mismatched bracket"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    open.first().map(|&(i, c)| {
+        Diagnostic::new(Code::Syntax, Span::new(file, i, i + 1), format!("`{c}` is never closed"))
+            .with_label("opened here")
+    })
+}
+
+/// Characters outside strings and comments, with their byte offsets.
+fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let mut in_string = false;
     let mut in_comment = false;
     let mut escaped = false;
-    for (i, c) in text.char_indices() {
+    text.char_indices().filter(move |&(_, c)| {
         if in_comment {
             in_comment = c != '\n';
-            continue;
+            return false;
         }
         if in_string {
             match c {
@@ -71,18 +113,32 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
                 '"' | '\n' => in_string = false,
                 _ => {}
             }
-            continue;
+            return false;
         }
         match c {
             '#' => in_comment = true,
             '"' => in_string = true,
+            _ => return true,
+        }
+        false
+    })
+}
+
+/// Refuses text nested deeper than [`MAX_NESTING`], pointing at the first
+/// bracket too deep. Brackets inside strings and comments do not count.
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    for (i, c) in code_chars(text) {
+        match c {
             '(' | '[' | '{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(
-                        Diagnostic::new(Code::Syntax, Span::new(file, i, i + 1), format!(
-                            "brackets nested more than {MAX_NESTING} deep"
-                        ))
+                        Diagnostic::new(
+                            Code::Syntax,
+                            Span::new(file, i, i + 1),
+                            format!("brackets nested more than {MAX_NESTING} deep"),
+                        )
                         .with_label("too deep")
                         .with_help("split the expression into named definitions"),
                     );

@@ -106,7 +106,14 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
                 expected.push("a value such as a field, a number or `(`");
             }
             let after_arrow = positives.contains(&Rule::kw_no);
-            for rule in positives.iter().filter(|r| !value || !(starts_value(**r) || within_value(**r))) {
+            let operator = !value && positives.iter().any(|r| is_operator(*r));
+            if operator {
+                expected.push("an operator such as `and` or `>=`");
+            }
+            let shown = |r: &Rule| {
+                (!value || !(starts_value(*r) || within_value(*r) || is_operator(*r))) && !(operator && is_operator(*r))
+            };
+            for rule in positives.iter().filter(|r| shown(r)) {
                 let words = if after_arrow && *rule == Rule::name { "a stream" } else { describe(*rule) };
                 if !expected.contains(&words) {
                     expected.push(words);
@@ -148,6 +155,45 @@ fn starts_value(rule: Rule) -> bool {
     )
 }
 
+/// Infix and postfix operators, which read as one phrase.
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::or
+            | Rule::and
+            | Rule::eq
+            | Rule::ne
+            | Rule::le
+            | Rule::ge
+            | Rule::lt
+            | Rule::gt
+            | Rule::coalesce
+            | Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::between
+            | Rule::not_in
+            | Rule::in_list
+            | Rule::contains
+            | Rule::starts_with
+            | Rule::ends_with
+            | Rule::is_missing
+            | Rule::is_present
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_in
+            | Rule::kw_is
+            | Rule::kw_between
+            | Rule::kw_contains
+            | Rule::kw_starts_with
+            | Rule::kw_ends_with
+            | Rule::time_unit
+            | Rule::duration
+    )
+}
+
 /// Tokens inside an operand that the phrase for a value already covers.
 fn within_value(rule: Rule) -> bool {
     matches!(rule, Rule::name | Rule::kw_not | Rule::kw_has | Rule::kw_today | Rule::kw_it)
@@ -164,6 +210,9 @@ fn one_of(items: &[&str]) -> String {
 /// The token that starts at `at`: a word, a number, or one character.
 fn found_at(text: &str, at: usize) -> &str {
     let rest = text.get(at..).unwrap_or("");
+    if rest.starts_with("->") {
+        return "->";
+    }
     let word_len: usize = rest
         .char_indices()
         .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')

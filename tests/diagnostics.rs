@@ -1,0 +1,114 @@
+//! Fixture tests of diagnostics: every `tests/diagnostics/NAME.narval` (or
+//! folder `NAME/` of files checked together) sits beside `NAME.stderr`, the
+//! exact text a user sees. `NARVAL_BLESS=1 cargo test --test diagnostics`
+//! rewrites the expected files after a deliberate change; review the diff.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const DIR: &str = "tests/diagnostics";
+
+struct Case {
+    name: String,
+    files: Vec<PathBuf>,
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for entry in std::fs::read_dir(DIR).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "narval"))
+                .collect();
+            files.sort();
+            cases.push(Case { name, files });
+        } else if path.extension().is_some_and(|e| e == "narval") {
+            cases.push(Case { name, files: vec![path] });
+        }
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+fn check(files: &[PathBuf]) -> narval::Report {
+    files.iter().fold(narval::RuleSet::builder(), |b, f| b.file(f)).check()
+}
+
+#[test]
+fn rendered_diagnostics_match_the_fixtures() {
+    let bless = std::env::var_os("NARVAL_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in cases() {
+        let rendered = check(&case.files).render();
+        let expected_path = Path::new(DIR).join(format!("{}.stderr", case.name));
+        if bless {
+            std::fs::write(&expected_path, &rendered).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if rendered != expected {
+            failures.push(format!("--- {}\n{}\n+++ actual\n{}", expected_path.display(), expected, rendered));
+        }
+    }
+    assert!(failures.is_empty(), "{} fixture(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_diagnostic_code_has_a_fixture() {
+    let mut seen = BTreeSet::new();
+    for case in cases() {
+        for d in check(&case.files).diagnostics() {
+            seen.insert(d.code.as_str());
+        }
+    }
+    // E0005 needs a 16 MiB file; `oversized_files_are_refused` covers it.
+    let missing: Vec<&str> = narval::diagnostic::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !seen.contains(c) && *c != "E0005")
+        .collect();
+    assert!(missing.is_empty(), "codes without a fixture: {missing:?}");
+}
+
+#[test]
+fn the_clean_fixture_has_no_diagnostics() {
+    let report = check(&[Path::new(DIR).join("clean/rules.narval")]);
+    assert!(report.diagnostics().is_empty(), "{}", report.render());
+}
+
+#[test]
+fn diagnostics_are_sorted_by_position() {
+    for case in cases() {
+        let report = check(&case.files);
+        let keys: Vec<_> = report.diagnostics().iter().map(|d| d.span.map(|s| (s.file, s.start))).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{}", case.name);
+    }
+}
+
+#[test]
+fn oversized_files_are_refused() {
+    let text = format!("narval 1\n#{}\n", "x".repeat(narval::syntax::MAX_FILE_BYTES));
+    let report = narval::RuleSet::builder().source("big.narval", text).check();
+    let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0005"]);
+}
+
+#[test]
+fn json_diagnostics_carry_code_and_location() {
+    let report = check(&[Path::new(DIR).join("unknown_field.narval")]);
+    let json = serde_json::to_value(report.located()).unwrap();
+    let first = &json[0];
+    assert_eq!(first["code"], "E0101");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["location"]["file"], "tests/diagnostics/unknown_field.narval");
+    assert_eq!(first["location"]["line"], 13);
+    assert_eq!(first["location"]["column"], 8);
+    assert_eq!(first["help"], "did you mean `scores.support`?");
+}
