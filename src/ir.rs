@@ -304,21 +304,6 @@ pub enum ExprKind {
 }
 
 impl Expr {
-    /// Whether the expression reads no profile data (it may read `today`).
-    pub fn is_constant(&self, definitions: &[Definition]) -> bool {
-        let mut constant = true;
-        self.walk(&mut |e| match &e.kind {
-            ExprKind::Field { .. } | ExprKind::Aggregate { .. } => constant = false,
-            ExprKind::Def(id) => {
-                if !definitions.get(*id).is_some_and(|d| d.value.is_constant(definitions)) {
-                    constant = false;
-                }
-            }
-            _ => {}
-        });
-        constant
-    }
-
     /// Visits this expression and every subexpression, parents first.
     pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
         visit(self);

@@ -1,4 +1,55 @@
 //! narval: rule-based message targeting.
+//!
+//! Strategists write rules in a small, closed language; narval checks them
+//! against a typed profile schema, compiles them, and gives every profile its
+//! solicitation streams and its issue streams. The pipeline, one module a
+//! stage:
+//!
+//! 1. [`syntax`]: text to syntax tree ([`ast`]), with pest.
+//! 2. [`check`]: syntax trees to a checked rule set ([`ir`]): names resolved,
+//!    expressions typed, every problem reported as a [`diagnostic`].
+//! 3. [`compile`]: the checked rule set to a flat program.
+//! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
+//!
+//! [`RuleSet`] runs the whole path:
+//!
+//! ```
+//! let rules = narval::RuleSet::builder()
+//!     .source("campaign.narval", r#"
+//!         narval 1
+//!         schema {
+//!           volunteer: bool
+//!           consent: { email: bool }
+//!           donations: list of { amount: money }
+//!           issues: optional list of string
+//!         }
+//!         solicitation streams fundraising_email, mobilisation_email, door_knock
+//!         issue streams healthcare
+//!
+//!         cap = $2500
+//!         total = sum(donations.amount)
+//!
+//!         ask: consent.email and total < cap -> fundraising_email
+//!         over_cap: total >= cap -> mobilisation_email, no fundraising_email
+//!         knock: not volunteer -> door_knock
+//!         already_volunteer: volunteer -> no door_knock
+//!         ## `issues` may be missing: then the rule is unknown and assigns nothing.
+//!         health: has issues and issues contains "healthcare" -> healthcare
+//!     "#)
+//!     .build()
+//!     .map_err(|report| report.render())?;
+//!
+//! let assignment = rules.assign_json(r#"{
+//!     "volunteer": false,
+//!     "consent": {"email": true},
+//!     "donations": [{"amount": 2000}, {"amount": 500.00}],
+//!     "issues": ["healthcare"]
+//! }"#)?;
+//! assert_eq!(assignment.solicitations, ["mobilisation_email", "door_knock"]);
+//! assert_eq!(assignment.issues, ["healthcare"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
 pub mod ast;
 pub mod check;
 pub mod compile;

@@ -115,7 +115,7 @@ proptest! {
         file_order in Just(vec![0usize, 1, 2]).prop_shuffle(),
     ) {
         let (head, items) = chunks();
-        let mut texts = vec![head.clone(), String::from("narval 1\n"), String::from("narval 1\n")];
+        let mut texts = [head.clone(), String::from("narval 1\n"), String::from("narval 1\n")];
         for (&item, &home) in order.iter().zip(&homes) {
             texts[home].push_str(&items[item]);
             texts[home].push('\n');

@@ -159,10 +159,8 @@ pub fn check(
                     definition_order.push((name.clone(), def.name.span));
                 }
             }
-            Item::Rule(rule) => {
-                if !checker.rule_names.insert(rule.name.node.clone()) {
-                    checker.error(duplicate(Code::DuplicateRule, "rule", &rule.name));
-                }
+            Item::Rule(rule) if !checker.rule_names.insert(rule.name.node.clone()) => {
+                checker.error(duplicate(Code::DuplicateRule, "rule", &rule.name));
             }
             _ => {}
         }

@@ -1,0 +1,346 @@
+//! End-to-end tests of the `narval` binary: exit statuses, output formats and
+//! the line-by-line handling of profiles. Rule files and profiles live in
+//! `tests/cli/`; the tests run from that folder so that file names in
+//! diagnostics are the short ones written here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli");
+
+/// Runs `narval ARGS` in the fixture folder, with `stdin` as its input.
+fn narval(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_narval"))
+        .args(args)
+        .current_dir(FIXTURES)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the narval binary runs");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("narval exits by itself")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The JSON values of NDJSON text, one per line.
+fn lines(text: &str) -> Vec<Value> {
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+/// One expected output line.
+fn assigned(id: Value, solicitations: &[&str], issues: &[&str]) -> Value {
+    json!({ "id": id, "solicitations": solicitations, "issues": issues })
+}
+
+/// A fresh folder under the system temp dir, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(test: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("narval-cli-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+// ---- check ------------------------------------------------------------------
+
+#[test]
+fn check_clean_rules_exits_0() {
+    let out = narval(&["check", "campaign.narval"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "narval: ok, 1 file checked\n");
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn check_error_exits_1_with_rustc_like_text() {
+    let out = narval(&["check", "unknown_field.narval"], "");
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(err.starts_with("error[E0101]: "), "{err}");
+    assert!(err.contains("--> unknown_field.narval:6:14"), "{err}");
+    assert!(err.ends_with("\nnarval: 1 error, 0 warnings\n"), "{err}");
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn check_json_locates_each_diagnostic() {
+    let out = narval(&["check", "--format", "json", "unknown_field.narval"], "");
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out), "");
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["errors"], 1);
+    assert_eq!(document["warnings"], 0);
+    let diagnostics = document["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1);
+    let first = &diagnostics[0];
+    assert_eq!(first["code"], "E0101");
+    assert_eq!(first["severity"], "error");
+    assert!(first["message"].as_str().unwrap().contains("`scores.suport`"), "{first}");
+    assert_eq!(first["location"]["file"], "unknown_field.narval");
+    assert_eq!(first["location"]["line"], 6);
+    assert_eq!(first["location"]["column"], 14);
+    assert_eq!(first["location"]["end_line"], 6);
+    assert_eq!(first["location"]["end_column"], 27);
+}
+
+#[test]
+fn check_json_clean_is_an_empty_list() {
+    let out = narval(&["check", "--format", "json", "campaign.narval"], "");
+    assert_eq!(code(&out), 0);
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document, json!({ "diagnostics": [], "errors": 0, "warnings": 0 }));
+}
+
+#[test]
+fn warnings_fail_only_when_denied() {
+    let allowed = narval(&["check", "unused_definition.narval"], "");
+    assert_eq!(code(&allowed), 0);
+    assert!(stderr(&allowed).contains("warning[W0001]"), "{}", stderr(&allowed));
+    assert!(stderr(&allowed).ends_with("narval: 0 errors, 1 warning\n"));
+
+    let denied = narval(&["check", "--deny-warnings", "unused_definition.narval"], "");
+    assert_eq!(code(&denied), 1);
+    assert!(stderr(&denied).contains("--deny-warnings"), "{}", stderr(&denied));
+
+    let json = narval(&["check", "--deny-warnings", "--format", "json", "unused_definition.narval"], "");
+    assert_eq!(code(&json), 1);
+    let document: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(document["diagnostics"][0]["code"], "W0001");
+    assert_eq!(document["warnings"], 1);
+}
+
+#[test]
+fn check_reports_a_missing_file() {
+    let out = narval(&["check", "--format", "json", "no_such_file.narval"], "");
+    assert_eq!(code(&out), 1);
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["diagnostics"][0]["code"], "E0003");
+}
+
+#[test]
+fn today_must_be_given_when_rules_read_it() {
+    let missing = narval(&["check", "today.narval"], "");
+    assert_eq!(code(&missing), 1);
+    assert!(stderr(&missing).contains("error[E0206]"), "{}", stderr(&missing));
+
+    let given = narval(&["check", "--today", "2012-10-01", "today.narval"], "");
+    assert_eq!(code(&given), 0, "{}", stderr(&given));
+}
+
+// ---- assign -----------------------------------------------------------------
+
+#[test]
+fn assign_writes_one_line_per_profile_in_order() {
+    let out = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        lines(&stdout(&out)),
+        [
+            assigned(json!(1), &["fundraising_email", "door_knock", "flyer"], &["healthcare"]),
+            assigned(json!(2), &[], &[]),
+            assigned(json!(3), &[], &[]),
+        ]
+    );
+    assert_eq!(stderr(&out), "narval: 3 profiles read, 3 assigned, 0 rejected\n");
+}
+
+#[test]
+fn bad_lines_are_reported_and_the_rest_assigned() {
+    let out = narval(&["assign", "campaign.narval", "--profiles", "dirty.ndjson"], "");
+    assert_eq!(code(&out), 3);
+    assert_eq!(
+        lines(&stdout(&out)),
+        [
+            assigned(json!(1), &["fundraising_email", "door_knock", "flyer"], &["healthcare"]),
+            assigned(json!(5), &["fundraising_email"], &[]),
+            assigned(json!(8), &["fundraising_email"], &["healthcare"]),
+        ]
+    );
+    let err = stderr(&out);
+    let reported: Vec<&str> = err.lines().collect();
+    assert_eq!(reported.len(), 6, "{err}");
+    assert!(reported[0].starts_with("narval: line 2: not valid JSON: "), "{err}");
+    assert!(reported[1].starts_with("narval: line 3: "), "{err}");
+    assert!(reported[1].contains("`volunteer`"), "{err}");
+    assert!(!reported[1].contains("yes"), "a rejection must not show the person's value: {err}");
+    assert_eq!(reported[2], "narval: line 4: empty line");
+    assert_eq!(reported[3], "narval: line 6: no `id` field to identify the profile");
+    assert_eq!(reported[4], "narval: line 7: not a JSON object");
+    assert_eq!(reported[5], "narval: 8 profiles read, 3 assigned, 5 rejected");
+}
+
+#[test]
+fn a_final_line_without_newline_is_read_and_crlf_is_accepted() {
+    let input = "{\"id\":1,\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}\r\n\
+                 {\"id\":2,\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}";
+    let out = narval(&["assign", "campaign.narval", "--profiles", "-"], input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ids: Vec<Value> = lines(&stdout(&out)).iter().map(|line| line["id"].clone()).collect();
+    assert_eq!(ids, [json!(1), json!(2)]);
+    assert_eq!(stderr(&out), "narval: 2 profiles read, 2 assigned, 0 rejected\n");
+}
+
+#[test]
+fn profiles_from_stdin() {
+    let input = std::fs::read_to_string(Path::new(FIXTURES).join("profiles.ndjson")).unwrap();
+    let from_stdin = narval(&["assign", "campaign.narval", "--profiles", "-"], &input);
+    let from_file = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson"], "");
+    assert_eq!(code(&from_stdin), 0, "{}", stderr(&from_stdin));
+    assert_eq!(lines(&stdout(&from_stdin)).len(), 3);
+    assert_eq!(stdout(&from_stdin), stdout(&from_file));
+}
+
+#[test]
+fn out_writes_to_a_file_and_not_stdout() {
+    let scratch = Scratch::new("out");
+    let target = scratch.path("assigned.ndjson");
+    let out = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson", "--out", text(&target)], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    let written = std::fs::read_to_string(&target).unwrap();
+    let ids: Vec<Value> = lines(&written).iter().map(|line| line["id"].clone()).collect();
+    assert_eq!(ids, [json!(1), json!(2), json!(3)]);
+}
+
+#[test]
+fn id_field_chooses_the_copied_field() {
+    let scratch = Scratch::new("id_field");
+    let profiles = scratch.write(
+        "profiles.ndjson",
+        "{\"id\":1,\"email\":\"a@example.org\",\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}\n\
+         {\"id\":2,\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}\n\
+         {\"id\":3,\"email\":{\"kind\":\"work\"},\"volunteer\":true,\"party\":\"rep\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}\n",
+    );
+    let out = narval(&["assign", "campaign.narval", "--profiles", text(&profiles), "--id-field", "email"], "");
+    assert_eq!(code(&out), 3);
+    let ids: Vec<Value> = lines(&stdout(&out)).iter().map(|line| line["id"].clone()).collect();
+    assert_eq!(ids, [json!("a@example.org")]);
+    let err = stderr(&out);
+    assert!(err.contains("narval: line 2: no `email` field to identify the profile\n"), "{err}");
+    // Line 3 has an `email`, but not the string the schema asks for.
+    assert!(err.contains("narval: line 3: "), "{err}");
+    assert!(err.ends_with("narval: 3 profiles read, 1 assigned, 2 rejected\n"), "{err}");
+}
+
+#[test]
+fn assign_with_today() {
+    let input = "{\"id\":1,\"last_contact\":\"2012-10-02\"}\n{\"id\":2,\"last_contact\":\"2012-09-01\"}\n{\"id\":3}\n";
+    let out = narval(&["assign", "today.narval", "--today", "2012-10-01", "--profiles", "-"], input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        lines(&stdout(&out)),
+        [assigned(json!(1), &["door_knock"], &[]), assigned(json!(2), &[], &[]), assigned(json!(3), &[], &[])]
+    );
+}
+
+#[test]
+fn assign_refuses_rules_with_errors_and_writes_nothing() {
+    let scratch = Scratch::new("rule_errors");
+    let target = scratch.path("assigned.ndjson");
+    let out = narval(&["assign", "today.narval", "--profiles", "profiles.ndjson", "--out", text(&target)], "");
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("error[E0206]"), "{}", stderr(&out));
+    assert!(stderr(&out).ends_with("narval: 1 error, 0 warnings\n"), "{}", stderr(&out));
+    assert!(!target.exists(), "no output file is created for a rule set with errors");
+}
+
+// ---- usage ------------------------------------------------------------------
+
+#[test]
+fn bad_usage_exits_2() {
+    let unknown_flag = narval(&["check", "--frobnicate", "campaign.narval"], "");
+    assert_eq!(code(&unknown_flag), 2);
+    assert!(stderr(&unknown_flag).contains("--frobnicate"));
+
+    let no_profiles = narval(&["assign", "campaign.narval"], "");
+    assert_eq!(code(&no_profiles), 2);
+    assert!(stderr(&no_profiles).contains("--profiles"));
+
+    let bad_date = narval(&["check", "--today", "2012-02-30", "today.narval"], "");
+    assert_eq!(code(&bad_date), 2);
+    assert!(stderr(&bad_date).contains("`2012-02-30` is not a date"), "{}", stderr(&bad_date));
+
+    let unreadable = narval(&["assign", "campaign.narval", "--profiles", "no_such_profiles.ndjson"], "");
+    assert_eq!(code(&unreadable), 2);
+    assert_eq!(stderr(&unreadable), "narval: cannot read `no_such_profiles.ndjson`: no such file\n");
+    assert_eq!(stdout(&unreadable), "");
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    let out = narval(&["--help"], "");
+    assert_eq!(code(&out), 0);
+    let help = stdout(&out);
+    assert!(help.contains("Exit status:"), "{help}");
+    for status in ["0  success", "1  the rule set has errors", "2  bad usage", "3  some profile lines", "4  the output"]
+    {
+        assert!(help.contains(status), "{status} missing from:\n{help}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_device_is_an_output_error() {
+    let out = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson", "--out", "/dev/full"], "");
+    assert_eq!(code(&out), 4);
+    assert!(stderr(&out).starts_with("narval: cannot write output: "), "{}", stderr(&out));
+}
+
+#[test]
+fn out_must_not_overwrite_the_profiles() {
+    let scratch = Scratch::new("same_file");
+    let original = std::fs::read_to_string(Path::new(FIXTURES).join("profiles.ndjson")).unwrap();
+    let profiles = scratch.write("profiles.ndjson", &original);
+    let out = narval(&["assign", "campaign.narval", "--profiles", text(&profiles), "--out", text(&profiles)], "");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("would overwrite the profiles"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&profiles).unwrap(), original);
+}
+
+#[test]
+fn a_directory_is_not_a_profiles_file() {
+    let scratch = Scratch::new("directory");
+    let out = narval(&["assign", "campaign.narval", "--profiles", text(&scratch.0)], "");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("cannot read line 1 of `"), "{}", stderr(&out));
+    assert!(stderr(&out).ends_with(": is a directory\n"), "{}", stderr(&out));
+}
