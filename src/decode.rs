@@ -170,7 +170,7 @@ fn record(schema: &Schema, id: RecordId, json: &Json, path: &mut Path) -> Result
         return Ok(Value::Record(Box::new([])));
     };
     let mut values = Vec::with_capacity(record.fields.len());
-    for field in &record.fields {
+    for field in record.fields.values() {
         path.parts.push(Part::Field(field.name.clone()));
         let value = match map.get(&field.name) {
             None | Some(Json::Null) if field.optional => Value::Missing,

@@ -4,6 +4,8 @@
 //! evaluator program, and that later back ends (SQL, impact analysis, data
 //! policies) start from. It holds no pest types and no unresolved names.
 
+use indexmap::IndexMap;
+
 use crate::ast::{AggregateFn, StreamKind};
 use crate::source::Span;
 use crate::value::Date;
@@ -55,8 +57,8 @@ pub struct Schema {
 /// its slot in a decoded record.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct RecordType {
-    /// The fields.
-    pub fields: Vec<Field>,
+    /// The fields by name; the index of a field is its slot.
+    pub fields: IndexMap<String, Field>,
 }
 
 /// A schema field.
@@ -111,7 +113,7 @@ impl Schema {
 impl RecordType {
     /// A field and its slot by name.
     pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
-        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+        self.fields.get_full(name).map(|(slot, _, field)| (slot, field))
     }
 }
 

@@ -451,7 +451,7 @@ fn optional_field_name(schema: &Schema, path: &[usize]) -> Option<String> {
     let mut names = Vec::new();
     let mut optional = false;
     for slot in path {
-        let field = schema.records.get(record)?.fields.get(*slot)?;
+        let (_, field) = schema.records.get(record)?.fields.get_index(*slot)?;
         names.push(field.name.as_str());
         optional |= field.optional;
         match &field.ty {

@@ -1,8 +1,6 @@
 //! The schema: field declarations of every file merged into record and enum
 //! types, each field at a fixed slot.
 
-use std::collections::HashMap;
-
 use crate::ast::{FieldDecl, ScalarType, Spanned, TypeExpr};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{EnumType, Field, RecordId, RecordType, Schema, Type};
@@ -13,36 +11,23 @@ pub(super) fn build<'a>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Schema {
     let mut schema = Schema { records: vec![RecordType::default()], enums: Vec::new() };
-    let mut seen = HashMap::new();
     for block in blocks {
         for decl in block {
-            add_field(&mut schema, 0, decl, &mut seen, diagnostics);
+            add_field(&mut schema, 0, decl, diagnostics);
         }
     }
     schema
 }
 
-fn add_field(
-    schema: &mut Schema,
-    record: RecordId,
-    decl: &FieldDecl,
-    seen: &mut HashMap<String, crate::source::Span>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    if let Some(first) = seen.get(&decl.name.node) {
-        let _ = first;
+fn add_field(schema: &mut Schema, record: RecordId, decl: &FieldDecl, diagnostics: &mut Vec<Diagnostic>) {
+    if schema.records.get(record).is_some_and(|r| r.fields.contains_key(&decl.name.node)) {
         diagnostics.push(
-            Diagnostic::new(
-                Code::DuplicateField,
-                decl.name.span,
-                format!("field `{}` is declared twice", decl.name.node),
-            )
-            .with_label("declared again here")
-            .with_help("a field is declared once, in one schema block"),
+            Diagnostic::new(Code::DuplicateField, decl.name.span, format!("field `{}` is declared twice", decl.name.node))
+                .with_label("declared again here")
+                .with_help("a field is declared once, in one schema block"),
         );
         return;
     }
-    seen.insert(decl.name.node.clone(), decl.name.span);
     let ty = lower_type(schema, &decl.ty, diagnostics);
     let field = Field {
         name: decl.name.node.clone(),
@@ -52,7 +37,7 @@ fn add_field(
         span: decl.name.span,
     };
     if let Some(target) = schema.records.get_mut(record) {
-        target.fields.push(field);
+        target.fields.insert(field.name.clone(), field);
     }
 }
 
@@ -89,9 +74,8 @@ fn lower_type(schema: &mut Schema, ty: &Spanned<TypeExpr>, diagnostics: &mut Vec
         TypeExpr::Record(fields) => {
             schema.records.push(RecordType::default());
             let id = schema.records.len() - 1;
-            let mut seen = HashMap::new();
             for decl in fields {
-                add_field(schema, id, decl, &mut seen, diagnostics);
+                add_field(schema, id, decl, diagnostics);
             }
             Type::Record(id)
         }
@@ -102,7 +86,7 @@ fn lower_type(schema: &mut Schema, ty: &Spanned<TypeExpr>, diagnostics: &mut Vec
 /// `scores.support`, `donations.amount`, ...
 pub(super) fn paths(schema: &Schema, record: RecordId, prefix: &str, out: &mut Vec<String>) {
     let Some(fields) = schema.records.get(record) else { return };
-    for field in &fields.fields {
+    for field in fields.fields.values() {
         let path = if prefix.is_empty() { field.name.clone() } else { format!("{prefix}.{}", field.name) };
         out.push(path.clone());
         let mut ty = &field.ty;
