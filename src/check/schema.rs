@@ -22,9 +22,13 @@ pub(super) fn build<'a>(
 fn add_field(schema: &mut Schema, record: RecordId, decl: &FieldDecl, diagnostics: &mut Vec<Diagnostic>) {
     if schema.records.get(record).is_some_and(|r| r.fields.contains_key(&decl.name.node)) {
         diagnostics.push(
-            Diagnostic::new(Code::DuplicateField, decl.name.span, format!("field `{}` is declared twice", decl.name.node))
-                .with_label("declared again here")
-                .with_help("a field is declared once, in one schema block"),
+            Diagnostic::new(
+                Code::DuplicateField,
+                decl.name.span,
+                format!("field `{}` is declared twice", decl.name.node),
+            )
+            .with_label("declared again here")
+            .with_help("a field is declared once, in one schema block"),
         );
         return;
     }
