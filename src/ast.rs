@@ -221,6 +221,8 @@ pub enum ExprKind {
     In { value: Box<Expr>, list: Box<Expr>, negated: bool },
     /// `text contains "x"`, `list contains x`, `starts_with`, `ends_with`.
     Text(TextOp, Box<Expr>, Box<Expr>),
+    /// `number(total)`, `money(scores.support * 10)`: an explicit conversion.
+    Convert { to: ScalarType, value: Box<Expr> },
     /// `sum(donations.amount where context == "rally")`
     Aggregate { func: Spanned<AggregateFn>, source: Vec<Name>, filter: Option<Box<Expr>> },
 }

@@ -73,6 +73,10 @@ pub enum Node {
     IntToNumber(NodeId),
     /// `int` to `money`.
     IntToMoney(NodeId),
+    /// `money` to `number`.
+    MoneyToNumber(NodeId),
+    /// `number` to `money`, rounded to the cent.
+    NumberToMoney(NodeId),
     /// Inclusive range.
     Between(NodeId, NodeId, NodeId),
     /// Membership in a constant list.
@@ -290,6 +294,8 @@ impl Compiler {
             }
             ExprKind::IntToNumber(a) => Node::IntToNumber(self.expr(a)),
             ExprKind::IntToMoney(a) => Node::IntToMoney(self.expr(a)),
+            ExprKind::MoneyToNumber(a) => Node::MoneyToNumber(self.expr(a)),
+            ExprKind::NumberToMoney(a) => Node::NumberToMoney(self.expr(a)),
             ExprKind::Between { value, low, high } => {
                 let (v, l, h) = (self.expr(value), self.expr(low), self.expr(high));
                 Node::Between(v, l, h)
@@ -390,6 +396,8 @@ pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
         | Node::Neg(a)
         | Node::IntToNumber(a)
         | Node::IntToMoney(a)
+        | Node::MoneyToNumber(a)
+        | Node::NumberToMoney(a)
         | Node::IsMissing(a)
         | Node::InSet(a, _) => f(*a),
         Node::And(a, b)

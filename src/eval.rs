@@ -261,6 +261,23 @@ impl Program {
                 Val::Int(i) => i.checked_mul(100).map_or(Val::Unknown, Val::Money),
                 _ => Val::Unknown,
             },
+            Node::MoneyToNumber(a) => match self.eval(*a, cx, profile) {
+                Val::Money(cents) => Val::Number(cents as f64 / 100.0),
+                _ => Val::Unknown,
+            },
+            Node::NumberToMoney(a) => match self.eval(*a, cx, profile) {
+                // Half away from zero, as SQL's ROUND; beyond 2^53 cents a
+                // float no longer holds whole cents, so that is unknown.
+                Val::Number(n) => {
+                    let cents = (n * 100.0).round();
+                    if cents.abs() < 9.0e15 {
+                        Val::Money(cents as i64)
+                    } else {
+                        Val::Unknown
+                    }
+                }
+                _ => Val::Unknown,
+            },
             Node::Between(v, low, high) => {
                 let value = self.eval(*v, cx, profile);
                 let above = compare(value, self.eval(*low, cx, profile)).map(|o| o != Ordering::Less);

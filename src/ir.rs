@@ -289,6 +289,10 @@ pub enum ExprKind {
     IntToNumber(Box<Expr>),
     /// `int` to `money` (whole units).
     IntToMoney(Box<Expr>),
+    /// `money` to `number`: `number(total)`.
+    MoneyToNumber(Box<Expr>),
+    /// `number` to `money`, rounded half away from zero to the cent: `money(x)`.
+    NumberToMoney(Box<Expr>),
     /// Inclusive range test.
     Between { value: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
     /// Membership of a value in a list.
@@ -316,6 +320,8 @@ impl Expr {
             | ExprKind::Neg(a)
             | ExprKind::IntToNumber(a)
             | ExprKind::IntToMoney(a)
+            | ExprKind::MoneyToNumber(a)
+            | ExprKind::NumberToMoney(a)
             | ExprKind::IsMissing(a) => a.walk(visit),
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)

@@ -136,6 +136,30 @@ impl Checker<'_> {
                 let nullable = left.nullable || right.nullable;
                 Some(expr(K::Text(op, boxed(left), boxed(right)), Type::Bool, nullable, span))
             }
+            A::Convert { to, value } => {
+                let value = self.expr(value, scope)?;
+                let nullable = value.nullable;
+                let kind = match (to, &value.ty) {
+                    (ast::ScalarType::Number, Type::Number) | (ast::ScalarType::Money, Type::Money) => {
+                        return Some(value)
+                    }
+                    (ast::ScalarType::Number, Type::Int) => K::IntToNumber(boxed(value)),
+                    (ast::ScalarType::Number, Type::Money) => K::MoneyToNumber(boxed(value)),
+                    (ast::ScalarType::Money, Type::Int) => K::IntToMoney(boxed(value)),
+                    (ast::ScalarType::Money, Type::Number) => K::NumberToMoney(boxed(value)),
+                    (to, ty) => {
+                        return self.mismatch(
+                            span,
+                            format!("cannot convert {} to `{}`", self.describe(ty), to.keyword()),
+                            Some("`number(..)` and `money(..)` convert between `int`, `number` and `money`".into()),
+                        )
+                    }
+                };
+                let ty = if *to == ast::ScalarType::Money { Type::Money } else { Type::Number };
+                // int to money and number to money can leave the range of cents.
+                let nullable = nullable || ty == Type::Money;
+                Some(expr(kind, ty, nullable, span))
+            }
             A::Aggregate { func, source, filter } => self.aggregate(func.node, source, filter.as_deref(), scope, span),
         }
     }
@@ -620,7 +644,7 @@ impl Checker<'_> {
                     Diagnostic::new(Code::MoneyWithNumber, span, "cannot mix `money` with a `number`")
                         .with_label("money is exact, numbers are floating point")
                         .with_help(
-                            "write the amount as money, such as `$2500.50`, or compare whole amounts with an `int`",
+                            "write the amount as money, such as `$2500.50`, or convert: `number(amount)`, `money(x)`",
                         ),
                 );
             }
@@ -644,8 +668,9 @@ impl Checker<'_> {
             (T::Number, T::Money) => match self.cents_literals.get(&span) {
                 Some(cents) => Some(expr(K::Const(Const::Money(*cents)), T::Money, false, span)),
                 None => self.error_none(
-                    Diagnostic::new(Code::MoneyWithNumber, span, "cannot mix `money` with a `number`")
-                        .with_help("write the amount as money, such as `$2500.50`"),
+                    Diagnostic::new(Code::MoneyWithNumber, span, "cannot mix `money` with a `number`").with_help(
+                        "write the amount as money, such as `$2500.50`, or convert: `number(amount)`, `money(x)`",
+                    ),
                 ),
             },
             (T::String, T::Enum(id)) => {

@@ -423,9 +423,12 @@ fn unhandled_reads(
             let mut children: Vec<&Expr> = Vec::new();
             match &e.kind {
                 ExprKind::List(items) => children.extend(items.iter()),
-                ExprKind::Not(a) | ExprKind::Neg(a) | ExprKind::IntToNumber(a) | ExprKind::IntToMoney(a) => {
-                    children.push(a)
-                }
+                ExprKind::Not(a)
+                | ExprKind::Neg(a)
+                | ExprKind::IntToNumber(a)
+                | ExprKind::IntToMoney(a)
+                | ExprKind::MoneyToNumber(a)
+                | ExprKind::NumberToMoney(a) => children.push(a),
                 ExprKind::And(a, b)
                 | ExprKind::Or(a, b)
                 | ExprKind::Compare(_, a, b)

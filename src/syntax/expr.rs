@@ -9,7 +9,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::lower::{internal, Lower};
 use super::Rule;
-use crate::ast::{AggregateFn, BinaryOp, Expr, ExprKind, Literal, Name, Spanned, TextOp, UnaryOp};
+use crate::ast::{AggregateFn, BinaryOp, Expr, ExprKind, Literal, Name, ScalarType, Spanned, TextOp, UnaryOp};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::value::{parse_cents, Date};
 
@@ -140,6 +140,14 @@ impl Lower {
                 ExprKind::Has(path)
             }
             Rule::aggregate => self.aggregate(pair)?,
+            Rule::convert => {
+                let mut children = self.children(pair, Rule::convert)?;
+                let target = children.expect(Rule::convert_to)?;
+                let to = if target.as_str() == "money" { ScalarType::Money } else { ScalarType::Number };
+                let value = Box::new(self.expr(children.expect(Rule::expr)?)?);
+                children.finish()?;
+                ExprKind::Convert { to, value }
+            }
             Rule::list_lit => {
                 let children = self.children(pair, Rule::list_lit)?;
                 ExprKind::List(children.rest().map(|item| self.expr(item)).collect::<Result<_, _>>()?)

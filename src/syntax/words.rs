@@ -67,6 +67,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::group => "`(`",
         Rule::aggregate | Rule::agg_fn => "an aggregate such as `sum(donations.amount)`",
         Rule::kw_where => "`where`",
+        Rule::convert | Rule::convert_to => "a conversion such as `number(total)`",
         Rule::has | Rule::kw_has => "`has`",
         Rule::today | Rule::kw_today => "`today`",
         Rule::it | Rule::kw_it => "`it`",
@@ -136,6 +137,8 @@ fn starts_value(rule: Rule) -> bool {
             | Rule::group
             | Rule::aggregate
             | Rule::agg_fn
+            | Rule::convert
+            | Rule::convert_to
             | Rule::date_lit
             | Rule::money_lit
             | Rule::number_lit
