@@ -313,36 +313,33 @@ impl Expr {
     /// Visits this expression and every subexpression, parents first.
     pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
         visit(self);
+        for child in self.children() {
+            child.walk(visit);
+        }
+    }
+
+    /// The direct subexpressions, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
-            ExprKind::Const(_) | ExprKind::Field { .. } | ExprKind::Def(_) | ExprKind::Today => {}
-            ExprKind::List(items) => items.iter().for_each(|i| i.walk(visit)),
+            ExprKind::Const(_) | ExprKind::Field { .. } | ExprKind::Def(_) | ExprKind::Today => Vec::new(),
+            ExprKind::List(items) => items.iter().collect(),
             ExprKind::Not(a)
             | ExprKind::Neg(a)
             | ExprKind::IntToNumber(a)
             | ExprKind::IntToMoney(a)
             | ExprKind::MoneyToNumber(a)
             | ExprKind::NumberToMoney(a)
-            | ExprKind::IsMissing(a) => a.walk(visit),
+            | ExprKind::IsMissing(a) => vec![a],
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
             | ExprKind::Compare(_, a, b)
             | ExprKind::Arith(_, a, b)
             | ExprKind::Text(_, a, b)
             | ExprKind::Coalesce(a, b)
-            | ExprKind::In { value: a, list: b } => {
-                a.walk(visit);
-                b.walk(visit);
-            }
-            ExprKind::Between { value, low, high } => {
-                value.walk(visit);
-                low.walk(visit);
-                high.walk(visit);
-            }
+            | ExprKind::In { value: a, list: b } => vec![a, b],
+            ExprKind::Between { value, low, high } => vec![value, low, high],
             ExprKind::Aggregate { list, filter, .. } => {
-                list.walk(visit);
-                if let Some(filter) = filter {
-                    filter.walk(visit);
-                }
+                std::iter::once(list.as_ref()).chain(filter.as_deref()).collect()
             }
         }
     }

@@ -419,29 +419,7 @@ fn unhandled_reads(
             }
         }
         _ => {
-            // Visit direct children only; `walk` would descend into guarded parts.
-            let mut children: Vec<&Expr> = Vec::new();
-            match &e.kind {
-                ExprKind::List(items) => children.extend(items.iter()),
-                ExprKind::Not(a)
-                | ExprKind::Neg(a)
-                | ExprKind::IntToNumber(a)
-                | ExprKind::IntToMoney(a)
-                | ExprKind::MoneyToNumber(a)
-                | ExprKind::NumberToMoney(a) => children.push(a),
-                ExprKind::And(a, b)
-                | ExprKind::Or(a, b)
-                | ExprKind::Compare(_, a, b)
-                | ExprKind::Arith(_, a, b)
-                | ExprKind::Text(_, a, b)
-                | ExprKind::In { value: a, list: b } => children.extend([a.as_ref(), b.as_ref()]),
-                ExprKind::Between { value, low, high } => {
-                    children.extend([value.as_ref(), low.as_ref(), high.as_ref()])
-                }
-                ExprKind::Aggregate { list, .. } => children.push(list),
-                _ => {}
-            }
-            for child in children {
+            for child in e.children() {
                 unhandled_reads(schema, definitions, child, guarded, out, depth);
             }
         }
