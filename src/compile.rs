@@ -362,6 +362,17 @@ impl Compiler {
     }
 }
 
+impl ConstSet {
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            ConstSet::Strings(set) => set.is_empty(),
+            ConstSet::Integers(set) => set.is_empty(),
+            ConstSet::Numbers(list) => list.is_empty(),
+        }
+    }
+}
+
 impl Scalar {
     /// The integer a scalar compares by, for integer-like kinds.
     pub fn as_integer(&self) -> Option<i64> {

@@ -287,7 +287,10 @@ impl Program {
                 let below = compare(value, self.eval(*high, cx, profile)).map(|o| o != Ordering::Greater);
                 and3(above, below)
             }
+            // Nothing is a member of an empty list, not even an unknown value
+            // (as `x = ANY('{}')` is false in SQL).
             Node::InSet(v, set) => match (self.eval(*v, cx, profile), set.as_ref()) {
+                (_, set) if set.is_empty() => Val::Bool(false),
                 (Val::Unknown, _) => Val::Unknown,
                 (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
                 (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
@@ -313,7 +316,7 @@ impl Program {
                 let value = self.eval(*v, cx, profile);
                 match self.eval(*list, cx, profile) {
                     Val::List(items) => {
-                        if value == Val::Unknown {
+                        if value == Val::Unknown && !items.is_empty() {
                             return Val::Unknown;
                         }
                         Val::Bool(items.iter().any(|item| compare(value, Val::of(item)) == Some(Ordering::Equal)))
