@@ -54,7 +54,8 @@ codes! {
     ImportNotFound = "E0003", Error;
     /// A literal that is not a value: `2012-02-30`, `$1.234`, an `int` too large.
     InvalidLiteral = "E0004", Error;
-    /// A rule file over a size limit.
+    /// A rule file over a size limit, or an expression with more than 256
+    /// operators: `a > 1 and a > 1 and ...`.
     TooLarge = "E0005", Error;
     /// A field path not in the schema: `scores.suport`.
     UnknownField = "E0101", Error;
@@ -81,9 +82,11 @@ codes! {
     ReservedName = "E0111", Error;
     /// An enum with the same member twice: `one of dem, dem`.
     DuplicateEnumMember = "E0112", Error;
+    /// Definitions built on definitions more than 32 deep: `d1 = d0 + 1`, `d2 = d1 + 1`, ...
+    DefinitionsTooDeep = "E0113", Error;
     /// Operands whose types do not fit the operator: `state == 3`.
     TypeMismatch = "E0201", Error;
-    /// `money` mixed with `number` (floating point) without a conversion: `amount > 2.5e0`.
+    /// `money` mixed with `number` (floating point) without a conversion: `sum(donations.amount) > scores.support`.
     MoneyWithNumber = "E0202", Error;
     /// An aggregate over something that is not a list: `sum(age)`.
     NotAList = "E0203", Error;

@@ -82,17 +82,19 @@ impl Builder {
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
         let mut queue: Vec<(FileId, Option<PathBuf>)> = Vec::new();
+        // One file read once, however it is named: `d/a.narval`, `./d/a.narval`, an absolute path.
+        let mut seen = std::collections::HashSet::new();
         for input in &self.inputs {
             match input {
                 Input::Text { name, text } => {
+                    seen.insert(file_key(Path::new(name)));
                     let id = sources.add(name.clone(), text.clone());
                     queue.push((id, Some(PathBuf::from(name))));
                 }
                 Input::Path(path) => match std::fs::read_to_string(path) {
                     Ok(text) => {
-                        let name = path.display().to_string();
-                        if sources.find(&name).is_none() {
-                            let id = sources.add(name, text);
+                        if seen.insert(file_key(path)) {
+                            let id = sources.add(normalize(path).display().to_string(), text);
                             queue.push((id, Some(path.clone())));
                         }
                     }
@@ -116,7 +118,7 @@ impl Builder {
                 let base = path.as_deref().and_then(Path::parent).unwrap_or_else(|| Path::new(""));
                 let resolved = normalize(&base.join(&target.node));
                 let name = resolved.display().to_string();
-                if sources.find(&name).is_some() {
+                if !seen.insert(file_key(&resolved)) {
                     continue;
                 }
                 match std::fs::read_to_string(&resolved) {
@@ -172,6 +174,11 @@ fn io_reason(error: &std::io::Error) -> String {
         std::io::ErrorKind::InvalidData => String::from("not UTF-8 text"),
         _ => error.to_string(),
     }
+}
+
+/// What identifies a file: its canonical path when it exists on disk.
+fn file_key(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
 }
 
 /// `a/./b/../c` to `a/c`, without touching the file system.

@@ -34,7 +34,7 @@ pub enum Type {
     String,
     /// `date`
     Date,
-    /// A number of days: only the result of `7 days` or `date - date`... of literals.
+    /// A number of days: `7 days`, or `date - date`; a bare `int` compares with it.
     Days,
     /// `one of ...`
     Enum(EnumId),

@@ -180,7 +180,19 @@ impl Checker<'_> {
         expr(K::Const(value), ty, false, span)
     }
 
+    /// The items of a list literal, directly or through definitions.
+    fn list_literal(&self, e: &Expr) -> Option<Vec<Expr>> {
+        match &e.kind {
+            K::List(items) => Some(items.clone()),
+            K::Def(id) => self.definitions.get(*id).and_then(|d| self.list_literal(&d.value)),
+            _ => None,
+        }
+    }
+
     fn presence(&mut self, value: Expr, span: Span, negated: bool) -> Option<Expr> {
+        if self.list_literal(&value).is_some() {
+            return self.mismatch(span, "a list literal is never missing".into(), None);
+        }
         if !value.nullable {
             self.error(
                 Diagnostic::new(
@@ -228,6 +240,9 @@ impl Checker<'_> {
         let (first, rest) = path.split_first()?;
         if let Some((base, slot, ty, optional)) = self.field_start(&first.node, scope) {
             return self.walk_path(base, (vec![slot], ty, optional), path.get(..1)?, rest, span);
+        }
+        if self.definition_names.contains(&first.node) {
+            self.referenced.insert(first.node.clone());
         }
         if let Some(def) = self.definition(&first.node, first.span) {
             if let Some(extra) = rest.first() {
@@ -458,6 +473,11 @@ impl Checker<'_> {
                 .with_help("a list is written `[\"OH\", \"MI\"]` or is a field of type `list of ...`"),
             );
         };
+        // A definition that names a list literal stands for the literal.
+        let list = match self.list_literal(&list) {
+            Some(items) => Expr { kind: K::List(items), ..list },
+            None => list,
+        };
         let (value, list) = match list.kind {
             K::List(items) => {
                 // A literal list adapts to the value: `party in ["dem", "ind"]`.
@@ -530,6 +550,9 @@ impl Checker<'_> {
                 Some(expr(K::Compare(cmp, boxed(left), boxed(right)), Type::Bool, nullable, span))
             }
             BinaryOp::Coalesce => {
+                if matches!(left.ty, Type::List(_)) || matches!(right.ty, Type::List(_)) {
+                    return self.mismatch(span, "`??` does not apply to lists".into(), None);
+                }
                 let ty = self.join(&left, &right, span)?;
                 let (left, right) = (self.coerce(left, &ty)?, self.coerce(right, &ty)?);
                 let nullable = right.nullable;
@@ -547,6 +570,10 @@ impl Checker<'_> {
             _ => ArithOp::Div,
         };
         let nullable = left.nullable || right.nullable;
+        // Scaling a number of days gives a plain number: `(today - born) / 365`.
+        let as_int = |e: Expr| if e.ty == Type::Days { Expr { ty: Type::Int, ..e } } else { e };
+        let (left, right) =
+            if matches!(arith, ArithOp::Mul | ArithOp::Div) { (as_int(left), as_int(right)) } else { (left, right) };
         let make = |l: Expr, r: Expr, ty: Type, extra: bool| {
             Some(expr(K::Arith(arith, boxed(l), boxed(r)), ty, nullable || extra, span))
         };
@@ -554,8 +581,10 @@ impl Checker<'_> {
         match (arith, &left.ty, &right.ty) {
             (ArithOp::Add, T::Date, T::Days) | (ArithOp::Sub, T::Date, T::Days) => make(left, right, T::Date, true),
             (ArithOp::Add, T::Days, T::Date) => make(right, left, T::Date, true),
-            (ArithOp::Sub, T::Date, T::Date) => make(left, right, T::Int, false),
-            (ArithOp::Add | ArithOp::Sub, T::Days, T::Days) => make(left, right, T::Days, true),
+            (ArithOp::Sub, T::Date, T::Date) => make(left, right, T::Days, false),
+            (ArithOp::Add | ArithOp::Sub, T::Days, T::Days | T::Int) | (ArithOp::Add, T::Int, T::Days) => {
+                make(left, right, T::Days, true)
+            }
             (ArithOp::Mul, T::Money, T::Int) => make(left, right, T::Money, true),
             (ArithOp::Mul, T::Int, T::Money) => make(right, left, T::Money, true),
             (ArithOp::Div, T::Money, T::Int) => make(left, right, T::Money, true),
@@ -586,7 +615,7 @@ impl Checker<'_> {
                     return self.mismatch(
                         span,
                         format!("cannot apply `{}` to two amounts of money", op.symbol()),
-                        Some("multiply or divide money by an `int`".into()),
+                        Some("multiply or divide money by an `int`, or convert: `money(number(total) * 1.5)`".into()),
                     );
                 }
                 // `int / int` is a `number`: 7 / 2 is 3.5, never 3.
@@ -635,6 +664,8 @@ impl Checker<'_> {
             (a, b) if a == b => a.clone(),
             (T::Int, T::Number) | (T::Number, T::Int) => T::Number,
             (T::Int, T::Money) | (T::Money, T::Int) => T::Money,
+            // A bare int compares with a number of days: `today - last_contact > 30`.
+            (T::Int, T::Days) | (T::Days, T::Int) => T::Days,
             (T::Money, T::Number) if self.cents_literals.contains_key(&other.span) => T::Money,
             (T::Number, T::Money) => T::Money,
             (T::Enum(e), T::String) if matches!(other.kind, K::Const(Const::String(_))) => T::Enum(*e),
@@ -663,6 +694,7 @@ impl Checker<'_> {
         }
         let (span, nullable) = (e.span, e.nullable);
         match (&e.ty, ty) {
+            (T::Int, T::Days) => Some(Expr { ty: T::Days, ..e }),
             (T::Int, T::Number) => Some(expr(K::IntToNumber(boxed(e)), T::Number, nullable, span)),
             (T::Int, T::Money) => Some(expr(K::IntToMoney(boxed(e)), T::Money, true, span)),
             (T::Number, T::Money) => match self.cents_literals.get(&span) {

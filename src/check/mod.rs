@@ -17,6 +17,10 @@ use crate::value::Date;
 
 use expr::Scope;
 
+/// How deep definitions may be built on definitions; checking and evaluating
+/// recurse through the chain.
+pub const MAX_DEFINITION_DEPTH: usize = 32;
+
 /// The language versions this narval reads.
 pub const SUPPORTED_VERSION: u32 = 1;
 
@@ -40,6 +44,8 @@ struct Checker<'a> {
     definition_states: Vec<DefState>,
     definitions: Vec<ir::Definition>,
     definition_stack: Vec<String>,
+    /// Definitions named somewhere, for W0001.
+    referenced: HashSet<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -66,6 +72,17 @@ impl<'a> Checker<'a> {
                 return Some(None);
             }
             DefState::Pending => {}
+        }
+        if self.definition_stack.len() >= MAX_DEFINITION_DEPTH {
+            self.error(
+                Diagnostic::new(
+                    Code::DefinitionsTooDeep,
+                    at,
+                    format!("definitions are built on each other more than {MAX_DEFINITION_DEPTH} deep here"),
+                )
+                .with_help("flatten the chain: a definition can combine several others directly"),
+            );
+            return Some(None);
         }
         if let Some(state) = self.definition_states.get_mut(index) {
             *state = DefState::Checking;
@@ -131,6 +148,7 @@ pub fn check(
         definition_states: Vec::new(),
         definitions: Vec::new(),
         definition_stack: Vec::new(),
+        referenced: HashSet::new(),
     };
 
     // Names first, so that every reference can be resolved whatever the order.
@@ -189,7 +207,7 @@ pub fn check(
         );
     }
 
-    warn_unused_definitions(&mut checker, &rules, &definition_order);
+    warn_unused_definitions(&mut checker, &definition_order);
     for rule in &rules {
         warn_unhandled_missing(&mut checker, rule);
     }
@@ -326,32 +344,9 @@ fn unknown_stream(checker: &Checker<'_>, name: &str, span: Span, streams: &[ir::
         )
 }
 
-fn warn_unused_definitions(checker: &mut Checker<'_>, rules: &[ir::Rule], order: &[(String, Span)]) {
-    let mut used = vec![false; checker.definitions.len()];
-    let mut stack: Vec<DefId> = Vec::new();
-    for rule in rules {
-        rule.condition.walk(&mut |e| {
-            if let ExprKind::Def(id) = e.kind {
-                stack.push(id);
-            }
-        });
-    }
-    while let Some(id) = stack.pop() {
-        match used.get_mut(id) {
-            Some(flag) if !*flag => *flag = true,
-            _ => continue,
-        }
-        if let Some(def) = checker.definitions.get(id) {
-            def.value.walk(&mut |e| {
-                if let ExprKind::Def(inner) = e.kind {
-                    stack.push(inner);
-                }
-            });
-        }
-    }
+fn warn_unused_definitions(checker: &mut Checker<'_>, order: &[(String, Span)]) {
     for (name, span) in order {
-        let index = checker.definitions.iter().position(|d| &d.name == name);
-        if index.is_some_and(|i| !used.get(i).copied().unwrap_or(true)) {
+        if !checker.referenced.contains(name) {
             checker.error(
                 Diagnostic::new(Code::UnusedDefinition, *span, format!("definition `{name}` is never used"))
                     .with_help("remove it, or use it in a rule"),
@@ -367,14 +362,7 @@ fn warn_unhandled_missing(checker: &mut Checker<'_>, rule: &ir::Rule) {
     if rule.assigns.is_empty() {
         return;
     }
-    let mut guarded = Vec::new();
-    rule.condition.walk(&mut |e| {
-        if let ExprKind::IsMissing(inner) = &e.kind {
-            if let ExprKind::Field { base: Base::Profile, path } = &inner.kind {
-                guarded.push(path.clone());
-            }
-        }
-    });
+    let guarded = guards(&rule.condition);
     let mut reads = Vec::new();
     unhandled_reads(checker.schema, &checker.definitions, &rule.condition, &guarded, &mut reads, 0);
     reads.sort_by(|a, b| a.0.cmp(&b.0));
@@ -390,6 +378,19 @@ fn warn_unhandled_missing(checker: &mut Checker<'_>, rule: &ir::Rule) {
             .with_help(format!("say what missing means: `has {field} and ...`, or `{field} ?? default`")),
         );
     }
+}
+
+/// Profile fields an expression tests with `has` or `is missing`.
+fn guards(e: &Expr) -> Vec<Vec<usize>> {
+    let mut guarded = Vec::new();
+    e.walk(&mut |e| {
+        if let ExprKind::IsMissing(inner) = &e.kind {
+            if let ExprKind::Field { base: Base::Profile, path } = &inner.kind {
+                guarded.push(path.clone());
+            }
+        }
+    });
+    guarded
 }
 
 fn unhandled_reads(
@@ -413,8 +414,11 @@ fn unhandled_reads(
         }
         ExprKind::Def(id) if depth < 64 => {
             if let Some(def) = definitions.get(*id) {
+                // Guards of the rule hold inside the definition, and so do its own.
+                let mut inner_guards = guards(&def.value);
+                inner_guards.extend_from_slice(guarded);
                 let mut inner = Vec::new();
-                unhandled_reads(schema, definitions, &def.value, &[], &mut inner, depth + 1);
+                unhandled_reads(schema, definitions, &def.value, &inner_guards, &mut inner, depth + 1);
                 out.extend(inner.into_iter().map(|(name, _)| (name, e.span)));
             }
         }

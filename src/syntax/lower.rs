@@ -55,6 +55,38 @@ fn is_keyword(rule: Rule) -> bool {
     )
 }
 
+/// Operator tokens, for [`Lower::bounded_expr`].
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::not
+            | Rule::neg
+            | Rule::or
+            | Rule::and
+            | Rule::eq
+            | Rule::ne
+            | Rule::le
+            | Rule::ge
+            | Rule::lt
+            | Rule::gt
+            | Rule::coalesce
+            | Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::between
+            | Rule::not_in
+            | Rule::in_list
+            | Rule::contains
+            | Rule::starts_with
+            | Rule::ends_with
+            | Rule::is_missing
+            | Rule::is_present
+            | Rule::aggregate
+            | Rule::convert
+    )
+}
+
 /// An internal inconsistency between grammar and lowering: reported as a
 /// syntax error rather than a panic.
 pub(super) fn internal(span: Span, what: &str) -> Diagnostic {
@@ -223,8 +255,8 @@ impl Lower {
                 let children = self.children(pair, Rule::enum_type)?;
                 let members = children
                     .rest()
-                    .map(|member| self.wrapped_name(member, Rule::enum_member))
-                    .collect::<Result<_, _>>()?;
+                    .map(|member| Spanned::new(member.as_str().to_string(), self.span(&member)))
+                    .collect();
                 TypeExpr::Enum(members)
             }
             _ => return Err(internal(span, "type")),
@@ -258,7 +290,7 @@ impl Lower {
     fn definition(&self, pair: Pair<'_, Rule>) -> Result<Definition, Diagnostic> {
         let mut children = self.children(pair, Rule::definition)?;
         let name = self.name(children.expect(Rule::name)?)?;
-        let value = self.expr(children.expect(Rule::expr)?)?;
+        let value = self.bounded_expr(children.expect(Rule::expr)?)?;
         children.finish()?;
         Ok(Definition { name, value })
     }
@@ -270,7 +302,7 @@ impl Lower {
             Some(text) => Some(self.string(text)?.node),
             None => None,
         };
-        let condition = self.expr(children.expect(Rule::expr)?)?;
+        let condition = self.bounded_expr(children.expect(Rule::expr)?)?;
         let actions = children.rest().map(|action| self.action(action)).collect::<Result<_, _>>()?;
         Ok(RuleItem { name, description, condition, actions })
     }
@@ -294,6 +326,22 @@ impl Lower {
         };
         children.finish()?;
         Ok(Spanned::new(action, span))
+    }
+
+    /// A top-level expression, refused when it holds more than
+    /// [`super::MAX_OPERATORS`] operators.
+    fn bounded_expr(&self, pair: Pair<'_, Rule>) -> Result<crate::ast::Expr, Diagnostic> {
+        let operators = pair.clone().into_inner().flatten().filter(|p| is_operator(p.as_rule())).count();
+        if operators > super::MAX_OPERATORS {
+            let span = self.span(&pair);
+            return Err(Diagnostic::new(
+                Code::TooLarge,
+                Span { end: span.start, ..span },
+                format!("expression has {operators} operators, more than the limit of {}", super::MAX_OPERATORS),
+            )
+            .with_help("split it into named definitions, or test membership with `in [...]`"));
+        }
+        self.expr(pair)
     }
 
     pub(super) fn name(&self, pair: Pair<'_, Rule>) -> Result<Name, Diagnostic> {

@@ -19,6 +19,10 @@ use crate::source::{FileId, Span};
 /// before parsing so that a hostile file cannot overflow the stack.
 pub const MAX_NESTING: usize = 64;
 
+/// Most operators one definition or rule condition may hold. Checking and
+/// evaluating recurse over an expression's tree, so its size is bounded.
+pub const MAX_OPERATORS: usize = 256;
+
 /// Largest rule file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
