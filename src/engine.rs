@@ -10,7 +10,7 @@ use crate::compile::{Folded, Program};
 use crate::decode::{self, ProfileError};
 use crate::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
 use crate::ir;
-use crate::source::{FileId, Sources};
+use crate::source::{io_reason, FileId, Sources};
 use crate::syntax;
 use crate::value::Date;
 use crate::{check, compile};
@@ -165,15 +165,6 @@ fn never_fires(rule: &ir::Rule, folded: Folded) -> Diagnostic {
     };
     Diagnostic::new(Code::NeverFires, rule.span, format!("the condition of rule `{}` is {what}", rule.name))
         .with_help(help)
-}
-
-fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => String::from("no such file"),
-        std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
-        std::io::ErrorKind::InvalidData => String::from("not UTF-8 text"),
-        _ => error.to_string(),
-    }
 }
 
 /// What identifies a file: its canonical path when it exists on disk.

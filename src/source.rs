@@ -113,3 +113,20 @@ impl Sources {
         self.files.is_empty()
     }
 }
+
+/// An I/O error as a lowercase reason: `is a directory`, not
+/// `Is a directory (os error 21)`.
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => return String::from("no such file"),
+        std::io::ErrorKind::PermissionDenied => return String::from("permission denied"),
+        _ => {}
+    }
+    let text = error.to_string();
+    let text = match error.raw_os_error() {
+        Some(code) => text.strip_suffix(&format!(" (os error {code})")).unwrap_or(&text),
+        None => &text,
+    };
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}

@@ -161,19 +161,4 @@ fn say(message: impl fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "narval: {message}");
 }
 
-/// An I/O error as a lowercase reason: `is a directory`, not
-/// `Is a directory (os error 21)`.
-fn io_reason(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => return String::from("no such file"),
-        io::ErrorKind::PermissionDenied => return String::from("permission denied"),
-        _ => {}
-    }
-    let text = error.to_string();
-    let text = match error.raw_os_error() {
-        Some(code) => text.strip_suffix(&format!(" (os error {code})")).unwrap_or(&text),
-        None => &text,
-    };
-    let mut chars = text.chars();
-    chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
-}
+use narval::source::io_reason;

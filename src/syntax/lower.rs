@@ -57,34 +57,7 @@ fn is_keyword(rule: Rule) -> bool {
 
 /// Operator tokens, for [`Lower::bounded_expr`].
 fn is_operator(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::not
-            | Rule::neg
-            | Rule::or
-            | Rule::and
-            | Rule::eq
-            | Rule::ne
-            | Rule::le
-            | Rule::ge
-            | Rule::lt
-            | Rule::gt
-            | Rule::coalesce
-            | Rule::add
-            | Rule::sub
-            | Rule::mul
-            | Rule::div
-            | Rule::between
-            | Rule::not_in
-            | Rule::in_list
-            | Rule::contains
-            | Rule::starts_with
-            | Rule::ends_with
-            | Rule::is_missing
-            | Rule::is_present
-            | Rule::aggregate
-            | Rule::convert
-    )
+    super::is_operator(rule) || matches!(rule, Rule::not | Rule::neg | Rule::aggregate | Rule::convert)
 }
 
 /// An internal inconsistency between grammar and lowering: reported as a

@@ -128,6 +128,35 @@ fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     })
 }
 
+/// Infix and postfix operator rules; [`words`] and [`lower`] add their own
+/// neighbours to this list.
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::or
+            | Rule::and
+            | Rule::eq
+            | Rule::ne
+            | Rule::le
+            | Rule::ge
+            | Rule::lt
+            | Rule::gt
+            | Rule::coalesce
+            | Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::between
+            | Rule::not_in
+            | Rule::in_list
+            | Rule::contains
+            | Rule::starts_with
+            | Rule::ends_with
+            | Rule::is_missing
+            | Rule::is_present
+    )
+}
+
 /// Refuses text nested deeper than [`MAX_NESTING`], pointing at the first
 /// bracket too deep. Brackets inside strings and comments do not count.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {

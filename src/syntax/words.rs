@@ -160,41 +160,21 @@ fn starts_value(rule: Rule) -> bool {
 
 /// Infix and postfix operators, which read as one phrase.
 fn is_operator(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::or
-            | Rule::and
-            | Rule::eq
-            | Rule::ne
-            | Rule::le
-            | Rule::ge
-            | Rule::lt
-            | Rule::gt
-            | Rule::coalesce
-            | Rule::add
-            | Rule::sub
-            | Rule::mul
-            | Rule::div
-            | Rule::between
-            | Rule::not_in
-            | Rule::in_list
-            | Rule::contains
-            | Rule::starts_with
-            | Rule::ends_with
-            | Rule::is_missing
-            | Rule::is_present
-            | Rule::kw_and
-            | Rule::kw_or
-            | Rule::kw_not
-            | Rule::kw_in
-            | Rule::kw_is
-            | Rule::kw_between
-            | Rule::kw_contains
-            | Rule::kw_starts_with
-            | Rule::kw_ends_with
-            | Rule::time_unit
-            | Rule::duration
-    )
+    super::is_operator(rule)
+        || matches!(
+            rule,
+            Rule::kw_and
+                | Rule::kw_or
+                | Rule::kw_not
+                | Rule::kw_in
+                | Rule::kw_is
+                | Rule::kw_between
+                | Rule::kw_contains
+                | Rule::kw_starts_with
+                | Rule::kw_ends_with
+                | Rule::time_unit
+                | Rule::duration
+        )
 }
 
 /// Tokens inside an operand that the phrase for a value already covers.
