@@ -96,7 +96,7 @@ codes! {
     ItOutsideList = "E0205", Error;
     /// `today` is used but the caller gave no evaluation date.
     TodayNotSet = "E0206", Error;
-    /// A definition nobody reads.
+    /// A definition no rule or definition names: `unused = 3`.
     UnusedDefinition = "W0001", Warning;
     /// A rule whose condition is always false or always unknown.
     NeverFires = "W0002", Warning;
