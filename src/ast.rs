@@ -53,6 +53,10 @@ pub enum Item {
     Definition(Definition),
     /// `over_cap: total >= cap -> mobilisation_email, no fundraising_email`
     Rule(Rule),
+    /// `profile supporter = { age: 40, ... }`: a profile tests start from.
+    Profile(ProfileDecl),
+    /// `test "a volunteer gets no door knock" { given ..., expect ... }`
+    Test(Test),
 }
 
 /// A field of the schema or of a nested record.
@@ -189,6 +193,94 @@ pub enum Action {
     Suppress(String),
     /// `no solicitations` or `no issues`
     SuppressAll(StreamKind),
+}
+
+/// `profile NAME = VALUE`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfileDecl {
+    /// Its name.
+    pub name: Name,
+    /// The profile.
+    pub value: Spanned<ProfileValue>,
+}
+
+/// A profile written in a rule file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProfileValue {
+    /// `{ age: 40, scores: { support: 55.0 } }`
+    Record(Vec<Entry>),
+    /// `supporter` or `supporter with { volunteer: true }`: a declared
+    /// profile, with some fields set to other values.
+    Extend {
+        /// The profile started from.
+        base: Name,
+        /// Fields set on top of it.
+        with: Option<Vec<Entry>>,
+    },
+}
+
+/// `scores.support: 55.0`: a field (or a path into nested records) and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The field path.
+    pub path: Vec<Name>,
+    /// Its value.
+    pub value: Spanned<Value>,
+}
+
+/// A value in a written profile.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `{ ... }`
+    Record(Vec<Entry>),
+    /// `[ ... ]`
+    List(Vec<Spanned<Value>>),
+    /// `missing`: the field is absent.
+    Missing,
+    /// A literal; `-` already applied to negative numbers.
+    Literal(Literal),
+}
+
+/// `test "NAME" { CLAUSES }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Test {
+    /// The name, unique in a rule set.
+    pub name: Spanned<String>,
+    /// Its clauses, in the order written.
+    pub clauses: Vec<Spanned<TestClause>>,
+}
+
+/// One clause of a test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestClause {
+    /// `given supporter with { ... }` or `given "profiles/maxed.json"`.
+    Given(Given),
+    /// `today 2012-10-01`
+    Today(Date),
+    /// `expect door_knock, no flyer, issues = [jobs]`
+    Expect(Vec<Spanned<Expectation>>),
+}
+
+/// The profile a test evaluates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// A profile written in the file.
+    Profile(Spanned<ProfileValue>),
+    /// A JSON file, relative to the rule file.
+    File(Spanned<String>),
+}
+
+/// What a test expects of the assignment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    /// `door_knock`: assigned.
+    Assigned(String),
+    /// `no door_knock`: not assigned.
+    NotAssigned(String),
+    /// `no issues`: no stream of the kind assigned.
+    NoneOf(StreamKind),
+    /// `solicitations = [a, b]`: exactly these streams of the kind.
+    Exactly(StreamKind, Vec<Name>),
 }
 
 /// An expression with its span.

@@ -157,7 +157,7 @@ impl Lower {
         Ok(Spanned::new(kind, span))
     }
 
-    fn path(&self, pair: Pair<'_, Rule>) -> Result<Vec<Name>, Diagnostic> {
+    pub(super) fn path(&self, pair: Pair<'_, Rule>) -> Result<Vec<Name>, Diagnostic> {
         let children = self.children(pair, Rule::path)?;
         children.rest().map(|name| self.name(name)).collect()
     }
@@ -185,7 +185,7 @@ impl Lower {
         Ok(ExprKind::Aggregate { func: Spanned::new(func, func_span), source, filter })
     }
 
-    fn literal(&self, pair: Pair<'_, Rule>) -> Result<Literal, Diagnostic> {
+    pub(super) fn literal(&self, pair: Pair<'_, Rule>) -> Result<Literal, Diagnostic> {
         let span = self.span(&pair);
         let text = pair.as_str();
         let invalid = |message: String| {

@@ -51,6 +51,11 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_where
             | Rule::kw_today
             | Rule::kw_it
+            | Rule::kw_profile
+            | Rule::kw_with
+            | Rule::kw_test
+            | Rule::kw_given
+            | Rule::kw_expect
             | Rule::EOI
     )
 }
@@ -91,6 +96,11 @@ impl<'i> Children<'i> {
     /// Every remaining child.
     pub(super) fn rest(self) -> impl Iterator<Item = Pair<'i, Rule>> {
         self.inner
+    }
+
+    /// The remaining children, leaving `self` to be finished.
+    pub(super) fn by_ref_rest(&mut self) -> impl Iterator<Item = Pair<'i, Rule>> + '_ {
+        self.inner.by_ref()
     }
 
     /// Checks that nothing is left.
@@ -151,6 +161,8 @@ impl Lower {
             Rule::streams => self.streams(pair).map(Item::Streams),
             Rule::definition => self.definition(pair).map(Item::Definition),
             Rule::rule_decl => self.rule(pair).map(Item::Rule),
+            Rule::profile_decl => self.profile_decl(pair).map(Item::Profile),
+            Rule::test_decl => self.test(pair).map(Item::Test),
             _ => Err(internal(self.span(&pair), "item")),
         }
     }
@@ -287,14 +299,7 @@ impl Lower {
         let action = match rule {
             Rule::assign => Action::Assign(self.name(children.expect(Rule::name)?)?.node),
             Rule::suppress => Action::Suppress(self.name(children.expect(Rule::name)?)?.node),
-            Rule::suppress_all => {
-                let kinds = children.expect(Rule::stream_kinds)?;
-                Action::SuppressAll(match kinds.as_str() {
-                    "solicitations" => StreamKind::Solicitation,
-                    "issues" => StreamKind::Issue,
-                    _ => return Err(internal(span, "stream kind")),
-                })
-            }
+            Rule::suppress_all => Action::SuppressAll(self.stream_kinds(children.expect(Rule::stream_kinds)?)?),
             _ => return Err(internal(span, "action")),
         };
         children.finish()?;

@@ -7,6 +7,7 @@
 
 mod expr;
 mod lower;
+mod tests;
 mod words;
 
 use pest::Parser as _;

@@ -11,7 +11,7 @@ fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
         Rule::WHITESPACE | Rule::COMMENT => "a space",
-        Rule::file | Rule::item => "a schema, stream declaration, definition or rule",
+        Rule::file | Rule::item => "a schema, stream declaration, definition, rule, profile or test",
         Rule::version => "a version line such as `narval 1`",
         Rule::import => "an import such as `import \"schema.narval\"`",
         Rule::schema => "`schema { ... }`",
@@ -86,6 +86,22 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_import => "`import`",
         Rule::kw_schema => "`schema`",
         Rule::arrow => "`->`",
+        Rule::profile_decl | Rule::kw_profile => "a profile such as `profile supporter = { age: 40 }`",
+        Rule::profile_value => "a profile: `{ ... }` or a profile name",
+        Rule::kw_with => "`with`",
+        Rule::test_decl | Rule::kw_test => "a test such as `test \"name\" { given ... expect ... }`",
+        Rule::test_clause => "`given`, `today` or `expect`",
+        Rule::given | Rule::kw_given => "`given`",
+        Rule::test_today => "`today`",
+        Rule::expect | Rule::kw_expect => "`expect`",
+        Rule::expectation => "an expectation (`stream`, `no stream`, `no issues` or `issues = [...]`)",
+        Rule::expect_exact => "`solicitations = [...]` or `issues = [...]`",
+        Rule::record_value => "a record such as `{ age: 40 }`",
+        Rule::entry => "a field and its value such as `age: 40`",
+        Rule::value => "a value",
+        Rule::list_value => "a list such as `[1, 2]`",
+        Rule::missing_value => "`missing`",
+        Rule::negative => "a negative number",
     }
 }
 
