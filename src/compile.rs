@@ -11,6 +11,7 @@ use crate::ast::AggregateFn;
 use crate::decode::Profile;
 use crate::eval::{Cx, Val};
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
+use crate::source::Span;
 use crate::value::Date;
 
 /// Index of a node in [`Program::nodes`].
@@ -132,6 +133,11 @@ pub struct Program {
     pub rules: Vec<RuleCode>,
     /// Number of streams.
     pub streams: usize,
+    /// Where each node was written, by node index: `explain` and test
+    /// coverage name conditions by their source text.
+    pub spans: Vec<Span>,
+    /// The type of each node, by node index: `explain` shows values by it.
+    pub types: Vec<Type>,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -151,6 +157,8 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             definitions: Vec::new(),
             rules: Vec::new(),
             streams: rules.streams.len(),
+            spans: Vec::new(),
+            types: Vec::new(),
         },
         today,
     };
@@ -192,9 +200,11 @@ struct Compiler {
 }
 
 impl Compiler {
-    fn push(&mut self, node: Node) -> NodeId {
+    fn push(&mut self, node: Node, e: &Expr) -> NodeId {
         let node = self.fold(node);
         self.program.nodes.push(node);
+        self.program.spans.push(e.span);
+        self.program.types.push(e.ty.clone());
         u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX)
     }
 
@@ -339,7 +349,7 @@ impl Compiler {
                 }))
             }
         };
-        self.push(node)
+        self.push(node, e)
     }
 
     /// A hash set when every element of a list literal is a constant.

@@ -84,6 +84,17 @@ codes! {
     DuplicateEnumMember = "E0112", Error;
     /// Definitions built on definitions more than 32 deep: `d1 = d0 + 1`, `d2 = d1 + 1`, ...
     DefinitionsTooDeep = "E0113", Error;
+    /// A test starting from a profile that is not declared: `given supporter` without `profile supporter = ...`.
+    UnknownProfile = "E0114", Error;
+    /// Two tests, or two profiles, with one name.
+    DuplicateTest = "E0115", Error;
+    /// A test profile that does not fit the schema: `given { age: "forty" }`, or a required field left out.
+    ProfileDoesNotFit = "E0116", Error;
+    /// A test without `given` or `expect`, with two `given`s or two `today`s, or
+    /// expecting a stream both assigned and not: `expect door_knock, no door_knock`.
+    MalformedTest = "E0117", Error;
+    /// Profiles built on each other in a circle: `profile a = b with {..}` and `profile b = a`.
+    ProfileCycle = "E0118", Error;
     /// Operands whose types do not fit the operator: `state == 3`.
     TypeMismatch = "E0201", Error;
     /// `money` mixed with `number` (floating point) without a conversion: `sum(donations.amount) > scores.support`.

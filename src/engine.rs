@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::explain::Explanation;
+use crate::testing::Suite;
+
 use crate::ast::StreamKind;
 use crate::compile::{Folded, Program};
 use crate::decode::{self, ProfileError};
@@ -63,21 +66,35 @@ impl Builder {
     /// Loads, parses and checks every file (and what they import) and returns
     /// every diagnostic, sorted by position. Nothing is compiled.
     pub fn check(self) -> Report {
-        self.run().0
+        self.run(false).0
     }
 
     /// Checks and compiles. On errors, the report lists them all; on success
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
-        match self.run() {
+        match self.run(false) {
             (report, Some((checked, program))) if !report.has_errors() => Ok(RuleSet { checked, program, report }),
             (report, _) => Err(report),
         }
     }
 
+    /// Checks the rule set and its test cases for `narval test`. Unlike
+    /// [`Builder::build`], a rule set that reads `today` needs no date here:
+    /// each case may set its own, and a case that needs one and has none
+    /// fails on its own.
+    pub fn build_tests(self) -> Result<Suite, Report> {
+        let (report, compiled) = self.run(true);
+        match compiled {
+            Some((checked, _)) if !report.has_errors() => {
+                Ok(Suite { checked, sources: report.sources.clone(), today: self.today })
+            }
+            _ => Err(report),
+        }
+    }
+
     /// Parses, checks and, when there are no errors, compiles; compiling
     /// finds the rules whose condition folds to a constant (W0002).
-    fn run(&self) -> (Report, Option<(ir::RuleSet, Program)>) {
+    fn run(&self, tests: bool) -> (Report, Option<(ir::RuleSet, Program)>) {
         let mut sources = Sources::new();
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
@@ -139,6 +156,9 @@ impl Builder {
             files.push((id, tree));
         }
         let checked = check::check(&files, self.today, &mut diagnostics);
+        if tests {
+            diagnostics.retain(|d| d.code != Code::TodayNotSet);
+        }
         let compiled = match checked {
             Some(checked) if !diagnostics.iter().any(Diagnostic::is_error) => {
                 let program = compile::compile(&checked, self.today);
@@ -297,6 +317,29 @@ impl RuleSet {
     /// per profile, so none is lost.
     pub fn assign_batch<T: Serialize>(&self, profiles: &[T]) -> Vec<Result<Assignment<'_>, ProfileError>> {
         profiles.iter().map(|p| self.assign(p)).collect()
+    }
+
+    /// Explains one profile given as JSON text: every stream, and the rules
+    /// and values that decided it. See [`crate::explain`].
+    pub fn explain_json(&self, json: &str) -> Result<Explanation, ProfileError> {
+        let profile = decode::from_json_str(&self.checked.schema, json)?;
+        Ok(self.explain_decoded(&profile))
+    }
+
+    /// Explains one profile given as a JSON value.
+    pub fn explain_value(&self, json: &serde_json::Value) -> Result<Explanation, ProfileError> {
+        let profile = decode::from_json_value(&self.checked.schema, json)?;
+        Ok(self.explain_decoded(&profile))
+    }
+
+    /// Explains one profile of the embedder's own type.
+    pub fn explain<T: Serialize + ?Sized>(&self, profile: &T) -> Result<Explanation, ProfileError> {
+        let value = serde_json::to_value(profile).map_err(|e| ProfileError::Serialize { reason: e.to_string() })?;
+        self.explain_value(&value)
+    }
+
+    fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
+        crate::explain::explain(&self.checked, &self.program, self.report.sources(), profile)
     }
 
     fn assign_decoded(&self, profile: &decode::Profile) -> Assignment<'_> {

@@ -41,7 +41,7 @@ pub enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
-    fn of(value: &'a Value) -> Val<'a> {
+    pub(crate) fn of(value: &'a Value) -> Val<'a> {
         match value {
             Value::Missing => Val::Unknown,
             Value::Bool(b) => Val::Bool(*b),
@@ -142,7 +142,8 @@ impl StreamSet {
 }
 
 /// How one rule's condition came out on one profile.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// True: assignments and suppressions apply.
     True,
@@ -152,15 +153,40 @@ pub enum Outcome {
     Unknown,
 }
 
+impl Outcome {
+    /// `true`, `false` or `unknown`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::True => "true",
+            Outcome::False => "false",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
 impl Program {
     /// The streams a profile receives: assigned by some rule whose condition
     /// is true, and suppressed by none whose condition is true or unknown.
     pub fn assign(&self, profile: &Profile) -> StreamSet {
-        let mut cx = Cx::new(self);
+        self.run(profile, &mut Cx::new(self), |_, _| {})
+    }
+
+    /// [`Program::assign`], telling `observe` how each rule came out (by
+    /// index in the checked order). `explain` and `narval test` watch the
+    /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
+    /// keeps the definitions' values for them to read afterwards.
+    pub fn run<'a>(
+        &'a self,
+        profile: &'a Profile,
+        cx: &mut Cx<'a>,
+        mut observe: impl FnMut(usize, Outcome),
+    ) -> StreamSet {
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
-        for rule in &self.rules {
-            match self.outcome(rule.condition, &mut cx, profile) {
+        for (index, rule) in self.rules.iter().enumerate() {
+            let outcome = self.outcome(rule.condition, cx, profile);
+            observe(index, outcome);
+            match outcome {
                 Outcome::True => {
                     rule.assigns.iter().for_each(|&s| assigned.insert(s));
                     rule.suppresses.iter().for_each(|&s| suppressed.insert(s));

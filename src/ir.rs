@@ -171,6 +171,57 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// Whether any expression reads `today`.
     pub uses_today: bool,
+    /// The test cases written beside the rules, in file and source order.
+    pub tests: Vec<Test>,
+}
+
+/// A checked test case: a profile, an evaluation date and what must come out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Test {
+    /// Its name, unique in the rule set.
+    pub name: String,
+    /// Where its name was written.
+    pub span: Span,
+    /// The profile it evaluates.
+    pub given: Given,
+    /// The date `today` stands for, when the test sets it.
+    pub today: Option<Date>,
+    /// What must hold of the assignment.
+    pub expectations: Vec<Expectation>,
+}
+
+/// The profile of a test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// Written in the rule file; already checked against the schema, as JSON.
+    Profile(serde_json::Value),
+    /// A JSON file, named relative to the rule file that holds the test.
+    File {
+        /// The path as written.
+        path: String,
+        /// Where it was written (its file locates the path).
+        span: Span,
+    },
+}
+
+/// One expectation of a test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// What is expected.
+    pub kind: ExpectationKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// What a test expects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExpectationKind {
+    /// The stream is assigned.
+    Assigned(StreamId),
+    /// The stream is not assigned.
+    NotAssigned(StreamId),
+    /// Exactly these streams of a kind are assigned (`no issues`: none).
+    Exactly(StreamKind, Vec<StreamId>),
 }
 
 /// A typed expression.

@@ -11,6 +11,9 @@
 //! 3. [`compile`]: the checked rule set to a flat program.
 //! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
 //!
+//! Beside the pipeline: [`explain`] traces why a profile got its streams, and
+//! [`testing`] runs the test cases written beside the rules.
+//!
 //! [`RuleSet`] runs the whole path:
 //!
 //! ```
@@ -57,11 +60,14 @@ pub mod decode;
 pub mod diagnostic;
 mod engine;
 pub mod eval;
+pub mod explain;
 pub mod ir;
 pub mod source;
 pub mod syntax;
+pub mod testing;
 pub mod value;
 
 pub use decode::ProfileError;
 pub use engine::{Assignment, Builder, Report, RuleSet};
+pub use explain::Explanation;
 pub use value::Date;

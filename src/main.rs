@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     let status = match &args.command {
         cli::Command::Check(options) => cli::check::run(options),
         cli::Command::Assign(options) => cli::assign::run(options),
+        cli::Command::Explain(options) => cli::explain::run(options),
+        cli::Command::Test(options) => cli::test::run(options),
     };
     status.into()
 }

@@ -6,6 +6,7 @@
 
 mod expr;
 mod schema;
+mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -212,12 +213,13 @@ pub fn check(
         warn_unhandled_missing(&mut checker, rule);
     }
 
+    let tests = tests::check(&mut checker, &items, &streams);
     let uses_today = checker.uses_today.is_some();
     diagnostics.append(&mut checker.diagnostics);
     let definitions = std::mem::take(&mut checker.definitions);
     drop(checker);
     rules.sort_by(|a, b| a.name.cmp(&b.name));
-    Some(ir::RuleSet { schema, streams, definitions, rules, uses_today })
+    Some(ir::RuleSet { schema, streams, definitions, rules, uses_today, tests })
 }
 
 fn duplicate(code: Code, what: &str, name: &ast::Name) -> Diagnostic {

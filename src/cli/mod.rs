@@ -3,6 +3,8 @@
 
 pub mod assign;
 pub mod check;
+pub mod explain;
+pub mod test;
 
 use std::fmt;
 use std::io::{self, Write as _};
@@ -19,7 +21,9 @@ Exit status:
   1  the rule set has errors (or warnings, with --deny-warnings); nothing is assigned
   2  bad usage: an unknown option, a bad --today date, profiles that cannot be read
   3  some profile lines were rejected (each is reported on stderr); the others were assigned
-  4  the output cannot be written";
+  4  the output cannot be written
+  5  some test cases failed or could not run (test)
+  6  coverage is below --threshold or --condition-threshold (test)";
 
 /// Rule-based message targeting: check rule files, and assign solicitation
 /// and issue streams to profiles.
@@ -41,6 +45,14 @@ pub enum Command {
     /// JSON line per profile, in input order
     #[command(after_help = EXIT_STATUS)]
     Assign(AssignArgs),
+    /// Run the test cases written in rule files (`test "name" { ... }`),
+    /// optionally with rule and condition coverage
+    #[command(after_help = EXIT_STATUS)]
+    Test(TestArgs),
+    /// Explain why one profile gets its streams: every stream, the rules that
+    /// assign or suppress it, and the condition and values that decided each
+    #[command(after_help = EXIT_STATUS)]
+    Explain(ExplainArgs),
 }
 
 /// `narval check`.
@@ -80,6 +92,62 @@ pub struct AssignArgs {
     pub id_field: String,
 }
 
+/// `narval test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Rule files holding test cases; the files they import are read too
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// The date `today` stands for in cases without a `today` line, as YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// Report which rules fired and which conditions were seen true and false
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail (exit status 6) when fewer than PCT percent of the rules fired; implies --coverage
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
+    /// Fail (exit status 6) when fewer than PCT percent of the conditions were seen both true
+    /// and false; implies --coverage
+    #[arg(long, value_name = "PCT")]
+    pub condition_threshold: Option<f64>,
+    /// `human`: one line per case, then the failures; `json`: one JSON document on stdout
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// `narval explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Rule files; the files they import are read too
+    #[arg(required = true, value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The profile: a JSON file, an NDJSON file with --id, or `-` for standard input
+    #[arg(long, value_name = "FILE")]
+    pub profile: PathBuf,
+    /// Explain the line of an NDJSON file whose id field has this value
+    #[arg(long, value_name = "VALUE")]
+    pub id: Option<String>,
+    /// The profile field --id is compared with
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
+    /// The date `today` stands for in the rules, as YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// `human`: one block per stream; `json`: the same content as one JSON document
+    #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
+    pub format: TraceFormat,
+}
+
+/// How `explain` prints its trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Text for people.
+    Human,
+    /// One JSON document on stdout.
+    Json,
+}
+
 /// How `check` prints its diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -103,6 +171,10 @@ pub enum Status {
     Rejected = 3,
     /// Writing the output failed.
     Output = 4,
+    /// Some test cases failed or could not run.
+    TestsFailed = 5,
+    /// Coverage is below a threshold.
+    CoverageBelow = 6,
 }
 
 impl From<Status> for ExitCode {

@@ -1,0 +1,404 @@
+//! Checking of test items: profiles resolved and checked against the
+//! schema, streams of every expectation resolved.
+//!
+//! A written profile becomes the JSON a profile file would hold and goes
+//! through the same decoder as `narval assign`'s input, so a test profile
+//! is read exactly as a real one would be.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value as Json};
+
+use super::{unknown_stream, Checker};
+use crate::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, StreamKind, TestClause, Value};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::ir::{self, RecordId, Schema, Type};
+use crate::source::Span;
+use crate::value::format_cents;
+
+enum State<'a> {
+    Pending(&'a ast::ProfileDecl),
+    Resolving,
+    Done(Option<Json>),
+}
+
+/// Checks every test and profile of the rule set.
+pub(super) fn check(checker: &mut Checker<'_>, items: &[&Item], streams: &[ir::Stream]) -> Vec<ir::Test> {
+    let mut profiles: HashMap<&str, State<'_>> = HashMap::new();
+    for item in items {
+        let Item::Profile(decl) = item else { continue };
+        if profiles.contains_key(decl.name.node.as_str()) {
+            checker.error(super::duplicate(Code::DuplicateTest, "profile", &decl.name));
+        } else {
+            profiles.insert(&decl.name.node, State::Pending(decl));
+        }
+    }
+    let mut resolver = Resolver { schema: checker.schema, profiles, diagnostics: Vec::new(), stack: Vec::new() };
+    // Every profile is checked, used or not, so that its errors show.
+    let mut names: Vec<(&str, Span)> = items
+        .iter()
+        .filter_map(|i| if let Item::Profile(p) = i { Some((p.name.node.as_str(), p.name.span)) } else { None })
+        .collect();
+    names.sort_by_key(|(_, span)| (span.file, span.start));
+    for (name, span) in names {
+        resolver.profile(name, span);
+    }
+
+    let mut tests = Vec::new();
+    let mut seen = HashSet::new();
+    for item in items {
+        let Item::Test(test) = item else { continue };
+        if !seen.insert(test.name.node.clone()) {
+            checker.error(
+                Diagnostic::new(
+                    Code::DuplicateTest,
+                    test.name.span,
+                    format!("test `{}` is declared twice", test.name.node),
+                )
+                .with_label("declared again here")
+                .with_help("test names are shared by every file of a rule set; rename one test"),
+            );
+            continue;
+        }
+        if let Some(test) = check_test(checker, &mut resolver, test, streams) {
+            tests.push(test);
+        }
+    }
+    checker.diagnostics.append(&mut resolver.diagnostics);
+    tests.sort_by_key(|t| (t.span.file, t.span.start));
+    tests
+}
+
+fn check_test(
+    checker: &mut Checker<'_>,
+    resolver: &mut Resolver<'_, '_>,
+    test: &ast::Test,
+    streams: &[ir::Stream],
+) -> Option<ir::Test> {
+    let name = &test.name.node;
+    let malformed = |span: Span, message: String, help: &str| {
+        Diagnostic::new(Code::MalformedTest, span, message).with_help(help.to_string())
+    };
+    let mut given = None;
+    let mut today = None;
+    let mut expectations = Vec::new();
+    let mut ok = true;
+    for clause in &test.clauses {
+        match &clause.node {
+            TestClause::Given(g) => {
+                if given.is_some() {
+                    checker.error(malformed(
+                        clause.span,
+                        format!("test `{name}` has more than one `given`"),
+                        "a test evaluates one profile; write another test for another profile",
+                    ));
+                    ok = false;
+                    continue;
+                }
+                given = Some(match g {
+                    Given::File(path) => Some(ir::Given::File { path: path.node.clone(), span: path.span }),
+                    Given::Profile(value) => resolver.value(value).map(ir::Given::Profile),
+                });
+            }
+            TestClause::Today(date) => {
+                if today.is_some() {
+                    checker.error(malformed(
+                        clause.span,
+                        format!("test `{name}` has more than one `today`"),
+                        "keep one evaluation date",
+                    ));
+                    ok = false;
+                }
+                today = Some(*date);
+            }
+            TestClause::Expect(list) => {
+                for expectation in list {
+                    match expectation_kind(checker, &expectation.node, expectation.span, streams) {
+                        Some(kind) => expectations.push(ir::Expectation { kind, span: expectation.span }),
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+    }
+    let Some(given) = given else {
+        checker.error(malformed(
+            test.name.span,
+            format!("test `{name}` has no `given`"),
+            "say what profile it evaluates: `given { ... }`, `given supporter with { ... }` or `given \"file.json\"`",
+        ));
+        return None;
+    };
+    if expectations.is_empty() && ok {
+        checker.error(malformed(
+            test.name.span,
+            format!("test `{name}` expects nothing"),
+            "add what must come out, such as `expect door_knock, no flyer`",
+        ));
+        return None;
+    }
+    if let Some(span) = contradiction(&expectations, streams) {
+        checker.error(malformed(
+            span,
+            format!("test `{name}` expects a stream both assigned and not"),
+            "no assignment can pass it; remove one of the two",
+        ));
+        return None;
+    }
+    let given = given?;
+    ok.then(|| ir::Test { name: name.clone(), span: test.name.span, given, today, expectations })
+}
+
+fn expectation_kind(
+    checker: &mut Checker<'_>,
+    expectation: &Expectation,
+    span: Span,
+    streams: &[ir::Stream],
+) -> Option<ir::ExpectationKind> {
+    let resolve = |checker: &mut Checker<'_>, name: &str, span: Span| match streams.iter().position(|s| s.name == name)
+    {
+        Some(id) => Some(id),
+        None => {
+            checker.error(unknown_stream(checker, name, span, streams));
+            None
+        }
+    };
+    Some(match expectation {
+        Expectation::Assigned(name) => ir::ExpectationKind::Assigned(resolve(checker, name, span)?),
+        Expectation::NotAssigned(name) => ir::ExpectationKind::NotAssigned(resolve(checker, name, span)?),
+        Expectation::NoneOf(kind) => ir::ExpectationKind::Exactly(*kind, Vec::new()),
+        Expectation::Exactly(kind, names) => {
+            let mut ids = Vec::new();
+            let mut ok = true;
+            for name in names {
+                match resolve(checker, &name.node, name.span) {
+                    Some(id) if streams.get(id).is_some_and(|s| s.kind == *kind) => ids.push(id),
+                    Some(_) => {
+                        checker.error(
+                            Diagnostic::new(
+                                Code::WrongKindOfName,
+                                name.span,
+                                format!("`{}` is not {} stream", name.node, article(*kind)),
+                            )
+                            .with_help(format!(
+                                "`{} = [...]` lists {} streams only",
+                                kind.plural(),
+                                kind.keyword()
+                            )),
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            if !ok {
+                return None;
+            }
+            ir::ExpectationKind::Exactly(*kind, ids)
+        }
+    })
+}
+
+fn article(kind: StreamKind) -> &'static str {
+    match kind {
+        StreamKind::Solicitation => "a solicitation",
+        StreamKind::Issue => "an issue",
+    }
+}
+
+/// The span of an expectation that no assignment can meet together with
+/// the others: `door_knock, no door_knock`, `issues = [jobs], no jobs`,
+/// `door_knock` beside `solicitations = [flyer]`.
+fn contradiction(expectations: &[ir::Expectation], streams: &[ir::Stream]) -> Option<Span> {
+    use ir::ExpectationKind::{Assigned, Exactly, NotAssigned};
+    let kind = |s: usize| streams.get(s).map(|s| s.kind);
+    // Per stream: must it be assigned (Some(true)), must it not (Some(false)).
+    let mut wanted: HashMap<usize, bool> = HashMap::new();
+    let mut exact: HashMap<StreamKind, &Vec<usize>> = HashMap::new();
+    for e in expectations {
+        let clash = match &e.kind {
+            Assigned(s) => wanted.insert(*s, true) == Some(false),
+            NotAssigned(s) => wanted.insert(*s, false) == Some(true),
+            Exactly(k, ids) => exact.insert(*k, ids).is_some_and(|before| before != ids),
+        };
+        let outside_exact = wanted
+            .iter()
+            .any(|(s, &assigned)| kind(*s).and_then(|k| exact.get(&k)).is_some_and(|ids| ids.contains(s) != assigned));
+        if clash || outside_exact {
+            return Some(e.span);
+        }
+    }
+    None
+}
+
+/// Turns written profiles into checked JSON.
+struct Resolver<'s, 'a> {
+    schema: &'s Schema,
+    profiles: HashMap<&'a str, State<'a>>,
+    diagnostics: Vec<Diagnostic>,
+    stack: Vec<String>,
+}
+
+impl<'a> Resolver<'_, 'a> {
+    fn profile(&mut self, name: &str, at: Span) -> Option<Json> {
+        let Some(state) = self.profiles.get_mut(name) else {
+            let known = self.profiles.keys().copied().collect::<Vec<_>>();
+            self.diagnostics.push(
+                Diagnostic::new(Code::UnknownProfile, at, format!("unknown profile `{name}`"))
+                    .with_label("not declared")
+                    .with_help_opt(
+                        did_you_mean(name, known.iter().copied())
+                            .or_else(|| Some(format!("declare it: `profile {name} = {{ ... }}`"))),
+                    ),
+            );
+            return None;
+        };
+        let decl = match state {
+            State::Done(json) => return json.clone(),
+            State::Resolving => {
+                let start = self.stack.iter().position(|n| n == name).unwrap_or(0);
+                let mut cycle: Vec<String> = self.stack.iter().skip(start).map(|n| format!("`{n}`")).collect();
+                cycle.push(format!("`{name}`"));
+                self.diagnostics.push(
+                    Diagnostic::new(Code::ProfileCycle, at, format!("profile `{name}` is built on itself"))
+                        .with_label(format!("the cycle: {}", cycle.join(" -> ")))
+                        .with_help("start one of these profiles from a record `{ ... }`"),
+                );
+                return None;
+            }
+            State::Pending(decl) => *decl,
+        };
+        *state = State::Resolving;
+        self.stack.push(name.to_string());
+        let json = self.value(&decl.value);
+        self.stack.pop();
+        if let Some(state) = self.profiles.get_mut(name) {
+            *state = State::Done(json.clone());
+        }
+        json
+    }
+
+    /// A written profile as JSON, checked against the schema.
+    fn value(&mut self, value: &ast::Spanned<ProfileValue>) -> Option<Json> {
+        let json = match &value.node {
+            ProfileValue::Record(entries) => {
+                let mut object = Json::Object(Map::new());
+                self.apply(&mut object, entries)?;
+                object
+            }
+            ProfileValue::Extend { base, with } => {
+                let mut object = self.profile(&base.node, base.span)?;
+                if let Some(entries) = with {
+                    self.apply(&mut object, entries)?;
+                }
+                object
+            }
+        };
+        if let Err(error) = crate::decode::from_json_value(self.schema, &json) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::ProfileDoesNotFit,
+                    value.span,
+                    format!("profile does not fit the schema: {error}"),
+                )
+                .with_help("a test profile is read like a line of `narval assign` input; fill every required field"),
+            );
+            return None;
+        }
+        Some(json)
+    }
+
+    /// Sets each entry on `object` (a record of the profile type).
+    fn apply(&mut self, object: &mut Json, entries: &[Entry]) -> Option<()> {
+        let mut ok = true;
+        for entry in entries {
+            ok &= self.set(object, 0, entry).is_some();
+        }
+        ok.then_some(())
+    }
+
+    fn set(&mut self, object: &mut Json, record: RecordId, entry: &Entry) -> Option<()> {
+        let mut target = object;
+        let mut record = record;
+        let mut ty = None;
+        let last = entry.path.len().saturating_sub(1);
+        for (i, name) in entry.path.iter().enumerate() {
+            let fields = self.schema.records.get(record)?;
+            let Some((_, field)) = fields.field(&name.node) else {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::UnknownField, name.span, format!("unknown field `{}`", name.node))
+                        .with_label("not in the schema")
+                        .with_help_opt(did_you_mean(&name.node, fields.fields.keys().map(String::as_str))),
+                );
+                return None;
+            };
+            let Json::Object(map) = target else { return None };
+            if i == last {
+                ty = Some(field.ty.clone());
+                map.insert(name.node.clone(), Json::Null);
+                target = map.get_mut(&name.node)?;
+                break;
+            }
+            let Type::Record(inner) = field.ty else {
+                self.diagnostics.push(Diagnostic::new(
+                    Code::UnknownField,
+                    name.span,
+                    format!("field `{}` is not a record, so it has no fields", name.node),
+                ));
+                return None;
+            };
+            record = inner;
+            let slot = map.entry(name.node.clone()).or_insert_with(|| Json::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Json::Object(Map::new());
+            }
+            target = slot;
+        }
+        *target = self.json(&entry.value, ty.as_ref()?)?;
+        Some(())
+    }
+
+    /// A written value as JSON; its type is checked here only as far as
+    /// records and lists go, the decoder checks the rest.
+    fn json(&mut self, value: &ast::Spanned<Value>, ty: &Type) -> Option<Json> {
+        Some(match (&value.node, ty) {
+            (Value::Missing, _) => Json::Null,
+            (Value::Record(entries), Type::Record(id)) => {
+                let mut object = Json::Object(Map::new());
+                let mut ok = true;
+                for entry in entries {
+                    ok &= self.set(&mut object, *id, entry).is_some();
+                }
+                if !ok {
+                    return None;
+                }
+                object
+            }
+            (Value::List(items), Type::List(element)) => {
+                Json::Array(items.iter().map(|item| self.json(item, element)).collect::<Option<_>>()?)
+            }
+            (Value::Literal(literal), _) if !matches!(ty, Type::Record(_) | Type::List(_)) => match literal {
+                Literal::Bool(b) => Json::Bool(*b),
+                Literal::Int(i) => Json::from(*i),
+                Literal::Decimal { value, .. } => Json::from(*value),
+                Literal::Money(cents) => Json::String(format_cents(*cents)),
+                Literal::String(s) => Json::String(s.clone()),
+                Literal::Date(d) => Json::String(d.to_string()),
+                Literal::Days(d) => Json::from(*d),
+            },
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::ProfileDoesNotFit,
+                        value.span,
+                        format!("this value does not fit a field of type `{}`", self.schema.describe(ty)),
+                    )
+                    .with_label("wrong kind of value"),
+                );
+                return None;
+            }
+        })
+    }
+}
