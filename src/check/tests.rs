@@ -297,13 +297,20 @@ impl<'a> Resolver<'_, 'a> {
             }
         };
         if let Err(error) = crate::decode::from_json_value(self.schema, &json) {
+            let help = match error {
+                crate::decode::ProfileError::MissingField { .. } => {
+                    "give every field the schema does not mark optional, or start from a declared profile: \
+                     `given supporter with { ... }`"
+                }
+                _ => "a test profile is read as `narval assign` reads a line of input",
+            };
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::ProfileDoesNotFit,
                     value.span,
                     format!("profile does not fit the schema: {error}"),
                 )
-                .with_help("a test profile is read like a line of `narval assign` input; fill every required field"),
+                .with_help(help),
             );
             return None;
         }
