@@ -218,7 +218,19 @@ impl<'a> Tracer<'a> {
                 Some((self.checked.definitions.get(*index as usize).map(|d| d.name.clone()).unwrap_or_default(), false))
             }
             Node::Aggregate(_) => Some((self.text(self.span(node)), false)),
-            Node::Const(_) | Node::Field { .. } => return,
+            // A constant definition (`cap`) or `today`, folded at compile
+            // time: still worth showing, unlike a literal.
+            Node::Const(_) => {
+                let text = self.text(self.span(node));
+                let named = text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !matches!(text.as_str(), "true" | "false");
+                if !named {
+                    return;
+                }
+                Some((text, false))
+            }
+            Node::Field { .. } => return,
             _ => None,
         };
         match read {

@@ -1,0 +1,203 @@
+//! `explain`: what it says about one profile, and that it agrees with
+//! `assign` on every profile, since both come from one evaluation.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::process::Command;
+
+use narval::eval::Outcome;
+use narval::{Explanation, RuleSet};
+use serde_json::{json, Value};
+
+const RULES: &str = r#"
+narval 1
+schema {
+  age: int
+  volunteer: bool
+  party: one of dem, rep, ind
+  scores: { support: number, turnout: number }
+  donations: list of { amount: money }
+  last_contact: optional date
+}
+solicitation streams fundraising_email, door_knock, flyer
+issue streams jobs
+
+cap = $2500
+total = sum(donations.amount)
+persuadable = scores.support between 40 and 60 and scores.turnout >= 50
+
+ask: total < cap -> fundraising_email
+persuade: persuadable -> door_knock, flyer
+already_volunteer: volunteer -> no door_knock, no flyer
+recently_contacted: last_contact >= today - 7 days -> no door_knock
+jobs_for_independents: party == "ind" or age < 30 -> jobs
+"#;
+
+fn rules() -> RuleSet {
+    RuleSet::builder()
+        .source("rules.narval", RULES)
+        .today("2012-10-01".parse().unwrap())
+        .build()
+        .unwrap_or_else(|r| panic!("{}", r.render()))
+}
+
+fn profile(changes: Value) -> Value {
+    let mut base = json!({
+        "age": 40, "volunteer": false, "party": "dem",
+        "scores": {"support": 50.0, "turnout": 60.0},
+        "donations": [{"amount": 100}],
+        "last_contact": "2012-01-01"
+    });
+    for (key, value) in changes.as_object().unwrap() {
+        base[key] = value.clone();
+    }
+    base
+}
+
+fn explain(changes: Value) -> Explanation {
+    rules().explain_value(&profile(changes)).unwrap()
+}
+
+fn stream<'a>(e: &'a Explanation, name: &str) -> &'a narval::explain::StreamTrace {
+    e.streams.iter().find(|s| s.stream == name).unwrap()
+}
+
+#[test]
+fn a_false_condition_is_named_with_the_values_it_read() {
+    let e = explain(json!({"scores": {"support": 72.5, "turnout": 60.0}}));
+    let persuade = e.rule("persuade").unwrap();
+    assert_eq!(persuade.outcome, Outcome::False);
+    assert_eq!(persuade.because.condition, "scores.support between 40 and 60");
+    assert_eq!(persuade.because.within, ["persuadable"]);
+    assert_eq!(persuade.because.outcome, Outcome::False);
+    assert_eq!(persuade.because.reads.len(), 1);
+    assert_eq!(persuade.because.reads[0].name, "scores.support");
+    assert_eq!(persuade.because.reads[0].value.as_deref(), Some("72.5"));
+    assert_eq!(
+        persuade.because.render(),
+        "`scores.support between 40 and 60` is false (in `persuadable`); scores.support = 72.5"
+    );
+    assert!(!stream(&e, "door_knock").assigned);
+    assert_eq!(stream(&e, "door_knock").not_assigned_by, ["persuade"]);
+}
+
+#[test]
+fn the_second_operand_of_an_and_is_blamed_when_the_first_holds() {
+    let e = explain(json!({"scores": {"support": 50.0, "turnout": 20.0}}));
+    let because = &e.rule("persuade").unwrap().because;
+    assert_eq!(because.condition, "scores.turnout >= 50");
+    assert_eq!(because.reads[0].value.as_deref(), Some("20.0"));
+}
+
+#[test]
+fn missing_data_is_named_as_missing() {
+    let e = explain(json!({"last_contact": null}));
+    let rule = e.rule("recently_contacted").unwrap();
+    assert_eq!(rule.outcome, Outcome::Unknown);
+    assert!(rule.because.render().contains("last_contact is missing"), "{}", rule.because.render());
+    // The unknown suppression fails closed: no door knock.
+    let door = stream(&e, "door_knock");
+    assert!(!door.assigned);
+    assert_eq!(door.suppressed_by, ["recently_contacted"]);
+    assert_eq!(door.assigned_by, ["persuade"]);
+}
+
+#[test]
+fn a_true_or_is_explained_by_its_true_operand() {
+    let e = explain(json!({"party": "dem", "age": 25}));
+    let because = &e.rule("jobs_for_independents").unwrap().because;
+    assert_eq!(because.condition, "age < 30");
+    assert_eq!(because.reads[0].value.as_deref(), Some("25"));
+    // A false `or` is explained whole, with every value it read.
+    let e = explain(json!({"party": "rep", "age": 50}));
+    let because = &e.rule("jobs_for_independents").unwrap().because;
+    assert_eq!(because.condition, r#"party == "ind" or age < 30"#);
+    let reads: Vec<String> = because.reads.iter().map(|r| format!("{}={:?}", r.name, r.value)).collect();
+    assert_eq!(reads, [r#"party=Some("\"rep\"")"#, r#"age=Some("50")"#]);
+}
+
+#[test]
+fn definitions_constants_and_money_are_shown_as_written_in_rules() {
+    let e = explain(json!({"donations": [{"amount": 2000}, {"amount": "600.50"}]}));
+    let because = &e.rule("ask").unwrap().because;
+    assert_eq!(because.outcome, Outcome::False);
+    let reads: Vec<(&str, Option<&str>)> =
+        because.reads.iter().map(|r| (r.name.as_str(), r.value.as_deref())).collect();
+    assert_eq!(reads, [("total", Some("$2600.50")), ("cap", Some("$2500"))]);
+    let e = explain(json!({"last_contact": "2012-09-28"}));
+    let because = &e.rule("recently_contacted").unwrap().because;
+    assert_eq!(because.render(), "`last_contact >= today - 7 days` is true; last_contact = 2012-09-28");
+}
+
+#[test]
+fn every_stream_is_listed_in_priority_order() {
+    let e = explain(json!({}));
+    let names: Vec<&str> = e.streams.iter().map(|s| s.stream.as_str()).collect();
+    assert_eq!(names, ["fundraising_email", "door_knock", "flyer", "jobs"]);
+    let json = serde_json::to_value(&e).unwrap();
+    assert_eq!(json["streams"][1]["stream"], "door_knock");
+    assert_eq!(json["rules"][0]["rule"], "already_volunteer");
+    assert_eq!(json["rules"][0]["outcome"], "false");
+}
+
+#[test]
+fn explain_and_assign_agree_on_the_behaviour_rules() {
+    let rules = rules();
+    let mut checked = 0;
+    for support in [0.0, 39.9, 40.0, 55.0, 60.0, 60.1] {
+        for volunteer in [false, true] {
+            for contact in [Value::Null, json!("2012-09-28"), json!("2012-01-01")] {
+                for amount in [0, 2499, 2500] {
+                    let p = profile(json!({
+                        "scores": {"support": support, "turnout": 55.0},
+                        "volunteer": volunteer, "last_contact": contact,
+                        "donations": [{"amount": amount}]
+                    }));
+                    assert_agree(&rules, &p);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 108);
+}
+
+fn assert_agree(rules: &RuleSet, profile: &Value) {
+    match (rules.assign_value(profile), rules.explain_value(profile)) {
+        (Ok(assignment), Ok(explanation)) => {
+            let explained: Vec<&str> = explanation.assigned().map(|s| s.stream.as_str()).collect();
+            let assigned: Vec<&str> = assignment.solicitations.iter().chain(&assignment.issues).copied().collect();
+            assert_eq!(explained, assigned, "{profile}");
+        }
+        (Err(a), Err(e)) => assert_eq!(a, e),
+        (a, e) => panic!("assign {a:?} but explain {e:?} on {profile}"),
+    }
+}
+
+/// The campaign-2012 example on profiles from the shared generator, the
+/// dirty ones included (both must reject those alike).
+#[test]
+fn explain_and_assign_agree_on_generated_campaign_profiles() {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_profiles.py");
+    let rules = RuleSet::builder()
+        .file(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/campaign-2012/campaign.narval"))
+        .today("2012-10-01".parse().unwrap())
+        .build()
+        .unwrap_or_else(|r| panic!("{}", r.render()));
+    let mut total = 0;
+    for dirty in [false, true] {
+        let mut command = Command::new("python3");
+        command.arg(&bench).args(["--n", "3000", "--seed", "99"]);
+        if dirty {
+            command.arg("--dirty");
+        }
+        let output = command.output().expect("python3 runs");
+        assert!(output.status.success());
+        for line in String::from_utf8(output.stdout).unwrap().lines() {
+            let Ok(profile) = serde_json::from_str::<Value>(line) else { continue };
+            assert_agree(&rules, &profile);
+            total += 1;
+        }
+    }
+    assert!(total >= 5000, "{total}");
+}
