@@ -344,3 +344,136 @@ fn a_directory_is_not_a_profiles_file() {
     assert!(stderr(&out).contains("cannot read line 1 of `"), "{}", stderr(&out));
     assert!(stderr(&out).ends_with(": is a directory\n"), "{}", stderr(&out));
 }
+
+// ---- test -------------------------------------------------------------------
+
+#[test]
+fn test_passing_cases_exit_0_and_list_each_case() {
+    let out = narval(&["test", "suite.narval"], "");
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("test \"a persuadable voter is canvassed and asked\" (suite.narval:12) ... ok\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("\nnarval: 2 passed, 0 failed\n"), "{text}");
+    assert!(!text.contains("coverage"), "{text}");
+}
+
+#[test]
+fn test_failing_case_exits_5_with_expected_actual_and_the_deciding_rules() {
+    let out = narval(&["test", "failing.narval"], "");
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("... FAILED"), "{text}");
+    assert!(text.contains("  got solicitations: none\n  got issues: healthcare\n"), "{text}");
+    assert!(text.contains("expected `fundraising_email` (line 6), but:"), "{text}");
+    assert!(text.contains("suppressed by quiet: `party == \"rep\"` is true; party = \"rep\""), "{text}");
+    assert!(text.contains("would be assigned by ask: `total < cap` is true"), "{text}");
+    assert!(text.ends_with("narval: 0 passed, 1 failed\n"), "{text}");
+}
+
+#[test]
+fn test_json_report_carries_cases_and_coverage() {
+    let out = narval(&["test", "--format", "json", "failing.narval"], "");
+    assert_eq!(code(&out), 5);
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let case = &report["cases"][0];
+    assert_eq!(case["name"], "seniors hear about healthcare");
+    assert_eq!(case["status"], "failed");
+    assert_eq!(case["line"], 4);
+    assert_eq!(case["issues"], json!(["healthcare"]));
+    assert_eq!(case["failures"][0]["expected"], "fundraising_email");
+    assert_eq!(case["failures"][0]["streams"][0]["suppressed_by"], json!(["quiet"]));
+    assert_eq!(report["coverage"]["rules_total"], 6);
+}
+
+#[test]
+fn test_coverage_threshold_exits_6_when_unmet() {
+    let out = narval(&["test", "suite.narval", "--coverage"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("coverage: rules 4/6 (66.7%)"), "{text}");
+    assert!(text.contains("campaign.narval:23: rule `seniors` never fired"), "{text}");
+    assert!(text.contains("campaign.narval:24: rule `quiet` never fired"), "{text}");
+
+    let out = narval(&["test", "suite.narval", "--threshold", "100"], "");
+    assert_eq!(code(&out), 6);
+    assert_eq!(stderr(&out), "narval: rule coverage 66.7% is below the threshold of 100%\n");
+    let out = narval(&["test", "suite.narval", "--threshold", "60"], "");
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn test_rule_errors_exit_1_and_usage_errors_exit_2() {
+    let out = narval(&["test", "unknown_field.narval"], "");
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("error[E0101]"));
+    // A rule set without cases is a mistake in a CI configuration.
+    let out = narval(&["test", "campaign.narval"], "");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("no test cases"), "{}", stderr(&out));
+    let out = narval(&["test", "suite.narval", "--threshold", "lots"], "");
+    assert_eq!(code(&out), 2);
+}
+
+// ---- explain ----------------------------------------------------------------
+
+#[test]
+fn explain_a_line_chosen_by_id() {
+    let out = narval(&["explain", "campaign.narval", "--profile", "profiles.ndjson", "--id", "2"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("profile 2 (profiles.ndjson line 2): 0 of 5 streams assigned\nsolicitations:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - door_knock: not assigned\n      suppressed by already_volunteer: `volunteer` is true\n"),
+        "{text}"
+    );
+    assert!(text.contains("suppressed by over_cap: `total >= cap` is true; total = $2500, cap = $2500"), "{text}");
+    assert!(
+        text.contains(
+            "would be assigned by persuadable: `scores.support between 40 and 60` is true; scores.support = 45.0"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_names_missing_data() {
+    let profile =
+        r#"{"id": 9, "volunteer": false, "party": "dem", "scores": {"support": 80, "turnout": 60}, "donations": []}"#;
+    let out = narval(&["explain", "campaign.narval", "--profile", "-"], profile);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("not assigned by seniors: `has age` is false; age is missing"), "{}", stdout(&out));
+}
+
+#[test]
+fn explain_json_has_every_stream_and_rule() {
+    let out =
+        narval(&["explain", "campaign.narval", "--profile", "profiles.ndjson", "--id", "1", "--format", "json"], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["id"], 1);
+    assert_eq!(document["line"], 1);
+    assert_eq!(document["streams"].as_array().unwrap().len(), 5);
+    assert_eq!(document["rules"].as_array().unwrap().len(), 6);
+    let seniors = document["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "seniors").unwrap();
+    assert_eq!(seniors["outcome"], "true");
+    assert_eq!(seniors["because"]["reads"][0], json!({"name": "age", "value": "70", "field": true}));
+}
+
+#[test]
+fn explain_refuses_what_it_cannot_choose() {
+    let out = narval(&["explain", "campaign.narval", "--profile", "profiles.ndjson"], "");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("holds several profiles; choose one with --id"), "{}", stderr(&out));
+    let out = narval(&["explain", "campaign.narval", "--profile", "profiles.ndjson", "--id", "404"], "");
+    assert_eq!(code(&out), 2);
+    assert_eq!(stderr(&out), "narval: no profile in `profiles.ndjson` has `id` 404\n");
+    let out = narval(&["explain", "campaign.narval", "--profile", "-"], r#"{"id": 3, "volunteer": "yes"}"#);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("field `volunteer`") && !stderr(&out).contains("yes"), "{}", stderr(&out));
+}

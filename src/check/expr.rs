@@ -58,7 +58,12 @@ impl Checker<'_> {
                 }
             },
             A::Has(path) => {
-                let value = self.path(path, scope, span)?;
+                // The field read is located at the path, so `explain` names it as written.
+                let at = match (path.first(), path.last()) {
+                    (Some(first), Some(last)) => first.span.to(last.span),
+                    _ => span,
+                };
+                let value = self.path(path, scope, at)?;
                 self.presence(value, span, true)
             }
             A::IsMissing { value, negated } => {
