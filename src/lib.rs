@@ -58,6 +58,7 @@ pub mod diagnostic;
 mod engine;
 pub mod eval;
 pub mod ir;
+pub mod render;
 pub mod source;
 pub mod syntax;
 pub mod value;
