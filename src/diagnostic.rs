@@ -75,7 +75,7 @@ codes! {
     UnknownStream = "E0102", Error, "an action naming an undeclared stream";
     /// A stream used where its kind does not fit, or a stream name where a
     /// value is expected: `total >= door_knock`.
-    WrongKindOfName = "E0103", Error, "a stream used as a value, or a value used as a stream";
+    WrongKindOfName = "E0103", Error, "a name of the wrong kind, such as a stream used as a value";
     /// A stream declared twice: `issue streams jobs, jobs`.
     DuplicateStream = "E0104", Error, "a stream declared twice";
     /// Two rules with one name.
