@@ -20,7 +20,7 @@ pub enum Severity {
 }
 
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $sev:ident; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $sev:ident, $summary:literal; )*) => {
         /// Stable diagnostic codes. CI configurations and the language guide
         /// refer to them; a code is never reused for another meaning.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,84 +41,102 @@ macro_rules! codes {
             pub fn severity(self) -> Severity {
                 match self { $( Code::$variant => Severity::$sev, )* }
             }
+
+            /// The variant name, e.g. `UnknownField`: a readable identifier
+            /// for tools that list rules (SARIF's `name`).
+            pub fn name(self) -> &'static str {
+                match self { $( Code::$variant => stringify!($variant), )* }
+            }
+
+            /// What the code means, in one line: lowercase, no final period,
+            /// e.g. `a field path not in the schema`.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
         }
     };
 }
 
 codes! {
     /// Text that does not follow the grammar: `over_cap: total >= -> x`.
-    Syntax = "E0001", Error;
+    Syntax = "E0001", Error, "text that does not follow the grammar";
     /// A version line this narval does not understand: `narval 2`.
-    UnsupportedVersion = "E0002", Error;
+    UnsupportedVersion = "E0002", Error, "a version this narval does not understand";
     /// An import that cannot be read: `import "missing.narval"`.
-    ImportNotFound = "E0003", Error;
+    ImportNotFound = "E0003", Error, "a rule file or import that cannot be read";
     /// A literal that is not a value: `2012-02-30`, `$1.234`, an `int` too large.
-    InvalidLiteral = "E0004", Error;
+    InvalidLiteral = "E0004", Error, "a literal that is not a value";
     /// A rule file over a size limit, or an expression with more than 256
     /// operators: `a > 1 and a > 1 and ...`.
-    TooLarge = "E0005", Error;
+    TooLarge = "E0005", Error, "a rule file or an expression over a size limit";
     /// A field path not in the schema: `scores.suport`.
-    UnknownField = "E0101", Error;
+    UnknownField = "E0101", Error, "a field path not in the schema";
     /// An action naming an undeclared stream: `-> door_knok`.
-    UnknownStream = "E0102", Error;
+    UnknownStream = "E0102", Error, "an action naming an undeclared stream";
     /// A stream used where its kind does not fit, or a stream name where a
     /// value is expected: `total >= door_knock`.
-    WrongKindOfName = "E0103", Error;
+    WrongKindOfName = "E0103", Error, "a name of the wrong kind, such as a stream used as a value";
     /// A stream declared twice: `issue streams jobs, jobs`.
-    DuplicateStream = "E0104", Error;
+    DuplicateStream = "E0104", Error, "a stream declared twice";
     /// Two rules with one name.
-    DuplicateRule = "E0105", Error;
+    DuplicateRule = "E0105", Error, "two rules with the same name";
     /// Two definitions with one name, or a definition named like a field.
-    DuplicateDefinition = "E0106", Error;
+    DuplicateDefinition = "E0106", Error, "two definitions with the same name, or a definition named like a field";
     /// A schema field declared twice.
-    DuplicateField = "E0107", Error;
+    DuplicateField = "E0107", Error, "a schema field declared twice";
     /// Definitions that refer to each other in a circle: `a = b + 1` and `b = a`.
-    DefinitionCycle = "E0108", Error;
+    DefinitionCycle = "E0108", Error, "definitions that depend on each other in a circle";
     /// An enum value that is not a member: `party == "green"` when `party: one of dem, rep`.
-    UnknownEnumValue = "E0109", Error;
+    UnknownEnumValue = "E0109", Error, "a string that is not a member of the enum it is compared with";
     /// Streams of one kind declared in several files, so their priority is not defined.
-    SplitStreamDeclaration = "E0110", Error;
+    SplitStreamDeclaration = "E0110", Error, "streams of one kind declared in more than one file";
     /// A reserved word used as a stream name: `issue streams issues`.
-    ReservedName = "E0111", Error;
+    ReservedName = "E0111", Error, "a reserved word used as a stream name";
     /// An enum with the same member twice: `one of dem, dem`.
-    DuplicateEnumMember = "E0112", Error;
+    DuplicateEnumMember = "E0112", Error, "an enum listing the same member twice";
     /// Definitions built on definitions more than 32 deep: `d1 = d0 + 1`, `d2 = d1 + 1`, ...
-    DefinitionsTooDeep = "E0113", Error;
+    DefinitionsTooDeep = "E0113", Error, "definitions built on other definitions more than 32 deep";
     /// A test starting from a profile that is not declared: `given supporter` without `profile supporter = ...`.
-    UnknownProfile = "E0114", Error;
+    UnknownProfile = "E0114", Error, "a test or profile starts from an undeclared profile";
     /// Two tests, or two profiles, with one name.
-    DuplicateTest = "E0115", Error;
+    DuplicateTest = "E0115", Error, "two tests, or two profiles, with one name";
     /// A test profile that does not fit the schema: `given { age: "forty" }`, or a required field left out.
-    ProfileDoesNotFit = "E0116", Error;
+    ProfileDoesNotFit = "E0116", Error, "a test profile that does not fit the schema";
     /// A test without `given` or `expect`, with two `given`s or two `today`s, or
     /// expecting a stream both assigned and not: `expect door_knock, no door_knock`.
-    MalformedTest = "E0117", Error;
+    MalformedTest = "E0117", Error, "a test that cannot run or cannot pass as written";
     /// Profiles built on each other in a circle: `profile a = b with {..}` and `profile b = a`.
-    ProfileCycle = "E0118", Error;
+    ProfileCycle = "E0118", Error, "profiles built on each other in a circle";
     /// Operands whose types do not fit the operator: `state == 3`.
-    TypeMismatch = "E0201", Error;
+    TypeMismatch = "E0201", Error, "operand types that do not fit the operator";
     /// `money` mixed with `number` (floating point) without a conversion: `sum(donations.amount) > scores.support`.
-    MoneyWithNumber = "E0202", Error;
+    MoneyWithNumber = "E0202", Error, "money mixed with a floating-point `number` without a conversion";
     /// An aggregate over something that is not a list: `sum(age)`.
-    NotAList = "E0203", Error;
+    NotAList = "E0203", Error, "something used as a list that is not one";
     /// A rule condition that is not true or false: `age + 1 -> x`.
-    NotACondition = "E0204", Error;
+    NotACondition = "E0204", Error, "a rule condition that is not true or false";
     /// `it` outside an aggregate over a list of scalars.
-    ItOutsideList = "E0205", Error;
+    ItOutsideList = "E0205", Error, "`it` outside a `where` over a list of plain values";
     /// `today` is used but the caller gave no evaluation date.
-    TodayNotSet = "E0206", Error;
+    TodayNotSet = "E0206", Error, "the rules read `today`, but no evaluation date was given";
+    /// A test case whose expectations do not hold (`narval test`):
+    /// `expect door_knock` when a rule suppresses it.
+    TestFailed = "E0301", Error, "a test case whose expectations do not hold";
+    /// A test case that cannot run (`narval test`): its profile file cannot be
+    /// read or decoded, or the rules read `today` and the case has no date.
+    TestCannotRun = "E0302", Error, "a test case that cannot run";
     /// A definition no rule or definition names: `unused = 3`.
-    UnusedDefinition = "W0001", Warning;
+    UnusedDefinition = "W0001", Warning, "a definition that no rule or definition names";
     /// A rule whose condition is always false or always unknown.
-    NeverFires = "W0002", Warning;
+    NeverFires = "W0002", Warning, "a rule whose condition is always false or always unknown";
     /// A rule that assigns a stream and suppresses it too.
-    AssignsAndSuppresses = "W0003", Warning;
+    AssignsAndSuppresses = "W0003", Warning, "a rule that assigns and suppresses the same stream";
     /// An assignment that reads an optional field without saying what missing means.
-    UnhandledMissing = "W0004", Warning;
+    UnhandledMissing = "W0004", Warning, "an optional field read without saying what missing means";
     /// A file without a version line.
-    MissingVersion = "W0005", Warning;
+    MissingVersion = "W0005", Warning, "a file without a version line";
     /// `has` or `is missing` on something that can never be missing: `has volunteer` when `volunteer` is required.
-    NeverMissing = "W0006", Warning;
+    NeverMissing = "W0006", Warning, "`has` or `is missing` on a value that can never be missing";
 }
 
 /// One finding about a rule set, located in its source.
@@ -327,6 +345,19 @@ mod tests {
         assert_eq!(edit_distance("support", "suport"), 1);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn codes_have_distinct_names_and_one_line_summaries() {
+        assert_eq!(Code::UnknownField.name(), "UnknownField");
+        assert_eq!(Code::UnknownField.summary(), "a field path not in the schema");
+        let mut names = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(names.insert(code.name()), "{} named twice", code.name());
+            let summary = code.summary();
+            assert!(summary.starts_with(|c: char| c.is_lowercase() || c == '`'), "{}: {summary}", code.as_str());
+            assert!(!summary.ends_with('.') && !summary.contains('\n'), "{}: {summary}", code.as_str());
+        }
     }
 
     #[test]

@@ -85,9 +85,12 @@ impl Builder {
     pub fn build_tests(self) -> Result<Suite, Report> {
         let (report, compiled) = self.run(true);
         match compiled {
-            Some((checked, _)) if !report.has_errors() => {
-                Ok(Suite { checked, sources: report.sources.clone(), today: self.today })
-            }
+            Some((checked, _)) if !report.has_errors() => Ok(Suite {
+                checked,
+                sources: report.sources.clone(),
+                warnings: report.diagnostics.clone(),
+                today: self.today,
+            }),
             _ => Err(report),
         }
     }
@@ -215,6 +218,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of diagnostics over `sources`, sorted.
+    pub(crate) fn new(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Report {
+        diagnostic::sort(&mut diagnostics);
+        Report { sources, diagnostics }
+    }
+
     /// The diagnostics, sorted by file and position.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics

@@ -62,6 +62,7 @@ mod engine;
 pub mod eval;
 pub mod explain;
 pub mod ir;
+pub mod render;
 pub mod source;
 pub mod syntax;
 pub mod testing;

@@ -18,6 +18,8 @@ use serde::Serialize;
 use crate::ast::StreamKind;
 use crate::compile::{self, for_each_operand, Node, NodeId, Program};
 use crate::decode::{self, Profile};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::engine::Report;
 use crate::eval::{Cx, Outcome};
 use crate::explain::{self, Explanation, StreamTrace};
 use crate::ir::{self, ExpectationKind};
@@ -29,6 +31,8 @@ use crate::value::Date;
 pub struct Suite {
     pub(crate) checked: ir::RuleSet,
     pub(crate) sources: Sources,
+    /// The warnings found while checking.
+    pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) today: Option<Date>,
 }
 
@@ -50,6 +54,9 @@ pub struct CaseResult {
     pub file: String,
     /// The line of its name.
     pub line: usize,
+    /// Where its name was written.
+    #[serde(skip)]
+    pub span: Span,
     /// How it ended.
     #[serde(flatten)]
     pub status: CaseStatus,
@@ -85,6 +92,9 @@ pub struct Failure {
     pub expected: String,
     /// Its line.
     pub line: usize,
+    /// Where it was written.
+    #[serde(skip)]
+    pub span: Span,
     /// Each stream it got wrong, with the rules that decided it.
     pub streams: Vec<StreamTrace>,
     /// The traces of the rules named in `streams`, rendered for people.
@@ -181,6 +191,38 @@ impl Suite {
         self.checked.tests.is_empty()
     }
 
+    /// The warnings found while checking, and each failing case as a
+    /// diagnostic (E0301 at each expectation that did not hold, E0302 at a
+    /// case that could not run), for the machine formats of `narval test`.
+    pub fn report(&self, results: &TestReport) -> Report {
+        let mut diagnostics = self.warnings.clone();
+        for case in &results.cases {
+            match &case.status {
+                CaseStatus::Passed => {}
+                CaseStatus::Error { message } => diagnostics.push(Diagnostic::new(
+                    Code::TestCannotRun,
+                    case.span,
+                    format!("test `{}` cannot run: {message}", case.name),
+                )),
+                CaseStatus::Failed { failures, .. } => {
+                    for failure in failures {
+                        let wrong: Vec<String> = failure.streams.iter().map(describe).collect();
+                        diagnostics.push(
+                            Diagnostic::new(
+                                Code::TestFailed,
+                                failure.span,
+                                format!("test `{}` failed: {}", case.name, wrong.join("; ")),
+                            )
+                            .with_label("expected here")
+                            .with_help("`narval test` shows each rule's condition and the values it read"),
+                        );
+                    }
+                }
+            }
+        }
+        Report::new(self.sources.clone(), diagnostics)
+    }
+
     /// Runs every case.
     pub fn run(&self) -> TestReport {
         let mut programs: HashMap<Option<Date>, Program> = HashMap::new();
@@ -213,7 +255,7 @@ impl Suite {
                     Err(message) => CaseStatus::Error { message },
                 }
             };
-            cases.push(CaseResult { name: test.name.clone(), file, line, status });
+            cases.push(CaseResult { name: test.name.clone(), file, line, span: test.span, status });
         }
         // Conditions no case reached still count, as never evaluated.
         let program = programs.into_values().next().unwrap_or_else(|| compile::compile(&self.checked, self.today));
@@ -271,6 +313,7 @@ impl Suite {
             failures.push(Failure {
                 expected: self.text(expectation.span),
                 line: self.place(expectation.span).1,
+                span: expectation.span,
                 streams,
                 explanation: rendered,
             });
@@ -315,6 +358,20 @@ impl Suite {
         coverage.rules_missed.sort();
         coverage.conditions_missed.sort();
         coverage
+    }
+}
+
+/// `door_knock is not assigned (suppressed by already_volunteer)`.
+fn describe(stream: &StreamTrace) -> String {
+    let rules = |names: &[String]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    if stream.assigned {
+        format!("`{}` is assigned (by {})", stream.stream, rules(&stream.assigned_by))
+    } else if !stream.suppressed_by.is_empty() {
+        format!("`{}` is not assigned (suppressed by {})", stream.stream, rules(&stream.suppressed_by))
+    } else if stream.not_assigned_by.is_empty() {
+        format!("`{}` is not assigned (no rule assigns it)", stream.stream)
+    } else {
+        format!("`{}` is not assigned ({} did not fire)", stream.stream, rules(&stream.not_assigned_by))
     }
 }
 

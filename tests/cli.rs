@@ -131,6 +131,55 @@ fn check_json_clean_is_an_empty_list() {
 }
 
 #[test]
+fn check_sarif_is_one_log_on_stdout() {
+    let out = narval(&["check", "--format", "sarif", "unknown_field.narval"], "");
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out), "");
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "one compact document and a newline: {text}");
+    let log: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{log}");
+    assert_eq!(results[0]["ruleId"], "E0101");
+    assert_eq!(results[0]["level"], "error");
+    let place = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], "unknown_field.narval");
+    assert_eq!(place["region"], json!({ "startLine": 6, "startColumn": 14, "endLine": 6, "endColumn": 27 }));
+
+    let clean = narval(&["check", "--format", "sarif", "campaign.narval"], "");
+    assert_eq!(code(&clean), 0, "{}", stderr(&clean));
+    let log: Value = serde_json::from_str(&stdout(&clean)).unwrap();
+    assert_eq!(log["runs"][0]["results"], json!([]));
+}
+
+#[test]
+fn check_github_writes_one_command_per_diagnostic() {
+    let out = narval(&["check", "--format", "github", "unknown_field.narval"], "");
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(
+        stdout(&out),
+        "::error file=unknown_field.narval,line=6,col=14,endLine=6,endColumn=27,title=E0101\
+         ::unknown field `scores.suport`%0Ahelp: did you mean `scores.support`?\n"
+    );
+
+    let warned = narval(&["check", "--format", "github", "unused_definition.narval"], "");
+    assert_eq!(code(&warned), 0);
+    let first = stdout(&warned).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("::warning file=unused_definition.narval,line=4,col=1,"), "{first}");
+    assert!(first.contains(",title=W0001::"), "{first}");
+
+    let denied = narval(&["check", "--format", "github", "--deny-warnings", "unused_definition.narval"], "");
+    assert_eq!(code(&denied), 1);
+    assert_eq!(stdout(&denied), stdout(&warned));
+
+    let clean = narval(&["check", "--format", "github", "campaign.narval"], "");
+    assert_eq!(code(&clean), 0, "{}", stderr(&clean));
+    assert_eq!(stdout(&clean), "");
+}
+
+#[test]
 fn warnings_fail_only_when_denied() {
     let allowed = narval(&["check", "unused_definition.narval"], "");
     assert_eq!(code(&allowed), 0);
@@ -323,6 +372,23 @@ fn a_full_device_is_an_output_error() {
     let out = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson", "--out", "/dev/full"], "");
     assert_eq!(code(&out), 4);
     assert!(stderr(&out).starts_with("narval: cannot write output: "), "{}", stderr(&out));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn check_output_to_a_full_device_is_an_output_error() {
+    for format in ["json", "sarif", "github"] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_narval"))
+            .args(["check", "--format", format, "unknown_field.narval"])
+            .current_dir(FIXTURES)
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 4, "{format}");
+        assert!(stderr(&out).starts_with("narval: cannot write output: "), "{format}: {}", stderr(&out));
+    }
 }
 
 #[test]

@@ -5,38 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const DIR: &str = "tests/diagnostics";
 
-struct Case {
-    name: String,
-    files: Vec<PathBuf>,
-}
+mod fixtures;
 
-fn cases() -> Vec<Case> {
-    let mut cases = Vec::new();
-    for entry in std::fs::read_dir(DIR).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        if path.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "narval"))
-                .collect();
-            files.sort();
-            cases.push(Case { name, files });
-        } else if path.extension().is_some_and(|e| e == "narval") {
-            cases.push(Case { name, files: vec![path] });
-        }
-    }
-    cases.sort_by(|a, b| a.name.cmp(&b.name));
-    cases
-}
+use fixtures::report as check;
 
-fn check(files: &[PathBuf]) -> narval::Report {
-    files.iter().fold(narval::RuleSet::builder(), |b, f| b.file(f)).check()
+fn cases() -> Vec<fixtures::Case> {
+    fixtures::cases(DIR)
 }
 
 #[test]

@@ -299,8 +299,7 @@ impl<'a> Resolver<'_, 'a> {
         if let Err(error) = crate::decode::from_json_value(self.schema, &json) {
             let help = match error {
                 crate::decode::ProfileError::MissingField { .. } => {
-                    "give every field the schema does not mark optional, or start from a declared profile: \
-                     `given supporter with { ... }`"
+                    "the schema requires this field: give it a value (`missing` is only for optional fields)"
                 }
                 _ => "a test profile is read as `narval assign` reads a line of input",
             };

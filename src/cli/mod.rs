@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use narval::diagnostic::Severity;
-use narval::{Builder, Date, Report, RuleSet};
+use narval::{render, Builder, Date, Report, RuleSet};
 
 /// The exit statuses, as `narval --help` shows them.
 const EXIT_STATUS: &str = "\
@@ -61,7 +61,8 @@ pub struct CheckArgs {
     /// Rule files to check; the files they import are read too
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
-    /// `human`: rustc-like text on stderr; `json`: one JSON document on stdout
+    /// How to print the diagnostics: `human` on stderr, or `json`, `sarif`
+    /// (SARIF 2.1.0) or `github` (GitHub Actions annotations) on stdout
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Fail (exit status 1) on warnings as well as on errors
@@ -111,7 +112,9 @@ pub struct TestArgs {
     /// and false; implies --coverage
     #[arg(long, value_name = "PCT")]
     pub condition_threshold: Option<f64>,
-    /// `human`: one line per case, then the failures; `json`: one JSON document on stdout
+    /// `human`: one line per case, then the failures; `json`: the cases and coverage as one JSON
+    /// document; `sarif` and `github`: warnings, failing expectations (E0301) and cases that
+    /// cannot run (E0302) as diagnostics; all on stdout
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -148,13 +151,17 @@ pub enum TraceFormat {
     Json,
 }
 
-/// How `check` prints its diagnostics.
+/// How a report is printed (`--format`); see [`emit_report`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Rendered like rustc, on stderr.
+    /// Text for people.
     Human,
-    /// `{"diagnostics": [..], "errors": N, "warnings": N}` on stdout.
+    /// One JSON document on stdout.
     Json,
+    /// A SARIF 2.1.0 log on stdout, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow commands on stdout, one line per diagnostic.
+    Github,
 }
 
 /// How a run ended; each is an exit status listed in [`EXIT_STATUS`].
@@ -194,6 +201,27 @@ fn builder(files: &[PathBuf], today: Option<Date>) -> Builder {
         Some(date) => builder.today(date),
         None => builder,
     }
+}
+
+/// Prints a report in a format: `human` on stderr, the others on stdout as
+/// [`narval::render`] builds them (one compact JSON document and a newline
+/// for `json` and `sarif`). When stdout cannot be written, says so on stderr
+/// and returns [`Status::Output`].
+fn emit_report(report: &Report, format: Format) -> Result<(), Status> {
+    let text = match format {
+        Format::Human => {
+            print_report(report);
+            return Ok(());
+        }
+        Format::Json => format!("{}\n", render::json(report)),
+        Format::Sarif => format!("{}\n", render::sarif(report)),
+        Format::Github => render::github(report),
+    };
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|error| {
+        say(format_args!("cannot write output: {}", io_reason(&error)));
+        Status::Output
+    })
 }
 
 /// Prints a report on stderr like rustc: every diagnostic, then a summary.

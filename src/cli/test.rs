@@ -5,15 +5,14 @@ use std::io::{self, Write as _};
 
 use narval::testing::{CaseStatus, Coverage, TestReport};
 
-use super::{builder, io_reason, plural, print_report, say, Format, Status, TestArgs};
+use super::{builder, emit_report, io_reason, plural, say, Format, Status, TestArgs};
 
 /// Runs the suite and prints what it found.
 pub fn run(args: &TestArgs) -> Status {
     let suite = match builder(&args.files, args.today).build_tests() {
         Ok(suite) => suite,
         Err(report) => {
-            print_report(&report);
-            return Status::RuleErrors;
+            return emit_report(&report, args.format).err().unwrap_or(Status::RuleErrors);
         }
     };
     if suite.is_empty() {
@@ -25,6 +24,10 @@ pub fn run(args: &TestArgs) -> Status {
     let written = match args.format {
         Format::Human => write_human(&report, coverage),
         Format::Json => write_json(&report),
+        Format::Sarif | Format::Github => match emit_report(&suite.report(&report), args.format) {
+            Ok(()) => Ok(()),
+            Err(status) => return status,
+        },
     };
     if let Err(error) = written {
         say(format_args!("cannot write output: {}", io_reason(&error)));
