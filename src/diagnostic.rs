@@ -105,8 +105,9 @@ codes! {
     /// A test without `given` or `expect`, with two `given`s or two `today`s, or
     /// expecting a stream both assigned and not: `expect door_knock, no door_knock`.
     MalformedTest = "E0117", Error, "a test that cannot run or cannot pass as written";
-    /// Profiles built on each other in a circle: `profile a = b with {..}` and `profile b = a`.
-    ProfileCycle = "E0118", Error, "profiles built on each other in a circle";
+    /// Profiles built on each other in a circle: `profile a = b with {..}` and
+    /// `profile b = a`; or in a chain more than 32 deep.
+    ProfileCycle = "E0118", Error, "profiles built on each other in a circle, or more than 32 deep";
     /// Operands whose types do not fit the operator: `state == 3`.
     TypeMismatch = "E0201", Error, "operand types that do not fit the operator";
     /// `money` mixed with `number` (floating point) without a conversion: `sum(donations.amount) > scores.support`.

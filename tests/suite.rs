@@ -174,3 +174,20 @@ fn a_rule_that_never_fires_is_reported() {
     assert_eq!(missed, ["already_volunteer", "recruit", "recent", "young"]);
     assert!(report.coverage.rule_percent() > 19.9 && report.coverage.rule_percent() < 20.1);
 }
+
+#[test]
+fn a_long_chain_of_profiles_is_refused_not_followed() {
+    // Written last to first, so that resolving the first follows the whole chain.
+    let mut text = String::new();
+    for i in (1..=20_000).rev() {
+        text.push_str(&format!("profile p{i} = p{} with {{ age: {i} }}\n", i - 1));
+    }
+    text.push_str("profile p0 = person\n");
+    text.push_str("test \"deep\" { given p20000 today 2012-10-01 expect door_knock }\n");
+    let Err(report) = RuleSet::builder().source("rules.narval", format!("{RULES}\n{text}")).build_tests() else {
+        panic!("a chain of 20,000 profiles was accepted");
+    };
+    let codes: std::collections::BTreeSet<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes.into_iter().collect::<Vec<_>>(), ["E0118"]);
+    assert!(report.diagnostics()[0].message.contains("more than 32 deep"), "{}", report.diagnostics()[0].message);
+}

@@ -16,6 +16,9 @@ use crate::ir::{self, RecordId, Schema, Type};
 use crate::source::Span;
 use crate::value::format_cents;
 
+/// How deep profiles may be built on profiles: `b = a with {..}`, `c = b with {..}`, ...
+pub const MAX_PROFILE_DEPTH: usize = 32;
+
 enum State<'a> {
     Pending(&'a ast::ProfileDecl),
     Resolving,
@@ -270,6 +273,18 @@ impl<'a> Resolver<'_, 'a> {
             }
             State::Pending(decl) => *decl,
         };
+        // Resolving recurses along the chain, so its length is bounded.
+        if self.stack.len() >= MAX_PROFILE_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::ProfileCycle,
+                    at,
+                    format!("profiles are built on each other more than {MAX_PROFILE_DEPTH} deep"),
+                )
+                .with_help("start one of these profiles from a record `{ ... }`"),
+            );
+            return None;
+        }
         *state = State::Resolving;
         self.stack.push(name.to_string());
         let json = self.value(&decl.value);
