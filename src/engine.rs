@@ -5,16 +5,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::explain::Explanation;
-use crate::testing::Suite;
-
 use crate::ast::StreamKind;
 use crate::compile::{Folded, Program};
 use crate::decode::{self, ProfileError};
 use crate::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
+use crate::eval::StreamSet;
+use crate::explain::Explanation;
 use crate::ir;
 use crate::source::{io_reason, FileId, Sources};
 use crate::syntax;
+use crate::testing::Suite;
 use crate::value::Date;
 use crate::{check, compile};
 
@@ -328,6 +328,31 @@ impl RuleSet {
         profiles.iter().map(|p| self.assign(p)).collect()
     }
 
+    /// Decodes one profile from JSON text against the schema, without
+    /// evaluating it: the first half of [`RuleSet::assign_json`].
+    pub fn decode_json(&self, json: &str) -> Result<decode::Profile, ProfileError> {
+        decode::from_json_str(&self.checked.schema, json)
+    }
+
+    /// The streams of a decoded profile, as a set of stream ids in priority
+    /// order: the second half of [`RuleSet::assign_json`].
+    pub fn evaluate(&self, profile: &decode::Profile) -> StreamSet {
+        self.program.assign(profile)
+    }
+
+    /// The stream names of a set [`RuleSet::evaluate`] gave.
+    pub fn assignment(&self, streams: &StreamSet) -> Assignment<'_> {
+        let mut out = Assignment { solicitations: Vec::new(), issues: Vec::new() };
+        for stream in streams.iter() {
+            let Some(info) = self.checked.streams.get(stream) else { continue };
+            match info.kind {
+                StreamKind::Solicitation => out.solicitations.push(info.name.as_str()),
+                StreamKind::Issue => out.issues.push(info.name.as_str()),
+            }
+        }
+        out
+    }
+
     /// Explains one profile given as JSON text: every stream, and the rules
     /// and values that decided it. See [`crate::explain`].
     pub fn explain_json(&self, json: &str) -> Result<Explanation, ProfileError> {
@@ -352,15 +377,6 @@ impl RuleSet {
     }
 
     fn assign_decoded(&self, profile: &decode::Profile) -> Assignment<'_> {
-        let assigned = self.program.assign(profile);
-        let mut out = Assignment { solicitations: Vec::new(), issues: Vec::new() };
-        for stream in assigned.iter() {
-            let Some(info) = self.checked.streams.get(stream) else { continue };
-            match info.kind {
-                StreamKind::Solicitation => out.solicitations.push(info.name.as_str()),
-                StreamKind::Issue => out.issues.push(info.name.as_str()),
-            }
-        }
-        out
+        self.assignment(&self.evaluate(profile))
     }
 }
