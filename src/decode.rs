@@ -1,9 +1,17 @@
 //! Profiles in: JSON decoded against the schema into slot-addressed records.
 //!
-//! Every field of the schema gets a slot; fields the schema does not name are
-//! ignored; money and dates are parsed here, once. Errors name the field and
-//! what was expected, never the value found.
+//! Decoding is driven by the schema: the JSON text goes straight into slots
+//! through serde (`DeserializeSeed`), with no generic JSON tree in between.
+//! Keys the schema does not name are skipped unread; so are the fields a
+//! rule set never reads, when it says which ([`Reads`]). Money and dates
+//! are parsed here, once. Errors name the field and what was expected, never
+//! the value found.
 
+use std::cell::{Cell, RefCell};
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::ir::{RecordId, Schema, Type};
@@ -80,6 +88,13 @@ pub enum ProfileError {
         /// What a valid value looks like.
         expected: String,
     },
+    /// A key written twice in one object: `{"age": 40, "age": 41}`. Which
+    /// one was meant cannot be known, so neither is taken.
+    #[error("field `{field}` appears more than once")]
+    DuplicateField {
+        /// Path of the field.
+        field: String,
+    },
     /// The embedder's value could not be turned into JSON.
     #[error("the profile could not be serialised: {reason}")]
     Serialize {
@@ -88,21 +103,440 @@ pub enum ProfileError {
     },
 }
 
-/// Decodes one profile from JSON text.
-pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| ProfileError::InvalidJson { reason: json_reason(&e) })?;
-    from_json_value(schema, &json)
+/// Which fields of the profile record are decoded, by slot: those some
+/// rule or definition reads. The others are skipped, not checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reads(Vec<bool>);
+
+impl Reads {
+    /// Every field of the schema: a profile is checked whole.
+    pub fn all(schema: &Schema) -> Reads {
+        Reads(vec![true; schema.root().map_or(0, |r| r.fields.len())])
+    }
+
+    /// The fields whose slots are set.
+    pub fn from_slots(slots: Vec<bool>) -> Reads {
+        Reads(slots)
+    }
+
+    fn get(&self, slot: usize) -> bool {
+        self.0.get(slot).copied().unwrap_or(true)
+    }
 }
 
-/// Decodes one profile from a JSON value.
+/// Decodes one profile from JSON text, checking every field of the schema.
+pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileError> {
+    decode_str(schema, &Reads::all(schema), text)
+}
+
+/// Decodes one profile from a JSON value, checking every field of the schema.
 pub fn from_json_value(schema: &Schema, json: &Json) -> Result<Profile, ProfileError> {
-    if !json.is_object() {
-        return Err(ProfileError::NotAnObject { found: json_type(json) });
+    decode_value(schema, &Reads::all(schema), json)
+}
+
+/// Decodes one profile from JSON text, reading the fields of `reads`.
+pub fn decode_str(schema: &Schema, reads: &Reads, text: &str) -> Result<Profile, ProfileError> {
+    decode_line(schema, reads, text, None).map(|(profile, _)| profile)
+}
+
+/// Decodes one profile from a JSON value, reading the fields of `reads`.
+pub fn decode_value(schema: &Schema, reads: &Reads, json: &Json) -> Result<Profile, ProfileError> {
+    let cx = Cx::new(schema, reads, None);
+    let result = RecordSeed { cx: &cx, record: 0, root: true }.deserialize(json);
+    cx.finish(result)
+}
+
+/// Decodes one profile from JSON text, reading the fields of `reads`, and
+/// returns with it the JSON text of the key `id` (as written, whatever its
+/// type) when the profile has one.
+pub fn decode_line<'t>(
+    schema: &Schema,
+    reads: &Reads,
+    text: &'t str,
+    id: Option<&str>,
+) -> Result<(Profile, Option<&'t str>), ProfileError> {
+    let cx = Cx::new(schema, reads, id);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = RecordSeed { cx: &cx, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
+        de.end()?;
+        Ok(p)
+    });
+    let captured = cx.captured.get().map(RawValue::get);
+    cx.finish(result).map(|profile| (profile, captured))
+}
+
+/// What went wrong, found deep in the value; the path is added on the way out.
+#[derive(Debug)]
+enum Problem {
+    NotAnObject { found: &'static str },
+    Missing,
+    Duplicate,
+    WrongType { expected: String, found: &'static str },
+    Invalid { expected: String },
+}
+
+/// Shared by the seeds of one decoding.
+struct Cx<'s, 'de> {
+    schema: &'s Schema,
+    reads: &'s Reads,
+    id: Option<&'s str>,
+    captured: Cell<Option<&'de RawValue>>,
+    problem: RefCell<Option<Problem>>,
+    /// The path to the problem, innermost part first.
+    path: RefCell<Vec<Part>>,
+}
+
+enum Part {
+    Field(String),
+    Index(usize),
+}
+
+impl<'s, 'de> Cx<'s, 'de> {
+    fn new(schema: &'s Schema, reads: &'s Reads, id: Option<&'s str>) -> Cx<'s, 'de> {
+        Cx { schema, reads, id, captured: Cell::new(None), problem: RefCell::new(None), path: RefCell::new(Vec::new()) }
     }
-    let mut path = Path::default();
-    match record(schema, 0, json, &mut path)? {
-        Value::Record(fields) => Ok(Profile { fields }),
-        _ => Err(ProfileError::NotAnObject { found: json_type(json) }),
+
+    /// Records a problem and stops decoding with a placeholder error.
+    fn fail<E: de::Error>(&self, problem: Problem) -> E {
+        *self.problem.borrow_mut() = Some(problem);
+        E::custom("narval: profile does not fit the schema")
+    }
+
+    /// Adds a part to the path of a problem found below.
+    fn within<T, E>(&self, part: impl FnOnce() -> Part, result: Result<T, E>) -> Result<T, E> {
+        if result.is_err() && self.problem.borrow().is_some() {
+            self.path.borrow_mut().push(part());
+        }
+        result
+    }
+
+    fn finish(&self, result: Result<Value, serde_json::Error>) -> Result<Profile, ProfileError> {
+        let problem = self.problem.borrow_mut().take();
+        match (result, problem) {
+            (Ok(Value::Record(fields)), None) => Ok(Profile { fields }),
+            (Ok(_), None) => Err(ProfileError::NotAnObject { found: "another value" }),
+            (Err(error), None) => Err(ProfileError::InvalidJson { reason: json_reason(&error) }),
+            (_, Some(problem)) => {
+                let field = self.render_path();
+                Err(match problem {
+                    Problem::NotAnObject { found } => ProfileError::NotAnObject { found },
+                    Problem::Missing => ProfileError::MissingField { field },
+                    Problem::Duplicate => ProfileError::DuplicateField { field },
+                    Problem::WrongType { expected, found } => ProfileError::WrongType { field, expected, found },
+                    Problem::Invalid { expected } => ProfileError::InvalidValue { field, expected },
+                })
+            }
+        }
+    }
+
+    fn render_path(&self) -> String {
+        let mut out = String::new();
+        for part in self.path.borrow().iter().rev() {
+            match part {
+                Part::Field(name) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(name);
+                }
+                Part::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+/// A record of the schema: a JSON object.
+struct RecordSeed<'c, 's, 'de> {
+    cx: &'c Cx<'s, 'de>,
+    record: RecordId,
+    root: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, 'de> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let cx = self.cx;
+        let Some(record) = cx.schema.records.get(self.record) else {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Value::Record(Box::new([])));
+        };
+        let fields = &record.fields;
+        let mut values = vec![Value::Missing; fields.len()];
+        let mut seen = vec![false; fields.len()];
+        let id = if self.root { cx.id } else { None };
+        while let Some(key) = map.next_key_seed(KeySeed { fields, id })? {
+            let (slot, is_id) = (key.slot, key.id);
+            let read = slot.filter(|&s| !self.root || cx.reads.get(s));
+            if is_id {
+                let raw: &'de RawValue = map.next_value()?;
+                cx.captured.set(Some(raw));
+                if let Some(slot) = read {
+                    let value = self.slot(slot, &mut seen, |seed| {
+                        let mut de = serde_json::Deserializer::from_str(raw.get());
+                        seed.deserialize(&mut de).map_err(de::Error::custom)
+                    })?;
+                    if let Some(v) = values.get_mut(slot) {
+                        *v = value;
+                    }
+                }
+                continue;
+            }
+            let Some(slot) = read else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let value = self.slot(slot, &mut seen, |seed| map.next_value_seed(seed))?;
+            if let Some(v) = values.get_mut(slot) {
+                *v = value;
+            }
+        }
+        for (slot, field) in fields.values().enumerate() {
+            let read = !self.root || cx.reads.get(slot);
+            if read && !field.optional && !seen.get(slot).copied().unwrap_or(false) {
+                cx.path.borrow_mut().push(Part::Field(field.name.clone()));
+                return Err(cx.fail(Problem::Missing));
+            }
+        }
+        Ok(Value::Record(values.into_boxed_slice()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
+        Err(self.not_an_object("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Value, E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Value, E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Value, E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Value, E> {
+        Err(self.not_an_object("a string"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Err(self.not_an_object("null"))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Err(self.not_an_object("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Value, A::Error> {
+        Err(self.not_an_object("an array"))
+    }
+}
+
+impl<'de> RecordSeed<'_, '_, 'de> {
+    /// Decodes the value of a field, once.
+    fn slot<E: de::Error>(
+        &self,
+        slot: usize,
+        seen: &mut [bool],
+        decode: impl FnOnce(ValueSeed<'_, '_, '_, 'de>) -> Result<Value, E>,
+    ) -> Result<Value, E> {
+        let cx = self.cx;
+        let Some((_, field)) = cx.schema.records.get(self.record).and_then(|r| r.fields.get_index(slot)) else {
+            return Ok(Value::Missing);
+        };
+        if let Some(flag) = seen.get_mut(slot) {
+            if *flag {
+                cx.path.borrow_mut().push(Part::Field(field.name.clone()));
+                return Err(cx.fail(Problem::Duplicate));
+            }
+            *flag = true;
+        }
+        let result = decode(ValueSeed { cx, ty: &field.ty, optional: field.optional });
+        cx.within(|| Part::Field(field.name.clone()), result)
+    }
+
+    fn not_an_object<E: de::Error>(&self, found: &'static str) -> E {
+        if self.root {
+            self.cx.fail(Problem::NotAnObject { found })
+        } else {
+            self.cx.fail(Problem::WrongType { expected: "an object".into(), found })
+        }
+    }
+}
+
+/// A key of an object: the slot of the field it names, if any, and whether
+/// it is the id to capture.
+struct Key {
+    slot: Option<usize>,
+    id: bool,
+}
+
+struct KeySeed<'a> {
+    fields: &'a indexmap::IndexMap<String, crate::ir::Field>,
+    id: Option<&'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(Key { slot: self.fields.get_index_of(key), id: self.id == Some(key) })
+    }
+}
+
+/// A value of a schema type.
+struct ValueSeed<'c, 's, 't, 'de> {
+    cx: &'c Cx<'s, 'de>,
+    ty: &'t Type,
+    optional: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, 'de> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> ValueSeed<'_, '_, '_, 'de> {
+    fn wrong<E: de::Error>(&self, found: &'static str) -> E {
+        self.cx.fail(Problem::WrongType { expected: self.cx.schema.describe(self.ty), found })
+    }
+
+    fn invalid<E: de::Error>(&self, expected: &str) -> E {
+        self.cx.fail(Problem::Invalid { expected: expected.into() })
+    }
+
+    fn money<E: de::Error>(&self, cents: Option<i64>) -> Result<Value, E> {
+        cents.map(Value::Money).ok_or_else(|| self.invalid("an amount with at most two decimals"))
+    }
+}
+
+/// The cents of a JSON number when it is an amount with at most two
+/// decimals: `37.5` is 3750. A double is accepted when it is the nearest
+/// double to `cents / 100`, which is what parsing the decimal gives.
+fn cents_of(f: f64) -> Option<i64> {
+    let cents = (f * 100.0).round();
+    (f.is_finite() && cents.abs() < 9.0e17 && cents / 100.0 == f).then_some(cents as i64)
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, 'de> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value of the schema")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        if self.optional {
+            Ok(Value::Missing)
+        } else {
+            Err(self.cx.fail(Problem::Missing))
+        }
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        match self.ty {
+            Type::Bool => Ok(Value::Bool(b)),
+            _ => Err(self.wrong("a boolean")),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        match self.ty {
+            Type::Int => Ok(Value::Int(i)),
+            Type::Number => Ok(Value::Number(i as f64)),
+            Type::Money => self.money(i.checked_mul(100)),
+            _ => Err(self.wrong("a number")),
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        match (self.ty, i64::try_from(u)) {
+            (Type::Int | Type::Money, Ok(i)) => self.visit_i64(i),
+            (Type::Int, Err(_)) => Err(self.invalid("a whole number within the range of `int`")),
+            (Type::Money, Err(_)) => self.money(None),
+            (Type::Number, _) => Ok(Value::Number(u as f64)),
+            _ => Err(self.wrong("a number")),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        match self.ty {
+            // `3.0` from a spreadsheet export is the integer 3.
+            Type::Int if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
+            Type::Int => Err(self.invalid("a whole number within the range of `int`")),
+            Type::Number if f.is_finite() => Ok(Value::Number(f)),
+            Type::Number => Err(self.invalid("a finite number")),
+            Type::Money => self.money(cents_of(f)),
+            _ => Err(self.wrong("a number")),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        match self.ty {
+            Type::String => Ok(Value::String(s.into())),
+            Type::Money => self.money(parse_cents(s)),
+            Type::Date => {
+                Date::parse(s).map(Value::Date).ok_or_else(|| self.invalid("a calendar date in the form YYYY-MM-DD"))
+            }
+            Type::Enum(id) => {
+                let members = self.cx.schema.enums.get(*id).map(|e| e.members.as_slice()).unwrap_or_default();
+                match members.iter().position(|m| m == s) {
+                    Some(index) => Ok(Value::Enum(u32::try_from(index).unwrap_or(u32::MAX))),
+                    None => Err(self.invalid(&self.cx.schema.describe(self.ty))),
+                }
+            }
+            _ => Err(self.wrong("a string")),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let Type::List(element) = self.ty else { return Err(self.wrong("an array")) };
+        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        loop {
+            let index = values.len();
+            // An element may not be null: a list has no gaps.
+            let seed = ValueSeed { cx: self.cx, ty: element, optional: false };
+            match self.cx.within(|| Part::Index(index), seq.next_element_seed(seed)) {
+                Ok(Some(value)) => values.push(value),
+                Ok(None) => break,
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(Value::List(values.into_boxed_slice()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        match self.ty {
+            Type::Record(id) => RecordSeed { cx: self.cx, record: *id, root: false }.visit_map(map),
+            _ => Err(self.wrong("an object")),
+        }
     }
 }
 
@@ -127,125 +561,4 @@ pub fn json_type(json: &Json) -> &'static str {
         Json::Array(_) => "an array",
         Json::Object(_) => "an object",
     }
-}
-
-/// The path to the value being decoded, built only when an error needs it.
-#[derive(Default)]
-struct Path {
-    parts: Vec<Part>,
-}
-
-enum Part {
-    Field(String),
-    Index(usize),
-}
-
-impl Path {
-    fn render(&self) -> String {
-        let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                Part::Field(name) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(name);
-                }
-                Part::Index(i) => out.push_str(&format!("[{i}]")),
-            }
-        }
-        out
-    }
-}
-
-fn record(schema: &Schema, id: RecordId, json: &Json, path: &mut Path) -> Result<Value, ProfileError> {
-    let Json::Object(map) = json else {
-        return Err(ProfileError::WrongType {
-            field: path.render(),
-            expected: "an object".into(),
-            found: json_type(json),
-        });
-    };
-    let Some(record) = schema.records.get(id) else {
-        return Ok(Value::Record(Box::new([])));
-    };
-    let mut values = Vec::with_capacity(record.fields.len());
-    for field in record.fields.values() {
-        path.parts.push(Part::Field(field.name.clone()));
-        let value = match map.get(&field.name) {
-            None | Some(Json::Null) if field.optional => Value::Missing,
-            None | Some(Json::Null) => return Err(ProfileError::MissingField { field: path.render() }),
-            Some(json) => value(schema, &field.ty, json, path)?,
-        };
-        path.parts.pop();
-        values.push(value);
-    }
-    Ok(Value::Record(values.into_boxed_slice()))
-}
-
-fn value(schema: &Schema, ty: &Type, json: &Json, path: &mut Path) -> Result<Value, ProfileError> {
-    let wrong = |path: &Path| ProfileError::WrongType {
-        field: path.render(),
-        expected: schema.describe(ty),
-        found: json_type(json),
-    };
-    let invalid =
-        |path: &Path, expected: &str| ProfileError::InvalidValue { field: path.render(), expected: expected.into() };
-    Ok(match ty {
-        Type::Bool => Value::Bool(json.as_bool().ok_or_else(|| wrong(path))?),
-        Type::Int => {
-            let Json::Number(n) = json else { return Err(wrong(path)) };
-            match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => match n.as_f64() {
-                    // `3.0` from a spreadsheet export is the integer 3.
-                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Int(f as i64),
-                    _ => return Err(invalid(path, "a whole number within the range of `int`")),
-                },
-            }
-        }
-        Type::Number => {
-            let Json::Number(n) = json else { return Err(wrong(path)) };
-            Value::Number(n.as_f64().ok_or_else(|| invalid(path, "a finite number"))?)
-        }
-        Type::Money => {
-            let cents = match json {
-                Json::Number(n) => match n.as_i64() {
-                    Some(i) => i.checked_mul(100),
-                    // Display of f64 is the shortest text that reads back as
-                    // the same number, so 2500.99 is read as exactly 250099 cents.
-                    None => n.as_f64().and_then(|f| parse_cents(&f.to_string())),
-                },
-                Json::String(s) => parse_cents(s),
-                _ => return Err(wrong(path)),
-            };
-            Value::Money(cents.ok_or_else(|| invalid(path, "an amount with at most two decimals"))?)
-        }
-        Type::String => Value::String(json.as_str().ok_or_else(|| wrong(path))?.into()),
-        Type::Date => {
-            let text = json.as_str().ok_or_else(|| wrong(path))?;
-            Value::Date(Date::parse(text).ok_or_else(|| invalid(path, "a calendar date in the form YYYY-MM-DD"))?)
-        }
-        Type::Days => return Err(wrong(path)),
-        Type::Enum(id) => {
-            let text = json.as_str().ok_or_else(|| wrong(path))?;
-            let members = schema.enums.get(*id).map(|e| e.members.as_slice()).unwrap_or_default();
-            let index = members.iter().position(|m| m == text).ok_or_else(|| invalid(path, &schema.describe(ty)))?;
-            Value::Enum(u32::try_from(index).unwrap_or(u32::MAX))
-        }
-        Type::List(element) => {
-            let Json::Array(items) = json else { return Err(wrong(path)) };
-            let mut values = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.parts.push(Part::Index(i));
-                if item.is_null() {
-                    return Err(ProfileError::MissingField { field: path.render() });
-                }
-                values.push(value(schema, element, item, path)?);
-                path.parts.pop();
-            }
-            Value::List(values.into_boxed_slice())
-        }
-        Type::Record(id) => record(schema, *id, json, path)?,
-    })
 }

@@ -73,7 +73,10 @@ impl Builder {
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
         match self.run(false) {
-            (report, Some((checked, program))) if !report.has_errors() => Ok(RuleSet { checked, program, report }),
+            (report, Some((checked, program))) if !report.has_errors() => {
+                let reads = decode::Reads::from_slots(checked.profile_reads());
+                Ok(RuleSet { checked, program, report, reads })
+            }
             (report, _) => Err(report),
         }
     }
@@ -269,6 +272,8 @@ pub struct RuleSet {
     checked: ir::RuleSet,
     program: Program,
     report: Report,
+    /// The profile fields the rules read: the decoder skips the others.
+    reads: decode::Reads,
 }
 
 /// The streams a profile is to receive, each list in priority order.
@@ -305,13 +310,13 @@ impl RuleSet {
 
     /// Assigns streams to one profile given as JSON text.
     pub fn assign_json(&self, json: &str) -> Result<Assignment<'_>, ProfileError> {
-        let profile = decode::from_json_str(&self.checked.schema, json)?;
+        let profile = decode::decode_str(&self.checked.schema, &self.reads, json)?;
         Ok(self.assign_decoded(&profile))
     }
 
     /// Assigns streams to one profile given as a JSON value.
     pub fn assign_value(&self, json: &serde_json::Value) -> Result<Assignment<'_>, ProfileError> {
-        let profile = decode::from_json_value(&self.checked.schema, json)?;
+        let profile = decode::decode_value(&self.checked.schema, &self.reads, json)?;
         Ok(self.assign_decoded(&profile))
     }
 
@@ -331,7 +336,18 @@ impl RuleSet {
     /// Decodes one profile from JSON text against the schema, without
     /// evaluating it: the first half of [`RuleSet::assign_json`].
     pub fn decode_json(&self, json: &str) -> Result<decode::Profile, ProfileError> {
-        decode::from_json_str(&self.checked.schema, json)
+        decode::decode_str(&self.checked.schema, &self.reads, json)
+    }
+
+    /// Decodes one line of NDJSON input, and returns with the profile the
+    /// JSON text of its `id_field` as written (`None` when it has none), so
+    /// that a caller can copy the id to its output without decoding it.
+    pub fn decode_line<'t>(
+        &self,
+        json: &'t str,
+        id_field: &str,
+    ) -> Result<(decode::Profile, Option<&'t str>), ProfileError> {
+        decode::decode_line(&self.checked.schema, &self.reads, json, Some(id_field))
     }
 
     /// The streams of a decoded profile, as a set of stream ids in priority
@@ -356,13 +372,13 @@ impl RuleSet {
     /// Explains one profile given as JSON text: every stream, and the rules
     /// and values that decided it. See [`crate::explain`].
     pub fn explain_json(&self, json: &str) -> Result<Explanation, ProfileError> {
-        let profile = decode::from_json_str(&self.checked.schema, json)?;
+        let profile = decode::decode_str(&self.checked.schema, &self.reads, json)?;
         Ok(self.explain_decoded(&profile))
     }
 
     /// Explains one profile given as a JSON value.
     pub fn explain_value(&self, json: &serde_json::Value) -> Result<Explanation, ProfileError> {
-        let profile = decode::from_json_value(&self.checked.schema, json)?;
+        let profile = decode::decode_value(&self.checked.schema, &self.reads, json)?;
         Ok(self.explain_decoded(&profile))
     }
 

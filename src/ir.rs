@@ -360,6 +360,25 @@ pub enum ExprKind {
     Aggregate { func: AggregateFn, list: Box<Expr>, projection: Vec<usize>, filter: Option<Box<Expr>> },
 }
 
+impl RuleSet {
+    /// Which fields of the profile record some rule or definition reads, by
+    /// slot; the decoder skips the others.
+    pub fn profile_reads(&self) -> Vec<bool> {
+        let mut reads = vec![false; self.schema.root().map_or(0, |r| r.fields.len())];
+        let exprs = self.rules.iter().map(|r| &r.condition).chain(self.definitions.iter().map(|d| &d.value));
+        for expr in exprs {
+            expr.walk(&mut |e| {
+                if let ExprKind::Field { base: Base::Profile, path } = &e.kind {
+                    if let Some(read) = path.first().and_then(|&slot| reads.get_mut(slot)) {
+                        *read = true;
+                    }
+                }
+            });
+        }
+        reads
+    }
+}
+
 impl Expr {
     /// Visits this expression and every subexpression, parents first.
     pub fn walk(&self, visit: &mut impl FnMut(&Expr)) {
