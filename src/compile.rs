@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use crate::ast::AggregateFn;
 use crate::decode::Profile;
+use crate::dispatch::{self, Dispatch};
 use crate::eval::{Cx, Val};
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
 use crate::source::Span;
@@ -138,6 +139,8 @@ pub struct Program {
     pub spans: Vec<Span>,
     /// The type of each node, by node index: `explain` shows values by it.
     pub types: Vec<Type>,
+    /// Which rules to evaluate for a profile.
+    pub dispatch: Dispatch,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -159,6 +162,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             streams: rules.streams.len(),
             spans: Vec::new(),
             types: Vec::new(),
+            dispatch: Dispatch::default(),
         },
         today,
     };
@@ -175,6 +179,8 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             suppresses: ids(&rule.suppresses),
         });
     }
+    let conditions: Vec<NodeId> = compiler.program.rules.iter().map(|r| r.condition).collect();
+    compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
     compiler.program
 }
 

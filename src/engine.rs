@@ -356,6 +356,18 @@ impl RuleSet {
         self.program.assign(profile)
     }
 
+    /// [`RuleSet::evaluate`] with every rule evaluated in turn, without the
+    /// hash indexes of [`crate::dispatch`]: the plain reference the indexed
+    /// path is tested against.
+    pub fn evaluate_unindexed(&self, profile: &decode::Profile) -> StreamSet {
+        self.program.assign_plain(profile)
+    }
+
+    /// How rules are found for a profile: the indexes over guarded fields.
+    pub fn dispatch(&self) -> &crate::dispatch::Dispatch {
+        &self.program.dispatch
+    }
+
     /// The stream names of a set [`RuleSet::evaluate`] gave.
     pub fn assignment(&self, streams: &StreamSet) -> Assignment<'_> {
         let mut out = Assignment { solicitations: Vec::new(), issues: Vec::new() };

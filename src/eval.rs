@@ -175,17 +175,23 @@ impl Program {
     /// index in the checked order). `explain` and `narval test` watch the
     /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
     /// keeps the definitions' values for them to read afterwards.
-    pub fn run<'a>(
+    pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
+        self.evaluate(profile, cx, observe, true)
+    }
+
+    fn evaluate<'a>(
         &'a self,
         profile: &'a Profile,
         cx: &mut Cx<'a>,
         mut observe: impl FnMut(usize, Outcome),
+        indexed: bool,
     ) -> StreamSet {
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
-        for (index, rule) in self.rules.iter().enumerate() {
+        let mut apply = |index: u32, cx: &mut Cx<'a>| {
+            let Some(rule) = self.rules.get(index as usize) else { return };
             let outcome = self.outcome(rule.condition, cx, profile);
-            observe(index, outcome);
+            observe(index as usize, outcome);
             match outcome {
                 Outcome::True => {
                     rule.assigns.iter().for_each(|&s| assigned.insert(s));
@@ -194,9 +200,41 @@ impl Program {
                 Outcome::Unknown => rule.suppresses.iter().for_each(|&s| suppressed.insert(s)),
                 Outcome::False => {}
             }
+        };
+        if !indexed {
+            for index in 0..u32::try_from(self.rules.len()).unwrap_or(u32::MAX) {
+                apply(index, cx);
+            }
+            assigned.remove_all(&suppressed);
+            return assigned;
+        }
+        // Rules found through an index are evaluated like the others; the
+        // rules an index leaves out are false, and a false rule does nothing.
+        for &index in &self.dispatch.always {
+            apply(index, cx);
+        }
+        for index in &self.dispatch.indexes {
+            let key = read(Val::Record(&profile.fields), &index.path);
+            let rules = match key {
+                Val::Str(s) => index.strings.get(s).map_or(&[][..], Vec::as_slice),
+                Val::Unknown => &index.all,
+                other => match integer_key(other) {
+                    Some(i) => index.integers.get(&i).map_or(&[][..], Vec::as_slice),
+                    None => &index.all,
+                },
+            };
+            for &rule in rules {
+                apply(rule, cx);
+            }
         }
         assigned.remove_all(&suppressed);
         assigned
+    }
+
+    /// [`Program::assign`] without the indexes: every rule evaluated, in
+    /// order. The indexes must never change a result; tests hold them to it.
+    pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
+        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, false)
     }
 
     /// Evaluates a condition node.
@@ -396,6 +434,17 @@ fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
         current = fields.get(slot as usize).map_or(Val::Unknown, Val::of);
     }
     current
+}
+
+/// The integer a guard's constant was filed under ([`Scalar::as_integer`]).
+fn integer_key(value: Val<'_>) -> Option<i64> {
+    match value {
+        Val::Int(i) | Val::Money(i) => Some(i),
+        Val::Date(d) => Some(i64::from(d.0)),
+        Val::Enum(e) => Some(i64::from(e)),
+        Val::Bool(b) => Some(i64::from(b)),
+        _ => None,
+    }
 }
 
 fn and3(a: Option<bool>, b: Option<bool>) -> Val<'static> {

@@ -58,6 +58,7 @@ pub mod check;
 pub mod compile;
 pub mod decode;
 pub mod diagnostic;
+pub mod dispatch;
 mod engine;
 pub mod eval;
 pub mod explain;

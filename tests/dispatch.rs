@@ -1,0 +1,123 @@
+//! The rule indexes of `narval::dispatch` never change a result: on random
+//! rule sets of guarded rules and random profiles, missing fields included,
+//! the indexed evaluation equals the plain one that tests every rule.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+const SCHEMA: &str = r#"narval 1
+schema {
+  s: optional string
+  e: optional one of a, b, c
+  i: optional int
+  m: optional money
+  d: optional date
+  b: optional bool
+  x: optional int
+}
+solicitation streams k0, k1, k2, k3
+issue streams j0, j1
+"#;
+
+fn guard() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0..4u8).prop_map(|v| format!("s == \"v{v}\"")),
+        (0..4u8, 0..4u8).prop_map(|(a, b)| format!("s in [\"v{a}\", \"v{b}\"]")),
+        prop::sample::select(vec!["a", "b", "c"]).prop_map(|v| format!("e == \"{v}\"")),
+        (0..4i64).prop_map(|v| format!("i == {v}")),
+        (0..4i64, 0..4i64).prop_map(|(a, b)| format!("{a} == i and i in [{a}, {b}]")),
+        (0..3u8).prop_map(|v| format!("m == ${v}.50")),
+        (1..4u8).prop_map(|v| format!("d == 2012-01-0{v}")),
+        any::<bool>().prop_map(|v| format!("b == {v}")),
+        // Not guards: an `or`, an inequality.
+        (0..4u8).prop_map(|v| format!("(s == \"v{v}\" or x > 1)")),
+        (0..4i64).prop_map(|v| format!("i != {v}")),
+    ]
+}
+
+fn other() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["true", "x > 1", "x is missing", "not (x > 1)", "x ?? 0 < 2"]).prop_map(String::from)
+}
+
+fn action() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0..4u8).prop_map(|k| format!("k{k}")),
+        (0..4u8).prop_map(|k| format!("no k{k}")),
+        (0..2u8).prop_map(|k| format!("j{k}")),
+        Just("no issues".to_string()),
+    ]
+}
+
+fn rule_set() -> impl Strategy<Value = String> {
+    prop::collection::vec((guard(), other(), action()), 3..40).prop_map(|rules| {
+        let mut text = String::from(SCHEMA);
+        for (n, (guard, other, action)) in rules.iter().enumerate() {
+            text.push_str(&format!("r{n}: {guard} and {other} -> {action}\n"));
+        }
+        text
+    })
+}
+
+fn field<T: std::fmt::Debug>(name: &'static str, values: impl Strategy<Value = T>) -> impl Strategy<Value = String> {
+    prop::option::of(values).prop_map(move |v| match v {
+        Some(v) => format!("\"{name}\": {v:?},"),
+        None => String::new(),
+    })
+}
+
+fn profile() -> impl Strategy<Value = String> {
+    (
+        field("s", (0..5u8).prop_map(|v| format!("v{v}"))),
+        field("e", prop::sample::select(vec!["a", "b", "c"])),
+        field("i", 0..5i64),
+        field("m", prop::sample::select(vec!["0.50", "1.50", "2.50", "3"])),
+        field("d", (1..5u8).prop_map(|v| format!("2012-01-0{v}"))),
+        field("b", any::<bool>()),
+        field("x", 0..4i64),
+    )
+        .prop_map(|(s, e, i, m, d, b, x)| format!("{{{s}{e}{i}{m}{d}{b}{x}\"_\": 0}}"))
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 96, ..Config::default() })]
+
+    #[test]
+    fn indexed_and_plain_evaluation_agree(rules in rule_set(), profiles in prop::collection::vec(profile(), 40)) {
+        let rules = narval::RuleSet::builder().source("r.narval", rules).build().unwrap_or_else(|r| panic!("{}", r.render()));
+        for text in &profiles {
+            let profile = rules.decode_json(text).unwrap();
+            let indexed: Vec<usize> = rules.evaluate(&profile).iter().collect();
+            let plain: Vec<usize> = rules.evaluate_unindexed(&profile).iter().collect();
+            prop_assert_eq!(indexed, plain, "profile {}", text);
+        }
+    }
+}
+
+/// The index of rule `rN` in the checked order (rules are sorted by name).
+fn rule_index(rules: &narval::RuleSet, n: usize) -> u32 {
+    rules.checked().rules.iter().position(|r| r.name == format!("r{n}")).unwrap() as u32
+}
+
+/// The generated rule sets do use the indexes: most rules are guarded.
+#[test]
+fn guarded_rules_are_indexed() {
+    let mut text = String::from(SCHEMA);
+    for n in 0..30 {
+        text.push_str(&format!("r{n}: s == \"v{}\" and x > 1 -> k{}\n", n % 5, n % 4));
+    }
+    text.push_str("plain: x > 2 -> j0\n");
+    let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+    let dispatch = rules.dispatch();
+    assert_eq!(dispatch.indexes.len(), 1);
+    assert_eq!(dispatch.indexes[0].all.len(), 30);
+    let mut filed = [3, 8, 13, 18, 23, 28].map(|n| rule_index(&rules, n));
+    filed.sort_unstable();
+    assert_eq!(dispatch.indexes[0].strings["v3"], filed);
+    assert_eq!(dispatch.always.len(), 1);
+    let profile = rules.decode_json(r#"{"s": "v3", "x": 2}"#).unwrap();
+    let streams: Vec<usize> = rules.evaluate(&profile).iter().collect();
+    // r3, r8, ... fire: n % 5 == 3 gives k3, k0, k1, k2 ... all four streams.
+    assert_eq!(streams, [0, 1, 2, 3]);
+    assert_eq!(streams, rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>());
+}
