@@ -333,6 +333,23 @@ impl RuleSet {
         profiles.iter().map(|p| self.assign(p)).collect()
     }
 
+    /// [`RuleSet::assign_batch`] on `threads` threads (at least one): the
+    /// profiles are split into contiguous runs, and the results come back
+    /// in input order, the same for every thread count.
+    pub fn assign_batch_parallel<T: Serialize + Sync>(
+        &self,
+        profiles: &[T],
+        threads: usize,
+    ) -> Vec<Result<Assignment<'_>, ProfileError>> {
+        parallel_map(profiles, threads, |p| self.assign(p))
+    }
+
+    /// Assigns streams to profiles given as JSON lines, on `threads` threads;
+    /// results in input order.
+    pub fn assign_lines_parallel(&self, lines: &[&str], threads: usize) -> Vec<Result<Assignment<'_>, ProfileError>> {
+        parallel_map(lines, threads, |line| self.assign_json(line))
+    }
+
     /// Decodes one profile from JSON text against the schema, without
     /// evaluating it: the first half of [`RuleSet::assign_json`].
     pub fn decode_json(&self, json: &str) -> Result<decode::Profile, ProfileError> {
@@ -407,4 +424,28 @@ impl RuleSet {
     fn assign_decoded(&self, profile: &decode::Profile) -> Assignment<'_> {
         self.assignment(&self.evaluate(profile))
     }
+}
+
+/// `f` over `items` on `threads` scoped threads, each taking a contiguous
+/// run; the results are in input order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let run = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            items.chunks(run).map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>())).collect();
+        let mut results = Vec::with_capacity(items.len());
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => results.extend(part),
+                // A worker panicked: evaluation never panics on its own, so
+                // pass the panic on rather than lose the results silently.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        results
+    })
 }

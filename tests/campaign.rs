@@ -97,3 +97,19 @@ fn digest_matches_the_reference_on_another_seed() {
     std::fs::remove_file(&profiles).ok();
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn the_parallel_batch_api_gives_the_sequential_results_in_order() {
+    let profiles = generate(3_000, 11, true);
+    let text = std::fs::read_to_string(&profiles).unwrap();
+    std::fs::remove_file(&profiles).ok();
+    let lines: Vec<&str> = text.lines().collect();
+    let values: Vec<serde_json::Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rules = rules();
+    let sequential: Vec<_> = lines.iter().map(|l| rules.assign_json(l)).collect();
+    assert!(sequential.iter().any(Result::is_err), "the dirty profiles include rejected ones");
+    for threads in [1, 2, 3, 8] {
+        assert_eq!(rules.assign_lines_parallel(&lines, threads), sequential, "{threads} threads");
+        assert_eq!(rules.assign_batch_parallel(&values, threads), sequential, "{threads} threads");
+    }
+}
