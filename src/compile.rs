@@ -39,11 +39,16 @@ pub enum Scalar {
     Str(Box<str>),
 }
 
+/// Up to this many strings, a list is scanned rather than hashed.
+const FEW: usize = 8;
+
 /// A constant list, ready for membership tests.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConstSet {
     /// Strings.
     Strings(HashSet<Box<str>>),
+    /// A few strings: a scan beats hashing.
+    FewStrings(Box<[Box<str>]>),
     /// Integers, money in cents, dates and enum members, by their integer.
     Integers(HashSet<i64>),
     /// Numbers: few in practice, so a vector.
@@ -362,11 +367,17 @@ impl Compiler {
     fn const_set(&self, items: &[NodeId]) -> Option<ConstSet> {
         let constants: Vec<&Scalar> = items.iter().map(|&i| self.constant(i)).collect::<Option<_>>()?;
         match constants.first() {
-            Some(Scalar::Str(_)) => constants
-                .iter()
-                .map(|c| if let Scalar::Str(s) = c { Some(s.clone()) } else { None })
-                .collect::<Option<_>>()
-                .map(ConstSet::Strings),
+            Some(Scalar::Str(_)) => {
+                let strings: Vec<Box<str>> = constants
+                    .iter()
+                    .map(|c| if let Scalar::Str(s) = c { Some(s.clone()) } else { None })
+                    .collect::<Option<_>>()?;
+                Some(if strings.len() <= FEW {
+                    ConstSet::FewStrings(strings.into_boxed_slice())
+                } else {
+                    ConstSet::Strings(strings.into_iter().collect())
+                })
+            }
             Some(Scalar::Number(_)) => constants
                 .iter()
                 .map(|c| if let Scalar::Number(n) = c { Some(*n) } else { None })
@@ -383,6 +394,7 @@ impl ConstSet {
     pub fn is_empty(&self) -> bool {
         match self {
             ConstSet::Strings(set) => set.is_empty(),
+            ConstSet::FewStrings(items) => items.is_empty(),
             ConstSet::Integers(set) => set.is_empty(),
             ConstSet::Numbers(list) => list.is_empty(),
         }

@@ -114,6 +114,9 @@ fn guard<'a>(nodes: &'a [Node], condition: NodeId) -> Option<(&'a [u32], Keys<'a
                     ConstSet::Strings(items) => {
                         return Some((path, Keys::Strings(items.iter().map(|s| &**s).collect())));
                     }
+                    ConstSet::FewStrings(items) => {
+                        return Some((path, Keys::Strings(items.iter().map(|s| &**s).collect())));
+                    }
                     ConstSet::Integers(items) => return Some((path, Keys::Integers(items.iter().copied().collect()))),
                     ConstSet::Numbers(_) => {}
                 }

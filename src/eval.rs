@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 
 use crate::ast::AggregateFn;
-use crate::compile::{ConstSet, Node, NodeId, Program, Scalar};
+use crate::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
 use crate::decode::{Profile, Value};
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 use crate::value::Date;
@@ -41,6 +41,7 @@ pub enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
+    #[inline]
     pub(crate) fn of(value: &'a Value) -> Val<'a> {
         match value {
             Value::Missing => Val::Unknown,
@@ -56,6 +57,7 @@ impl<'a> Val<'a> {
         }
     }
 
+    #[inline]
     fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
         match scalar {
             Scalar::Unknown => Val::Unknown,
@@ -91,53 +93,146 @@ impl<'a> Val<'a> {
 }
 
 /// Per-profile scratch: cached definition values and the elements of the
-/// aggregates being evaluated.
+/// aggregates being evaluated. Small rule sets keep both inline, so a
+/// profile is evaluated without touching the heap.
 pub struct Cx<'a> {
-    definitions: Vec<Option<Val<'a>>>,
-    elements: Vec<Val<'a>>,
+    definitions: Inline<Option<Val<'a>>>,
+    elements: Stack<'a>,
 }
 
 impl<'a> Cx<'a> {
     /// Scratch for one profile.
     pub fn new(program: &Program) -> Cx<'a> {
-        Cx { definitions: vec![None; program.definitions.len()], elements: Vec::new() }
+        Cx { definitions: Inline::new(program.definitions.len(), None), elements: Stack::default() }
     }
 }
 
-/// The streams of one profile, as a bit set indexed by stream id.
+/// How many values are kept inline before spilling to the heap.
+const INLINE: usize = 16;
+
+/// A fixed number of values, inline when they are few.
+enum Inline<T> {
+    Small([T; INLINE]),
+    Large(Vec<T>),
+}
+
+impl<T: Copy> Inline<T> {
+    fn new(len: usize, fill: T) -> Inline<T> {
+        if len <= INLINE {
+            Inline::Small([fill; INLINE])
+        } else {
+            Inline::Large(vec![fill; len])
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&T> {
+        match self {
+            Inline::Small(values) => values.get(index),
+            Inline::Large(values) => values.get(index),
+        }
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        match self {
+            Inline::Small(values) => values.get_mut(index),
+            Inline::Large(values) => values.get_mut(index),
+        }
+    }
+}
+
+/// The elements of the aggregates being evaluated, innermost last.
+struct Stack<'a> {
+    inline: [Val<'a>; INLINE],
+    len: usize,
+    spilled: Vec<Val<'a>>,
+}
+
+impl Default for Stack<'_> {
+    fn default() -> Self {
+        Stack { inline: [Val::Unknown; INLINE], len: 0, spilled: Vec::new() }
+    }
+}
+
+impl<'a> Stack<'a> {
+    fn push(&mut self, value: Val<'a>) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = value,
+            None => self.spilled.push(value),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        if self.len > INLINE {
+            self.spilled.pop();
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    /// The element `depth` levels out from the innermost.
+    fn get(&self, depth: usize) -> Val<'a> {
+        let Some(index) = self.len.checked_sub(1 + depth) else { return Val::Unknown };
+        match index.checked_sub(INLINE) {
+            None => self.inline.get(index).copied().unwrap_or(Val::Unknown),
+            Some(spilled) => self.spilled.get(spilled).copied().unwrap_or(Val::Unknown),
+        }
+    }
+}
+
+/// The streams of one profile, as a bit set indexed by stream id. Up to 256
+/// streams fit inline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StreamSet {
-    words: Vec<u64>,
+    inline: [u64; 4],
+    more: Vec<u64>,
 }
 
 impl StreamSet {
     fn new(streams: usize) -> StreamSet {
-        StreamSet { words: vec![0; streams.div_ceil(64)] }
+        StreamSet { inline: [0; 4], more: vec![0; streams.div_ceil(64).saturating_sub(4)] }
+    }
+
+    fn word_mut(&mut self, index: usize) -> Option<&mut u64> {
+        match index.checked_sub(4) {
+            None => self.inline.get_mut(index),
+            Some(more) => self.more.get_mut(more),
+        }
+    }
+
+    fn words(&self) -> impl Iterator<Item = &u64> + '_ {
+        self.inline.iter().chain(&self.more)
     }
 
     fn insert(&mut self, stream: u32) {
-        if let Some(word) = self.words.get_mut((stream / 64) as usize) {
+        if let Some(word) = self.word_mut((stream / 64) as usize) {
             *word |= 1 << (stream % 64);
         }
     }
 
     fn remove_all(&mut self, other: &StreamSet) {
-        for (word, mask) in self.words.iter_mut().zip(&other.words) {
+        for (word, mask) in self.inline.iter_mut().chain(self.more.iter_mut()).zip(other.words()) {
             *word &= !mask;
         }
     }
 
     /// Whether a stream is in the set.
     pub fn contains(&self, stream: usize) -> bool {
-        self.words.get(stream / 64).is_some_and(|w| w & (1 << (stream % 64)) != 0)
+        self.words().nth(stream / 64).is_some_and(|w| w & (1 << (stream % 64)) != 0)
     }
 
     /// Stream ids in increasing order, which is priority order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words
-            .iter()
-            .enumerate()
-            .flat_map(|(i, &word)| (0..64).filter(move |bit| word & (1u64 << bit) != 0).map(move |bit| i * 64 + bit))
+        self.words().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(i * 64 + bit)
+            })
+        })
     }
 }
 
@@ -246,6 +341,17 @@ impl Program {
         }
     }
 
+    /// Evaluates an operand: constants and profile fields directly, the
+    /// rest through [`Program::eval`]. Most operands are one of the two.
+    #[inline(always)]
+    fn operand<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        match self.nodes.get(id as usize) {
+            Some(Node::Const(c)) => Val::of_scalar(c),
+            Some(Node::Field { base: Base::Profile, path }) => read(Val::Record(&profile.fields), path),
+            _ => self.eval(id, cx, profile),
+        }
+    }
+
     /// Evaluates a node.
     pub fn eval<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
         let Some(node) = self.nodes.get(id as usize) else { return Val::Unknown };
@@ -254,10 +360,7 @@ impl Program {
             Node::Field { base, path } => {
                 let start = match base {
                     Base::Profile => Val::Record(&profile.fields),
-                    Base::Element(depth) => {
-                        let index = cx.elements.len().checked_sub(1 + *depth as usize);
-                        index.and_then(|i| cx.elements.get(i)).copied().unwrap_or(Val::Unknown)
-                    }
+                    Base::Element(depth) => cx.elements.get(*depth as usize),
                 };
                 read(start, path)
             }
@@ -267,43 +370,43 @@ impl Program {
                     return *cached;
                 }
                 let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
-                let value = self.eval(root, cx, profile);
+                let value = self.operand(root, cx, profile);
                 if let Some(slot) = cx.definitions.get_mut(index) {
                     *slot = Some(value);
                 }
                 value
             }
-            Node::Not(a) => Val::from_truth(self.eval(*a, cx, profile).truth().map(|b| !b)),
-            Node::Neg(a) => match self.eval(*a, cx, profile) {
+            Node::Not(a) => Val::from_truth(self.operand(*a, cx, profile).truth().map(|b| !b)),
+            Node::Neg(a) => match self.operand(*a, cx, profile) {
                 Val::Int(i) => i.checked_neg().map_or(Val::Unknown, Val::Int),
                 Val::Money(m) => m.checked_neg().map_or(Val::Unknown, Val::Money),
                 Val::Number(n) => Val::Number(-n),
                 _ => Val::Unknown,
             },
             Node::And(a, b) => {
-                let left = self.eval(*a, cx, profile).truth();
+                let left = self.operand(*a, cx, profile).truth();
                 if left == Some(false) {
                     return Val::Bool(false);
                 }
-                match (left, self.eval(*b, cx, profile).truth()) {
+                match (left, self.operand(*b, cx, profile).truth()) {
                     (_, Some(false)) => Val::Bool(false),
                     (Some(true), Some(true)) => Val::Bool(true),
                     _ => Val::Unknown,
                 }
             }
             Node::Or(a, b) => {
-                let left = self.eval(*a, cx, profile).truth();
+                let left = self.operand(*a, cx, profile).truth();
                 if left == Some(true) {
                     return Val::Bool(true);
                 }
-                match (left, self.eval(*b, cx, profile).truth()) {
+                match (left, self.operand(*b, cx, profile).truth()) {
                     (_, Some(true)) => Val::Bool(true),
                     (Some(false), Some(false)) => Val::Bool(false),
                     _ => Val::Unknown,
                 }
             }
             Node::Compare(op, a, b) => {
-                let (a, b) = (self.eval(*a, cx, profile), self.eval(*b, cx, profile));
+                let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
                 Val::from_truth(compare(a, b).map(|ordering| match op {
                     CmpOp::Eq => ordering == Ordering::Equal,
                     CmpOp::Ne => ordering != Ordering::Equal,
@@ -314,22 +417,22 @@ impl Program {
                 }))
             }
             Node::Arith(op, a, b) => {
-                let (a, b) = (self.eval(*a, cx, profile), self.eval(*b, cx, profile));
+                let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
                 arith(*op, a, b)
             }
-            Node::IntToNumber(a) => match self.eval(*a, cx, profile) {
+            Node::IntToNumber(a) => match self.operand(*a, cx, profile) {
                 Val::Int(i) => Val::Number(i as f64),
                 _ => Val::Unknown,
             },
-            Node::IntToMoney(a) => match self.eval(*a, cx, profile) {
+            Node::IntToMoney(a) => match self.operand(*a, cx, profile) {
                 Val::Int(i) => i.checked_mul(100).map_or(Val::Unknown, Val::Money),
                 _ => Val::Unknown,
             },
-            Node::MoneyToNumber(a) => match self.eval(*a, cx, profile) {
+            Node::MoneyToNumber(a) => match self.operand(*a, cx, profile) {
                 Val::Money(cents) => Val::Number(cents as f64 / 100.0),
                 _ => Val::Unknown,
             },
-            Node::NumberToMoney(a) => match self.eval(*a, cx, profile) {
+            Node::NumberToMoney(a) => match self.operand(*a, cx, profile) {
                 // Half away from zero, as SQL's ROUND; beyond 2^53 cents a
                 // float no longer holds whole cents, so that is unknown.
                 Val::Number(n) => {
@@ -343,20 +446,21 @@ impl Program {
                 _ => Val::Unknown,
             },
             Node::Between(v, low, high) => {
-                let value = self.eval(*v, cx, profile);
-                let above = compare(value, self.eval(*low, cx, profile)).map(|o| o != Ordering::Less);
+                let value = self.operand(*v, cx, profile);
+                let above = compare(value, self.operand(*low, cx, profile)).map(|o| o != Ordering::Less);
                 if above == Some(false) {
                     return Val::Bool(false);
                 }
-                let below = compare(value, self.eval(*high, cx, profile)).map(|o| o != Ordering::Greater);
+                let below = compare(value, self.operand(*high, cx, profile)).map(|o| o != Ordering::Greater);
                 and3(above, below)
             }
             // Nothing is a member of an empty list, not even an unknown value
             // (as `x = ANY('{}')` is false in SQL).
-            Node::InSet(v, set) => match (self.eval(*v, cx, profile), set.as_ref()) {
+            Node::InSet(v, set) => match (self.operand(*v, cx, profile), set.as_ref()) {
                 (_, set) if set.is_empty() => Val::Bool(false),
                 (Val::Unknown, _) => Val::Unknown,
                 (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
+                (Val::Str(s), ConstSet::FewStrings(items)) => Val::Bool(items.iter().any(|i| **i == *s)),
                 (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
                 (value, ConstSet::Integers(set)) => match integer(value) {
                     Some(i) => Val::Bool(set.contains(&i)),
@@ -365,10 +469,10 @@ impl Program {
                 _ => Val::Unknown,
             },
             Node::InItems(v, items) => {
-                let value = self.eval(*v, cx, profile);
+                let value = self.operand(*v, cx, profile);
                 let mut result = Some(false);
                 for item in items.iter() {
-                    match compare(value, self.eval(*item, cx, profile)) {
+                    match compare(value, self.operand(*item, cx, profile)) {
                         Some(Ordering::Equal) => return Val::Bool(true),
                         Some(_) => {}
                         None => result = None,
@@ -377,8 +481,8 @@ impl Program {
                 Val::from_truth(result)
             }
             Node::InList(v, list) => {
-                let value = self.eval(*v, cx, profile);
-                match self.eval(*list, cx, profile) {
+                let value = self.operand(*v, cx, profile);
+                match self.operand(*list, cx, profile) {
                     Val::List(items) => {
                         if value == Val::Unknown && !items.is_empty() {
                             return Val::Unknown;
@@ -388,7 +492,7 @@ impl Program {
                     _ => Val::Unknown,
                 }
             }
-            Node::Text(op, a, b) => match (self.eval(*a, cx, profile), self.eval(*b, cx, profile)) {
+            Node::Text(op, a, b) => match (self.operand(*a, cx, profile), self.operand(*b, cx, profile)) {
                 (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
                     TextOp::Contains => a.contains(b),
                     TextOp::StartsWith => a.starts_with(b),
@@ -396,44 +500,54 @@ impl Program {
                 }),
                 _ => Val::Unknown,
             },
-            Node::IsMissing(a) => Val::Bool(self.eval(*a, cx, profile) == Val::Unknown),
-            Node::Coalesce(a, b) => match self.eval(*a, cx, profile) {
-                Val::Unknown => self.eval(*b, cx, profile),
+            Node::IsMissing(a) => Val::Bool(self.operand(*a, cx, profile) == Val::Unknown),
+            Node::Coalesce(a, b) => match self.operand(*a, cx, profile) {
+                Val::Unknown => self.operand(*b, cx, profile),
                 known => known,
             },
-            Node::Aggregate(agg) => {
-                let Val::List(items) = self.eval(agg.list, cx, profile) else { return Val::Unknown };
-                let mut acc = Acc::new(agg.func, &agg.zero, agg.filter.is_some());
-                for item in items.iter() {
-                    let element = Val::of(item);
-                    let passes = match agg.filter {
-                        Some(filter) => {
-                            cx.elements.push(element);
-                            let truth = self.eval(filter, cx, profile).truth();
-                            cx.elements.pop();
-                            truth
-                        }
-                        None => Some(true),
-                    };
-                    let value = if agg.projection.is_empty() { element } else { read(element, &agg.projection) };
-                    if acc.add(passes, value) {
-                        break;
-                    }
+            Node::Aggregate(agg) => self.aggregate(agg, cx, profile),
+        }
+    }
+
+    /// An aggregate, out of line: its accumulator would make every other
+    /// node's evaluation carry a larger stack frame.
+    #[inline(never)]
+    fn aggregate<'a>(&'a self, agg: &'a Aggregate, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        let Val::List(items) = self.operand(agg.list, cx, profile) else { return Val::Unknown };
+        let mut acc = Acc::new(agg.func, &agg.zero, agg.filter.is_some());
+        for item in items.iter() {
+            let element = Val::of(item);
+            let passes = match agg.filter {
+                Some(filter) => {
+                    cx.elements.push(element);
+                    let truth = self.operand(filter, cx, profile).truth();
+                    cx.elements.pop();
+                    truth
                 }
-                acc.finish()
+                None => Some(true),
+            };
+            let value = if agg.projection.is_empty() { element } else { read(element, &agg.projection) };
+            if acc.add(passes, value) {
+                break;
             }
         }
+        acc.finish()
     }
 }
 
 /// Reads a slot path from a record; unknown as soon as a step is missing.
+#[inline]
 fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
-    let mut current = start;
-    for &slot in path {
-        let Val::Record(fields) = current else { return Val::Unknown };
-        current = fields.get(slot as usize).map_or(Val::Unknown, Val::of);
+    let Val::Record(mut fields) = start else { return Val::Unknown };
+    let Some((&last, steps)) = path.split_last() else { return start };
+    // Through nested records without converting each step to a `Val`.
+    for &slot in steps {
+        match fields.get(slot as usize) {
+            Some(Value::Record(inner)) => fields = inner,
+            _ => return Val::Unknown,
+        }
     }
-    current
+    fields.get(last as usize).map_or(Val::Unknown, Val::of)
 }
 
 /// The integer a guard's constant was filed under ([`Scalar::as_integer`]).
