@@ -538,8 +538,8 @@ impl Program {
 /// Reads a slot path from a record; unknown as soon as a step is missing.
 #[inline]
 fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
-    let Val::Record(mut fields) = start else { return Val::Unknown };
     let Some((&last, steps)) = path.split_last() else { return start };
+    let Val::Record(mut fields) = start else { return Val::Unknown };
     // Through nested records without converting each step to a `Val`.
     for &slot in steps {
         match fields.get(slot as usize) {
