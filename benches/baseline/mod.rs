@@ -244,14 +244,20 @@ pub fn parse(line: &str) -> serde_json::Result<Profile<'_>> {
 /// The campaign-2012 rules: the solicitation and issue streams of a profile,
 /// as bit masks over [`SOLICITATIONS`] and [`ISSUES`].
 pub fn assign(p: &Profile) -> (u32, u32) {
-    let total: i64 = p.donations.iter().map(|d| d.amount.0).sum();
-    let given = !p.donations.is_empty();
+    let (solicitations, issues) = assigned(p);
+    let (no_solicitations, no_issues) = suppressed(p);
+    (solicitations & !no_solicitations, issues & !no_issues)
+}
+
+/// The streams the assignment rules give, before suppressions.
+pub fn assigned(p: &Profile) -> (u32, u32) {
+    let total = total(p);
     let s = &p.scores;
     let c = &p.consent;
     let has = |issue| p.issues.contains(&issue);
 
     let mut sol = 0;
-    if c.email && total < CAP && (p.engagement >= 1 || given) {
+    if c.email && total < CAP && (p.engagement >= 1 || !p.donations.is_empty()) {
         sol |= FUNDRAISING_EMAIL;
     }
     if total >= CAP || (p.volunteer && p.engagement >= 2) {
@@ -284,30 +290,6 @@ pub fn assign(p: &Profile) -> (u32, u32) {
         sol |= PHONE_BANK;
     }
 
-    // Suppressions win over every assignment.
-    let mut suppressed = 0;
-    if total >= CAP {
-        suppressed |= FUNDRAISING_EMAIL;
-    }
-    if p.volunteer {
-        suppressed |= DOOR_KNOCK | FLYER;
-    }
-    if p.party == Party::Rep && s.support < 20.0 {
-        suppressed |= ALL_SOLICITATIONS;
-    }
-    if p.last_contact.is_some_and(|d| d >= RECENT_CONTACT) {
-        suppressed |= DOOR_KNOCK | PHONE_BANK;
-    }
-    if !c.email {
-        suppressed |= FUNDRAISING_EMAIL | MOBILISATION_EMAIL | DEBATE_RAPID_RESPONSE;
-    }
-    if !c.phone {
-        suppressed |= PHONE_BANK;
-    }
-    if p.age < 18 {
-        suppressed |= FUNDRAISING_EMAIL;
-    }
-
     let mut iss = 0;
     if has(Issue::Contraception) {
         iss |= CONTRACEPTION;
@@ -330,11 +312,43 @@ pub fn assign(p: &Profile) -> (u32, u32) {
     if has(Issue::Immigration) && matches!(&*p.state, "NV" | "CO" | "FL" | "AZ") {
         iss |= IMMIGRATION;
     }
-    if !c.email && !c.sms {
-        iss &= !ALL_ISSUES;
-    }
+    (sol, iss)
+}
 
-    (sol & !suppressed, iss)
+/// The streams the suppression rules take away; they win over every
+/// assignment.
+pub fn suppressed(p: &Profile) -> (u32, u32) {
+    let total = total(p);
+    let c = &p.consent;
+    let mut sol = 0;
+    if total >= CAP {
+        sol |= FUNDRAISING_EMAIL;
+    }
+    if p.volunteer {
+        sol |= DOOR_KNOCK | FLYER;
+    }
+    if p.party == Party::Rep && p.scores.support < 20.0 {
+        sol |= ALL_SOLICITATIONS;
+    }
+    if p.last_contact.is_some_and(|d| d >= RECENT_CONTACT) {
+        sol |= DOOR_KNOCK | PHONE_BANK;
+    }
+    if !c.email {
+        sol |= FUNDRAISING_EMAIL | MOBILISATION_EMAIL | DEBATE_RAPID_RESPONSE;
+    }
+    if !c.phone {
+        sol |= PHONE_BANK;
+    }
+    if p.age < 18 {
+        sol |= FUNDRAISING_EMAIL;
+    }
+    let iss = if !c.email && !c.sms { ALL_ISSUES } else { 0 };
+    (sol, iss)
+}
+
+/// The sum of the donations, in cents.
+fn total(p: &Profile) -> i64 {
+    p.donations.iter().map(|d| d.amount.0).sum()
 }
 
 /// The names of the streams in a mask, in priority order.
