@@ -4,8 +4,8 @@
 //!
 //!     cargo bench --bench scaling
 //!
-//! `build/+N` is check and compile time (`Builder::build`, the files read
-//! included); `evaluate/+N` is evaluation throughput on profiles already
+//! `scaling_build/+N` is check and compile time (`Builder::build`, the files read
+//! included); `scaling_evaluate/+N` is evaluation throughput on profiles already
 //! decoded, in profiles per second.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -43,7 +43,7 @@ fn scaling(c: &mut Criterion) {
         })
         .collect();
 
-    let mut group = c.benchmark_group("build");
+    let mut group = c.benchmark_group("scaling_build");
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
@@ -58,7 +58,7 @@ fn scaling(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("evaluate");
+    let mut group = c.benchmark_group("scaling_evaluate");
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(2));
