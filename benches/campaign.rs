@@ -1,0 +1,149 @@
+//! narval against the hand-written baseline on the campaign-2012 workload:
+//! 20,000 profiles of `gen_profiles.py --n 20000 --seed 2012`.
+//!
+//!     cargo bench --bench campaign
+//!
+//! Three groups, each reporting profiles per second (criterion's `elem/s`):
+//! `decode` (JSON line to profile), `evaluate` (profile already in memory to
+//! streams) and `end_to_end` (line to output line, as `narval assign`
+//! writes it). Before measuring, the bench checks that narval and the
+//! baseline give byte-identical output lines for every profile, and every
+//! measured routine returns a count checked against the expected one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+#[path = "baseline/mod.rs"]
+mod baseline;
+#[path = "workload/mod.rs"]
+mod workload;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use narval::decode::{Profile, Value};
+use narval::RuleSet;
+use serde::Serialize;
+
+const PROFILES: usize = 20_000;
+const SEED: u64 = 2012;
+
+/// One output line of `narval assign`.
+#[derive(Serialize)]
+struct Record<'a> {
+    id: i64,
+    solicitations: &'a [&'a str],
+    issues: &'a [&'a str],
+}
+
+/// The slot of the `id` field in a decoded profile.
+fn id_slot(rules: &RuleSet) -> usize {
+    rules.checked().schema.root().and_then(|root| root.field("id")).expect("the schema has an `id`").0
+}
+
+fn narval_decode(rules: &RuleSet, lines: &[String]) -> usize {
+    lines.iter().filter(|line| black_box(rules.decode_json(black_box(line))).is_ok()).count()
+}
+
+fn baseline_decode(lines: &[String]) -> usize {
+    lines.iter().filter(|line| black_box(baseline::parse(black_box(line))).is_ok()).count()
+}
+
+/// The number of streams given, over all profiles.
+fn narval_evaluate(rules: &RuleSet, profiles: &[Profile]) -> usize {
+    profiles.iter().map(|profile| black_box(rules.evaluate(black_box(profile))).iter().count()).sum()
+}
+
+fn baseline_evaluate(profiles: &[baseline::Profile]) -> usize {
+    profiles
+        .iter()
+        .map(|profile| {
+            let (solicitations, issues) = black_box(baseline::assign(black_box(profile)));
+            (solicitations.count_ones() + issues.count_ones()) as usize
+        })
+        .sum()
+}
+
+/// One output line into `out`, as `narval assign` writes it: what
+/// `RuleSet::assign_json` does, keeping the decoded profile for its id.
+fn narval_line(rules: &RuleSet, id_slot: usize, line: &str, out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let profile = rules.decode_json(line).expect("a clean profile");
+    let Some(&Value::Int(id)) = profile.fields.get(id_slot) else { panic!("no id") };
+    let assignment = rules.assignment(&rules.evaluate(&profile));
+    let record = Record { id, solicitations: &assignment.solicitations, issues: &assignment.issues };
+    serde_json::to_writer(&mut *out, &record).expect("a record serialises");
+    out.push(b'\n');
+    out.len()
+}
+
+fn baseline_line(line: &str, out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let profile = baseline::parse(line).expect("a clean profile");
+    baseline::write_record(out, profile.id, baseline::assign(&profile)).expect("a record serialises");
+    out.len()
+}
+
+/// The bytes written, over all profiles.
+fn narval_end_to_end(rules: &RuleSet, id_slot: usize, lines: &[String], out: &mut Vec<u8>) -> usize {
+    lines.iter().map(|line| black_box(narval_line(rules, id_slot, black_box(line), out))).sum()
+}
+
+fn baseline_end_to_end(lines: &[String], out: &mut Vec<u8>) -> usize {
+    lines.iter().map(|line| black_box(baseline_line(black_box(line), out))).sum()
+}
+
+/// Few samples of a whole pass over the profiles: one pass takes milliseconds.
+fn configure(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, profiles: usize) {
+    group.throughput(Throughput::Elements(profiles as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(8));
+}
+
+fn campaign(c: &mut Criterion) {
+    let rules = workload::campaign();
+    let lines = workload::lines(&workload::profiles(PROFILES, SEED, false));
+    assert_eq!(lines.len(), PROFILES);
+    let slot = id_slot(&rules);
+
+    // Both engines write the very same output, profile by profile.
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for (number, line) in lines.iter().enumerate() {
+        narval_line(&rules, slot, line, &mut ours);
+        baseline_line(line, &mut theirs);
+        assert_eq!(ours, theirs, "narval and the baseline disagree on line {}", number + 1);
+    }
+
+    let decoded: Vec<Profile> = lines.iter().map(|line| rules.decode_json(line).unwrap()).collect();
+    let parsed: Vec<baseline::Profile> = lines.iter().map(|line| baseline::parse(line).unwrap()).collect();
+    let streams = baseline_evaluate(&parsed);
+    let bytes = baseline_end_to_end(&lines, &mut theirs);
+    assert_eq!(narval_decode(&rules, &lines), PROFILES);
+    assert_eq!(baseline_decode(&lines), PROFILES);
+    assert_eq!(narval_evaluate(&rules, &decoded), streams);
+    assert!(streams > PROFILES, "{streams} streams over {PROFILES} profiles");
+    assert_eq!(narval_end_to_end(&rules, slot, &lines, &mut ours), bytes);
+
+    let mut group = c.benchmark_group("decode");
+    configure(&mut group, PROFILES);
+    group.bench_function("narval", |b| b.iter(|| assert_eq!(narval_decode(&rules, &lines), PROFILES)));
+    group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline_decode(&lines), PROFILES)));
+    group.finish();
+
+    let mut group = c.benchmark_group("evaluate");
+    configure(&mut group, PROFILES);
+    group.bench_function("narval", |b| b.iter(|| assert_eq!(narval_evaluate(&rules, &decoded), streams)));
+    group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline_evaluate(&parsed), streams)));
+    group.finish();
+
+    let mut group = c.benchmark_group("end_to_end");
+    configure(&mut group, PROFILES);
+    group
+        .bench_function("narval", |b| b.iter(|| assert_eq!(narval_end_to_end(&rules, slot, &lines, &mut ours), bytes)));
+    group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline_end_to_end(&lines, &mut theirs), bytes)));
+    group.finish();
+}
+
+criterion_group!(benches, campaign);
+criterion_main!(benches);
