@@ -276,7 +276,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
         };
         let fields = &record.fields;
         let mut values = vec![Value::Missing; fields.len()];
-        let mut seen = vec![false; fields.len()];
+        let mut seen = Seen::new(fields.len());
         let id = if self.root { cx.id } else { None };
         while let Some(key) = map.next_key_seed(KeySeed { fields, id })? {
             let (slot, is_id) = (key.slot, key.id);
@@ -306,7 +306,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
         }
         for (slot, field) in fields.values().enumerate() {
             let read = !self.root || cx.reads.get(slot);
-            if read && !field.optional && !seen.get(slot).copied().unwrap_or(false) {
+            if read && !field.optional && !seen.has(slot) {
                 cx.path.borrow_mut().push(Part::Field(field.name.clone()));
                 return Err(cx.fail(Problem::Missing));
             }
@@ -345,19 +345,16 @@ impl<'de> RecordSeed<'_, '_, 'de> {
     fn slot<E: de::Error>(
         &self,
         slot: usize,
-        seen: &mut [bool],
+        seen: &mut Seen,
         decode: impl FnOnce(ValueSeed<'_, '_, '_, 'de>) -> Result<Value, E>,
     ) -> Result<Value, E> {
         let cx = self.cx;
         let Some((_, field)) = cx.schema.records.get(self.record).and_then(|r| r.fields.get_index(slot)) else {
             return Ok(Value::Missing);
         };
-        if let Some(flag) = seen.get_mut(slot) {
-            if *flag {
-                cx.path.borrow_mut().push(Part::Field(field.name.clone()));
-                return Err(cx.fail(Problem::Duplicate));
-            }
-            *flag = true;
+        if !seen.insert(slot) {
+            cx.path.borrow_mut().push(Part::Field(field.name.clone()));
+            return Err(cx.fail(Problem::Duplicate));
         }
         let result = decode(ValueSeed { cx, ty: &field.ty, optional: field.optional });
         cx.within(|| Part::Field(field.name.clone()), result)
@@ -369,6 +366,45 @@ impl<'de> RecordSeed<'_, '_, 'de> {
         } else {
             self.cx.fail(Problem::WrongType { expected: "an object".into(), found })
         }
+    }
+}
+
+/// The fields of one object already read: a bit mask, on the heap only for
+/// records of more than 64 fields.
+enum Seen {
+    Mask(u64),
+    Flags(Vec<bool>),
+}
+
+impl Seen {
+    fn new(fields: usize) -> Seen {
+        if fields <= 64 {
+            Seen::Mask(0)
+        } else {
+            Seen::Flags(vec![false; fields])
+        }
+    }
+
+    fn has(&self, slot: usize) -> bool {
+        match self {
+            Seen::Mask(mask) => slot < 64 && mask & (1 << slot) != 0,
+            Seen::Flags(flags) => flags.get(slot).copied().unwrap_or(false),
+        }
+    }
+
+    /// Marks a slot; `false` when it was already marked.
+    fn insert(&mut self, slot: usize) -> bool {
+        let was = self.has(slot);
+        match self {
+            Seen::Mask(mask) if slot < 64 => *mask |= 1 << slot,
+            Seen::Mask(_) => {}
+            Seen::Flags(flags) => {
+                if let Some(flag) = flags.get_mut(slot) {
+                    *flag = true;
+                }
+            }
+        }
+        !was
     }
 }
 
@@ -400,7 +436,13 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
-        Ok(Key { slot: self.fields.get_index_of(key), id: self.id == Some(key) })
+        // Records have few fields: comparing names beats hashing the key.
+        let slot = if self.fields.len() <= 32 {
+            self.fields.keys().position(|name| name.len() == key.len() && name == key)
+        } else {
+            self.fields.get_index_of(key)
+        };
+        Ok(Key { slot, id: self.id == Some(key) })
     }
 }
 
