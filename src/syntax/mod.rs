@@ -55,7 +55,7 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
             return (None, vec![diagnostic]);
         }
     };
-    let lowering = lower::Lower::new(file);
+    let lowering = lower::Lower::new(file, text);
     let tree = pairs
         .into_iter()
         .next()
@@ -129,6 +129,41 @@ fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     })
 }
 
+/// The byte range of every comment, `#` to the end of its line.
+fn comments(text: &str) -> Vec<(usize, usize)> {
+    let mut comments = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(start) = open {
+            if c == '\n' {
+                comments.push((start, i));
+                open = None;
+            }
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => open = Some(i),
+            '"' => in_string = true,
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        comments.push((start, text.len()));
+    }
+    comments
+}
+
 /// Infix and postfix operator rules; [`words`] and [`lower`] add their own
 /// neighbours to this list.
 fn is_operator(rule: Rule) -> bool {
@@ -183,4 +218,35 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod spans {
+    use crate::ast::Item;
+    use crate::source::FileId;
+
+    /// The spans of a file's rule conditions, as text.
+    fn conditions(text: &str) -> Vec<&str> {
+        let (tree, _) = super::parse(FileId(0), text);
+        let items = tree.map(|file| file.items).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Rule(rule) => text.get(rule.condition.span.start as usize..rule.condition.span.end as usize),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spans_end_at_the_last_token_not_at_the_comment_after_it() {
+        let text = "a: x in [1]   # note\n  -> s\nb: x between 1 and 2 # one\n# two\n\n -> s\n";
+        assert_eq!(conditions(text), ["x in [1]", "x between 1 and 2"]);
+    }
+
+    #[test]
+    fn a_comment_inside_a_string_does_not_cut_a_span() {
+        let text = "a: x contains \"#\"   \n -> s\n";
+        assert_eq!(conditions(text), ["x contains \"#\""]);
+    }
 }
