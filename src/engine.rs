@@ -195,6 +195,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of diagnostics located in `sources`; they are sorted here.
+    pub(crate) fn new(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Report {
+        diagnostic::sort(&mut diagnostics);
+        Report { sources, diagnostics }
+    }
+
     /// The diagnostics, sorted by file and position.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics

@@ -11,6 +11,8 @@
 //! 3. [`compile`]: the checked rule set to a flat program.
 //! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
 //!
+//! Beside the pipeline, [`format`] prints a syntax tree back as canonical text.
+//!
 //! [`RuleSet`] runs the whole path:
 //!
 //! ```
@@ -57,6 +59,7 @@ pub mod decode;
 pub mod diagnostic;
 mod engine;
 pub mod eval;
+pub mod format;
 pub mod ir;
 pub mod source;
 pub mod syntax;
