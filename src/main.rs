@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let status = match &args.command {
         cli::Command::Check(options) => cli::check::run(options),
         cli::Command::Assign(options) => cli::assign::run(options),
+        cli::Command::Fmt(options) => cli::fmt::run(options),
     };
     status.into()
 }

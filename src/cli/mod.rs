@@ -3,8 +3,8 @@
 
 pub mod assign;
 pub mod check;
+pub mod fmt;
 
-use std::fmt;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +19,8 @@ Exit status:
   1  the rule set has errors (or warnings, with --deny-warnings); nothing is assigned
   2  bad usage: an unknown option, a bad --today date, profiles that cannot be read
   3  some profile lines were rejected (each is reported on stderr); the others were assigned
-  4  the output cannot be written";
+  4  the output cannot be written
+  7  files are not formatted (fmt --check)";
 
 /// Rule-based message targeting: check rule files, and assign solicitation
 /// and issue streams to profiles.
@@ -41,6 +42,9 @@ pub enum Command {
     /// JSON line per profile, in input order
     #[command(after_help = EXIT_STATUS)]
     Assign(AssignArgs),
+    /// Rewrite rule files in the canonical layout, keeping their comments
+    #[command(after_help = EXIT_STATUS)]
+    Fmt(FmtArgs),
 }
 
 /// `narval check`.
@@ -80,6 +84,21 @@ pub struct AssignArgs {
     pub id_field: String,
 }
 
+/// `narval fmt`.
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// Rule files to format in place; `-` formats standard input to standard output
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Write nothing; list each file that is not formatted, with the lines
+    /// that would change, and exit with status 7
+    #[arg(long, conflicts_with = "stdout")]
+    pub check: bool,
+    /// Print the formatted text on standard output instead of rewriting the files
+    #[arg(long)]
+    pub stdout: bool,
+}
+
 /// How `check` prints its diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -103,6 +122,8 @@ pub enum Status {
     Rejected = 3,
     /// Writing the output failed.
     Output = 4,
+    /// `fmt --check` found files that are not formatted.
+    Unformatted = 7,
 }
 
 impl From<Status> for ExitCode {
@@ -157,7 +178,7 @@ fn plural(count: usize, noun: &str) -> String {
 
 /// Prints `narval: <message>` on stderr. A failure to write there is
 /// ignored: there is nowhere left to report it.
-fn say(message: impl fmt::Display) {
+fn say(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "narval: {message}");
 }
 
