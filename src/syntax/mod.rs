@@ -221,9 +221,43 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
 }
 
 #[cfg(test)]
-mod spans {
-    use crate::ast::Item;
+mod regressions {
+    use crate::ast::{Expr, ExprKind, Item, Literal};
     use crate::source::FileId;
+
+    /// Each item of a file as `definition NAME`, `rule NAME`, `import PATH`.
+    fn items(text: &str) -> Vec<String> {
+        let (tree, _) = super::parse(FileId(0), text);
+        let items = tree.map(|file| file.items).unwrap_or_default();
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Definition(d) => format!("definition {}", d.name.node),
+                Item::Rule(r) => format!("rule {}", r.name.node),
+                Item::Import(path) => format!("import {}", path.node),
+                _ => String::from("other"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rule_may_be_named_import() {
+        assert_eq!(items("import \"a\"\nimport \"d\": x -> y\n"), ["import a", "rule import"]);
+    }
+
+    #[test]
+    fn a_number_ending_a_definition_is_not_a_duration_with_the_next_item() {
+        for text in ["x = 7\ndays: a -> b\n", "x = 7\ndays \"d\": a -> b\n", "x = 7 days = 3\n"] {
+            assert_eq!(items(text).len(), 2, "{text}");
+        }
+        let (tree, _) = super::parse(FileId(0), "y = 7 days == 1 week\n");
+        let value = tree.and_then(|f| match f.items.into_iter().next() {
+            Some(Item::Definition(d)) => Some(d.value),
+            _ => None,
+        });
+        let days = |e: &Expr| matches!(e.node, ExprKind::Literal(Literal::Days(_)));
+        assert!(matches!(&value, Some(Expr { node: ExprKind::Binary(_, l, r), .. }) if days(l) && days(r)));
+    }
 
     /// The spans of a file's rule conditions, as text.
     fn conditions(text: &str) -> Vec<&str> {
