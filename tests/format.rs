@@ -586,5 +586,6 @@ fn literals_keep_their_spelling_and_strings_are_escaped_anew() {
 
 #[test]
 fn a_definition_ending_in_a_number_does_not_run_into_a_rule_named_days() {
-    gives("d = (7)\ndays: a -> b\n", "d = (7)\ndays: a -> b\n");
+    gives("d = (7)\ndays: a -> b\n", "d = 7\ndays: a -> b\n");
+    gives("d = a + (7)\nweek = 3\n", "d = a + 7\nweek = 3\n");
 }

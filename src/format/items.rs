@@ -52,17 +52,14 @@ impl<'a, 't> Layout<'a, 't> {
             self.lines.push(0, format!("narval {number}"), start(version.span), end(version.span), Kind::Element);
             previous_end = end(version.span);
         }
-        for (i, item) in file.items.iter().enumerate() {
+        for item in &file.items {
             let item_start = self.trivia.skip_trivia(previous_end);
-            let next = file.items.get(i + 1);
-            previous_end = self.item(item, item_start, next.is_some_and(starts_with_time_unit)).max(item_start);
+            previous_end = self.item(item, item_start).max(item_start);
         }
     }
 
     /// Lays out an item that starts at `at`; returns where it ends.
-    /// `before_unit`: the next item starts with a name such as `days`, which
-    /// a number ending this item would read as a duration.
-    fn item(&mut self, item: &Item, at: usize, before_unit: bool) -> usize {
+    fn item(&mut self, item: &Item, at: usize) -> usize {
         match item {
             Item::Import(path) => {
                 self.lines.push(0, format!("import {}", quoted(path)), at, end(path.span), Kind::Element);
@@ -70,7 +67,7 @@ impl<'a, 't> Layout<'a, 't> {
             }
             Item::Schema(fields) => self.schema(fields, at),
             Item::Streams(streams) => self.streams(streams, at),
-            Item::Definition(definition) => self.definition(definition, before_unit),
+            Item::Definition(definition) => self.definition(definition),
             Item::Rule(rule) => self.rule(rule),
             Item::Profile(profile) => self.profile(profile, at),
             Item::Test(test) => self.test(test, at),
@@ -180,20 +177,19 @@ impl<'a, 't> Layout<'a, 't> {
     // ---- definitions and rules ----------------------------------------------
 
     /// `name = value`; when that does not fit, `name =` and the value below.
-    /// `before_unit`: a number that ends the value is put in parentheses.
-    fn definition(&mut self, definition: &Definition, before_unit: bool) -> usize {
+    fn definition(&mut self, definition: &Definition) -> usize {
         let from = start(definition.name.span);
         let value = &definition.value;
         let to = end(value.span);
         let head = format!("{} =", definition.name.node);
-        let one_line = format!("{head} {}", guarded(self.exprs.expr(value), before_unit));
+        let one_line = format!("{head} {}", self.exprs.expr(value));
         let gaps = self.gap_comments(value);
         let equals = self.trivia.find(end(definition.name.span), '=').map_or(from + 1, |at| at + 1);
         if fits(0, &one_line) && !gaps && !self.ends_head(from, equals, start(value.span)) {
             self.lines.push(0, one_line, from, to, Kind::Element);
         } else {
             self.lines.push(0, head, from, equals, Kind::Element);
-            self.condition(value, INDENT, gaps, before_unit);
+            self.condition(value, INDENT, gaps);
         }
         to
     }
@@ -234,7 +230,7 @@ impl<'a, 't> Layout<'a, 't> {
             self.lines.push(INDENT, body, start(condition.span), to, Kind::Continuation);
         } else {
             self.lines.push(0, head, from, colon, Kind::Element);
-            self.condition(condition, INDENT, gaps, false);
+            self.condition(condition, INDENT, gaps);
             self.lines.push(INDENT, format!("-> {actions}"), start(first.span), to, Kind::Continuation);
         }
         to
@@ -242,18 +238,15 @@ impl<'a, 't> Layout<'a, 't> {
 
     /// A condition or value on its own line, broken before each top-level
     /// `and` or `or` when it does not fit or `broken` asks for it.
-    /// `before_unit`: a number that ends it is put in parentheses.
-    fn condition(&mut self, expr: &Expr, indent: usize, broken: bool, before_unit: bool) {
+    fn condition(&mut self, expr: &Expr, indent: usize, broken: bool) {
         let text = self.exprs.expr(expr);
         let chain = chain(expr).filter(|_| broken || !fits(indent, &text));
         let Some((op, operands)) = chain else {
-            let text = guarded(text, before_unit);
             self.lines.push(indent, text, start(expr.span), end(expr.span), Kind::Continuation);
             return;
         };
-        let count = operands.len();
         for (i, operand) in operands.iter().enumerate() {
-            let printed = guarded(self.exprs.operand(op, operand, i == 0), before_unit && i + 1 == count);
+            let printed = self.exprs.operand(op, operand, i == 0);
             let line = if i == 0 { printed } else { format!("{} {printed}", op.symbol()) };
             self.lines.push(indent, line, start(operand.span), end(operand.span), Kind::Continuation);
         }
@@ -405,36 +398,6 @@ impl<'a, 't> Layout<'a, 't> {
         }
         self.lines.push(0, "}", close, close + 1, Kind::Close);
         close + 1
-    }
-}
-
-/// Whether an item starts with a name that reads as a time unit after a
-/// number: `x = 7` then `days: ...` would read `7 days`.
-fn starts_with_time_unit(item: &Item) -> bool {
-    let name = match item {
-        Item::Definition(definition) => &definition.name.node,
-        Item::Rule(rule) => &rule.name.node,
-        _ => return false,
-    };
-    matches!(name.as_str(), "day" | "days" | "week" | "weeks")
-}
-
-/// An expression in parentheses when `guard` is set and it ends in a whole
-/// number (`7`, `a + 1_000`, `-7`; not `2012-06-01`, `2.5` or `$7`).
-fn guarded(text: String, guard: bool) -> String {
-    let digits = text.len() - text.trim_end_matches(|c: char| c.is_ascii_digit() || c == '_').len();
-    let before = text.get(..text.len() - digits).unwrap_or("");
-    let mut preceding = before.chars().rev();
-    let number = digits > 0
-        && match preceding.next() {
-            None => true,
-            Some('-') => !preceding.next().is_some_and(|c| c.is_ascii_digit()),
-            Some(c) => !(c.is_alphanumeric() || matches!(c, '_' | '.' | '$')),
-        };
-    if guard && number {
-        format!("({text})")
-    } else {
-        text
     }
 }
 
