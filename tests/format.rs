@@ -577,6 +577,19 @@ fn an_and_inside_an_or_is_parenthesised() {
 }
 
 #[test]
+fn no_parentheses_for_clarity_beyond_the_nesting_limit() {
+    // 40 brackets deep as written; with an `(y and ...)` for clarity at each
+    // level it would be 80, more than the parser accepts. (Too long for a
+    // line, it is broken before its top-level `or`.)
+    let depth = 40;
+    let input = format!("d = {}z{}\n", "x or y and (".repeat(depth), ")".repeat(depth));
+    let inner = format!("{}x or y and z{}", "x or y and (".repeat(depth - 2), ")".repeat(depth - 2));
+    let expected = format!("d =\n  x\n  or y and ({inner})\n");
+    gives(&input, &expected);
+    gives("d = x or y and (x or y and z)\n", "d = x or (y and (x or (y and z)))\n");
+}
+
+#[test]
 fn literals_keep_their_spelling_and_strings_are_escaped_anew() {
     gives("d = $2_500.50 + 1_000 * 2.50\n", "d = $2_500.50 + 1_000 * 2.50\n");
     gives("d = today - ( 2   weeks )\n", "d = today - 2 weeks\n");

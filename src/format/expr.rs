@@ -1,11 +1,13 @@
 //! Expressions on one line, with parentheses only where the precedence of
 //! `syntax::expr` needs them, and around an `and` inside an `or` for the
-//! reader. Literals keep their spelling (`$2_500`, `2 weeks`); strings are
-//! escaped anew.
+//! reader (unless those would nest brackets deeper than the parser accepts).
+//! Literals keep their spelling (`$2_500`, `2 weeks`); strings are escaped
+//! anew.
 
 use super::trivia::Trivia;
 use crate::ast::{BinaryOp, Expr, ExprKind, Literal, Name, Spanned, UnaryOp};
 use crate::source::Span;
+use crate::syntax::MAX_NESTING;
 
 /// How tightly an expression binds, loosest first, as in the Pratt parser of
 /// `syntax::expr`: `or`, `and`, `not`, comparisons and word operators, `??`,
@@ -63,23 +65,35 @@ pub(super) fn chain(expr: &Expr) -> Option<(BinaryOp, Vec<&Expr>)> {
 }
 
 /// Prints expressions, reading literal spellings from the source.
+#[derive(Clone, Copy)]
 pub(super) struct Printer<'a, 't> {
     pub trivia: &'a Trivia<'t>,
+    /// Whether an `and` inside an `or` gets parentheses.
+    pub clarity: bool,
 }
 
 impl Printer<'_, '_> {
     /// An expression on one line.
     pub(super) fn expr(&self, expr: &Expr) -> String {
-        let mut out = String::new();
-        self.write(&mut out, expr);
-        out
+        self.print(|printer, out| printer.write(out, expr))
     }
 
     /// An operand of a chain of `op`, parenthesised as it needs to be there
     /// (`first`: the leftmost operand).
     pub(super) fn operand(&self, op: BinaryOp, operand: &Expr, first: bool) -> String {
+        self.print(|printer, out| printer.binary_child(out, op, operand, first))
+    }
+
+    /// Prints with the parentheses for clarity, unless they would nest
+    /// brackets deeper than the parser accepts: the text had at most
+    /// [`MAX_NESTING`] without them.
+    fn print(&self, write: impl Fn(&Self, &mut String)) -> String {
         let mut out = String::new();
-        self.binary_child(&mut out, op, operand, first);
+        write(self, &mut out);
+        if self.clarity && nesting(&out) > MAX_NESTING {
+            out.clear();
+            write(&Printer { clarity: false, ..*self }, &mut out);
+        }
         out
     }
 
@@ -164,7 +178,7 @@ impl Printer<'_, '_> {
     fn binary_child(&self, out: &mut String, op: BinaryOp, child: &Expr, first: bool) {
         let own = binary_level(op);
         let min = if first { own } else { own + 1 };
-        if mixes_and_or(op, &child.node) {
+        if self.clarity && mixes_and_or(op, &child.node) {
             self.parenthesised(out, child);
         } else {
             self.child(out, child, min);
@@ -208,6 +222,27 @@ impl Printer<'_, '_> {
             }
         }
     }
+}
+
+/// How deep the brackets of a printed expression nest (brackets in strings
+/// do not count).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '(' | '[' if !in_string => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' if !in_string => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// A literal spelled from its value, for a span that does not hold it (not
