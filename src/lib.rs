@@ -11,7 +11,7 @@
 //! 3. [`compile`]: the checked rule set to a flat program.
 //! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
 //!
-//! Beside the pipeline, [`format`] prints a syntax tree back as canonical text.
+//! Beside the pipeline, [`format`](mod@format) prints a syntax tree back as canonical text.
 //!
 //! [`RuleSet`] runs the whole path:
 //!

@@ -3,7 +3,7 @@
 //! The formatter prints the syntax tree again, reading from the source only
 //! what the tree leaves out: comments, and the spelling of literals (`$2500`,
 //! `1_000`, `2 weeks`). Formatting keeps every comment, in order, and never
-//! changes the syntax tree: [`format`] parses its own output and refuses to
+//! changes the syntax tree: [`format()`] parses its own output and refuses to
 //! return text that reads differently. Formatted text formats to itself.
 //!
 //! ```
