@@ -11,8 +11,9 @@
 //! 3. [`compile`]: the checked rule set to a flat program.
 //! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
 //!
-//! Beside the pipeline: [`explain`] traces why a profile got its streams, and
-//! [`testing`] runs the test cases written beside the rules.
+//! Beside the pipeline: [`explain`] traces why a profile got its streams,
+//! [`testing`] runs the test cases written beside the rules, and
+//! [`format`](mod@format) prints a syntax tree back as canonical text.
 //!
 //! [`RuleSet`] runs the whole path:
 //!
@@ -62,6 +63,7 @@ pub mod dispatch;
 mod engine;
 pub mod eval;
 pub mod explain;
+pub mod format;
 pub mod ir;
 pub mod render;
 pub mod source;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         cli::Command::Assign(options) => cli::assign::run(options),
         cli::Command::Explain(options) => cli::explain::run(options),
         cli::Command::Test(options) => cli::test::run(options),
+        cli::Command::Fmt(options) => cli::fmt::run(options),
     };
     status.into()
 }

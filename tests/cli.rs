@@ -587,3 +587,123 @@ fn every_thread_count_gives_the_same_output_in_input_order() {
     let out = narval(&["assign", "campaign.narval", "--profiles", "-", "--threads", "0"], "");
     assert_eq!(code(&out), 2);
 }
+
+// ---- fmt --------------------------------------------------------------------
+
+const MESSY: &str = "narval 1\nknock:not volunteer->door_knock   # everyone else\n";
+const TIDY: &str = "narval 1\nknock: not volunteer -> door_knock  # everyone else\n";
+
+#[cfg(unix)]
+fn inode(path: &Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).unwrap())
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_rewrites_files_in_place_and_leaves_formatted_ones_untouched() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let scratch = Scratch::new("fmt_in_place");
+    let messy = scratch.write("messy.narval", MESSY);
+    let tidy = scratch.write("tidy.narval", TIDY);
+    std::fs::set_permissions(&messy, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (messy_inode, tidy_inode) = (inode(&messy), inode(&tidy));
+    let out = narval(&["fmt", text(&messy), text(&tidy)], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "narval: 1 file reformatted, 1 already formatted\n");
+    assert_eq!(stdout(&out), "");
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), TIDY);
+    // Replaced by a rename (a new file), with the old permissions; the
+    // formatted file was not written at all.
+    assert_ne!(inode(&messy), messy_inode);
+    assert_eq!(std::fs::metadata(&messy).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(inode(&tidy), tidy_inode);
+    let left: Vec<_> = std::fs::read_dir(&scratch.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "temporary files left: {left:?}");
+}
+
+#[test]
+fn fmt_check_lists_the_changes_and_writes_nothing() {
+    let scratch = Scratch::new("fmt_check");
+    let messy = scratch.write("messy.narval", MESSY);
+    let tidy = scratch.write("tidy.narval", TIDY);
+    let out = narval(&["fmt", "--check", text(&messy), text(&tidy)], "");
+    assert_eq!(code(&out), 7);
+    let expected = format!(
+        "--- {}:2\n-knock:not volunteer->door_knock   # everyone else\n\
+         +knock: not volunteer -> door_knock  # everyone else\n",
+        messy.display()
+    );
+    assert_eq!(stdout(&out), expected);
+    assert_eq!(stderr(&out), "narval: 1 file is not formatted\n");
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), MESSY);
+
+    let clean = narval(&["fmt", "--check", text(&tidy)], "");
+    assert_eq!(code(&clean), 0);
+    assert_eq!(stdout(&clean), "");
+    assert_eq!(stderr(&clean), "narval: ok, 1 file formatted\n");
+}
+
+#[test]
+fn fmt_stdout_prints_and_writes_no_file() {
+    let scratch = Scratch::new("fmt_stdout");
+    let messy = scratch.write("messy.narval", MESSY);
+    let out = narval(&["fmt", "--stdout", text(&messy)], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), TIDY);
+    assert_eq!(std::fs::read_to_string(&messy).unwrap(), MESSY);
+}
+
+#[test]
+fn fmt_dash_formats_standard_input() {
+    let out = narval(&["fmt", "-"], MESSY);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), TIDY);
+    assert_eq!(stderr(&out), "");
+
+    let check = narval(&["fmt", "--check", "-"], MESSY);
+    assert_eq!(code(&check), 7);
+    assert!(stdout(&check).starts_with("--- <stdin>:2\n"), "{}", stdout(&check));
+}
+
+#[test]
+fn fmt_refuses_a_file_that_does_not_parse() {
+    let scratch = Scratch::new("fmt_syntax");
+    let broken = scratch.write("broken.narval", "narval 1\nr: age >= -> flyer\n");
+    let out = narval(&["fmt", text(&broken)], "");
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(err.starts_with("error[E0001]: "), "{err}");
+    assert!(err.contains(&format!("--> {}:2:", broken.display())), "{err}");
+    assert!(err.contains("\nnarval: 1 error, 0 warnings\n"), "{err}");
+    assert_eq!(std::fs::read_to_string(&broken).unwrap(), "narval 1\nr: age >= -> flyer\n");
+}
+
+#[test]
+fn fmt_statuses_for_unreadable_files_and_usage() {
+    let missing = narval(&["fmt", "no_such_file.narval"], "");
+    assert_eq!(code(&missing), 2);
+    assert_eq!(stderr(&missing), "narval: cannot read `no_such_file.narval`: no such file\n");
+    // An unreadable file outranks an unformatted one.
+    let both = narval(&["fmt", "--check", "-", "no_such_file.narval"], MESSY);
+    assert_eq!(code(&both), 2);
+    let conflicting = narval(&["fmt", "--check", "--stdout", "campaign.narval"], "");
+    assert_eq!(code(&conflicting), 2);
+    let help = stdout(&narval(&["fmt", "--help"], ""));
+    assert!(help.contains("7  files are not formatted (fmt --check)"), "{help}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn fmt_to_a_full_device_is_an_output_error() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_narval"))
+        .args(["fmt", "-"])
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(MESSY.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 4);
+    assert!(stderr(&out).starts_with("narval: cannot write output: "), "{}", stderr(&out));
+}

@@ -4,9 +4,9 @@
 pub mod assign;
 pub mod check;
 pub mod explain;
+pub mod fmt;
 pub mod test;
 
-use std::fmt;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +23,8 @@ Exit status:
   3  some profile lines were rejected (each is reported on stderr); the others were assigned
   4  the output cannot be written
   5  some test cases failed or could not run (test)
-  6  coverage is below --threshold or --condition-threshold (test)";
+  6  coverage is below --threshold or --condition-threshold (test)
+  7  files are not formatted (fmt --check)";
 
 /// Rule-based message targeting: check rule files, and assign solicitation
 /// and issue streams to profiles.
@@ -53,6 +54,9 @@ pub enum Command {
     /// assign or suppress it, and the condition and values that decided each
     #[command(after_help = EXIT_STATUS)]
     Explain(ExplainArgs),
+    /// Rewrite rule files in the canonical layout, keeping their comments
+    #[command(after_help = EXIT_STATUS)]
+    Fmt(FmtArgs),
 }
 
 /// `narval check`.
@@ -154,6 +158,21 @@ pub enum TraceFormat {
     Json,
 }
 
+/// `narval fmt`.
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// Rule files to format in place; `-` formats standard input to standard output
+    #[arg(required = true, value_name = "FILES")]
+    pub files: Vec<PathBuf>,
+    /// Write nothing; list each file that is not formatted, with the lines
+    /// that would change, and exit with status 7
+    #[arg(long, conflicts_with = "stdout")]
+    pub check: bool,
+    /// Print the formatted text on standard output instead of rewriting the files
+    #[arg(long)]
+    pub stdout: bool,
+}
+
 /// How a report is printed (`--format`); see [`emit_report`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -185,6 +204,8 @@ pub enum Status {
     TestsFailed = 5,
     /// Coverage is below a threshold.
     CoverageBelow = 6,
+    /// `fmt --check` found files that are not formatted.
+    Unformatted = 7,
 }
 
 impl From<Status> for ExitCode {
@@ -260,7 +281,7 @@ fn plural(count: usize, noun: &str) -> String {
 
 /// Prints `narval: <message>` on stderr. A failure to write there is
 /// ignored: there is nowhere left to report it.
-fn say(message: impl fmt::Display) {
+fn say(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "narval: {message}");
 }
 

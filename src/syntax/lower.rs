@@ -11,10 +11,12 @@ use crate::ast::{
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-/// Lowering state: the file being lowered and the diagnostics found on the
-/// way (invalid literals do not stop lowering).
+/// Lowering state: the file being lowered, where its comments are, and the
+/// diagnostics found on the way (invalid literals do not stop lowering).
 pub(super) struct Lower {
     pub(super) file: FileId,
+    /// The byte range of every comment, in order.
+    comments: Vec<(usize, usize)>,
     pub(super) diagnostics: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
@@ -113,13 +115,32 @@ impl<'i> Children<'i> {
 }
 
 impl Lower {
-    pub(super) fn new(file: FileId) -> Lower {
-        Lower { file, diagnostics: std::cell::RefCell::new(Vec::new()) }
+    pub(super) fn new(file: FileId, text: &str) -> Lower {
+        Lower { file, comments: super::comments(text), diagnostics: std::cell::RefCell::new(Vec::new()) }
     }
 
+    /// The span of a pair, from its first token to its last.
     pub(super) fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, s.start(), self.code_end(s.start(), s.as_str()))
+    }
+
+    /// Where the code of `text` (found at `start`) ends. A rule that ends in
+    /// a repetition, such as the operand of `in`, keeps in its pest span the
+    /// whitespace and comments after its last token: `x in [1]  # note`.
+    fn code_end(&self, start: usize, text: &str) -> usize {
+        let mut end = start + text.trim_end_matches([' ', '\t', '\r', '\n']).len();
+        loop {
+            let i = self.comments.partition_point(|&(from, _)| from < end);
+            match i.checked_sub(1).and_then(|i| self.comments.get(i)) {
+                // `end` falls inside a comment, after any whitespace was cut.
+                Some(&(from, to)) if from >= start && end <= to => {
+                    let code = text.get(..from - start).unwrap_or("");
+                    end = start + code.trim_end_matches([' ', '\t', '\r', '\n']).len();
+                }
+                _ => return end,
+            }
+        }
     }
 
     /// Children of a pair whose rule must be `rule`.

@@ -55,7 +55,7 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
             return (None, vec![diagnostic]);
         }
     };
-    let lowering = lower::Lower::new(file);
+    let lowering = lower::Lower::new(file, text);
     let tree = pairs
         .into_iter()
         .next()
@@ -129,6 +129,41 @@ fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     })
 }
 
+/// The byte range of every comment, `#` to the end of its line.
+fn comments(text: &str) -> Vec<(usize, usize)> {
+    let mut comments = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if let Some(start) = open {
+            if c == '\n' {
+                comments.push((start, i));
+                open = None;
+            }
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => open = Some(i),
+            '"' => in_string = true,
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        comments.push((start, text.len()));
+    }
+    comments
+}
+
 /// Infix and postfix operator rules; [`words`] and [`lower`] add their own
 /// neighbours to this list.
 fn is_operator(rule: Rule) -> bool {
@@ -183,4 +218,69 @@ fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod regressions {
+    use crate::ast::{Expr, ExprKind, Item, Literal};
+    use crate::source::FileId;
+
+    /// Each item of a file as `definition NAME`, `rule NAME`, `import PATH`.
+    fn items(text: &str) -> Vec<String> {
+        let (tree, _) = super::parse(FileId(0), text);
+        let items = tree.map(|file| file.items).unwrap_or_default();
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Definition(d) => format!("definition {}", d.name.node),
+                Item::Rule(r) => format!("rule {}", r.name.node),
+                Item::Import(path) => format!("import {}", path.node),
+                _ => String::from("other"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_rule_may_be_named_import() {
+        assert_eq!(items("import \"a\"\nimport \"d\": x -> y\n"), ["import a", "rule import"]);
+    }
+
+    #[test]
+    fn a_number_ending_a_definition_is_not_a_duration_with_the_next_item() {
+        for text in ["x = 7\ndays: a -> b\n", "x = 7\ndays \"d\": a -> b\n", "x = 7 days = 3\n"] {
+            assert_eq!(items(text).len(), 2, "{text}");
+        }
+        let (tree, _) = super::parse(FileId(0), "y = 7 days == 1 week\n");
+        let value = tree.and_then(|f| match f.items.into_iter().next() {
+            Some(Item::Definition(d)) => Some(d.value),
+            _ => None,
+        });
+        let days = |e: &Expr| matches!(e.node, ExprKind::Literal(Literal::Days(_)));
+        assert!(matches!(&value, Some(Expr { node: ExprKind::Binary(_, l, r), .. }) if days(l) && days(r)));
+    }
+
+    /// The spans of a file's rule conditions, as text.
+    fn conditions(text: &str) -> Vec<&str> {
+        let (tree, _) = super::parse(FileId(0), text);
+        let items = tree.map(|file| file.items).unwrap_or_default();
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Rule(rule) => text.get(rule.condition.span.start as usize..rule.condition.span.end as usize),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spans_end_at_the_last_token_not_at_the_comment_after_it() {
+        let text = "a: x in [1]   # note\n  -> s\nb: x between 1 and 2 # one\n# two\n\n -> s\n";
+        assert_eq!(conditions(text), ["x in [1]", "x between 1 and 2"]);
+    }
+
+    #[test]
+    fn a_comment_inside_a_string_does_not_cut_a_span() {
+        let text = "a: x contains \"#\"   \n -> s\n";
+        assert_eq!(conditions(text), ["x contains \"#\""]);
+    }
 }

@@ -1,0 +1,237 @@
+//! `narval fmt`: rewrite rule files in the canonical layout of
+//! [`narval::format`], print them formatted, or check that they are.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read as _, Write as _};
+use std::path::Path;
+
+use super::{io_reason, plural, print_report, say, FmtArgs, Status};
+
+/// The most cells the line diff's table may have; larger differences are
+/// shown as one region.
+const MAX_DIFF_CELLS: usize = 4_000_000;
+
+/// Formats every file, then reports: a file that cannot be read or written
+/// outranks one that does not parse, which outranks one not formatted.
+pub fn run(args: &FmtArgs) -> Status {
+    let mut failures: Vec<Status> = Vec::new();
+    let (mut changed, mut unchanged) = (0usize, 0usize);
+    for path in &args.files {
+        let stdin = path.as_os_str() == "-";
+        let name = if stdin { String::from("<stdin>") } else { path.display().to_string() };
+        let text = match read(path, stdin) {
+            Ok(text) => text,
+            Err(error) => {
+                say(format_args!("cannot read `{name}`: {}", io_reason(&error)));
+                failures.push(Status::Usage);
+                continue;
+            }
+        };
+        let formatted = match narval::format::format_file(&name, &text) {
+            Ok(formatted) => formatted,
+            Err(report) => {
+                print_report(&report);
+                failures.push(Status::RuleErrors);
+                continue;
+            }
+        };
+        if formatted == text {
+            unchanged += 1;
+        } else {
+            changed += 1;
+        }
+        let written = if args.check {
+            if formatted == text {
+                Ok(())
+            } else {
+                write_stdout(&diff(&name, &text, &formatted))
+            }
+        } else if args.stdout || stdin {
+            write_stdout(&formatted)
+        } else if formatted == text {
+            Ok(())
+        } else {
+            rewrite(path, &formatted).inspect_err(|error| {
+                say(format_args!("cannot write `{name}`: {}", io_reason(error)));
+            })
+        };
+        if written.is_err() {
+            failures.push(Status::Output);
+        }
+    }
+    // Standard output holds the text with `--stdout` and `-`; the summary
+    // would only repeat what the statuses say.
+    let quiet = args.stdout || args.files.iter().any(|p| p.as_os_str() == "-");
+    if args.check && changed > 0 {
+        let verb = if changed == 1 { "is" } else { "are" };
+        say(format_args!("{} {verb} not formatted", plural(changed, "file")));
+        failures.push(Status::Unformatted);
+    } else if !quiet && changed + unchanged > 0 && !failures.contains(&Status::Output) {
+        if args.check {
+            say(format_args!("ok, {} formatted", plural(unchanged, "file")));
+        } else {
+            say(format_args!("{} reformatted, {} already formatted", plural(changed, "file"), unchanged));
+        }
+    }
+    [Status::Usage, Status::Output, Status::RuleErrors, Status::Unformatted]
+        .into_iter()
+        .find(|status| failures.contains(status))
+        .unwrap_or(Status::Success)
+}
+
+fn read(path: &Path, stdin: bool) -> io::Result<String> {
+    if stdin {
+        let mut text = String::new();
+        io::stdin().lock().read_to_string(&mut text)?;
+        Ok(text)
+    } else {
+        fs::read_to_string(path)
+    }
+}
+
+fn write_stdout(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).inspect_err(|error| {
+        say(format_args!("cannot write output: {}", io_reason(error)));
+    })
+}
+
+/// Replaces a file's text all at once: the new text goes to a temporary file
+/// beside it, which is then renamed over it, so that no reader ever sees
+/// half a file. Through a symbolic link, the file linked to is replaced.
+fn rewrite(path: &Path, text: &str) -> io::Result<()> {
+    let target = fs::canonicalize(path)?;
+    let permissions = fs::metadata(&target)?.permissions();
+    let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = target.with_file_name(format!(".{file_name}.fmt-{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::set_permissions(&temp, permissions)?;
+        fs::rename(&temp, &target)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
+}
+
+/// One step of a line diff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Keep,
+    Remove,
+    Add,
+}
+
+/// The lines that differ, region by region: `--- name:LINE` (a line of the
+/// old text), then the old lines as `-line` and the new ones as `+line`.
+fn diff(name: &str, old: &str, new: &str) -> String {
+    let old: Vec<&str> = old.split_inclusive('\n').collect();
+    let new: Vec<&str> = new.split_inclusive('\n').collect();
+    let mut out = String::new();
+    let (mut i, mut j) = (0, 0);
+    let steps = steps(&old, &new);
+    let mut k = 0;
+    while let Some(&step) = steps.get(k) {
+        if step == Step::Keep {
+            i += 1;
+            j += 1;
+            k += 1;
+            continue;
+        }
+        out.push_str(&format!("--- {name}:{}\n", i + 1));
+        let (mut removed, mut added) = (String::new(), String::new());
+        while let Some(&step) = steps.get(k).filter(|&&s| s != Step::Keep) {
+            if step == Step::Remove {
+                removed.push_str(&format!("-{}\n", show(old.get(i))));
+                i += 1;
+            } else {
+                added.push_str(&format!("+{}\n", show(new.get(j))));
+                j += 1;
+            }
+            k += 1;
+        }
+        out.push_str(&removed);
+        out.push_str(&added);
+    }
+    out
+}
+
+fn show(line: Option<&&str>) -> String {
+    line.map_or("", |l| l.trim_end_matches('\n').trim_end_matches('\r')).to_string()
+}
+
+/// A shortest edit script from `old` to `new` by longest common
+/// subsequence, after the common head and tail are set aside.
+fn steps(old: &[&str], new: &[&str]) -> Vec<Step> {
+    let head = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let (old_rest, new_rest) = (old.get(head..).unwrap_or(&[]), new.get(head..).unwrap_or(&[]));
+    let tail = old_rest.iter().rev().zip(new_rest.iter().rev()).take_while(|(a, b)| a == b).count();
+    let a = old_rest.get(..old_rest.len() - tail).unwrap_or(&[]);
+    let b = new_rest.get(..new_rest.len() - tail).unwrap_or(&[]);
+    let mut steps = vec![Step::Keep; head];
+    let (n, m) = (a.len(), b.len());
+    if (n + 1).saturating_mul(m + 1) > MAX_DIFF_CELLS {
+        steps.extend(std::iter::repeat(Step::Remove).take(n));
+        steps.extend(std::iter::repeat(Step::Add).take(m));
+    } else {
+        // lcs[i * (m + 1) + j]: the longest common subsequence of a[i..] and b[j..].
+        let mut lcs = vec![0u32; (n + 1) * (m + 1)];
+        let at = |i: usize, j: usize| i * (m + 1) + j;
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                let value = if a.get(i) == b.get(j) {
+                    lcs.get(at(i + 1, j + 1)).map_or(0, |v| v + 1)
+                } else {
+                    let down = lcs.get(at(i + 1, j)).copied().unwrap_or(0);
+                    let right = lcs.get(at(i, j + 1)).copied().unwrap_or(0);
+                    down.max(right)
+                };
+                if let Some(cell) = lcs.get_mut(at(i, j)) {
+                    *cell = value;
+                }
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            let cell = |i, j| lcs.get(at(i, j)).copied().unwrap_or(0);
+            if i < n && j < m && a.get(i) == b.get(j) {
+                steps.push(Step::Keep);
+                i += 1;
+                j += 1;
+            } else if j < m && (i == n || cell(i, j + 1) >= cell(i + 1, j)) {
+                steps.push(Step::Add);
+                j += 1;
+            } else {
+                steps.push(Step::Remove);
+                i += 1;
+            }
+        }
+    }
+    steps.extend(std::iter::repeat(Step::Keep).take(tail));
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff;
+
+    #[test]
+    fn diff_shows_each_changed_region_with_its_old_line() {
+        let old = "a\nb  \nc\nd\ne\n";
+        let new = "a\nb\nc\nd\ne\nf\n";
+        assert_eq!(diff("r.narval", old, new), "--- r.narval:2\n-b  \n+b\n--- r.narval:6\n+f\n");
+    }
+
+    #[test]
+    fn diff_of_equal_texts_is_empty() {
+        assert_eq!(diff("r.narval", "a\nb\n", "a\nb\n"), "");
+    }
+
+    #[test]
+    fn diff_puts_removals_before_additions() {
+        assert_eq!(diff("x", "a\nb\nc\n", "a\nB\nC\n"), "--- x:2\n-b\n-c\n+B\n+C\n");
+    }
+}
