@@ -322,6 +322,17 @@ impl Program {
                 apply(rule, cx);
             }
         }
+        for index in &self.dispatch.ranges {
+            let rules = match read(Val::Record(&profile.fields), &index.path) {
+                Val::Int(i) | Val::Money(i) => index.rules_for(i as f64),
+                Val::Date(d) => index.rules_for(f64::from(d.0)),
+                Val::Number(n) => index.rules_for(n),
+                _ => &index.all,
+            };
+            for &rule in rules {
+                apply(rule, cx);
+            }
+        }
         assigned.remove_all(&suppressed);
         assigned
     }

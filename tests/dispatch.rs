@@ -15,6 +15,7 @@ schema {
   d: optional date
   b: optional bool
   x: optional int
+  n: optional number
 }
 solicitation streams k0, k1, k2, k3
 issue streams j0, j1
@@ -30,6 +31,15 @@ fn guard() -> impl Strategy<Value = String> {
         (0..3u8).prop_map(|v| format!("m == ${v}.50")),
         (1..4u8).prop_map(|v| format!("d == 2012-01-0{v}")),
         any::<bool>().prop_map(|v| format!("b == {v}")),
+        // Ranges.
+        (0..4i64, 0..4i64).prop_map(|(a, b)| format!("i between {a} and {b}")),
+        (prop::sample::select(vec!["<", "<=", ">", ">=", "=="]), 0..4i64).prop_map(|(op, v)| format!("i {op} {v}")),
+        (prop::sample::select(vec!["<", "<=", ">", ">="]), 0..4i64).prop_map(|(op, v)| format!("{v} {op} i")),
+        (prop::sample::select(vec!["<", ">="]), 0..3u8).prop_map(|(op, v)| format!("m {op} ${v}.50")),
+        (1..4u8, 1..4u8).prop_map(|(a, b)| format!("d between 2012-01-0{a} and 2012-01-0{b}")),
+        (prop::sample::select(vec!["0.5", "1.0", "1.5"]), prop::sample::select(vec!["<", "==", ">="]))
+            .prop_map(|(v, op)| format!("n {op} {v}")),
+        (0..3u8).prop_map(|v| format!("n between {v}.5 and {}.0", v + 1)),
         // Not guards: an `or`, an inequality.
         (0..4u8).prop_map(|v| format!("(s == \"v{v}\" or x > 1)")),
         (0..4i64).prop_map(|v| format!("i != {v}")),
@@ -75,8 +85,9 @@ fn profile() -> impl Strategy<Value = String> {
         field("d", (1..5u8).prop_map(|v| format!("2012-01-0{v}"))),
         field("b", any::<bool>()),
         field("x", 0..4i64),
+        field("n", prop::sample::select(vec![0.5, 1.0, 1.5, 2.0])),
     )
-        .prop_map(|(s, e, i, m, d, b, x)| format!("{{{s}{e}{i}{m}{d}{b}{x}\"_\": 0}}"))
+        .prop_map(|(s, e, i, m, d, b, x, n)| format!("{{{s}{e}{i}{m}{d}{b}{x}{n}\"_\": 0}}"))
 }
 
 proptest! {
@@ -92,6 +103,33 @@ proptest! {
             prop_assert_eq!(indexed, plain, "profile {}", text);
         }
     }
+}
+
+/// Score bands, as campaigns generate them, go to a range index.
+#[test]
+fn score_bands_are_indexed_by_range() {
+    let mut text = String::from(SCHEMA);
+    for n in 0..40 {
+        text.push_str(&format!("band{n}: n between {n}.0 and {}.0 and x > 1 -> k{}\n", n + 1, n % 4));
+    }
+    text.push_str("nested1: i >= 1 -> j0\nnested2: i >= 2 -> j0\nnested3: i >= 3 -> j1\n");
+    let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+    let dispatch = rules.dispatch();
+    assert_eq!(dispatch.ranges.len(), 2, "{dispatch:?}");
+    let bands = dispatch.ranges.iter().find(|r| r.all.len() == 40).unwrap();
+    // 12.0 is the top of band 11 and the bottom of band 12.
+    let mut found: Vec<&str> =
+        bands.rules_for(12.0).iter().map(|&r| rules.checked().rules[r as usize].name.as_str()).collect();
+    found.sort_unstable();
+    assert_eq!(found, ["band11", "band12"]);
+    assert_eq!(bands.rules_for(12.5).len(), 1);
+    assert_eq!(bands.rules_for(-1.0).len(), 0);
+    assert_eq!(bands.rules_for(f64::NAN).len(), 40);
+    let profile = rules.decode_json(r#"{"n": 12.0, "x": 2, "i": 2}"#).unwrap();
+    let streams: Vec<usize> = rules.evaluate(&profile).iter().collect();
+    // band11 -> k3, band12 -> k0, nested1 and nested2 -> j0 (stream 4).
+    assert_eq!(streams, [0, 3, 4]);
+    assert_eq!(streams, rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>());
 }
 
 /// The index of rule `rN` in the checked order (rules are sorted by name).
