@@ -20,7 +20,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use narval::decode::{Profile, Value};
+use narval::decode::Profile;
 use narval::RuleSet;
 use serde::Serialize;
 
@@ -33,11 +33,6 @@ struct Record<'a> {
     id: i64,
     solicitations: &'a [&'a str],
     issues: &'a [&'a str],
-}
-
-/// The slot of the `id` field in a decoded profile.
-fn id_slot(rules: &RuleSet) -> usize {
-    rules.checked().schema.root().and_then(|root| root.field("id")).expect("the schema has an `id`").0
 }
 
 fn narval_decode(rules: &RuleSet, lines: &[String]) -> usize {
@@ -63,12 +58,12 @@ fn baseline_evaluate(profiles: &[baseline::Profile]) -> usize {
         .sum()
 }
 
-/// One output line into `out`, as `narval assign` writes it: what
-/// `RuleSet::assign_json` does, keeping the decoded profile for its id.
-fn narval_line(rules: &RuleSet, id_slot: usize, line: &str, out: &mut Vec<u8>) -> usize {
+/// One output line into `out`, as `narval assign` writes it: the profile
+/// decoded with its id as written (`RuleSet::decode_line`), then assigned.
+fn narval_line(rules: &RuleSet, line: &str, out: &mut Vec<u8>) -> usize {
     out.clear();
-    let profile = rules.decode_json(line).expect("a clean profile");
-    let Some(&Value::Int(id)) = profile.fields.get(id_slot) else { panic!("no id") };
+    let (profile, id) = rules.decode_line(line, "id").expect("a clean profile");
+    let id: i64 = id.and_then(|id| id.parse().ok()).expect("an integer id");
     let assignment = rules.assignment(&rules.evaluate(&profile));
     let record = Record { id, solicitations: &assignment.solicitations, issues: &assignment.issues };
     serde_json::to_writer(&mut *out, &record).expect("a record serialises");
@@ -84,8 +79,8 @@ fn baseline_line(line: &str, out: &mut Vec<u8>) -> usize {
 }
 
 /// The bytes written, over all profiles.
-fn narval_end_to_end(rules: &RuleSet, id_slot: usize, lines: &[String], out: &mut Vec<u8>) -> usize {
-    lines.iter().map(|line| black_box(narval_line(rules, id_slot, black_box(line), out))).sum()
+fn narval_end_to_end(rules: &RuleSet, lines: &[String], out: &mut Vec<u8>) -> usize {
+    lines.iter().map(|line| black_box(narval_line(rules, black_box(line), out))).sum()
 }
 
 fn baseline_end_to_end(lines: &[String], out: &mut Vec<u8>) -> usize {
@@ -105,12 +100,11 @@ fn campaign(c: &mut Criterion) {
     let rules = workload::campaign();
     let lines = workload::lines(&workload::profiles(PROFILES, SEED, false));
     assert_eq!(lines.len(), PROFILES);
-    let slot = id_slot(&rules);
 
     // Both engines write the very same output, profile by profile.
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for (number, line) in lines.iter().enumerate() {
-        narval_line(&rules, slot, line, &mut ours);
+        narval_line(&rules, line, &mut ours);
         baseline_line(line, &mut theirs);
         assert_eq!(ours, theirs, "narval and the baseline disagree on line {}", number + 1);
     }
@@ -123,7 +117,7 @@ fn campaign(c: &mut Criterion) {
     assert_eq!(baseline_decode(&lines), PROFILES);
     assert_eq!(narval_evaluate(&rules, &decoded), streams);
     assert!(streams > PROFILES, "{streams} streams over {PROFILES} profiles");
-    assert_eq!(narval_end_to_end(&rules, slot, &lines, &mut ours), bytes);
+    assert_eq!(narval_end_to_end(&rules, &lines, &mut ours), bytes);
 
     let mut group = c.benchmark_group("decode");
     configure(&mut group, PROFILES);
@@ -140,7 +134,7 @@ fn campaign(c: &mut Criterion) {
     let mut group = c.benchmark_group("end_to_end");
     configure(&mut group, PROFILES);
     group
-        .bench_function("narval", |b| b.iter(|| assert_eq!(narval_end_to_end(&rules, slot, &lines, &mut ours), bytes)));
+        .bench_function("narval", |b| b.iter(|| assert_eq!(narval_end_to_end(&rules, &lines, &mut ours), bytes)));
     group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline_end_to_end(&lines, &mut theirs), bytes)));
     group.finish();
 }
