@@ -380,6 +380,9 @@ fn a_full_device_is_an_output_error() {
     let out = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson", "--out", "/dev/full"], "");
     assert_eq!(code(&out), 4);
     assert!(stderr(&out).starts_with("narval: cannot write output: "), "{}", stderr(&out));
+    // A device is written to, never renamed over.
+    let meta = std::fs::metadata("/dev/full").unwrap();
+    assert!(!meta.is_file(), "/dev/full must still be a device");
 }
 
 #[cfg(target_os = "linux")]
@@ -706,4 +709,104 @@ fn fmt_to_a_full_device_is_an_output_error() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 4);
     assert!(stderr(&out).starts_with("narval: cannot write output: "), "{}", stderr(&out));
+}
+
+// ---- bad input and files that appear whole -------------------------------------
+
+#[test]
+fn errors_file_holds_each_rejected_line_with_its_reason() {
+    let scratch = Scratch::new("errors_file");
+    let errors = scratch.path("rejected.ndjson");
+    let out = narval(&["assign", "campaign.narval", "--profiles", "dirty.ndjson", "--errors", text(&errors)], "");
+    assert_eq!(code(&out), 3);
+    let rejected = lines(&std::fs::read_to_string(&errors).unwrap());
+    let numbers: Vec<Value> = rejected.iter().map(|r| r["line"].clone()).collect();
+    assert_eq!(numbers, [json!(2), json!(3), json!(4), json!(6), json!(7)]);
+    assert_eq!(rejected[0]["text"], "{\"id\":2,\"volunteer\":");
+    assert!(rejected[1]["reason"].as_str().unwrap().contains("`volunteer`"));
+    assert_eq!(rejected[4]["text"], "[1,2]");
+    // The texts, fixed, can be run again: here line 7 as it was.
+    let retry: String = rejected.iter().map(|r| format!("{}\n", r["text"].as_str().unwrap())).collect();
+    let again = narval(&["assign", "campaign.narval", "--profiles", "-"], &retry);
+    assert!(stderr(&again).ends_with("narval: 5 profiles read, 0 assigned, 5 rejected\n"), "{}", stderr(&again));
+}
+
+#[test]
+fn max_errors_stops_the_run_and_writes_no_output_file() {
+    let scratch = Scratch::new("max_errors");
+    let target = scratch.write("assigned.ndjson", "an earlier run\n");
+    let out = narval(
+        &["assign", "campaign.narval", "--profiles", "dirty.ndjson", "--out", text(&target), "--max-errors", "2"],
+        "",
+    );
+    assert_eq!(code(&out), 8, "{}", stderr(&out));
+    assert!(stderr(&out).contains("more than --max-errors 2; nothing was written to --out"), "{}", stderr(&out));
+    // The earlier output is untouched, and no temporary file is left behind.
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "an earlier run\n");
+    let names: Vec<String> =
+        std::fs::read_dir(&scratch.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["assigned.ndjson"]);
+    // Under the limit, the run completes.
+    let out = narval(
+        &["assign", "campaign.narval", "--profiles", "dirty.ndjson", "--out", text(&target), "--max-errors", "5"],
+        "",
+    );
+    assert_eq!(code(&out), 3);
+    assert_eq!(lines(&std::fs::read_to_string(&target).unwrap()).len(), 3);
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_is_not_data() {
+    let profile =
+        "{\"id\":1,\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}";
+    let input = format!("\u{feff}{profile}\n\u{feff}{profile}\n");
+    let out = narval(&["assign", "campaign.narval", "--profiles", "-"], &input);
+    assert_eq!(code(&out), 3);
+    assert_eq!(lines(&stdout(&out)).len(), 1);
+    assert!(stderr(&out).starts_with("narval: line 2: not valid JSON"), "{}", stderr(&out));
+}
+
+#[test]
+fn invalid_utf8_is_a_rejected_line_not_a_stop() {
+    let scratch = Scratch::new("utf8");
+    let profile =
+        "{\"id\":1,\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}";
+    let mut bytes = format!("{profile}\n").into_bytes();
+    bytes.extend_from_slice(b"{\"id\":2,\"name\":\"\xff\xfe\"}\n");
+    bytes.extend_from_slice(format!("{profile}\n").as_bytes());
+    let input = scratch.path("latin1.ndjson");
+    std::fs::write(&input, bytes).unwrap();
+    let out = narval(&["assign", "campaign.narval", "--profiles", text(&input)], "");
+    assert_eq!(code(&out), 3);
+    assert_eq!(lines(&stdout(&out)).len(), 2);
+    assert!(
+        stderr(&out).starts_with("narval: line 2: not UTF-8 text (invalid byte at column 17)\n"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn out_and_errors_may_not_overwrite_the_input_or_each_other() {
+    let out = narval(&["assign", "campaign.narval", "--profiles", "dirty.ndjson", "--errors", "dirty.ndjson"], "");
+    assert_eq!(code(&out), 2);
+    let out = narval(
+        &["assign", "campaign.narval", "--profiles", "dirty.ndjson", "--errors", "/tmp/x.nd", "--out", "/tmp/x.nd"],
+        "",
+    );
+    assert_eq!(code(&out), 2);
+    assert_eq!(stderr(&out), "narval: --out and --errors name the same file\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn out_through_a_symbolic_link_replaces_the_file_and_keeps_the_link() {
+    let scratch = Scratch::new("out_link");
+    let real = scratch.write("real.ndjson", "old\n");
+    let link = scratch.path("link.ndjson");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = narval(&["assign", "campaign.narval", "--profiles", "profiles.ndjson", "--out", text(&link)], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(lines(&std::fs::read_to_string(&real).unwrap()).len(), 3);
 }

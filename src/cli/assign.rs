@@ -15,7 +15,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use narval::ast::StreamKind;
 use narval::{ProfileError, RuleSet};
@@ -67,9 +67,15 @@ pub fn run(args: &AssignArgs) -> Status {
             return Status::Usage;
         }
     };
-    if let Some(out) = &args.out {
-        if same_file(out, &args.profiles) {
-            say(format_args!("--out {name} would overwrite the profiles it reads"));
+    for (flag, path) in [("--out", &args.out), ("--errors", &args.errors)] {
+        if path.as_ref().is_some_and(|p| same_file(p, &args.profiles)) {
+            say(format_args!("{flag} {name} would overwrite the profiles it reads"));
+            return Status::Usage;
+        }
+    }
+    if let (Some(out), Some(errors)) = (&args.out, &args.errors) {
+        if out == errors || same_file(out, errors) {
+            say("--out and --errors name the same file");
             return Status::Usage;
         }
     }
@@ -83,24 +89,40 @@ pub fn run(args: &AssignArgs) -> Status {
     if !rules.report().diagnostics().is_empty() {
         print_report(rules.report());
     }
-    // Created only once the rules are known good, so that a failed run does
-    // not truncate an earlier output.
-    let output: Box<dyn Write> = match &args.out {
-        Some(path) => match File::create(path) {
-            Ok(file) => Box::new(file),
-            Err(error) => {
-                say(format_args!("cannot create `{}`: {}", path.display(), io_reason(&error)));
-                return Status::Output;
-            }
-        },
-        None => Box::new(io::stdout().lock()),
+    // Files are written beside their final name and renamed over it only
+    // when the run succeeds: they appear complete or not at all.
+    let create = |path: &Path| {
+        AtomicFile::create(path).map_err(|error| {
+            say(format_args!("cannot create `{}`: {}", path.display(), io_reason(&error)));
+            Status::Output
+        })
+    };
+    let mut out_file = match args.out.as_deref().map(create).transpose() {
+        Ok(file) => file.map(|f| BufWriter::with_capacity(1 << 20, f)),
+        Err(status) => return status,
+    };
+    let mut errors_file = match args.errors.as_deref().map(create).transpose() {
+        Ok(file) => file.map(BufWriter::new),
+        Err(status) => return status,
+    };
+    let mut stdout = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let output: &mut dyn Write = match &mut out_file {
+        Some(file) => file,
+        None => &mut stdout,
     };
     let is_issue = rules.checked().streams.iter().map(|s| s.kind == StreamKind::Issue).collect();
-    let job = Job { rules: &rules, id_field: &args.id_field, names: stream_names(&rules), is_issue };
-    let mut output = BufWriter::with_capacity(1 << 20, output);
-    let counts = assign_all(&job, input, &mut output, threads);
-    let flushed = output.flush();
-    let (read, assigned) = match (counts, flushed) {
+    let job = Job {
+        rules: &rules,
+        id_field: &args.id_field,
+        names: stream_names(&rules),
+        is_issue,
+        keep_rejected: errors_file.is_some(),
+    };
+    let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
+    let mut sink = Sink { output, errors };
+    let counts = assign_all(&job, input, &mut sink, threads, args.max_errors);
+    let flushed = sink.output.flush().and_then(|()| stdout.flush());
+    let (read, assigned, stopped) = match (counts, flushed) {
         (Ok(counts), Ok(())) => counts,
         (Err(Failure::Read { line, error }), _) => {
             say(format_args!("cannot read line {line} of {name}: {}", io_reason(&error)));
@@ -112,11 +134,101 @@ pub fn run(args: &AssignArgs) -> Status {
         }
     };
     let rejected = read - assigned;
+    if stopped {
+        // Incomplete: the --out file is not created (its temporary is removed).
+        say(format_args!(
+            "stopped after {} read: {rejected} rejected, more than --max-errors {}; nothing was written to --out",
+            plural(read, "line"),
+            args.max_errors.unwrap_or(0)
+        ));
+        if let Some(file) = errors_file {
+            let _ = finish(file);
+        }
+        return Status::TooManyErrors;
+    }
+    for file in [out_file, errors_file].into_iter().flatten() {
+        if let Err(error) = finish(file) {
+            say(format_args!("cannot write output: {}", io_reason(&error)));
+            return Status::Output;
+        }
+    }
     say(format_args!("{} read, {assigned} assigned, {rejected} rejected", plural(read, "profile")));
     if rejected > 0 {
         Status::Rejected
     } else {
         Status::Success
+    }
+}
+
+/// Flushes a buffered file and renames it to its final name.
+fn finish(file: BufWriter<AtomicFile>) -> io::Result<()> {
+    file.into_inner().map_err(io::IntoInnerError::into_error)?.commit()
+}
+
+/// Where a run writes: the assignments, and the rejected lines when asked.
+struct Sink<'a> {
+    output: &'a mut dyn Write,
+    errors: Option<&'a mut dyn Write>,
+}
+
+/// A file written under a temporary name beside its final one, renamed to
+/// it by [`AtomicFile::commit`]; dropped without a commit, the temporary is
+/// removed, and whatever had that name before is left as it was.
+pub struct AtomicFile {
+    file: File,
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file beside `target`. A target that exists and
+    /// is not a regular file (`/dev/null`, a pipe) is written directly, as
+    /// renaming over it would replace it; a symbolic link to a regular file
+    /// is followed, so the file it names is replaced and the link kept.
+    pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        let target = match std::fs::metadata(target) {
+            Ok(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new().write(true).truncate(true).open(target)?;
+                return Ok(AtomicFile { file, temp: PathBuf::new(), target: target.to_path_buf(), committed: true });
+            }
+            Ok(_) => std::fs::canonicalize(target)?,
+            Err(_) => target.to_path_buf(),
+        };
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = target.with_file_name(format!(".{name}.narval-{}.tmp", std::process::id()));
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        Ok(AtomicFile { file, temp, target, committed: false })
+    }
+
+    /// Makes the data durable, then gives the file its final name.
+    pub fn commit(mut self) -> io::Result<()> {
+        if self.committed {
+            // Written directly: there is no temporary to rename.
+            return self.file.flush();
+        }
+        self.file.sync_all()?;
+        std::fs::rename(&self.temp, &self.target)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
     }
 }
 
@@ -144,6 +256,8 @@ struct Job<'r> {
     names: Vec<String>,
     /// Whether each stream is an issue stream, by stream id.
     is_issue: Vec<bool>,
+    /// Whether rejected lines are kept, for `--errors`.
+    keep_rejected: bool,
 }
 
 fn stream_names(rules: &RuleSet) -> Vec<String> {
@@ -192,18 +306,26 @@ impl Batch {
 #[derive(Default)]
 struct Chunk {
     out: Vec<u8>,
-    rejected: Vec<(usize, LineError)>,
+    rejected: Vec<Rejected>,
     assigned: usize,
 }
 
-/// Reads, assigns and writes every profile; returns the lines read and the
-/// profiles assigned.
+/// A rejected line: its number, why, and (for `--errors`) its text.
+struct Rejected {
+    line: usize,
+    reason: LineError,
+    text: Option<Vec<u8>>,
+}
+
+/// Reads, assigns and writes every profile; returns the lines read, the
+/// profiles assigned, and whether the run stopped at `--max-errors`.
 fn assign_all(
     job: &Job<'_>,
     mut input: Box<dyn BufRead>,
-    output: &mut dyn Write,
+    sink: &mut Sink<'_>,
     threads: usize,
-) -> Result<(usize, usize), Failure> {
+    max_errors: Option<usize>,
+) -> Result<(usize, usize, bool), Failure> {
     let (mut read, mut assigned) = (0_usize, 0_usize);
     let mut current = Batch::default();
     let mut next = Batch::default();
@@ -223,7 +345,7 @@ fn assign_all(
             }
             // Meanwhile: the previous batch out, the next batch in.
             if pending {
-                write_chunks(&mut done, output)?;
+                write_chunks(&mut done, sink)?;
             }
             if more {
                 next.fill(&mut *input, current.first + lines)
@@ -235,13 +357,19 @@ fn assign_all(
         if more {
             read += lines;
             assigned += chunks.iter().map(|c| c.assigned).sum::<usize>();
+            // The limit is checked a batch at a time, so where a run stops
+            // does not depend on the number of threads.
+            if max_errors.is_some_and(|max| read - assigned > max) {
+                write_chunks(&mut chunks, sink)?;
+                return Ok((read, assigned, true));
+            }
             std::mem::swap(&mut chunks, &mut done);
             std::mem::swap(&mut current, &mut next);
         }
         pending = more;
         more = read_more;
     }
-    Ok((read, assigned))
+    Ok((read, assigned, false))
 }
 
 /// `lines` split into `parts` contiguous runs of nearly equal length.
@@ -251,11 +379,19 @@ fn split(lines: usize, parts: usize) -> Vec<Range<usize>> {
 }
 
 /// Writes each chunk's output, then reports its rejected lines, in order.
-fn write_chunks(chunks: &mut [Chunk], output: &mut dyn Write) -> Result<(), Failure> {
+fn write_chunks(chunks: &mut [Chunk], sink: &mut Sink<'_>) -> Result<(), Failure> {
     for chunk in chunks.iter_mut() {
-        output.write_all(&chunk.out).map_err(Failure::Write)?;
-        for (line, reason) in chunk.rejected.drain(..) {
-            say(format_args!("line {line}: {reason}"));
+        sink.output.write_all(&chunk.out).map_err(Failure::Write)?;
+        for rejected in chunk.rejected.drain(..) {
+            say(format_args!("line {}: {}", rejected.line, rejected.reason));
+            if let (Some(errors), Some(text)) = (sink.errors.as_mut(), rejected.text) {
+                let record = serde_json::json!({
+                    "line": rejected.line,
+                    "reason": rejected.reason.to_string(),
+                    "text": String::from_utf8_lossy(text.trim_ascii_end()),
+                });
+                writeln!(errors, "{record}").map_err(Failure::Write)?;
+            }
         }
         chunk.out.clear();
         chunk.assigned = 0;
@@ -268,9 +404,18 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
     chunk.rejected.clear();
     chunk.assigned = 0;
     for index in run {
-        match assign_line(job, batch.line(index), &mut chunk.out) {
+        let number = batch.first + index;
+        let mut line = batch.line(index);
+        // A byte order mark, as some exports start files with, is not data.
+        if number == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        match assign_line(job, line, &mut chunk.out) {
             Ok(()) => chunk.assigned += 1,
-            Err(reason) => chunk.rejected.push((batch.first + index, reason)),
+            Err(reason) => {
+                let text = job.keep_rejected.then(|| line.to_vec());
+                chunk.rejected.push(Rejected { line: number, reason, text });
+            }
         }
     }
 }

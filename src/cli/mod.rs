@@ -24,7 +24,8 @@ Exit status:
   4  the output cannot be written
   5  some test cases failed or could not run (test)
   6  coverage is below --threshold or --condition-threshold (test)
-  7  files are not formatted (fmt --check)";
+  7  files are not formatted (fmt --check)
+  8  assign stopped: more lines were rejected than --max-errors allows";
 
 /// Rule-based message targeting: check rule files, and assign solicitation
 /// and issue streams to profiles.
@@ -98,6 +99,14 @@ pub struct AssignArgs {
     /// Worker threads; the output is the same for every count [default: all cores]
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also write each rejected line to FILE, as a JSON line
+    /// `{"line": N, "reason": "...", "text": "<the line>"}`, to fix and run again
+    #[arg(long, value_name = "FILE")]
+    pub errors: Option<PathBuf>,
+    /// Stop (exit status 8) once more than N lines are rejected, checked after
+    /// each batch of 16,384 lines; nothing is written to --out then
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<usize>,
 }
 
 /// `narval test`.
@@ -206,6 +215,8 @@ pub enum Status {
     CoverageBelow = 6,
     /// `fmt --check` found files that are not formatted.
     Unformatted = 7,
+    /// `assign` stopped at `--max-errors`.
+    TooManyErrors = 8,
 }
 
 impl From<Status> for ExitCode {
