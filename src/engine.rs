@@ -12,7 +12,7 @@ use crate::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
 use crate::eval::StreamSet;
 use crate::explain::Explanation;
 use crate::ir;
-use crate::source::{io_reason, FileId, Sources};
+use crate::source::{io_reason, read_text, FileId, Sources};
 use crate::syntax;
 use crate::testing::Suite;
 use crate::value::Date;
@@ -114,7 +114,7 @@ impl Builder {
                     let id = sources.add(name.clone(), text.clone());
                     queue.push((id, Some(PathBuf::from(name))));
                 }
-                Input::Path(path) => match std::fs::read_to_string(path) {
+                Input::Path(path) => match read_text(path, syntax::MAX_FILE_BYTES as u64) {
                     Ok(text) => {
                         if seen.insert(file_key(path)) {
                             let id = sources.add(normalize(path).display().to_string(), text);
@@ -144,7 +144,7 @@ impl Builder {
                 if !seen.insert(file_key(&resolved)) {
                     continue;
                 }
-                match std::fs::read_to_string(&resolved) {
+                match read_text(&resolved, syntax::MAX_FILE_BYTES as u64) {
                     Ok(text) => {
                         let new = sources.add(name, text);
                         queue.push((new, Some(resolved)));

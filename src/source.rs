@@ -114,6 +114,28 @@ impl Sources {
     }
 }
 
+/// Reads a text file of at most `limit` bytes. A larger file (or an endless
+/// one, such as `/dev/zero`) is refused after reading `limit + 1` bytes,
+/// so memory stays bounded whatever the path names.
+pub fn read_text(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
+    read_text_from(std::fs::File::open(path)?, limit)
+}
+
+/// [`read_text`] from any reader, such as standard input.
+pub fn read_text_from(reader: impl std::io::Read, limit: u64) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read as _};
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        let reason = format!("larger than the limit of {} MiB", limit / (1024 * 1024));
+        return Err(Error::new(ErrorKind::InvalidData, reason));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let reason = format!("not UTF-8 text (invalid byte {})", e.utf8_error().valid_up_to() + 1);
+        Error::new(ErrorKind::InvalidData, reason)
+    })
+}
+
 /// An I/O error as a lowercase reason: `is a directory`, not
 /// `Is a directory (os error 21)`.
 pub fn io_reason(error: &std::io::Error) -> String {

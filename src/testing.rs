@@ -285,7 +285,7 @@ impl Suite {
             ir::Given::File { path, span } => {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
-                let text = std::fs::read_to_string(&full)
+                let text = crate::source::read_text(&full, crate::syntax::MAX_FILE_BYTES as u64)
                     .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?;
                 decode::from_json_str(&self.checked.schema, &text).map_err(|e| format!("`{}`: {e}", full.display()))
             }

@@ -810,3 +810,15 @@ fn out_through_a_symbolic_link_replaces_the_file_and_keeps_the_link() {
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert_eq!(lines(&std::fs::read_to_string(&real).unwrap()).len(), 3);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_file_is_refused_not_read_forever() {
+    let out = narval(&["check", "/dev/zero"], "");
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("cannot read `/dev/zero`: larger than the limit of 16 MiB"), "{}", stderr(&out));
+    let out = narval(&["fmt", "/dev/zero"], "");
+    assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("larger than the limit of 16 MiB"), "{}", stderr(&out));
+    assert!(!std::fs::metadata("/dev/zero").unwrap().is_file());
+}

@@ -4,7 +4,7 @@
 //! by `--id`, or from standard input. Unlike every other command, the
 //! output shows the profile's values: that is what it is asked for.
 
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 
 use narval::Explanation;
 use serde::Serialize;
@@ -67,15 +67,19 @@ pub fn run(args: &ExplainArgs) -> Status {
     }
 }
 
+/// The profile input, at most [`PROFILE_FILE_LIMIT`] bytes: `explain`
+/// looks at one profile, not at a whole voter file.
 fn read(path: &std::path::Path) -> io::Result<String> {
     if path.as_os_str() == "-" {
-        let mut text = String::new();
-        io::stdin().lock().read_to_string(&mut text)?;
-        Ok(text)
+        narval::source::read_text_from(io::stdin().lock(), PROFILE_FILE_LIMIT)
     } else {
-        std::fs::read_to_string(path)
+        narval::source::read_text(path, PROFILE_FILE_LIMIT)
     }
 }
+
+/// Largest profile file `explain` reads: take a profile out of a larger file
+/// first (`grep`, `jq`).
+const PROFILE_FILE_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// The profile to explain, and its line number when it came from NDJSON.
 fn select(text: &str, name: &str, id: Option<&str>, id_field: &str) -> Result<(Value, Option<usize>), String> {

@@ -2,7 +2,7 @@
 //! [`narval::format`], print them formatted, or check that they are.
 
 use std::fs::{self, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::path::Path;
 
 use super::{io_reason, plural, print_report, say, FmtArgs, Status};
@@ -81,11 +81,9 @@ pub fn run(args: &FmtArgs) -> Status {
 
 fn read(path: &Path, stdin: bool) -> io::Result<String> {
     if stdin {
-        let mut text = String::new();
-        io::stdin().lock().read_to_string(&mut text)?;
-        Ok(text)
+        narval::source::read_text_from(io::stdin().lock(), narval::syntax::MAX_FILE_BYTES as u64)
     } else {
-        fs::read_to_string(path)
+        narval::source::read_text(path, narval::syntax::MAX_FILE_BYTES as u64)
     }
 }
 
@@ -101,7 +99,12 @@ fn write_stdout(text: &str) -> io::Result<()> {
 /// half a file. Through a symbolic link, the file linked to is replaced.
 fn rewrite(path: &Path, text: &str) -> io::Result<()> {
     let target = fs::canonicalize(path)?;
-    let permissions = fs::metadata(&target)?.permissions();
+    let meta = fs::metadata(&target)?;
+    if !meta.is_file() {
+        // Renaming over a device or a pipe would replace it.
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file; use --stdout"));
+    }
+    let permissions = meta.permissions();
     let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = target.with_file_name(format!(".{file_name}.fmt-{}.tmp", std::process::id()));
     let written = (|| {
