@@ -822,3 +822,23 @@ fn an_endless_file_is_refused_not_read_forever() {
     assert!(stderr(&out).contains("larger than the limit of 16 MiB"), "{}", stderr(&out));
     assert!(!std::fs::metadata("/dev/zero").unwrap().is_file());
 }
+
+#[test]
+fn an_overlong_line_or_deep_nesting_is_one_rejected_line() {
+    let profile =
+        "{\"id\":1,\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}";
+    let long = format!("{{\"id\":2,\"pad\":\"{}\"}}", "x".repeat(5 * 1024 * 1024));
+    let deep = format!("{{\"id\":3,\"pad\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_read = format!("{{\"id\":4,\"scores\":{}}}", "{\"a\":".repeat(10_000) + "1" + &"}".repeat(10_000));
+    let input = format!("{profile}\n{long}\n{deep}\n{deep_read}\n{profile}\n");
+    let out = narval(&["assign", "campaign.narval", "--profiles", "-"], &input);
+    assert_eq!(code(&out), 3);
+    assert_eq!(lines(&stdout(&out)).len(), 2);
+    let err = stderr(&out);
+    assert!(err.contains("narval: line 2: line longer than the limit of 4 MiB\n"), "{err}");
+    // Nesting under keys no rule reads is skipped without recursion; the
+    // decoder itself goes no deeper than the schema.
+    assert!(err.contains("narval: line 3: field `volunteer` is missing or null"), "{err}");
+    assert!(err.contains("narval: line 4: field `scores.support` is missing or null"), "{err}");
+    assert!(err.ends_with("narval: 5 profiles read, 2 assigned, 3 rejected\n"), "{err}");
+}

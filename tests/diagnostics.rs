@@ -87,3 +87,22 @@ fn json_diagnostics_carry_code_and_location() {
     assert_eq!(first["location"]["column"], 8);
     assert_eq!(first["help"], "did you mean `scores.support`?");
 }
+
+#[test]
+fn too_many_rules_and_too_long_lists_are_refused() {
+    let schema = "narval 1\nschema { x: int }\nsolicitation streams s\n";
+    let mut text = String::from(schema);
+    for n in 0..=narval::check::MAX_RULES {
+        text.push_str(&format!("r{n}: x == {n} -> s\n"));
+    }
+    let report = narval::RuleSet::builder().source("many.narval", text).check();
+    let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0005"]);
+    assert!(report.diagnostics()[0].message.contains("more than 100000 rules"));
+    let items: Vec<String> = (0..=narval::syntax::MAX_LIST_ITEMS).map(|n| n.to_string()).collect();
+    let text = format!("{schema}r: x in [{}] -> s\n", items.join(","));
+    let report = narval::RuleSet::builder().source("long.narval", text).check();
+    let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0005"]);
+    assert!(report.diagnostics()[0].message.contains("more than the limit of 100000"));
+}

@@ -22,6 +22,10 @@ use expr::Scope;
 /// recurse through the chain.
 pub const MAX_DEFINITION_DEPTH: usize = 32;
 
+/// Most rules one rule set may hold; checking and compiling stay well
+/// under a few seconds below it.
+pub const MAX_RULES: usize = 100_000;
+
 /// The language versions this narval reads.
 pub const SUPPORTED_VERSION: u32 = 1;
 
@@ -191,6 +195,16 @@ pub fn check(
         let Item::Rule(rule) = item else { continue };
         if !seen_rules.insert(rule.name.node.clone()) {
             continue;
+        }
+        if seen_rules.len() == MAX_RULES + 1 {
+            checker.error(
+                Diagnostic::new(
+                    Code::TooLarge,
+                    rule.name.span,
+                    format!("the rule set has more than {MAX_RULES} rules"),
+                )
+                .with_help("split the rule set, or fold rules that differ by a value into one rule with `in [...]`"),
+            );
         }
         if let Some(checked) = check_rule(&mut checker, rule, &streams) {
             rules.push(checked);

@@ -26,6 +26,9 @@ use super::{builder, io_reason, plural, print_report, say, AssignArgs, Status};
 const BATCH_LINES: usize = 16 * 1024;
 /// Most bytes in one batch (a batch ends at the line that crosses it).
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Longest profile line read; a longer one is skipped to its end and
+/// rejected, so that memory stays bounded whatever the input.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why one input line was not assigned. The reasons name fields and
 /// columns, never a person's values.
@@ -37,6 +40,9 @@ enum LineError {
     /// Bytes that are not UTF-8 text.
     #[error("not UTF-8 text (invalid byte at column {0})")]
     Utf8(usize),
+    /// A line over [`MAX_LINE_BYTES`].
+    #[error("line longer than the limit of {} MiB", MAX_LINE_BYTES / (1024 * 1024))]
+    TooLong,
     /// `{"age": 40}` when the id field is `id`.
     #[error("no `{0}` field to identify the profile")]
     MissingId(String),
@@ -275,6 +281,8 @@ enum Failure {
 struct Batch {
     text: Vec<u8>,
     ends: Vec<usize>,
+    /// Indexes of the lines over [`MAX_LINE_BYTES`], kept empty in `text`.
+    too_long: Vec<usize>,
     /// Line number of the first line.
     first: usize,
 }
@@ -290,15 +298,70 @@ impl Batch {
     fn fill(&mut self, input: &mut dyn BufRead, first: usize) -> Result<bool, Failure> {
         self.text.clear();
         self.ends.clear();
+        self.too_long.clear();
         self.first = first;
         while self.ends.len() < BATCH_LINES && self.text.len() < BATCH_BYTES {
-            match input.read_until(b'\n', &mut self.text) {
-                Ok(0) => break,
-                Ok(_) => self.ends.push(self.text.len()),
+            match read_line(input, &mut self.text) {
+                Ok(Line::End) => break,
+                Ok(Line::Read) => {}
+                Ok(Line::TooLong) => self.too_long.push(self.ends.len()),
                 Err(error) => return Err(Failure::Read { line: first + self.ends.len(), error }),
             }
+            self.ends.push(self.text.len());
         }
         Ok(!self.ends.is_empty())
+    }
+}
+
+/// What [`read_line`] found.
+enum Line {
+    Read,
+    TooLong,
+    End,
+}
+
+/// Appends one line, newline included, to `text`; a line over
+/// [`MAX_LINE_BYTES`] is read to its end but not kept.
+fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>) -> io::Result<Line> {
+    let start = text.len();
+    let (mut read, mut too_long) = (0_usize, false);
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let (part, ends) = match available.iter().position(|&b| b == b'\n') {
+            Some(newline) => (available.get(..=newline).unwrap_or(available), true),
+            None => (available, false),
+        };
+        let length = part.len();
+        if !too_long && text.len() - start + length > MAX_LINE_BYTES {
+            too_long = true;
+            text.truncate(start);
+        }
+        if !too_long {
+            text.extend_from_slice(part);
+        }
+        input.consume(length);
+        read += length;
+        if ends {
+            break;
+        }
+    }
+    Ok(match (read, too_long) {
+        (0, _) => Line::End,
+        (_, true) => Line::TooLong,
+        (_, false) => Line::Read,
+    })
+}
+
+impl Batch {
+    fn is_too_long(&self, index: usize) -> bool {
+        self.too_long.binary_search(&index).is_ok()
     }
 }
 
@@ -410,7 +473,9 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
         if number == 1 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
-        match assign_line(job, line, &mut chunk.out) {
+        let result =
+            if batch.is_too_long(index) { Err(LineError::TooLong) } else { assign_line(job, line, &mut chunk.out) };
+        match result {
             Ok(()) => chunk.assigned += 1,
             Err(reason) => {
                 let text = job.keep_rejected.then(|| line.to_vec());

@@ -11,6 +11,7 @@ use super::lower::{internal, Lower};
 use super::Rule;
 use crate::ast::{AggregateFn, BinaryOp, Expr, ExprKind, Literal, Name, ScalarType, Spanned, TextOp, UnaryOp};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::source::Span;
 use crate::value::{parse_cents, Date};
 
 fn pratt() -> &'static PrattParser<Rule> {
@@ -150,7 +151,16 @@ impl Lower {
             }
             Rule::list_lit => {
                 let children = self.children(pair, Rule::list_lit)?;
-                ExprKind::List(children.rest().map(|item| self.expr(item)).collect::<Result<_, _>>()?)
+                let items: Vec<Expr> = children.rest().map(|item| self.expr(item)).collect::<Result<_, _>>()?;
+                if items.len() > super::MAX_LIST_ITEMS {
+                    return Err(Diagnostic::new(
+                        Code::TooLarge,
+                        Span { end: span.start + 1, ..span },
+                        format!("list has {} items, more than the limit of {}", items.len(), super::MAX_LIST_ITEMS),
+                    )
+                    .with_help("keep such a list in the profiles, or split the rule"));
+                }
+                ExprKind::List(items)
             }
             _ => ExprKind::Literal(self.literal(pair)?),
         };

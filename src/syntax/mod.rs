@@ -24,6 +24,10 @@ pub const MAX_NESTING: usize = 64;
 /// evaluating recurse over an expression's tree, so its size is bounded.
 pub const MAX_OPERATORS: usize = 256;
 
+/// Most items in one list literal: `precinct in [...]` with every precinct
+/// of a state fits; a list beyond is data, not a rule.
+pub const MAX_LIST_ITEMS: usize = 100_000;
+
 /// Largest rule file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
