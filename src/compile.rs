@@ -92,6 +92,11 @@ pub enum Node {
     InItems(NodeId, Box<[NodeId]>),
     /// Membership in a list-valued field.
     InList(NodeId, NodeId),
+    /// Membership in a list that reads no element, tested for each element
+    /// of an enclosing aggregate (`count(d where a in other)`): the list is
+    /// hashed once per profile, in cache slot `slot`, so the test costs the
+    /// same whatever the list's length.
+    InHashedList { value: NodeId, list: NodeId, slot: u32 },
     /// String test.
     Text(TextOp, NodeId, NodeId),
     /// Whether the operand is unknown.
@@ -115,6 +120,10 @@ pub struct Aggregate {
     pub filter: Option<NodeId>,
     /// The projected element type's zero, for `sum` of an empty list.
     pub zero: Scalar,
+    /// Its slot in the per-profile cache, when it reads no element of an
+    /// enclosing aggregate: computed once per profile however many
+    /// elements' filters read it, so no nesting makes evaluation quadratic.
+    pub cache: Option<u32>,
 }
 
 /// A compiled rule.
@@ -146,6 +155,10 @@ pub struct Program {
     pub types: Vec<Type>,
     /// Which rules to evaluate for a profile.
     pub dispatch: Dispatch,
+    /// Number of cached aggregates ([`Aggregate::cache`]).
+    pub cached_aggregates: u32,
+    /// Number of lists hashed per profile ([`Node::InHashedList`]).
+    pub hashed_lists: u32,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -168,6 +181,8 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             spans: Vec::new(),
             types: Vec::new(),
             dispatch: Dispatch::default(),
+            cached_aggregates: 0,
+            hashed_lists: 0,
         },
         today,
     };
@@ -184,6 +199,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             suppresses: ids(&rule.suppresses),
         });
     }
+    cache_aggregates(&mut compiler.program);
     let conditions: Vec<NodeId> = compiler.program.rules.iter().map(|r| r.condition).collect();
     compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
     compiler.program
@@ -230,7 +246,12 @@ impl Compiler {
     /// empty profile: the evaluator is the one definition of every operator.
     fn fold(&mut self, node: Node) -> Node {
         match &node {
-            Node::Const(_) | Node::Field { .. } | Node::Def(_) | Node::Aggregate(_) | Node::InList(..) => return node,
+            Node::Const(_)
+            | Node::Field { .. }
+            | Node::Def(_)
+            | Node::Aggregate(_)
+            | Node::InList(..)
+            | Node::InHashedList { .. } => return node,
             Node::And(a, b) | Node::Or(a, b) => {
                 let is_and = matches!(node, Node::And(..));
                 let (ca, cb) = (self.constant(*a).cloned(), self.constant(*b).cloned());
@@ -357,6 +378,7 @@ impl Compiler {
                     projection: projection.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
                     filter,
                     zero,
+                    cache: None,
                 }))
             }
         };
@@ -427,6 +449,52 @@ impl Scalar {
     }
 }
 
+/// Gives a cache slot to every aggregate that reads no element of an
+/// enclosing aggregate. A node's need is how many enclosing elements it
+/// reads: `it` or an element field at depth `d` needs `d + 1`; an aggregate
+/// needs what its list needs, and one less than its filter (the filter's own
+/// element is the aggregate's). Operands come before their users, so one
+/// pass in order computes it.
+fn cache_aggregates(program: &mut Program) {
+    let mut need = vec![0_u32; program.nodes.len()];
+    let mut next = 0;
+    for id in 0..program.nodes.len() {
+        let own = match program.nodes.get(id) {
+            Some(Node::Field { base: Base::Element(depth), .. }) => depth + 1,
+            Some(Node::Aggregate(agg)) => {
+                let list = need.get(agg.list as usize).copied().unwrap_or(0);
+                let filter = agg.filter.and_then(|f| need.get(f as usize).copied()).unwrap_or(0);
+                list.max(filter.saturating_sub(1))
+            }
+            Some(node) => {
+                let mut most = 0;
+                for_each_operand(node, |operand| most = most.max(need.get(operand as usize).copied().unwrap_or(0)));
+                most
+            }
+            None => 0,
+        };
+        if let Some(slot) = need.get_mut(id) {
+            *slot = own;
+        }
+        if let (0, Some(Node::Aggregate(agg))) = (own, program.nodes.get_mut(id)) {
+            agg.cache = Some(next);
+            next += 1;
+        }
+        // Membership of an element's value in a list that is the same for
+        // every element: hash the list once.
+        if let Some(&Node::InList(value, list)) = program.nodes.get(id) {
+            let reads_element = |n: NodeId| need.get(n as usize).copied().unwrap_or(0) > 0;
+            if reads_element(value) && !reads_element(list) {
+                if let Some(node) = program.nodes.get_mut(id) {
+                    *node = Node::InHashedList { value, list, slot: program.hashed_lists };
+                    program.hashed_lists += 1;
+                }
+            }
+        }
+    }
+    program.cached_aggregates = next;
+}
+
 /// Calls `f` with every operand of a node.
 pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
     match node {
@@ -445,7 +513,8 @@ pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
         | Node::Arith(_, a, b)
         | Node::Text(_, a, b)
         | Node::Coalesce(a, b)
-        | Node::InList(a, b) => {
+        | Node::InList(a, b)
+        | Node::InHashedList { value: a, list: b, .. } => {
             f(*a);
             f(*b);
         }

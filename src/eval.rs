@@ -97,13 +97,80 @@ impl<'a> Val<'a> {
 /// profile is evaluated without touching the heap.
 pub struct Cx<'a> {
     definitions: Inline<Option<Val<'a>>>,
+    aggregates: Inline<Option<Val<'a>>>,
+    /// Lists hashed for [`Node::InHashedList`]; empty (no allocation) for
+    /// rule sets without one.
+    lists: Vec<Option<Hashed<'a>>>,
     elements: Stack<'a>,
+}
+
+/// The members of a list, hashed.
+#[derive(Default)]
+struct Hashed<'a> {
+    /// `None`: the list itself is unknown.
+    known: bool,
+    empty: bool,
+    strings: std::collections::HashSet<&'a str>,
+    integers: std::collections::HashSet<i64>,
+    /// Numbers by their bits, `-0.0` read as `0.0` (they compare equal).
+    numbers: std::collections::HashSet<u64>,
+}
+
+fn number_bits(n: f64) -> u64 {
+    if n == 0.0 {
+        0
+    } else {
+        n.to_bits()
+    }
+}
+
+impl<'a> Hashed<'a> {
+    fn of(list: Val<'a>) -> Hashed<'a> {
+        let Val::List(items) = list else { return Hashed::default() };
+        let mut hashed = Hashed { known: true, empty: items.is_empty(), ..Hashed::default() };
+        for item in items.iter() {
+            match Val::of(item) {
+                Val::Str(s) => {
+                    hashed.strings.insert(s);
+                }
+                Val::Number(n) => {
+                    hashed.numbers.insert(number_bits(n));
+                }
+                other => {
+                    if let Some(i) = integer_key(other) {
+                        hashed.integers.insert(i);
+                    }
+                }
+            }
+        }
+        hashed
+    }
+
+    /// The same answer as [`Node::InList`] on the list.
+    fn holds(&self, value: Val<'_>) -> Val<'static> {
+        if !self.known {
+            return Val::Unknown;
+        }
+        if value == Val::Unknown {
+            return if self.empty { Val::Bool(false) } else { Val::Unknown };
+        }
+        Val::Bool(match value {
+            Val::Str(s) => self.strings.contains(s),
+            Val::Number(n) => self.numbers.contains(&number_bits(n)),
+            other => integer_key(other).is_some_and(|i| self.integers.contains(&i)),
+        })
+    }
 }
 
 impl<'a> Cx<'a> {
     /// Scratch for one profile.
     pub fn new(program: &Program) -> Cx<'a> {
-        Cx { definitions: Inline::new(program.definitions.len(), None), elements: Stack::default() }
+        Cx {
+            definitions: Inline::new(program.definitions.len(), None),
+            aggregates: Inline::new(program.cached_aggregates as usize, None),
+            lists: (0..program.hashed_lists).map(|_| None).collect(),
+            elements: Stack::default(),
+        }
     }
 }
 
@@ -503,6 +570,19 @@ impl Program {
                     _ => Val::Unknown,
                 }
             }
+            Node::InHashedList { value, list, slot } => {
+                let value = self.operand(*value, cx, profile);
+                if !matches!(cx.lists.get(*slot as usize), Some(Some(_))) {
+                    let hashed = Hashed::of(self.operand(*list, cx, profile));
+                    if let Some(entry) = cx.lists.get_mut(*slot as usize) {
+                        *entry = Some(hashed);
+                    }
+                }
+                match cx.lists.get(*slot as usize) {
+                    Some(Some(hashed)) => hashed.holds(value),
+                    _ => Val::Unknown,
+                }
+            }
             Node::Text(op, a, b) => match (self.operand(*a, cx, profile), self.operand(*b, cx, profile)) {
                 (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
                     TextOp::Contains => a.contains(b),
@@ -524,6 +604,20 @@ impl Program {
     /// node's evaluation carry a larger stack frame.
     #[inline(never)]
     fn aggregate<'a>(&'a self, agg: &'a Aggregate, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        if let Some(slot) = agg.cache {
+            if let Some(Some(cached)) = cx.aggregates.get(slot as usize) {
+                return *cached;
+            }
+            let value = self.aggregate_uncached(agg, cx, profile);
+            if let Some(entry) = cx.aggregates.get_mut(slot as usize) {
+                *entry = Some(value);
+            }
+            return value;
+        }
+        self.aggregate_uncached(agg, cx, profile)
+    }
+
+    fn aggregate_uncached<'a>(&'a self, agg: &'a Aggregate, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
         let Val::List(items) = self.operand(agg.list, cx, profile) else { return Val::Unknown };
         let mut acc = Acc::new(agg.func, &agg.zero, agg.filter.is_some());
         for item in items.iter() {

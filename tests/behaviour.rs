@@ -989,3 +989,41 @@ fn operators_refuse_operands_of_the_wrong_type() {
     refuses("sum(age) > 0", "E0203");
     refuses("p and age", "E0201");
 }
+
+// ---- nested aggregates and lists: cost linear in the profile ------------------
+
+#[test]
+fn membership_in_a_whole_list_for_each_element() {
+    // `it in nums` is tested for each element of `nums`: the list is hashed
+    // once per profile, with the answers of a plain scan.
+    give("{}", "all(nums where it in nums)", True);
+    give("{}", "count(nums where it in [1, 3]) == 2", True);
+    give(r#"{"scores": [1.5, -0.0]}"#, "count(scores where it in scores) == 2", True);
+    give(r#"{"scores": [0.0]}"#, "any(scores where it + 1.0 in scores)", False);
+    give(r#"{"tags": ["jobs"], "donations": []}"#, "count(tags where it in tags) == 1", True);
+    // An unknown value is unknown in a list with members, false in an empty one.
+    give_with(
+        "",
+        r#"{"opt_tags": ["a"], "donations": [{"amount": 1, "context": "rally", "date": "2012-01-01"}]}"#,
+        "any(donations where note in opt_tags)",
+        Unknown,
+    );
+    give_with(
+        "",
+        r#"{"opt_tags": [], "donations": [{"amount": 1, "context": "rally", "date": "2012-01-01"}]}"#,
+        "any(donations where note in opt_tags)",
+        False,
+    );
+    // A missing list is unknown for every element.
+    give("{}", "any(donations where note in opt_tags)", Unknown);
+}
+
+#[test]
+fn an_aggregate_inside_a_filter_over_the_same_list_is_computed_once() {
+    // Quadratic if `count(nums ...)` were recomputed for each element: with
+    // 200,000 elements this would not finish.
+    let nums: Vec<String> = (0..200_000).map(|n| n.to_string()).collect();
+    let profile = format!(r#"{{"nums": [{}]}}"#, nums.join(","));
+    give(&profile, "count(nums where it >= count(nums where it > 100) - 5) == 106", True);
+    give(&profile, "count(nums where it in nums) == 200_000", True);
+}
