@@ -412,10 +412,55 @@ impl Program {
 
     /// Evaluates a condition node.
     pub fn outcome<'a>(&'a self, node: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Outcome {
-        match self.eval(node, cx, profile).truth() {
+        match self.test(node, cx, profile) {
             Some(true) => Outcome::True,
             Some(false) => Outcome::False,
             None => Outcome::Unknown,
+        }
+    }
+
+    /// The three-valued truth of a condition: `Some(true)`, `Some(false)` or
+    /// `None` for unknown. `not`, `and`, `or` (Kleene, short-circuit) and
+    /// comparisons are defined here, without building a value; any other
+    /// node is evaluated and read as a truth.
+    pub fn test<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Option<bool> {
+        match self.nodes.get(id as usize) {
+            Some(Node::Not(a)) => self.test(*a, cx, profile).map(|b| !b),
+            Some(Node::And(a, b)) => {
+                let left = self.test(*a, cx, profile);
+                if left == Some(false) {
+                    return Some(false);
+                }
+                match (left, self.test(*b, cx, profile)) {
+                    (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                }
+            }
+            Some(Node::Or(a, b)) => {
+                let left = self.test(*a, cx, profile);
+                if left == Some(true) {
+                    return Some(true);
+                }
+                match (left, self.test(*b, cx, profile)) {
+                    (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                }
+            }
+            Some(Node::Compare(op, a, b)) => {
+                let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
+                compare(a, b).map(|ordering| match op {
+                    CmpOp::Eq => ordering == Ordering::Equal,
+                    CmpOp::Ne => ordering != Ordering::Equal,
+                    CmpOp::Lt => ordering == Ordering::Less,
+                    CmpOp::Le => ordering != Ordering::Greater,
+                    CmpOp::Gt => ordering == Ordering::Greater,
+                    CmpOp::Ge => ordering != Ordering::Less,
+                })
+            }
+            Some(Node::Field { base: Base::Profile, path }) => read(Val::Record(&profile.fields), path).truth(),
+            _ => self.eval(id, cx, profile).truth(),
         }
     }
 
@@ -454,46 +499,16 @@ impl Program {
                 }
                 value
             }
-            Node::Not(a) => Val::from_truth(self.operand(*a, cx, profile).truth().map(|b| !b)),
+            // Conditions: one definition, in `test`.
+            Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Compare(..) => {
+                Val::from_truth(self.test(id, cx, profile))
+            }
             Node::Neg(a) => match self.operand(*a, cx, profile) {
                 Val::Int(i) => i.checked_neg().map_or(Val::Unknown, Val::Int),
                 Val::Money(m) => m.checked_neg().map_or(Val::Unknown, Val::Money),
                 Val::Number(n) => Val::Number(-n),
                 _ => Val::Unknown,
             },
-            Node::And(a, b) => {
-                let left = self.operand(*a, cx, profile).truth();
-                if left == Some(false) {
-                    return Val::Bool(false);
-                }
-                match (left, self.operand(*b, cx, profile).truth()) {
-                    (_, Some(false)) => Val::Bool(false),
-                    (Some(true), Some(true)) => Val::Bool(true),
-                    _ => Val::Unknown,
-                }
-            }
-            Node::Or(a, b) => {
-                let left = self.operand(*a, cx, profile).truth();
-                if left == Some(true) {
-                    return Val::Bool(true);
-                }
-                match (left, self.operand(*b, cx, profile).truth()) {
-                    (_, Some(true)) => Val::Bool(true),
-                    (Some(false), Some(false)) => Val::Bool(false),
-                    _ => Val::Unknown,
-                }
-            }
-            Node::Compare(op, a, b) => {
-                let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
-                Val::from_truth(compare(a, b).map(|ordering| match op {
-                    CmpOp::Eq => ordering == Ordering::Equal,
-                    CmpOp::Ne => ordering != Ordering::Equal,
-                    CmpOp::Lt => ordering == Ordering::Less,
-                    CmpOp::Le => ordering != Ordering::Greater,
-                    CmpOp::Gt => ordering == Ordering::Greater,
-                    CmpOp::Ge => ordering != Ordering::Less,
-                }))
-            }
             Node::Arith(op, a, b) => {
                 let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
                 arith(*op, a, b)
