@@ -842,3 +842,28 @@ fn an_overlong_line_or_deep_nesting_is_one_rejected_line() {
     assert!(err.contains("narval: line 4: field `scores.support` is missing or null"), "{err}");
     assert!(err.ends_with("narval: 5 profiles read, 2 assigned, 3 rejected\n"), "{err}");
 }
+
+#[test]
+fn unique_ids_rejects_a_repeated_id_in_input_order() {
+    let body = "\"volunteer\":true,\"party\":\"dem\",\"scores\":{\"support\":0,\"turnout\":0},\"donations\":[]}";
+    let input: String = ["1", "2", "1", "\"1\"", "3", "2"].iter().map(|id| format!("{{\"id\":{id},{body}\n")).collect();
+    let runs: Vec<Output> = ["1", "3"]
+        .iter()
+        .map(|n| narval(&["assign", "campaign.narval", "--profiles", "-", "--unique-ids", "--threads", n], &input))
+        .collect();
+    for run in &runs {
+        assert_eq!(code(run), 3);
+        assert_eq!(stdout(run), stdout(&runs[0]));
+        assert_eq!(stderr(run), stderr(&runs[0]));
+    }
+    let ids: Vec<Value> = lines(&stdout(&runs[0])).iter().map(|l| l["id"].clone()).collect();
+    assert_eq!(ids, [json!(1), json!(2), json!("1"), json!(3)]);
+    assert_eq!(
+        stderr(&runs[0]),
+        "narval: line 3: the same id as line 1\nnarval: line 6: the same id as line 2\n\
+         narval: 6 profiles read, 4 assigned, 2 rejected\n"
+    );
+    // Without the flag, repeated ids are assigned like any other line.
+    let out = narval(&["assign", "campaign.narval", "--profiles", "-"], &input);
+    assert_eq!(code(&out), 0);
+}

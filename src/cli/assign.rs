@@ -40,6 +40,9 @@ enum LineError {
     /// Bytes that are not UTF-8 text.
     #[error("not UTF-8 text (invalid byte at column {0})")]
     Utf8(usize),
+    /// With `--unique-ids`, an id already written for an earlier line.
+    #[error("the same id as line {0}")]
+    DuplicateId(usize),
     /// A line over [`MAX_LINE_BYTES`].
     #[error("line longer than the limit of {} MiB", MAX_LINE_BYTES / (1024 * 1024))]
     TooLong,
@@ -123,10 +126,13 @@ pub fn run(args: &AssignArgs) -> Status {
         names: stream_names(&rules),
         is_issue,
         keep_rejected: errors_file.is_some(),
+        unique_ids: args.unique_ids,
     };
     let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
-    let mut sink = Sink { output, errors };
-    let counts = assign_all(&job, input, &mut sink, threads, args.max_errors);
+    let ids = args.unique_ids.then(std::collections::HashMap::new);
+    let mut sink = Sink { output, errors, ids, duplicates: 0 };
+    let counts = assign_all(&job, input, &mut sink, threads, args.max_errors)
+        .map(|(read, assigned, stopped)| (read, assigned - sink.duplicates, stopped));
     let flushed = sink.output.flush().and_then(|()| stdout.flush());
     let (read, assigned, stopped) = match (counts, flushed) {
         (Ok(counts), Ok(())) => counts,
@@ -175,6 +181,10 @@ fn finish(file: BufWriter<AtomicFile>) -> io::Result<()> {
 struct Sink<'a> {
     output: &'a mut dyn Write,
     errors: Option<&'a mut dyn Write>,
+    /// With `--unique-ids`: each id written so far, with its line.
+    ids: Option<std::collections::HashMap<Box<[u8]>, usize>>,
+    /// Lines rejected here because their id was seen before.
+    duplicates: usize,
 }
 
 /// A file written under a temporary name beside its final one, renamed to
@@ -264,6 +274,8 @@ struct Job<'r> {
     is_issue: Vec<bool>,
     /// Whether rejected lines are kept, for `--errors`.
     keep_rejected: bool,
+    /// Whether each assigned line's place in the output is kept, for `--unique-ids`.
+    unique_ids: bool,
 }
 
 fn stream_names(rules: &RuleSet) -> Vec<String> {
@@ -371,6 +383,19 @@ struct Chunk {
     out: Vec<u8>,
     rejected: Vec<Rejected>,
     assigned: usize,
+    /// With `--unique-ids`: each assigned line, in order.
+    lines: Vec<Written>,
+}
+
+/// Where an assigned line's output is, for `--unique-ids`.
+struct Written {
+    line: usize,
+    /// Its output line in [`Chunk::out`].
+    out: Range<usize>,
+    /// The id's JSON text in [`Chunk::out`].
+    id: Range<usize>,
+    /// The input line, for `--errors`.
+    text: Option<Vec<u8>>,
 }
 
 /// A rejected line: its number, why, and (for `--errors`) its text.
@@ -442,10 +467,33 @@ fn split(lines: usize, parts: usize) -> Vec<Range<usize>> {
 }
 
 /// Writes each chunk's output, then reports its rejected lines, in order.
+/// With `--unique-ids`, lines are written one by one, in input order, and a
+/// line whose id was written before is rejected instead.
 fn write_chunks(chunks: &mut [Chunk], sink: &mut Sink<'_>) -> Result<(), Failure> {
     for chunk in chunks.iter_mut() {
-        sink.output.write_all(&chunk.out).map_err(Failure::Write)?;
-        for rejected in chunk.rejected.drain(..) {
+        let mut rejected: Vec<Rejected> = chunk.rejected.drain(..).collect();
+        match sink.ids.as_mut() {
+            None => sink.output.write_all(&chunk.out).map_err(Failure::Write)?,
+            Some(ids) => {
+                for written in chunk.lines.drain(..) {
+                    let id = chunk.out.get(written.id.clone()).unwrap_or_default();
+                    match ids.get(id) {
+                        Some(&first) => {
+                            sink.duplicates += 1;
+                            let reason = LineError::DuplicateId(first);
+                            rejected.push(Rejected { line: written.line, reason, text: written.text });
+                        }
+                        None => {
+                            ids.insert(id.into(), written.line);
+                            let out = chunk.out.get(written.out).unwrap_or_default();
+                            sink.output.write_all(out).map_err(Failure::Write)?;
+                        }
+                    }
+                }
+                rejected.sort_by_key(|r| r.line);
+            }
+        }
+        for rejected in rejected {
             say(format_args!("line {}: {}", rejected.line, rejected.reason));
             if let (Some(errors), Some(text)) = (sink.errors.as_mut(), rejected.text) {
                 let record = serde_json::json!({
@@ -465,6 +513,7 @@ fn write_chunks(chunks: &mut [Chunk], sink: &mut Sink<'_>) -> Result<(), Failure
 fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk) {
     chunk.out.clear();
     chunk.rejected.clear();
+    chunk.lines.clear();
     chunk.assigned = 0;
     for index in run {
         let number = batch.first + index;
@@ -473,10 +522,19 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
         if number == 1 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
+        let start = chunk.out.len();
         let result =
             if batch.is_too_long(index) { Err(LineError::TooLong) } else { assign_line(job, line, &mut chunk.out) };
         match result {
-            Ok(()) => chunk.assigned += 1,
+            Ok(id_length) => {
+                chunk.assigned += 1;
+                if job.unique_ids {
+                    // The line starts with `{"id":` and the id as written.
+                    let id = start + 6..start + 6 + id_length;
+                    let text = job.keep_rejected.then(|| line.to_vec());
+                    chunk.lines.push(Written { line: number, out: start..chunk.out.len(), id, text });
+                }
+            }
             Err(reason) => {
                 let text = job.keep_rejected.then(|| line.to_vec());
                 chunk.rejected.push(Rejected { line: number, reason, text });
@@ -486,8 +544,8 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
 }
 
 /// Assigns the profile on one input line and appends its output line,
-/// newline included, to `out`.
-fn assign_line(job: &Job<'_>, line: &[u8], out: &mut Vec<u8>) -> Result<(), LineError> {
+/// newline included, to `out`; returns the length of the id's text.
+fn assign_line(job: &Job<'_>, line: &[u8], out: &mut Vec<u8>) -> Result<usize, LineError> {
     let text = line.trim_ascii();
     if text.is_empty() {
         return Err(LineError::Empty);
@@ -518,5 +576,5 @@ fn assign_line(job: &Job<'_>, line: &[u8], out: &mut Vec<u8>) -> Result<(), Line
         out.extend_from_slice(b"],\"issues\":[");
     }
     out.extend_from_slice(b"]}\n");
-    Ok(())
+    Ok(id.len())
 }

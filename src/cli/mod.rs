@@ -107,6 +107,10 @@ pub struct AssignArgs {
     /// each batch of 16,384 lines; nothing is written to --out then
     #[arg(long, value_name = "N")]
     pub max_errors: Option<usize>,
+    /// Reject a line whose id (as written) was already written for an earlier
+    /// line; keeps every id in memory, so memory grows with the number of profiles
+    #[arg(long)]
+    pub unique_ids: bool,
 }
 
 /// `narval test`.
