@@ -113,13 +113,15 @@ pub fn parse_cents(text: &str) -> Option<i64> {
     if fraction.len() > 2 {
         return None;
     }
-    let whole: i64 = whole.parse().ok()?;
-    let mut cents: i64 = fraction.parse::<i64>().unwrap_or(0);
+    // In i128, so that the most negative amount, `-92233720368547758.08`,
+    // whose magnitude is one cent beyond `i64::MAX`, is read too.
+    let whole: i128 = whole.parse().ok()?;
+    let mut cents: i128 = fraction.parse::<i128>().unwrap_or(0);
     if fraction.len() == 1 {
         cents *= 10;
     }
     let value = whole.checked_mul(100)?.checked_add(cents)?;
-    Some(if negative { -value } else { value })
+    i64::try_from(if negative { -value } else { value }).ok()
 }
 
 /// Writes cents as a decimal amount: `250099` is `2500.99`, `1000` is `10`.
@@ -165,6 +167,10 @@ mod tests {
         assert_eq!(parse_cents("1."), None);
         assert_eq!(parse_cents(".5"), None);
         assert_eq!(parse_cents("99999999999999999999"), None);
+        assert_eq!(parse_cents("92233720368547758.07"), Some(i64::MAX));
+        assert_eq!(parse_cents("92233720368547758.08"), None);
+        assert_eq!(parse_cents("-92233720368547758.08"), Some(i64::MIN));
+        assert_eq!(parse_cents("-92233720368547758.09"), None);
         assert_eq!(format_cents(250_099), "2500.99");
         assert_eq!(format_cents(-50), "-0.50");
         assert_eq!(format_cents(1000), "10");

@@ -849,6 +849,16 @@ fn profiles_decode_leniently_where_exact() {
     give(r#"{"amount": 2500.99}"#, "amount == $2500.99", True);
     give(r#"{"amount": 7}"#, "amount == $7", True);
     give(r#"{"age": 40.0}"#, "age == 40", True);
+    // Every JSON number is read as the nearest double, however many digits it has.
+    give(r#"{"score": 1000000000000000.5}"#, "score == 1000000000000000.5", True);
+    give(r#"{"age": 8999999999999999.0}"#, "age == 8999999999999999", True);
+    // Money as a JSON number is exact below 10^13; JSON integers and strings go further.
+    give(r#"{"amount": 9999999999999.99}"#, "amount == $9999999999999.99", True);
+    give(r#"{"amount": 70000000000.01}"#, "amount == $70000000000.01", True);
+    give(r#"{"amount": 92233720368547758}"#, "amount == $92233720368547758", True);
+    // The range of money is the range of cents in 64 bits, both ends included.
+    give(r#"{"amount": "92233720368547758.07"}"#, "amount == $92233720368547758.07", True);
+    give(r#"{"amount": "-92233720368547758.08"}"#, "amount == -$92233720368547758.07 - $0.01", True);
 }
 
 #[test]
@@ -867,6 +877,11 @@ fn profile_errors_name_the_field_not_the_value() {
     rejects(&with(r#"{"amount": "250.505"}"#), &["`amount`", "two decimals"], "250.505");
     rejects(&with(r#"{"amount": 250.505}"#), &["`amount`", "two decimals"], "250.505");
     rejects(&with(r#"{"amount": "lots"}"#), &["`amount`"], "lots");
+    // Beyond what a double holds exactly: whole numbers from 9e15, cents from 1e13.
+    rejects(&with(r#"{"age": 1e16}"#), &["`age`", "int"], "");
+    rejects(&with(r#"{"amount": 1000000000000000.5}"#), &["`amount`", "10^13", "strings"], "1000000000000000");
+    rejects(&with(r#"{"amount": 8999999999999999.0}"#), &["`amount`", "10^13"], "8999999999999999");
+    rejects(&with(r#"{"amount": 10000000000000.0}"#), &["`amount`", "10^13"], "");
     rejects(r#"{"name": "Ada Lovelace", "age": }"#, &["JSON"], "Ada");
     rejects(r#"["Ada Lovelace"]"#, &["object"], "Ada");
 }
