@@ -442,6 +442,26 @@ fn money_divided_by_int_rounds_half_away_from_zero() {
 }
 
 #[test]
+fn conversions() {
+    give("{}", "number(age) == 40.0", True);
+    give("{}", "number(amount) == 250.5", True);
+    give("{}", "money(age) == $40", True);
+    give("{}", "money(score) == $2.50", True);
+    give("{}", "money(9223372036854775807) > $0", Unknown);
+    // The number itself is rounded to the nearest cent, halves away from
+    // zero: 0.125 is a half, but 1.115 is the double 1.11499999999999999…
+    give(r#"{"score": 0.125}"#, "money(score) == $0.13", True);
+    give(r#"{"score": -0.125}"#, "money(score) == -$0.13", True);
+    give(r#"{"score": 1.115}"#, "money(score) == $1.11", True);
+    give(r#"{"score": 2.675}"#, "money(score) == $2.67", True);
+    // Any number within the range of cents converts, exactly.
+    give(r#"{"score": 1e16}"#, "money(score) == $10000000000000000", True);
+    give(r#"{"score": 9.2e16}"#, "money(score) == $92000000000000000", True);
+    give(r#"{"score": 9.3e16}"#, "money(score) > $0", Unknown);
+    give(r#"{"score": 1.5e308}"#, "money(score) > $0", Unknown);
+}
+
+#[test]
 fn division_by_zero_is_unknown() {
     give("{}", "age / 0 == 0", Unknown);
     give("{}", "age / (age - 40) > 0", Unknown);
@@ -467,6 +487,14 @@ fn overflow_is_unknown_not_a_wrap() {
     give("{}", "amount < 92233720368547758", True);
     give("{}", "amount < 92233720368547759", Unknown);
     give(r#"{"nums": [9223372036854775807, 1]}"#, "sum(nums) > 0", Unknown);
+    // A sum is its total, a mean is a mean: the order of the elements and
+    // the size of partial sums never matter.
+    give(r#"{"nums": [9223372036854775807, 1, -1]}"#, "sum(nums) == 9223372036854775807", True);
+    give(r#"{"nums": [9223372036854775807, -1, 1]}"#, "sum(nums) == 9223372036854775807", True);
+    give(r#"{"nums": [9223372036854775807, 9223372036854775807]}"#, "avg(nums) > 9000000000000000000.0", True);
+    give(&gifts("[92233720368547758, 1, -1]"), "sum(donations.amount) == $92233720368547758", True);
+    give(&gifts("[92233720368547758, 92233720368547758]"), "avg(donations.amount) == $92233720368547758", True);
+    give(&gifts(r#"["-92233720368547758.08", "-0.01"]"#), "sum(donations.amount) < $0", Unknown);
     give(r#"{"score": 1.5e308}"#, "score * 2 > 0", Unknown);
 }
 
