@@ -571,6 +571,13 @@ fn in_a_list_literal() {
     give("{}", "age in [2.5, 40]", True);
     give("{}", "amount in [$250.50, 100]", True);
     give("{}", "amount in [250, 100]", False);
+    // Beside money, an int and a decimal exact in cents are both amounts.
+    give("{}", "amount in [250.5, 100]", True);
+    give("{}", "amount in [100, 250.50]", True);
+    give("{}", "amount not in [age, 2.5]", True);
+    give("{}", "[250.5, age] contains amount", True);
+    give_with("mixed = [100, 250.50]", "{}", "amount in mixed", True);
+    give_with("mixed = [100, 250.50]", "{}", "score in mixed", False);
     give("{}", "born in [1972-03-15, 2000-01-01]", True);
     give("{}", "flag in [true]", True);
     give("{}", "age in [age - 1, age + 1]", False);
@@ -1022,6 +1029,8 @@ fn assign_assign_value_and_assign_json_agree() {
 fn operators_refuse_operands_of_the_wrong_type() {
     refuses("amount > 250.505", "E0202");
     refuses("amount + score > 0", "E0202");
+    refuses("amount in [number(age), 2.5]", "E0202");
+    refuses("amount in [score]", "E0202");
     refuses("amount * amount > 0", "E0201");
     refuses(r#"party < "rep""#, "E0201");
     refuses(r#"party == "green""#, "E0109");
