@@ -658,6 +658,46 @@ impl Gen<'_> {
     }
 }
 
+const STRINGS: &[&str] = &[r#""Ada""#, r#""OH""#, r#""Columbus""#, r#""Akron""#, r#""Zoë""#, r#""""#, r#""jobs""#];
+const MEMBERS: &[&str] = &[r#""dem""#, r#""rep""#, r#""ind""#, r#""none""#];
+const AGES: &[&str] = &["0", "1", "7", "18", "40", "65", "100", "-1", "4503599627370496"];
+const DATES: &[&str] = &["2012-10-01", "2000-01-01", "1972-03-15", "2012-02-29", "0001-01-01", "9999-12-31"];
+
+/// Profile fields that rules are guarded on, as campaigns guard them
+/// (`party == "dem" and ...`, `age >= 65 and ...`), with the constants of
+/// the guards and whether the field is ordered. Rule sets guarded on a
+/// field build the hash and range indexes of `narval::dispatch`.
+const GUARDS: &[(&str, &[&str], bool)] = &[
+    ("party", MEMBERS, false),
+    ("opt_party", MEMBERS, false),
+    ("name", STRINGS, false),
+    ("address.city", STRINGS, false),
+    ("opt_address.city", STRINGS, false),
+    ("flag", &["true", "false"], false),
+    ("age", AGES, true),
+    ("opt_age", AGES, true),
+    ("address.visits", AGES, true),
+    ("score", &["0.0", "0.5", "1.5", "2.5", "40.0", "57.6"], true),
+    ("balance", &["$0", "$0.05", "$1", "$12.50", "$250", "$2500"], true),
+    ("born", DATES, true),
+    ("opt_date", DATES, true),
+];
+
+/// A test of a field against constants that the dispatch can file a rule under.
+fn guard(rng: &mut Rng, field: &str, constants: &[&str], ordered: bool) -> String {
+    let a = rng.pick(constants).to_string();
+    let b = rng.pick(constants).to_string();
+    match (ordered, rng.below(6)) {
+        (_, 0) => format!("{field} == {a}"),
+        (_, 1) => format!("{a} == {field}"),
+        (_, 2) => format!("{field} in [{a}, {b}]"),
+        (true, 3) => format!("{field} between {a} and {b}"),
+        (true, 4) => format!("{field} {} {a}", rng.pick(&["<", "<=", ">", ">="])),
+        (true, _) => format!("{a} {} {field}", rng.pick(&["<", "<=", ">", ">="])),
+        (false, _) => format!("{field} == {a}"),
+    }
+}
+
 /// One generated rule set: definitions, rules and the evaluation date.
 #[derive(Clone, Debug)]
 struct Rules {
@@ -684,13 +724,23 @@ impl Rules {
         for i in (1..definitions.len()).rev() {
             definitions.swap(i, rng.below(i + 1));
         }
+        let guarded = [*rng.pick(GUARDS), *rng.pick(GUARDS)];
         let rules = rule_seeds
             .iter()
             .enumerate()
             .map(|(n, &seed)| {
                 let mut rng = Rng(seed);
                 let depth = 1 + rng.below(4) as u32;
-                let condition = Gen { rng: &mut rng, defs: &defs, scopes: Vec::new() }.expr(T::Bool, depth).text;
+                let mut condition = Gen { rng: &mut rng, defs: &defs, scopes: Vec::new() }.expr(T::Bool, depth).text;
+                if rng.chance(60) {
+                    let (field, constants, ordered) = *rng.pick(&guarded);
+                    let guard = guard(&mut rng, field, constants, ordered);
+                    condition = if rng.chance(70) {
+                        format!("{guard} and ({condition})")
+                    } else {
+                        format!("({condition}) and {guard}")
+                    };
+                }
                 let description = if rng.chance(10) { " \"a rule\"" } else { "" };
                 let arrow = if rng.chance(10) { "→" } else { "->" };
                 format!("r{n}{description}: {condition} {arrow} {}", actions(&mut rng).join(", "))
@@ -729,7 +779,7 @@ fn int_value(rng: &mut Rng) -> Json {
         2 => json!(1_i64 << 62),
         3 => json!(-(1_i64 << 62)),
         4 => json!(3_037_000_500_i64),
-        5 => json!(9_007_199_254_740_993_i64),
+        5 => json!(*rng.pick(&[9_007_199_254_740_993_i64, 4_503_599_627_370_496, 4_503_599_627_370_497])),
         // Written with a point: read as the whole number.
         6 => json!((rng.below(100) as f64) - 20.0),
         7 => json!(8_999_999_999_999_999.0),
@@ -992,6 +1042,7 @@ struct Stats {
     assigned_some: usize,
     cli_sets: usize,
     cli_cases: usize,
+    indexed_sets: usize,
 }
 
 /// What one rule set and profile came to, for a failure message.
@@ -1028,6 +1079,8 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
     let built = {
         let mut stats = stats.borrow_mut();
         stats.built += 1;
+        let dispatch = rules.dispatch();
+        stats.indexed_sets += usize::from(!dispatch.indexes.is_empty() || !dispatch.ranges.is_empty());
         stats.built
     };
     let mut rng = Rng(profiles_seed);
@@ -1149,8 +1202,16 @@ fn the_engine_agrees_with_the_reference_evaluator() {
     let stats = stats.into_inner();
     eprintln!(
         "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 4 paths \
-         ({} rejected by all, {} given some stream); {} rule sets ({} cases) also through `narval assign`",
-        stats.generated, stats.built, stats.cases, stats.rejected, stats.assigned_some, stats.cli_sets, stats.cli_cases
+         ({} rejected by all, {} given some stream); {} rule sets ({} cases) also through `narval assign`; \
+         {} rule sets with dispatch indexes",
+        stats.generated,
+        stats.built,
+        stats.cases,
+        stats.rejected,
+        stats.assigned_some,
+        stats.cli_sets,
+        stats.cli_cases,
+        stats.indexed_sets
     );
     if let Err(error) = result {
         panic!("{error}");
