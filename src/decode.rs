@@ -475,12 +475,22 @@ impl<'de> ValueSeed<'_, '_, '_, 'de> {
     }
 }
 
+/// Below this size a JSON number is read as money: a double still tells
+/// every amount of cents from the next up to 2^46 (about 7e13), and reading
+/// one back is exact. Above, `1000000000000000.5` and `…0.48` are one double.
+const MONEY_NUMBER_LIMIT: f64 = 1e13;
+
 /// The cents of a JSON number when it is an amount with at most two
 /// decimals: `37.5` is 3750. A double is accepted when it is the nearest
-/// double to `cents / 100`, which is what parsing the decimal gives.
+/// double to `cents / 100`, which is what parsing the decimal gives; below
+/// [`MONEY_NUMBER_LIMIT`], `f * 100` is within a fifth of a cent of the
+/// decimal's cents, so rounding it finds them.
 fn cents_of(f: f64) -> Option<i64> {
+    if !f.is_finite() || f.abs() >= MONEY_NUMBER_LIMIT {
+        return None;
+    }
     let cents = (f * 100.0).round();
-    (f.is_finite() && cents.abs() < 9.0e17 && cents / 100.0 == f).then_some(cents as i64)
+    (cents / 100.0 == f).then_some(cents as i64)
 }
 
 impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, 'de> {
@@ -535,6 +545,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, 'de> {
             Type::Int => Err(self.invalid("a whole number within the range of `int`")),
             Type::Number if f.is_finite() => Ok(Value::Number(f)),
             Type::Number => Err(self.invalid("a finite number")),
+            Type::Money if f.abs() >= MONEY_NUMBER_LIMIT => {
+                Err(self.invalid("an amount below 10^13 as a JSON number (write larger amounts as strings)"))
+            }
             Type::Money => self.money(cents_of(f)),
             _ => Err(self.wrong("a number")),
         }

@@ -526,16 +526,7 @@ impl Program {
                 _ => Val::Unknown,
             },
             Node::NumberToMoney(a) => match self.operand(*a, cx, profile) {
-                // Half away from zero, as SQL's ROUND; beyond 2^53 cents a
-                // float no longer holds whole cents, so that is unknown.
-                Val::Number(n) => {
-                    let cents = (n * 100.0).round();
-                    if cents.abs() < 9.0e15 {
-                        Val::Money(cents as i64)
-                    } else {
-                        Val::Unknown
-                    }
-                }
+                Val::Number(n) => crate::value::nearest_cents(n).map_or(Val::Unknown, Val::Money),
                 _ => Val::Unknown,
             },
             Node::Between(v, low, high) => {
@@ -739,6 +730,11 @@ fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
 /// `x / y` rounded half away from zero, as SQL's `ROUND` does; `None` on
 /// division by zero or overflow.
 pub fn divide_rounded(x: i64, y: i64) -> Option<i64> {
+    divide_rounded_wide(i128::from(x), i128::from(y)).and_then(|q| i64::try_from(q).ok())
+}
+
+/// [`divide_rounded`] in 128 bits, for totals of many amounts.
+fn divide_rounded_wide(x: i128, y: i128) -> Option<i128> {
     if y == 0 {
         return None;
     }
@@ -754,8 +750,14 @@ pub fn divide_rounded(x: i64, y: i64) -> Option<i64> {
 /// Accumulates an aggregate over the elements that pass its filter.
 struct Acc<'a> {
     func: AggregateFn,
-    // The running result; `None` once it is unknown.
+    // The running result, or for sums and means of `int` and `money` a value
+    // of the kind summed; `None` before the first value.
     value: Option<Val<'a>>,
+    // The total of a sum or mean of `int` or `money`. No list is long enough
+    // to overflow 128 bits, so only the total is checked against the range
+    // of 64 bits: `sum([MAX, 1, -1])` is MAX whatever the order, and a mean
+    // always exists.
+    total: i128,
     count: i64,
     any_unknown: bool,
     filtered: bool,
@@ -773,7 +775,7 @@ impl<'a> Acc<'a> {
             AggregateFn::All => Some(Val::Bool(true)),
             AggregateFn::Count | AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg => None,
         };
-        Acc { func, value, count: 0, any_unknown: false, filtered }
+        Acc { func, value, total: 0, count: 0, any_unknown: false, filtered }
     }
 
     /// Adds one element; returns true when the result can no longer change.
@@ -813,6 +815,11 @@ impl<'a> Acc<'a> {
                     self.any_unknown = true;
                     return false;
                 }
+                if let (AggregateFn::Sum | AggregateFn::Avg, Val::Int(i) | Val::Money(i)) = (self.func, value) {
+                    self.total += i128::from(i);
+                    self.value.get_or_insert(value);
+                    return false;
+                }
                 self.value = match (self.func, self.value) {
                     (AggregateFn::Sum | AggregateFn::Avg, Some(acc)) => match arith(ArithOp::Add, acc, value) {
                         Val::Unknown => {
@@ -839,13 +846,21 @@ impl<'a> Acc<'a> {
         if self.any_unknown {
             return Val::Unknown;
         }
+        let exact = |total: i128| i64::try_from(total).ok();
         match self.func {
             AggregateFn::Count => Val::Int(self.count),
+            AggregateFn::Sum => match self.value {
+                Some(Val::Int(_)) => exact(self.total).map_or(Val::Unknown, Val::Int),
+                Some(Val::Money(_)) => exact(self.total).map_or(Val::Unknown, Val::Money),
+                other => other.unwrap_or(Val::Unknown),
+            },
             AggregateFn::Avg => match self.value {
                 _ if self.count == 0 => Val::Unknown,
-                Some(Val::Money(total)) => divide_rounded(total, self.count).map_or(Val::Unknown, Val::Money),
+                Some(Val::Money(_)) => divide_rounded_wide(self.total, i128::from(self.count))
+                    .and_then(exact)
+                    .map_or(Val::Unknown, Val::Money),
                 Some(Val::Number(total)) => Val::number(total / self.count as f64),
-                Some(Val::Int(total)) => Val::number(total as f64 / self.count as f64),
+                Some(Val::Int(_)) => Val::number(self.total as f64 / self.count as f64),
                 _ => Val::Unknown,
             },
             _ => self.value.unwrap_or(Val::Unknown),

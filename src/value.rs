@@ -113,13 +113,45 @@ pub fn parse_cents(text: &str) -> Option<i64> {
     if fraction.len() > 2 {
         return None;
     }
-    let whole: i64 = whole.parse().ok()?;
-    let mut cents: i64 = fraction.parse::<i64>().unwrap_or(0);
+    // In i128, so that the most negative amount, `-92233720368547758.08`,
+    // whose magnitude is one cent beyond `i64::MAX`, is read too.
+    let whole: i128 = whole.parse().ok()?;
+    let mut cents: i128 = fraction.parse::<i128>().unwrap_or(0);
     if fraction.len() == 1 {
         cents *= 10;
     }
     let value = whole.checked_mul(100)?.checked_add(cents)?;
-    Some(if negative { -value } else { value })
+    i64::try_from(if negative { -value } else { value }).ok()
+}
+
+/// The amount nearest to a number, in cents, halves away from zero (as
+/// SQL's `ROUND`): `money(x)`. The number itself is rounded, not `x * 100`
+/// as floating point computes it: `1.115` is the double
+/// 1.1149999999999999911…, so $1.11. `None` when it is not finite or the
+/// amount is beyond the range of cents.
+pub fn nearest_cents(n: f64) -> Option<i64> {
+    if !n.is_finite() {
+        return None;
+    }
+    let magnitude = n.abs();
+    // Whole units and a fraction in [0, 1), both exact.
+    let units = magnitude.trunc();
+    let fraction = magnitude - units;
+    if units >= 1e17 {
+        return None;
+    }
+    // fraction * 100 is exactly `scaled + error`: the rounded product and
+    // what rounding lost, which a fused multiply-add gives exactly.
+    let scaled = fraction * 100.0;
+    let error = fraction.mul_add(100.0, -scaled);
+    // Below 100, `scaled` splits exactly into whole cents and a rest, and
+    // `error` is smaller than half the spacing of doubles there: it only
+    // decides when the rest is exactly one half.
+    let whole = scaled.trunc();
+    let rest = scaled - whole;
+    let up = rest > 0.5 || (rest == 0.5 && error >= 0.0);
+    let cents = (units as i64).checked_mul(100)?.checked_add(whole as i64 + i64::from(up))?;
+    Some(if n < 0.0 { -cents } else { cents })
 }
 
 /// Writes cents as a decimal amount: `250099` is `2500.99`, `1000` is `10`.
@@ -165,7 +197,24 @@ mod tests {
         assert_eq!(parse_cents("1."), None);
         assert_eq!(parse_cents(".5"), None);
         assert_eq!(parse_cents("99999999999999999999"), None);
+        assert_eq!(parse_cents("92233720368547758.07"), Some(i64::MAX));
+        assert_eq!(parse_cents("92233720368547758.08"), None);
+        assert_eq!(parse_cents("-92233720368547758.08"), Some(i64::MIN));
+        assert_eq!(parse_cents("-92233720368547758.09"), None);
         assert_eq!(format_cents(250_099), "2500.99");
+        assert_eq!(nearest_cents(12.5), Some(1250));
+        assert_eq!(nearest_cents(0.125), Some(13));
+        assert_eq!(nearest_cents(-0.125), Some(-13));
+        assert_eq!(nearest_cents(1.115), Some(111));
+        assert_eq!(nearest_cents(2.675), Some(267));
+        // 0.995 is the double 0.99499999999999999555…
+        assert_eq!(nearest_cents(0.995), Some(99));
+        assert_eq!(nearest_cents(0.375), Some(38));
+        assert_eq!(nearest_cents(0.999_999_999_999_999_9), Some(100));
+        assert_eq!(nearest_cents(1e16), Some(1_000_000_000_000_000_000));
+        assert_eq!(nearest_cents(9.2e16), Some(9_200_000_000_000_000_000));
+        assert_eq!(nearest_cents(9.3e16), None);
+        assert_eq!(nearest_cents(f64::NAN), None);
         assert_eq!(format_cents(-50), "-0.50");
         assert_eq!(format_cents(1000), "10");
     }

@@ -442,6 +442,26 @@ fn money_divided_by_int_rounds_half_away_from_zero() {
 }
 
 #[test]
+fn conversions() {
+    give("{}", "number(age) == 40.0", True);
+    give("{}", "number(amount) == 250.5", True);
+    give("{}", "money(age) == $40", True);
+    give("{}", "money(score) == $2.50", True);
+    give("{}", "money(9223372036854775807) > $0", Unknown);
+    // The number itself is rounded to the nearest cent, halves away from
+    // zero: 0.125 is a half, but 1.115 is the double 1.11499999999999999…
+    give(r#"{"score": 0.125}"#, "money(score) == $0.13", True);
+    give(r#"{"score": -0.125}"#, "money(score) == -$0.13", True);
+    give(r#"{"score": 1.115}"#, "money(score) == $1.11", True);
+    give(r#"{"score": 2.675}"#, "money(score) == $2.67", True);
+    // Any number within the range of cents converts, exactly.
+    give(r#"{"score": 1e16}"#, "money(score) == $10000000000000000", True);
+    give(r#"{"score": 9.2e16}"#, "money(score) == $92000000000000000", True);
+    give(r#"{"score": 9.3e16}"#, "money(score) > $0", Unknown);
+    give(r#"{"score": 1.5e308}"#, "money(score) > $0", Unknown);
+}
+
+#[test]
 fn division_by_zero_is_unknown() {
     give("{}", "age / 0 == 0", Unknown);
     give("{}", "age / (age - 40) > 0", Unknown);
@@ -467,6 +487,14 @@ fn overflow_is_unknown_not_a_wrap() {
     give("{}", "amount < 92233720368547758", True);
     give("{}", "amount < 92233720368547759", Unknown);
     give(r#"{"nums": [9223372036854775807, 1]}"#, "sum(nums) > 0", Unknown);
+    // A sum is its total, a mean is a mean: the order of the elements and
+    // the size of partial sums never matter.
+    give(r#"{"nums": [9223372036854775807, 1, -1]}"#, "sum(nums) == 9223372036854775807", True);
+    give(r#"{"nums": [9223372036854775807, -1, 1]}"#, "sum(nums) == 9223372036854775807", True);
+    give(r#"{"nums": [9223372036854775807, 9223372036854775807]}"#, "avg(nums) > 9000000000000000000.0", True);
+    give(&gifts("[92233720368547758, 1, -1]"), "sum(donations.amount) == $92233720368547758", True);
+    give(&gifts("[92233720368547758, 92233720368547758]"), "avg(donations.amount) == $92233720368547758", True);
+    give(&gifts(r#"["-92233720368547758.08", "-0.01"]"#), "sum(donations.amount) < $0", Unknown);
     give(r#"{"score": 1.5e308}"#, "score * 2 > 0", Unknown);
 }
 
@@ -543,6 +571,13 @@ fn in_a_list_literal() {
     give("{}", "age in [2.5, 40]", True);
     give("{}", "amount in [$250.50, 100]", True);
     give("{}", "amount in [250, 100]", False);
+    // Beside money, an int and a decimal exact in cents are both amounts.
+    give("{}", "amount in [250.5, 100]", True);
+    give("{}", "amount in [100, 250.50]", True);
+    give("{}", "amount not in [age, 2.5]", True);
+    give("{}", "[250.5, age] contains amount", True);
+    give_with("mixed = [100, 250.50]", "{}", "amount in mixed", True);
+    give_with("mixed = [100, 250.50]", "{}", "score in mixed", False);
     give("{}", "born in [1972-03-15, 2000-01-01]", True);
     give("{}", "flag in [true]", True);
     give("{}", "age in [age - 1, age + 1]", False);
@@ -849,6 +884,16 @@ fn profiles_decode_leniently_where_exact() {
     give(r#"{"amount": 2500.99}"#, "amount == $2500.99", True);
     give(r#"{"amount": 7}"#, "amount == $7", True);
     give(r#"{"age": 40.0}"#, "age == 40", True);
+    // Every JSON number is read as the nearest double, however many digits it has.
+    give(r#"{"score": 1000000000000000.5}"#, "score == 1000000000000000.5", True);
+    give(r#"{"age": 8999999999999999.0}"#, "age == 8999999999999999", True);
+    // Money as a JSON number is exact below 10^13; JSON integers and strings go further.
+    give(r#"{"amount": 9999999999999.99}"#, "amount == $9999999999999.99", True);
+    give(r#"{"amount": 70000000000.01}"#, "amount == $70000000000.01", True);
+    give(r#"{"amount": 92233720368547758}"#, "amount == $92233720368547758", True);
+    // The range of money is the range of cents in 64 bits, both ends included.
+    give(r#"{"amount": "92233720368547758.07"}"#, "amount == $92233720368547758.07", True);
+    give(r#"{"amount": "-92233720368547758.08"}"#, "amount == -$92233720368547758.07 - $0.01", True);
 }
 
 #[test]
@@ -867,6 +912,11 @@ fn profile_errors_name_the_field_not_the_value() {
     rejects(&with(r#"{"amount": "250.505"}"#), &["`amount`", "two decimals"], "250.505");
     rejects(&with(r#"{"amount": 250.505}"#), &["`amount`", "two decimals"], "250.505");
     rejects(&with(r#"{"amount": "lots"}"#), &["`amount`"], "lots");
+    // Beyond what a double holds exactly: whole numbers from 9e15, cents from 1e13.
+    rejects(&with(r#"{"age": 1e16}"#), &["`age`", "int"], "");
+    rejects(&with(r#"{"amount": 1000000000000000.5}"#), &["`amount`", "10^13", "strings"], "1000000000000000");
+    rejects(&with(r#"{"amount": 8999999999999999.0}"#), &["`amount`", "10^13"], "8999999999999999");
+    rejects(&with(r#"{"amount": 10000000000000.0}"#), &["`amount`", "10^13"], "");
     rejects(r#"{"name": "Ada Lovelace", "age": }"#, &["JSON"], "Ada");
     rejects(r#"["Ada Lovelace"]"#, &["object"], "Ada");
 }
@@ -979,6 +1029,8 @@ fn assign_assign_value_and_assign_json_agree() {
 fn operators_refuse_operands_of_the_wrong_type() {
     refuses("amount > 250.505", "E0202");
     refuses("amount + score > 0", "E0202");
+    refuses("amount in [number(age), 2.5]", "E0202");
+    refuses("amount in [score]", "E0202");
     refuses("amount * amount > 0", "E0201");
     refuses(r#"party < "rep""#, "E0201");
     refuses(r#"party == "green""#, "E0109");

@@ -485,7 +485,9 @@ impl Checker<'_> {
         };
         let (value, list) = match list.kind {
             K::List(items) => {
-                // A literal list adapts to the value: `party in ["dem", "ind"]`.
+                // A literal list adapts to the value: `party in ["dem", "ind"]`,
+                // `total in [12.50, 100]`, from its items as written.
+                let items: Vec<Expr> = items.into_iter().map(as_written).collect();
                 let mut typed_items = Vec::with_capacity(items.len());
                 let target = items.iter().try_fold(value.ty.clone(), |ty, item| self.join_type(&ty, item, span))?;
                 for item in items {
@@ -762,6 +764,17 @@ impl Checker<'_> {
     fn error_none<T>(&mut self, diagnostic: Diagnostic) -> Option<T> {
         self.error(diagnostic);
         None
+    }
+}
+
+/// An item of a list literal as written, before the literal's own join
+/// widened it: `[12.50, 100]` alone is a list of numbers, but beside money
+/// the `100` is an amount too. A conversion `coerce` added keeps the span
+/// of what it converts; one written, `number(age)`, spans the call.
+fn as_written(item: Expr) -> Expr {
+    match item.kind {
+        K::IntToNumber(inner) if inner.span == item.span => *inner,
+        kind => Expr { kind, ..item },
     }
 }
 
