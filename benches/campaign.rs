@@ -133,8 +133,7 @@ fn campaign(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("end_to_end");
     configure(&mut group, PROFILES);
-    group
-        .bench_function("narval", |b| b.iter(|| assert_eq!(narval_end_to_end(&rules, &lines, &mut ours), bytes)));
+    group.bench_function("narval", |b| b.iter(|| assert_eq!(narval_end_to_end(&rules, &lines, &mut ours), bytes)));
     group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline_end_to_end(&lines, &mut theirs), bytes)));
     group.finish();
 }
