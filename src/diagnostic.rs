@@ -228,19 +228,26 @@ impl Diagnostic {
             return out;
         };
         let (line, column) = file.line_col(span.start);
-        let (end_line, end_column) = file.line_col(span.end);
+        let (end_line, _) = file.line_col(span.end);
         let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
         let _ = writeln!(out, "{pad}--> {}:{line}:{column}", file.name);
         let _ = writeln!(out, "{pad} |");
-        let text = file.line(line);
-        let _ = writeln!(out, "{line} | {text}");
-        let width = if end_line == line {
-            end_column.saturating_sub(column).max(1)
-        } else {
-            text.chars().count().saturating_sub(column - 1).max(1)
-        };
-        let indent: String = text.chars().take(column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let (line_start, text) = file.line_at(line);
+        let length = file.chars_between(line_start, line_start + text.len());
+        let start = floor_boundary(text, (span.start as usize).saturating_sub(line_start));
+        let end = if end_line == line { (span.end as usize).saturating_sub(line_start) } else { text.len() };
+        // A long line is cut to a window around the span, so that many
+        // diagnostics on one long line do not repeat it whole.
+        let (from, to) = if length <= MAX_LINE_SHOWN { (0, text.len()) } else { window(text, start) };
+        let shown = text.get(from..to).unwrap_or("");
+        let (left, right) = (if from > 0 { "..." } else { "" }, if to < text.len() { "..." } else { "" });
+        let _ = writeln!(out, "{line} | {left}{shown}{right}");
+        let caret_start = start.clamp(from, to);
+        let caret_end = floor_boundary(text, end.clamp(caret_start, to));
+        let width = text.get(caret_start..caret_end).map_or(0, |s| s.chars().count()).max(1);
+        let before = text.get(from..caret_start).unwrap_or("");
+        let indent: String = left.chars().chain(before.chars()).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let carets = "^".repeat(width);
         match &self.label {
             Some(label) => {
@@ -256,6 +263,31 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// The longest source line a rendered diagnostic shows whole, in characters.
+const MAX_LINE_SHOWN: usize = 200;
+
+/// Characters shown before the span on a line cut to a window.
+const CONTEXT_SHOWN: usize = 40;
+
+/// The byte range of `text` shown for a span starting at byte `start`: up to
+/// [`CONTEXT_SHOWN`] characters before it, [`MAX_LINE_SHOWN`] in all.
+fn window(text: &str, start: usize) -> (usize, usize) {
+    let before = text.get(..start).unwrap_or("");
+    let from = before.char_indices().rev().nth(CONTEXT_SHOWN - 1).map_or(0, |(i, _)| i);
+    let rest = text.get(from..).unwrap_or("");
+    let to = rest.char_indices().nth(MAX_LINE_SHOWN).map_or(text.len(), |(i, _)| from + i);
+    (from, to)
+}
+
+/// The largest character boundary of `text` at or before `offset`.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 /// A place in a named file, one-based.
@@ -359,6 +391,36 @@ mod tests {
             assert!(summary.starts_with(|c: char| c.is_lowercase() || c == '`'), "{}: {summary}", code.as_str());
             assert!(!summary.ends_with('.') && !summary.contains('\n'), "{}: {summary}", code.as_str());
         }
+    }
+
+    /// Found by the fuzzer: 20,000 duplicate streams on one 100 kB line
+    /// rendered as 3 GB, each diagnostic repeating the whole line.
+    #[test]
+    fn a_long_line_is_cut_to_a_window_around_the_span() {
+        let line = format!("{}needle{}", "a, ".repeat(1000), ", b".repeat(1000));
+        let mut sources = Sources::new();
+        let file = sources.add("long.narval", format!("narval 1\n{line}\n"));
+        let at = "narval 1\n".len() + 3000;
+        let diagnostic = Diagnostic::new(Code::Syntax, Span::new(file, at, at + 6), "here").with_label("this");
+        let rendered = diagnostic.render(&sources);
+        assert!(rendered.len() < 600, "{rendered}");
+        assert!(rendered.contains("--> long.narval:2:3001"), "{rendered}");
+        let lines: Vec<&str> = rendered.lines().collect();
+        let shown = lines.get(3).copied().unwrap_or("");
+        let carets = lines.get(4).copied().unwrap_or("");
+        assert!(shown.starts_with("2 | ... a, a, ") && shown.ends_with(", b,..."), "{shown}");
+        assert!(shown.contains("needle"), "{shown}");
+        assert_eq!(carets.find('^'), shown.find("needle"), "{rendered}");
+        assert!(carets.ends_with(" ^^^^^^ this"), "{carets}");
+    }
+
+    #[test]
+    fn a_short_line_is_shown_whole() {
+        let mut sources = Sources::new();
+        let file = sources.add("t.narval", "r: \u{e9}\u{e9} > 1 -> s\n");
+        let diagnostic = Diagnostic::new(Code::Syntax, Span::new(file, 3, 7), "here");
+        let rendered = diagnostic.render(&sources);
+        assert!(rendered.contains("1 | r: \u{e9}\u{e9} > 1 -> s\n  |    ^^\n"), "{rendered}");
     }
 
     #[test]
