@@ -12,7 +12,7 @@ use crate::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
 use crate::eval::StreamSet;
 use crate::explain::Explanation;
 use crate::ir;
-use crate::source::{io_reason, FileId, Sources};
+use crate::source::{io_reason, read_text, FileId, Sources};
 use crate::syntax;
 use crate::testing::Suite;
 use crate::value::Date;
@@ -114,13 +114,21 @@ impl Builder {
                     let id = sources.add(name.clone(), text.clone());
                     queue.push((id, Some(PathBuf::from(name))));
                 }
-                Input::Path(path) => match std::fs::read_to_string(path) {
-                    Ok(text) => {
+                Input::Path(path) => match read_text(path, syntax::MAX_FILE_BYTES) {
+                    Ok(Some(text)) => {
                         if seen.insert(file_key(path)) {
                             let id = sources.add(normalize(path).display().to_string(), text);
                             queue.push((id, Some(path.clone())));
                         }
                     }
+                    Ok(None) => diagnostics.push(Diagnostic::unlocated(
+                        Code::TooLarge,
+                        format!(
+                            "rule file `{}` is larger than the limit of {} bytes",
+                            path.display(),
+                            syntax::MAX_FILE_BYTES
+                        ),
+                    )),
                     Err(error) => diagnostics.push(Diagnostic::unlocated(
                         Code::ImportNotFound,
                         format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
@@ -144,11 +152,23 @@ impl Builder {
                 if !seen.insert(file_key(&resolved)) {
                     continue;
                 }
-                match std::fs::read_to_string(&resolved) {
-                    Ok(text) => {
+                match read_text(&resolved, syntax::MAX_FILE_BYTES) {
+                    Ok(Some(text)) => {
                         let new = sources.add(name, text);
                         queue.push((new, Some(resolved)));
                     }
+                    Ok(None) => diagnostics.push(
+                        Diagnostic::new(
+                            Code::TooLarge,
+                            target.span,
+                            format!(
+                                "cannot import `{}`: larger than the limit of {} bytes",
+                                target.node,
+                                syntax::MAX_FILE_BYTES
+                            ),
+                        )
+                        .with_label("imported here"),
+                    ),
                     Err(error) => diagnostics.push(
                         Diagnostic::new(
                             Code::ImportNotFound,
@@ -448,4 +468,24 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) ->
         }
         results
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::RuleSet;
+
+    /// Seen while writing the fuzzer's `check` target: `import "/dev/zero"`
+    /// read zeros until memory ran out.
+    #[test]
+    fn an_endless_file_is_refused_not_read_whole() {
+        if !std::path::Path::new("/dev/zero").exists() {
+            return;
+        }
+        let imported = RuleSet::builder().source("t.narval", "narval 1\nimport \"/dev/zero\"\n").check();
+        let given = RuleSet::builder().file("/dev/zero").check();
+        for report in [imported, given] {
+            let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+            assert_eq!(codes, ["E0005"], "{}", report.render());
+        }
+    }
 }

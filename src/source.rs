@@ -152,6 +152,23 @@ impl Sources {
     }
 }
 
+/// Reads a text file of at most `limit` bytes; `None` when it is larger. At
+/// most `limit + 1` bytes are read, so that an endless file such as
+/// `/dev/zero`, imported by a hostile rule file, is refused rather than read
+/// until memory runs out.
+pub fn read_text(path: &std::path::Path, limit: usize) -> std::io::Result<Option<String>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let most = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    std::fs::File::open(path)?.take(most).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Ok(None);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
 /// An I/O error as a lowercase reason: `is a directory`, not
 /// `Is a directory (os error 21)`.
 pub fn io_reason(error: &std::io::Error) -> String {

@@ -23,7 +23,7 @@ use crate::engine::Report;
 use crate::eval::{Cx, Outcome};
 use crate::explain::{self, Explanation, StreamTrace};
 use crate::ir::{self, ExpectationKind};
-use crate::source::{io_reason, Sources, Span};
+use crate::source::{io_reason, read_text, Sources, Span};
 use crate::value::Date;
 
 /// A checked rule set with its test cases, ready to run them.
@@ -285,8 +285,9 @@ impl Suite {
             ir::Given::File { path, span } => {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
-                let text = std::fs::read_to_string(&full)
-                    .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?;
+                let text = read_text(&full, crate::syntax::MAX_FILE_BYTES)
+                    .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?
+                    .ok_or_else(|| format!("cannot read `{}`: larger than the limit of 16 MiB", full.display()))?;
                 decode::from_json_str(&self.checked.schema, &text).map_err(|e| format!("`{}`: {e}", full.display()))
             }
         }
