@@ -65,3 +65,58 @@ fn invalid_inputs_are_refused_without_a_failure() {
     // A file over the size limit is not run at all.
     assert!(catch_unwind(|| Target::Parse.run(&vec![b'('; targets::MAX_INPUT + 1])).is_ok());
 }
+
+/// Rule files of a few hundred kilobytes with one construct repeated, each
+/// of which took from seconds to minutes before its fix (quadratic or worse).
+/// Run through the `check` target, which also renders every diagnostic.
+#[test]
+fn large_rule_files_are_checked_in_linear_time() {
+    let streams = |n: usize| (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>().join(", ");
+    let cases = [
+        // "did you mean" compared every unknown name with every field: 4 s for 2,000.
+        (
+            "misspelt fields",
+            format!(
+                "narval 1\nschema {{ {} }}\nsolicitation streams s\n{}",
+                (0..2000).map(|i| format!("field_number_{i}: int")).collect::<Vec<_>>().join(", "),
+                (0..2000).map(|i| format!("r{i}: feld_number_{i} > 1 -> s\n")).collect::<String>()
+            ),
+        ),
+        // A test's expectations were each compared with all those before: 3 s for 4,000.
+        (
+            "expectations",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams {}\nr: a > 1 -> s0\n\
+                 test \"t\" {{ given {{ a: 2 }} expect solicitations = [{}], {} }}\n",
+                streams(4000),
+                streams(4000),
+                streams(4000)
+            ),
+        ),
+        // Each `no solicitations` listed every stream again: 1.4 s and 500 MB for 8,000.
+        (
+            "repeated suppressions",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams {}\nr: a > 1 -> {}\n",
+                streams(8000),
+                vec!["no solicitations"; 8000].join(", ")
+            ),
+        ),
+        // An enum's members were all copied, compared and listed for every
+        // misspelt member.
+        (
+            "misspelt enum members",
+            format!(
+                "narval 1\nschema {{ p: one of {} }}\nsolicitation streams s\n{}",
+                streams(2000),
+                (0..2000).map(|i| format!("r{i}: p == \"x{i}\" -> s\n")).collect::<String>()
+            ),
+        ),
+    ];
+    for (what, text) in cases {
+        let start = Instant::now();
+        Target::Check.run(text.as_bytes());
+        let elapsed = start.elapsed();
+        assert!(elapsed < LIMIT, "{what}: {:.1} s for {} bytes", elapsed.as_secs_f64(), text.len());
+    }
+}

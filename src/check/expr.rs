@@ -3,7 +3,7 @@
 //! enum members) made explicit.
 
 use crate::ast::{self, AggregateFn, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{list_names, Code, Diagnostic};
 use crate::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind as K, TextOp, Type};
 use crate::source::Span;
 
@@ -260,7 +260,7 @@ impl Checker<'_> {
             let (id, ty, nullable) = def?;
             return Some(expr(K::Def(id), ty, nullable, span));
         }
-        if self.stream_names.contains(&first.node) {
+        if self.stream_ids.contains_key(&first.node) {
             self.error(
                 Diagnostic::new(
                     Code::WrongKindOfName,
@@ -278,16 +278,18 @@ impl Checker<'_> {
             );
             return None;
         }
-        let mut candidates = Vec::new();
-        for element in &scope.elements {
-            if let Type::Record(record) = element {
-                super::schema::paths(self.schema, *record, "", &mut candidates);
-            }
-        }
-        super::schema::paths(self.schema, 0, "", &mut candidates);
-        candidates.extend(self.definition_names.iter().cloned());
         let written = names(path);
-        let help = did_you_mean(&written, candidates.iter().map(String::as_str));
+        let mut candidates = Vec::new();
+        if !self.suggester.exhausted() {
+            for element in &scope.elements {
+                if let Type::Record(record) = element {
+                    super::schema::paths(self.schema, *record, "", &mut candidates);
+                }
+            }
+            super::schema::paths(self.schema, 0, "", &mut candidates);
+            candidates.extend(self.definition_names.iter().cloned());
+        }
+        let help = self.suggester.did_you_mean(&written, candidates.iter().map(String::as_str));
         self.unknown(
             first.span.to(path.last().map_or(first.span, |l| l.span)),
             format!("unknown field `{written}`"),
@@ -319,9 +321,11 @@ impl Checker<'_> {
                         }
                         None => {
                             let mut candidates = Vec::new();
-                            super::schema::paths(self.schema, *record, &written, &mut candidates);
+                            if !self.suggester.exhausted() {
+                                super::schema::paths(self.schema, *record, &written, &mut candidates);
+                            }
                             let full = format!("{written}.{}", name.node);
-                            let help = did_you_mean(&full, candidates.iter().map(String::as_str));
+                            let help = self.suggester.did_you_mean(&full, candidates.iter().map(String::as_str));
                             return self.unknown(span, format!("unknown field `{full}`"), help);
                         }
                     }
@@ -401,8 +405,10 @@ impl Checker<'_> {
             };
             let Some((slot, field)) = self.schema.records.get(record).and_then(|r| r.field(&name.node)) else {
                 let mut candidates = Vec::new();
-                super::schema::paths(self.schema, record, &names(source.get(..end)?), &mut candidates);
-                let help = did_you_mean(&names(source), candidates.iter().map(String::as_str));
+                if !self.suggester.exhausted() {
+                    super::schema::paths(self.schema, record, &names(source.get(..end)?), &mut candidates);
+                }
+                let help = self.suggester.did_you_mean(&names(source), candidates.iter().map(String::as_str));
                 return self.unknown(name.span, format!("unknown field `{}`", names(source)), help);
             };
             projection.push(slot);
@@ -714,19 +720,18 @@ impl Checker<'_> {
                 let K::Const(Const::String(text)) = &e.kind else {
                     return self.mismatch(span, "an enum can only be compared with a string literal".to_string(), None);
                 };
-                let members = self.schema.enums.get(*id).map(|e| e.members.clone()).unwrap_or_default();
+                let schema = self.schema;
+                let members = schema.enums.get(*id).map_or(&[][..], |e| e.members.as_slice());
                 match members.iter().position(|m| m == text) {
                     Some(index) => {
                         let index = u32::try_from(index).unwrap_or(u32::MAX);
                         Some(expr(K::Const(Const::Enum(index)), T::Enum(*id), false, span))
                     }
                     None => {
-                        let help = did_you_mean(text, members.iter().map(String::as_str)).unwrap_or_else(|| {
-                            format!(
-                                "the values are {}",
-                                members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
-                            )
-                        });
+                        let help =
+                            self.suggester.did_you_mean(text, members.iter().map(String::as_str)).unwrap_or_else(
+                                || format!("the values are {}", list_names(members.iter().map(String::as_str))),
+                            );
                         self.error_none(
                             Diagnostic::new(
                                 Code::UnknownEnumValue,

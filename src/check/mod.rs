@@ -11,7 +11,7 @@ mod tests;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::ast::{self, Action, Item, StreamKind};
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Suggester};
 use crate::ir::{self, Base, DefId, Expr, ExprKind, Schema, Type};
 use crate::source::{FileId, Span};
 use crate::value::Date;
@@ -38,7 +38,10 @@ struct Checker<'a> {
     uses_today: Option<Span>,
     /// Decimal literals exact in cents, by span, so they can stand for money.
     cents_literals: HashMap<Span, i64>,
-    stream_names: HashSet<String>,
+    /// Stream ids by name.
+    stream_ids: HashMap<String, usize>,
+    /// "did you mean" within a budget of work.
+    suggester: Suggester,
     rule_names: HashSet<String>,
     definition_names: Vec<String>,
     definition_asts: HashMap<String, (usize, &'a ast::Definition)>,
@@ -142,7 +145,8 @@ pub fn check(
         diagnostics: Vec::new(),
         uses_today: None,
         cents_literals: HashMap::new(),
-        stream_names: streams.iter().map(|s| s.name.clone()).collect(),
+        stream_ids: streams.iter().enumerate().map(|(id, s)| (s.name.clone(), id)).collect(),
+        suggester: Suggester::default(),
         rule_names: HashSet::new(),
         definition_names: Vec::new(),
         definition_asts: HashMap::new(),
@@ -291,25 +295,33 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
     }
     let mut assigns = Vec::new();
     let mut suppresses = Vec::new();
+    let mut suppressed_kinds = Vec::new();
     for action in &rule.actions {
         let (name, target) = match &action.node {
             Action::SuppressAll(kind) => {
-                suppresses.extend(streams.iter().enumerate().filter(|(_, s)| s.kind == *kind).map(|(i, _)| i));
+                // Once a kind, however often it is written.
+                if !suppressed_kinds.contains(kind) {
+                    suppressed_kinds.push(*kind);
+                    suppresses.extend(streams.iter().enumerate().filter(|(_, s)| s.kind == *kind).map(|(i, _)| i));
+                }
                 continue;
             }
             Action::Assign(name) => (name, &mut assigns),
             Action::Suppress(name) => (name, &mut suppresses),
         };
-        match streams.iter().position(|s| &s.name == name) {
-            Some(id) => target.push(id),
-            None => checker.error(unknown_stream(checker, name, action.span, streams)),
+        match checker.stream_ids.get(name) {
+            Some(id) => target.push(*id),
+            None => {
+                let diagnostic = unknown_stream(checker, name, action.span, streams);
+                checker.error(diagnostic);
+            }
         }
     }
     assigns.sort_unstable();
     assigns.dedup();
     suppresses.sort_unstable();
     suppresses.dedup();
-    if let Some(both) = assigns.iter().find(|s| suppresses.contains(s)) {
+    if let Some(both) = assigns.iter().find(|s| suppresses.binary_search(s).is_ok()) {
         let name = streams.get(*both).map_or("", |s| s.name.as_str());
         checker.error(
             Diagnostic::new(
@@ -331,7 +343,7 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
     })
 }
 
-fn unknown_stream(checker: &Checker<'_>, name: &str, span: Span, streams: &[ir::Stream]) -> Diagnostic {
+fn unknown_stream(checker: &mut Checker<'_>, name: &str, span: Span, streams: &[ir::Stream]) -> Diagnostic {
     let is_field = checker.schema.root().is_some_and(|r| r.field(name).is_some());
     if is_field || checker.definition_asts.contains_key(name) {
         let what = if is_field { "a field" } else { "a definition" };
@@ -341,7 +353,9 @@ fn unknown_stream(checker: &Checker<'_>, name: &str, span: Span, streams: &[ir::
     Diagnostic::new(Code::UnknownStream, span, format!("unknown stream `{name}`"))
         .with_label("not declared")
         .with_help_opt(
-            did_you_mean(name, streams.iter().map(|s| s.name.as_str()))
+            checker
+                .suggester
+                .did_you_mean(name, streams.iter().map(|s| s.name.as_str()))
                 .or_else(|| Some(format!("declare it, such as `solicitation streams {name}`"))),
         )
 }
