@@ -66,8 +66,9 @@ codes! {
     ImportNotFound = "E0003", Error, "a rule file or import that cannot be read";
     /// A literal that is not a value: `2012-02-30`, `$1.234`, an `int` too large.
     InvalidLiteral = "E0004", Error, "a literal that is not a value";
-    /// A rule file over a size limit, or an expression with more than 256
-    /// operators: `a > 1 and a > 1 and ...`.
+    /// A rule file over a size limit, an expression with more than 256
+    /// operators (`a > 1 and a > 1 and ...`), or list definitions standing
+    /// for more than a million items in all, counting each use.
     TooLarge = "E0005", Error, "a rule file or an expression over a size limit";
     /// A field path not in the schema: `scores.suport`.
     UnknownField = "E0101", Error, "a field path not in the schema";

@@ -7,7 +7,7 @@ use crate::diagnostic::{list_names, Code, Diagnostic};
 use crate::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind as K, TextOp, Type};
 use crate::source::Span;
 
-use super::Checker;
+use super::{Checker, MAX_INLINED_ITEMS};
 
 /// The element scopes of the aggregates an expression sits in, innermost last.
 #[derive(Clone, Debug, Default)]
@@ -186,9 +186,9 @@ impl Checker<'_> {
     }
 
     /// The items of a list literal, directly or through definitions.
-    fn list_literal(&self, e: &Expr) -> Option<Vec<Expr>> {
+    fn list_literal<'e>(&'e self, e: &'e Expr) -> Option<&'e [Expr]> {
         match &e.kind {
-            K::List(items) => Some(items.clone()),
+            K::List(items) => Some(items),
             K::Def(id) => self.definitions.get(*id).and_then(|d| self.list_literal(&d.value)),
             _ => None,
         }
@@ -484,8 +484,31 @@ impl Checker<'_> {
                 .with_help("a list is written `[\"OH\", \"MI\"]` or is a field of type `list of ...`"),
             );
         };
-        // A definition that names a list literal stands for the literal.
-        let list = match self.list_literal(&list) {
+        // A definition that names a list literal stands for the literal: a
+        // copy of its items at each use, which a limit keeps from growing
+        // with the square of the file (a long list used by every rule).
+        if let (K::Def(_), Some(items)) = (&list.kind, self.list_literal(&list).map(<[Expr]>::len)) {
+            let before = self.inlined_items;
+            self.inlined_items = before.saturating_add(items);
+            if self.inlined_items > MAX_INLINED_ITEMS {
+                if before > MAX_INLINED_ITEMS {
+                    // Said once, at the use that went over.
+                    return None;
+                }
+                return self.error_none(
+                    Diagnostic::new(
+                        Code::TooLarge,
+                        list.span,
+                        format!(
+                            "the lists named by definitions stand for more than {MAX_INLINED_ITEMS} items in all, \
+                             counting each use"
+                        ),
+                    )
+                    .with_help("use long lists in fewer places, or read them from a `list of` field"),
+                );
+            }
+        }
+        let list = match self.list_literal(&list).map(<[Expr]>::to_vec) {
             Some(items) => Expr { kind: K::List(items), ..list },
             None => list,
         };

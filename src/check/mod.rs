@@ -9,6 +9,7 @@ mod schema;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::ast::{self, Action, Item, StreamKind};
 use crate::diagnostic::{Code, Diagnostic, Suggester};
@@ -21,6 +22,10 @@ use expr::Scope;
 /// How deep definitions may be built on definitions; checking and evaluating
 /// recurse through the chain.
 pub const MAX_DEFINITION_DEPTH: usize = 32;
+
+/// Most items that definitions naming list literals may stand for, counting
+/// each use (`state in swing` with a `swing` of 10 items counts 10).
+pub const MAX_INLINED_ITEMS: usize = 1_000_000;
 
 /// The language versions this narval reads.
 pub const SUPPORTED_VERSION: u32 = 1;
@@ -42,6 +47,8 @@ struct Checker<'a> {
     stream_ids: HashMap<String, usize>,
     /// "did you mean" within a budget of work.
     suggester: Suggester,
+    /// Items of list definitions copied to their uses so far.
+    inlined_items: usize,
     rule_names: HashSet<String>,
     definition_names: Vec<String>,
     definition_asts: HashMap<String, (usize, &'a ast::Definition)>,
@@ -147,6 +154,7 @@ pub fn check(
         cents_literals: HashMap::new(),
         stream_ids: streams.iter().enumerate().map(|(id, s)| (s.name.clone(), id)).collect(),
         suggester: Suggester::default(),
+        inlined_items: 0,
         rule_names: HashSet::new(),
         definition_names: Vec::new(),
         definition_asts: HashMap::new(),
@@ -379,11 +387,13 @@ fn warn_unhandled_missing(checker: &mut Checker<'_>, rule: &ir::Rule) {
         return;
     }
     let guarded = guards(&rule.condition);
+    let mut finder = UnhandledReads { schema: checker.schema, definitions: &checker.definitions, memo: HashMap::new() };
     let mut reads = Vec::new();
-    unhandled_reads(checker.schema, &checker.definitions, &rule.condition, &guarded, &mut reads, 0);
-    reads.sort_by(|a, b| a.0.cmp(&b.0));
-    reads.dedup_by(|a, b| a.0 == b.0);
-    for (field, span) in reads {
+    finder.walk(&rule.condition, &guarded, &mut reads, 0);
+    let mut seen = HashSet::new();
+    reads.retain(|(_, name, _)| seen.insert(name.clone()));
+    reads.sort_by(|a, b| a.1.cmp(&b.1));
+    for (_, field, span) in reads {
         checker.error(
             Diagnostic::new(
                 Code::UnhandledMissing,
@@ -409,40 +419,66 @@ fn guards(e: &Expr) -> Vec<Vec<usize>> {
     guarded
 }
 
-fn unhandled_reads(
-    schema: &Schema,
-    definitions: &[ir::Definition],
-    e: &Expr,
-    guarded: &[Vec<usize>],
-    out: &mut Vec<(String, Span)>,
-    depth: usize,
-) {
-    match &e.kind {
-        ExprKind::IsMissing(_) => {}
-        ExprKind::Coalesce(_, fallback) => unhandled_reads(schema, definitions, fallback, guarded, out, depth),
-        ExprKind::Field { base: Base::Profile, path } => {
-            if guarded.iter().any(|g| path.starts_with(g)) {
-                return;
+/// An optional field read: its path, its dotted name.
+type Read = (Vec<usize>, String);
+
+/// Finds the optional fields an expression reads without `has`, `is
+/// missing` or `??` before them.
+struct UnhandledReads<'c> {
+    schema: &'c Schema,
+    definitions: &'c [ir::Definition],
+    /// Per definition, the optional fields it reads that its own guards (and
+    /// those of the definitions it uses) leave unguarded, each once. Found
+    /// once per definition: definitions that each use the one before twice
+    /// would otherwise be walked an exponential number of times.
+    memo: HashMap<DefId, Rc<[Read]>>,
+}
+
+impl UnhandledReads<'_> {
+    /// Pushes each optional field `e` reads that `guarded` leaves unguarded,
+    /// with where it is read (for a definition, where the definition is used).
+    fn walk(&mut self, e: &Expr, guarded: &[Vec<usize>], out: &mut Vec<(Vec<usize>, String, Span)>, depth: usize) {
+        let unguarded = |path: &[usize]| !guarded.iter().any(|g| path.starts_with(g));
+        match &e.kind {
+            ExprKind::IsMissing(_) => {}
+            ExprKind::Coalesce(_, fallback) => self.walk(fallback, guarded, out, depth),
+            ExprKind::Field { base: Base::Profile, path } => {
+                if let Some(name) = optional_field_name(self.schema, path).filter(|_| unguarded(path)) {
+                    out.push((path.clone(), name, e.span));
+                }
             }
-            if let Some(name) = optional_field_name(schema, path) {
-                out.push((name, e.span));
+            ExprKind::Def(id) if depth < 64 => {
+                for (path, name) in self.definition(*id, depth).iter() {
+                    if unguarded(path) {
+                        out.push((path.clone(), name.clone(), e.span));
+                    }
+                }
+            }
+            _ => {
+                for child in e.children() {
+                    self.walk(child, guarded, out, depth);
+                }
             }
         }
-        ExprKind::Def(id) if depth < 64 => {
-            if let Some(def) = definitions.get(*id) {
-                // Guards of the rule hold inside the definition, and so do its own.
-                let mut inner_guards = guards(&def.value);
-                inner_guards.extend_from_slice(guarded);
-                let mut inner = Vec::new();
-                unhandled_reads(schema, definitions, &def.value, &inner_guards, &mut inner, depth + 1);
-                out.extend(inner.into_iter().map(|(name, _)| (name, e.span)));
-            }
+    }
+
+    fn definition(&mut self, id: DefId, depth: usize) -> Rc<[Read]> {
+        if let Some(found) = self.memo.get(&id) {
+            return Rc::clone(found);
         }
-        _ => {
-            for child in e.children() {
-                unhandled_reads(schema, definitions, child, guarded, out, depth);
-            }
-        }
+        let Some(def) = self.definitions.get(id) else { return Rc::from([]) };
+        // The guards of the definition hold inside it; those of its users are applied by them.
+        let own = guards(&def.value);
+        let mut reads = Vec::new();
+        self.walk(&def.value, &own, &mut reads, depth + 1);
+        let mut seen = HashSet::new();
+        let found: Rc<[Read]> = reads
+            .into_iter()
+            .filter(|(path, _, _)| seen.insert(path.clone()))
+            .map(|(path, name, _)| (path, name))
+            .collect();
+        self.memo.insert(id, Rc::clone(&found));
+        found
     }
 }
 
