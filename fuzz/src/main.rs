@@ -43,6 +43,8 @@ const SLOW: Duration = Duration::from_millis(100);
 const KILL: Duration = Duration::from_secs(20);
 /// Inputs kept besides the seeds.
 const CORPUS: usize = 4096;
+/// Larger inputs are run but not kept: a corpus of large inputs runs slowly.
+const KEEP_LEN: usize = 16 * 1024;
 /// Crash files written for one place of panic, at most.
 const FILES_PER_FAILURE: usize = 4;
 
@@ -357,7 +359,7 @@ impl Worker {
             if runs % 256 == 0 && !self.memory_ok(&input) {
                 break;
             }
-            if signature.is_some_and(|s| self.signatures.insert(s)) {
+            if input.len() <= KEEP_LEN && signature.is_some_and(|s| self.signatures.insert(s)) {
                 self.keep(input);
             }
         }
