@@ -121,6 +121,14 @@ impl Builder {
                             queue.push((id, Some(path.clone())));
                         }
                     }
+                    Err(error) if crate::source::is_too_large(&error) => diagnostics.push(Diagnostic::unlocated(
+                        Code::TooLarge,
+                        format!(
+                            "rule file `{}` is larger than the limit of {} bytes",
+                            path.display(),
+                            syntax::MAX_FILE_BYTES
+                        ),
+                    )),
                     Err(error) => diagnostics.push(Diagnostic::unlocated(
                         Code::ImportNotFound,
                         format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
@@ -149,6 +157,18 @@ impl Builder {
                         let new = sources.add(name, text);
                         queue.push((new, Some(resolved)));
                     }
+                    Err(error) if crate::source::is_too_large(&error) => diagnostics.push(
+                        Diagnostic::new(
+                            Code::TooLarge,
+                            target.span,
+                            format!(
+                                "cannot import `{}`: larger than the limit of {} bytes",
+                                target.node,
+                                syntax::MAX_FILE_BYTES
+                            ),
+                        )
+                        .with_label("imported here"),
+                    ),
                     Err(error) => diagnostics.push(
                         Diagnostic::new(
                             Code::ImportNotFound,
@@ -448,4 +468,24 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) ->
         }
         results
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::RuleSet;
+
+    /// Seen while writing the fuzzer's `check` target: `import "/dev/zero"`
+    /// read zeros until memory ran out.
+    #[test]
+    fn an_endless_file_is_refused_not_read_whole() {
+        if !std::path::Path::new("/dev/zero").exists() {
+            return;
+        }
+        let imported = RuleSet::builder().source("t.narval", "narval 1\nimport \"/dev/zero\"\n").check();
+        let given = RuleSet::builder().file("/dev/zero").check();
+        for report in [imported, given] {
+            let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+            assert_eq!(codes, ["E0005"], "{}", report.render());
+        }
+    }
 }

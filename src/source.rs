@@ -43,12 +43,27 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of the start of every line.
     line_starts: Vec<usize>,
+    /// The number of characters before every [`MARK`]th byte: a column is
+    /// counted from the nearest mark, not from the start of its line, so
+    /// that locating many diagnostics on one very long line stays linear.
+    char_marks: Vec<usize>,
 }
+
+/// Bytes between two entries of `SourceFile::char_marks`.
+const MARK: usize = 256;
 
 impl SourceFile {
     fn new(name: String, text: String) -> SourceFile {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        SourceFile { name, text, line_starts }
+        let mut char_marks = Vec::with_capacity(text.len() / MARK + 2);
+        let mut chars = 0;
+        for block in text.as_bytes().chunks(MARK) {
+            char_marks.push(chars);
+            chars += starts_of_chars(block);
+        }
+        // The end of a text whose length is a multiple of MARK has a mark of its own.
+        char_marks.push(chars);
+        SourceFile { name, text, line_starts, char_marks }
     }
 
     /// One-based line and column (in characters) of a byte offset.
@@ -56,16 +71,39 @@ impl SourceFile {
         let offset = (offset as usize).min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset).max(1) - 1;
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count());
-        (line + 1, column + 1)
+        (line + 1, self.chars_between(start, offset) + 1)
+    }
+
+    /// The number of characters in `start..end`, two byte offsets at
+    /// character boundaries.
+    pub fn chars_between(&self, start: usize, end: usize) -> usize {
+        self.chars_before(end).saturating_sub(self.chars_before(start))
+    }
+
+    fn chars_before(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / MARK;
+        let mark = self.char_marks.get(block).copied().unwrap_or(0);
+        mark + self.text.as_bytes().get(block * MARK..offset).map_or(0, starts_of_chars)
     }
 
     /// The text of a one-based line, without its line ending.
     pub fn line(&self, line: usize) -> &str {
+        self.line_at(line).1
+    }
+
+    /// The byte offset of a one-based line and its text, without its line ending.
+    pub fn line_at(&self, line: usize) -> (usize, &str) {
         let start = self.line_starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
         let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
-        self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r'])
+        (start, self.text.get(start..end).unwrap_or("").trim_end_matches(['\n', '\r']))
     }
+}
+
+/// The number of characters that start in some UTF-8 bytes: every byte but
+/// the continuation bytes `0b10xx_xxxx`.
+fn starts_of_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xc0 != 0x80).count()
 }
 
 /// The set of source files a rule set is read from.
@@ -121,14 +159,33 @@ pub fn read_text(path: &std::path::Path, limit: u64) -> std::io::Result<String> 
     read_text_from(std::fs::File::open(path)?, limit)
 }
 
+/// The error of [`read_text`] for a file over its limit.
+#[derive(Debug)]
+pub struct TooLarge {
+    /// The limit, in bytes.
+    pub limit: u64,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "larger than the limit of {} MiB", self.limit / (1024 * 1024))
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// Whether an error of [`read_text`] is a file over the limit.
+pub fn is_too_large(error: &std::io::Error) -> bool {
+    error.get_ref().is_some_and(|e| e.is::<TooLarge>())
+}
+
 /// [`read_text`] from any reader, such as standard input.
 pub fn read_text_from(reader: impl std::io::Read, limit: u64) -> std::io::Result<String> {
     use std::io::{Error, ErrorKind, Read as _};
     let mut bytes = Vec::new();
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        let reason = format!("larger than the limit of {} MiB", limit / (1024 * 1024));
-        return Err(Error::new(ErrorKind::InvalidData, reason));
+        return Err(Error::other(TooLarge { limit }));
     }
     String::from_utf8(bytes).map_err(|e| {
         let reason = format!("not UTF-8 text (invalid byte {})", e.utf8_error().valid_up_to() + 1);
@@ -151,4 +208,40 @@ pub fn io_reason(error: &std::io::Error) -> String {
     };
     let mut chars = text.chars();
     chars.next().map(|first| first.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sources;
+
+    /// Line and column the slow way: characters counted from the line start.
+    fn naive(text: &str, offset: usize) -> (usize, usize) {
+        let before = text.get(..offset).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        (line, column)
+    }
+
+    #[test]
+    fn columns_count_characters_across_marks() {
+        let text = format!("ab\n{}x\n{}\n\n\u{1d54f}", "é→".repeat(300), "a".repeat(700));
+        let mut sources = Sources::new();
+        let id = sources.add("t", text.clone());
+        let file = sources.get(id);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let found = file.as_ref().map(|f| f.line_col(offset as u32));
+            assert_eq!(found, Some(naive(&text, offset)), "offset {offset}");
+        }
+        assert_eq!(file.map(|f| f.chars_between(3, 3 + 600 * 2 + 300)), Some(600));
+    }
+
+    #[test]
+    fn the_end_of_a_text_a_multiple_of_the_mark_long_has_its_column() {
+        for text in ["a".repeat(512), format!("{}\nb", "\u{e9}".repeat(127)), String::new()] {
+            let mut sources = Sources::new();
+            let id = sources.add("t", text.clone());
+            let found = sources.get(id).map(|f| f.line_col(text.len() as u32));
+            assert_eq!(found, Some(naive(&text, text.len())), "{}", text.len());
+        }
+    }
 }

@@ -3,11 +3,11 @@
 //! enum members) made explicit.
 
 use crate::ast::{self, AggregateFn, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{list_names, Code, Diagnostic};
 use crate::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind as K, TextOp, Type};
 use crate::source::Span;
 
-use super::Checker;
+use super::{Checker, MAX_INLINED_ITEMS};
 
 /// The element scopes of the aggregates an expression sits in, innermost last.
 #[derive(Clone, Debug, Default)]
@@ -186,9 +186,9 @@ impl Checker<'_> {
     }
 
     /// The items of a list literal, directly or through definitions.
-    fn list_literal(&self, e: &Expr) -> Option<Vec<Expr>> {
+    fn list_literal<'e>(&'e self, e: &'e Expr) -> Option<&'e [Expr]> {
         match &e.kind {
-            K::List(items) => Some(items.clone()),
+            K::List(items) => Some(items),
             K::Def(id) => self.definitions.get(*id).and_then(|d| self.list_literal(&d.value)),
             _ => None,
         }
@@ -260,7 +260,7 @@ impl Checker<'_> {
             let (id, ty, nullable) = def?;
             return Some(expr(K::Def(id), ty, nullable, span));
         }
-        if self.stream_names.contains(&first.node) {
+        if self.stream_ids.contains_key(&first.node) {
             self.error(
                 Diagnostic::new(
                     Code::WrongKindOfName,
@@ -278,16 +278,18 @@ impl Checker<'_> {
             );
             return None;
         }
-        let mut candidates = Vec::new();
-        for element in &scope.elements {
-            if let Type::Record(record) = element {
-                super::schema::paths(self.schema, *record, "", &mut candidates);
-            }
-        }
-        super::schema::paths(self.schema, 0, "", &mut candidates);
-        candidates.extend(self.definition_names.iter().cloned());
         let written = names(path);
-        let help = did_you_mean(&written, candidates.iter().map(String::as_str));
+        let mut candidates = Vec::new();
+        if !self.suggester.exhausted() {
+            for element in &scope.elements {
+                if let Type::Record(record) = element {
+                    super::schema::paths(self.schema, *record, "", &mut candidates);
+                }
+            }
+            super::schema::paths(self.schema, 0, "", &mut candidates);
+            candidates.extend(self.definition_names.iter().cloned());
+        }
+        let help = self.suggester.did_you_mean(&written, candidates.iter().map(String::as_str));
         self.unknown(
             first.span.to(path.last().map_or(first.span, |l| l.span)),
             format!("unknown field `{written}`"),
@@ -319,9 +321,11 @@ impl Checker<'_> {
                         }
                         None => {
                             let mut candidates = Vec::new();
-                            super::schema::paths(self.schema, *record, &written, &mut candidates);
+                            if !self.suggester.exhausted() {
+                                super::schema::paths(self.schema, *record, &written, &mut candidates);
+                            }
                             let full = format!("{written}.{}", name.node);
-                            let help = did_you_mean(&full, candidates.iter().map(String::as_str));
+                            let help = self.suggester.did_you_mean(&full, candidates.iter().map(String::as_str));
                             return self.unknown(span, format!("unknown field `{full}`"), help);
                         }
                     }
@@ -401,8 +405,10 @@ impl Checker<'_> {
             };
             let Some((slot, field)) = self.schema.records.get(record).and_then(|r| r.field(&name.node)) else {
                 let mut candidates = Vec::new();
-                super::schema::paths(self.schema, record, &names(source.get(..end)?), &mut candidates);
-                let help = did_you_mean(&names(source), candidates.iter().map(String::as_str));
+                if !self.suggester.exhausted() {
+                    super::schema::paths(self.schema, record, &names(source.get(..end)?), &mut candidates);
+                }
+                let help = self.suggester.did_you_mean(&names(source), candidates.iter().map(String::as_str));
                 return self.unknown(name.span, format!("unknown field `{}`", names(source)), help);
             };
             projection.push(slot);
@@ -478,8 +484,31 @@ impl Checker<'_> {
                 .with_help("a list is written `[\"OH\", \"MI\"]` or is a field of type `list of ...`"),
             );
         };
-        // A definition that names a list literal stands for the literal.
-        let list = match self.list_literal(&list) {
+        // A definition that names a list literal stands for the literal: a
+        // copy of its items at each use, which a limit keeps from growing
+        // with the square of the file (a long list used by every rule).
+        if let (K::Def(_), Some(items)) = (&list.kind, self.list_literal(&list).map(<[Expr]>::len)) {
+            let before = self.inlined_items;
+            self.inlined_items = before.saturating_add(items);
+            if self.inlined_items > MAX_INLINED_ITEMS {
+                if before > MAX_INLINED_ITEMS {
+                    // Said once, at the use that went over.
+                    return None;
+                }
+                return self.error_none(
+                    Diagnostic::new(
+                        Code::TooLarge,
+                        list.span,
+                        format!(
+                            "the lists named by definitions stand for more than {MAX_INLINED_ITEMS} items in all, \
+                             counting each use"
+                        ),
+                    )
+                    .with_help("use long lists in fewer places, or read them from a `list of` field"),
+                );
+            }
+        }
+        let list = match self.list_literal(&list).map(<[Expr]>::to_vec) {
             Some(items) => Expr { kind: K::List(items), ..list },
             None => list,
         };
@@ -716,19 +745,18 @@ impl Checker<'_> {
                 let K::Const(Const::String(text)) = &e.kind else {
                     return self.mismatch(span, "an enum can only be compared with a string literal".to_string(), None);
                 };
-                let members = self.schema.enums.get(*id).map(|e| e.members.clone()).unwrap_or_default();
+                let schema = self.schema;
+                let members = schema.enums.get(*id).map_or(&[][..], |e| e.members.as_slice());
                 match members.iter().position(|m| m == text) {
                     Some(index) => {
                         let index = u32::try_from(index).unwrap_or(u32::MAX);
                         Some(expr(K::Const(Const::Enum(index)), T::Enum(*id), false, span))
                     }
                     None => {
-                        let help = did_you_mean(text, members.iter().map(String::as_str)).unwrap_or_else(|| {
-                            format!(
-                                "the values are {}",
-                                members.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
-                            )
-                        });
+                        let help =
+                            self.suggester.did_you_mean(text, members.iter().map(String::as_str)).unwrap_or_else(
+                                || format!("the values are {}", list_names(members.iter().map(String::as_str))),
+                            );
                         self.error_none(
                             Diagnostic::new(
                                 Code::UnknownEnumValue,

@@ -9,9 +9,10 @@ mod schema;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::ast::{self, Action, Item, StreamKind};
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Suggester};
 use crate::ir::{self, Base, DefId, Expr, ExprKind, Schema, Type};
 use crate::source::{FileId, Span};
 use crate::value::Date;
@@ -25,6 +26,10 @@ pub const MAX_DEFINITION_DEPTH: usize = 32;
 /// Most rules one rule set may hold; checking and compiling stay well
 /// under a few seconds below it.
 pub const MAX_RULES: usize = 100_000;
+
+/// Most items that definitions naming list literals may stand for, counting
+/// each use (`state in swing` with a `swing` of 10 items counts 10).
+pub const MAX_INLINED_ITEMS: usize = 1_000_000;
 
 /// The language versions this narval reads.
 pub const SUPPORTED_VERSION: u32 = 1;
@@ -42,7 +47,12 @@ struct Checker<'a> {
     uses_today: Option<Span>,
     /// Decimal literals exact in cents, by span, so they can stand for money.
     cents_literals: HashMap<Span, i64>,
-    stream_names: HashSet<String>,
+    /// Stream ids by name.
+    stream_ids: HashMap<String, usize>,
+    /// "did you mean" within a budget of work.
+    suggester: Suggester,
+    /// Items of list definitions copied to their uses so far.
+    inlined_items: usize,
     rule_names: HashSet<String>,
     definition_names: Vec<String>,
     definition_asts: HashMap<String, (usize, &'a ast::Definition)>,
@@ -146,7 +156,9 @@ pub fn check(
         diagnostics: Vec::new(),
         uses_today: None,
         cents_literals: HashMap::new(),
-        stream_names: streams.iter().map(|s| s.name.clone()).collect(),
+        stream_ids: streams.iter().enumerate().map(|(id, s)| (s.name.clone(), id)).collect(),
+        suggester: Suggester::default(),
+        inlined_items: 0,
         rule_names: HashSet::new(),
         definition_names: Vec::new(),
         definition_asts: HashMap::new(),
@@ -305,25 +317,33 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
     }
     let mut assigns = Vec::new();
     let mut suppresses = Vec::new();
+    let mut suppressed_kinds = Vec::new();
     for action in &rule.actions {
         let (name, target) = match &action.node {
             Action::SuppressAll(kind) => {
-                suppresses.extend(streams.iter().enumerate().filter(|(_, s)| s.kind == *kind).map(|(i, _)| i));
+                // Once a kind, however often it is written.
+                if !suppressed_kinds.contains(kind) {
+                    suppressed_kinds.push(*kind);
+                    suppresses.extend(streams.iter().enumerate().filter(|(_, s)| s.kind == *kind).map(|(i, _)| i));
+                }
                 continue;
             }
             Action::Assign(name) => (name, &mut assigns),
             Action::Suppress(name) => (name, &mut suppresses),
         };
-        match streams.iter().position(|s| &s.name == name) {
-            Some(id) => target.push(id),
-            None => checker.error(unknown_stream(checker, name, action.span, streams)),
+        match checker.stream_ids.get(name) {
+            Some(id) => target.push(*id),
+            None => {
+                let diagnostic = unknown_stream(checker, name, action.span, streams);
+                checker.error(diagnostic);
+            }
         }
     }
     assigns.sort_unstable();
     assigns.dedup();
     suppresses.sort_unstable();
     suppresses.dedup();
-    if let Some(both) = assigns.iter().find(|s| suppresses.contains(s)) {
+    if let Some(both) = assigns.iter().find(|s| suppresses.binary_search(s).is_ok()) {
         let name = streams.get(*both).map_or("", |s| s.name.as_str());
         checker.error(
             Diagnostic::new(
@@ -345,7 +365,7 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
     })
 }
 
-fn unknown_stream(checker: &Checker<'_>, name: &str, span: Span, streams: &[ir::Stream]) -> Diagnostic {
+fn unknown_stream(checker: &mut Checker<'_>, name: &str, span: Span, streams: &[ir::Stream]) -> Diagnostic {
     let is_field = checker.schema.root().is_some_and(|r| r.field(name).is_some());
     if is_field || checker.definition_asts.contains_key(name) {
         let what = if is_field { "a field" } else { "a definition" };
@@ -355,7 +375,9 @@ fn unknown_stream(checker: &Checker<'_>, name: &str, span: Span, streams: &[ir::
     Diagnostic::new(Code::UnknownStream, span, format!("unknown stream `{name}`"))
         .with_label("not declared")
         .with_help_opt(
-            did_you_mean(name, streams.iter().map(|s| s.name.as_str()))
+            checker
+                .suggester
+                .did_you_mean(name, streams.iter().map(|s| s.name.as_str()))
                 .or_else(|| Some(format!("declare it, such as `solicitation streams {name}`"))),
         )
 }
@@ -379,11 +401,13 @@ fn warn_unhandled_missing(checker: &mut Checker<'_>, rule: &ir::Rule) {
         return;
     }
     let guarded = guards(&rule.condition);
+    let mut finder = UnhandledReads { schema: checker.schema, definitions: &checker.definitions, memo: HashMap::new() };
     let mut reads = Vec::new();
-    unhandled_reads(checker.schema, &checker.definitions, &rule.condition, &guarded, &mut reads, 0);
-    reads.sort_by(|a, b| a.0.cmp(&b.0));
-    reads.dedup_by(|a, b| a.0 == b.0);
-    for (field, span) in reads {
+    finder.walk(&rule.condition, &guarded, &mut reads, 0);
+    let mut seen = HashSet::new();
+    reads.retain(|(_, name, _)| seen.insert(name.clone()));
+    reads.sort_by(|a, b| a.1.cmp(&b.1));
+    for (_, field, span) in reads {
         checker.error(
             Diagnostic::new(
                 Code::UnhandledMissing,
@@ -409,40 +433,66 @@ fn guards(e: &Expr) -> Vec<Vec<usize>> {
     guarded
 }
 
-fn unhandled_reads(
-    schema: &Schema,
-    definitions: &[ir::Definition],
-    e: &Expr,
-    guarded: &[Vec<usize>],
-    out: &mut Vec<(String, Span)>,
-    depth: usize,
-) {
-    match &e.kind {
-        ExprKind::IsMissing(_) => {}
-        ExprKind::Coalesce(_, fallback) => unhandled_reads(schema, definitions, fallback, guarded, out, depth),
-        ExprKind::Field { base: Base::Profile, path } => {
-            if guarded.iter().any(|g| path.starts_with(g)) {
-                return;
+/// An optional field read: its path, its dotted name.
+type Read = (Vec<usize>, String);
+
+/// Finds the optional fields an expression reads without `has`, `is
+/// missing` or `??` before them.
+struct UnhandledReads<'c> {
+    schema: &'c Schema,
+    definitions: &'c [ir::Definition],
+    /// Per definition, the optional fields it reads that its own guards (and
+    /// those of the definitions it uses) leave unguarded, each once. Found
+    /// once per definition: definitions that each use the one before twice
+    /// would otherwise be walked an exponential number of times.
+    memo: HashMap<DefId, Rc<[Read]>>,
+}
+
+impl UnhandledReads<'_> {
+    /// Pushes each optional field `e` reads that `guarded` leaves unguarded,
+    /// with where it is read (for a definition, where the definition is used).
+    fn walk(&mut self, e: &Expr, guarded: &[Vec<usize>], out: &mut Vec<(Vec<usize>, String, Span)>, depth: usize) {
+        let unguarded = |path: &[usize]| !guarded.iter().any(|g| path.starts_with(g));
+        match &e.kind {
+            ExprKind::IsMissing(_) => {}
+            ExprKind::Coalesce(_, fallback) => self.walk(fallback, guarded, out, depth),
+            ExprKind::Field { base: Base::Profile, path } => {
+                if let Some(name) = optional_field_name(self.schema, path).filter(|_| unguarded(path)) {
+                    out.push((path.clone(), name, e.span));
+                }
             }
-            if let Some(name) = optional_field_name(schema, path) {
-                out.push((name, e.span));
+            ExprKind::Def(id) if depth < 64 => {
+                for (path, name) in self.definition(*id, depth).iter() {
+                    if unguarded(path) {
+                        out.push((path.clone(), name.clone(), e.span));
+                    }
+                }
+            }
+            _ => {
+                for child in e.children() {
+                    self.walk(child, guarded, out, depth);
+                }
             }
         }
-        ExprKind::Def(id) if depth < 64 => {
-            if let Some(def) = definitions.get(*id) {
-                // Guards of the rule hold inside the definition, and so do its own.
-                let mut inner_guards = guards(&def.value);
-                inner_guards.extend_from_slice(guarded);
-                let mut inner = Vec::new();
-                unhandled_reads(schema, definitions, &def.value, &inner_guards, &mut inner, depth + 1);
-                out.extend(inner.into_iter().map(|(name, _)| (name, e.span)));
-            }
+    }
+
+    fn definition(&mut self, id: DefId, depth: usize) -> Rc<[Read]> {
+        if let Some(found) = self.memo.get(&id) {
+            return Rc::clone(found);
         }
-        _ => {
-            for child in e.children() {
-                unhandled_reads(schema, definitions, child, guarded, out, depth);
-            }
-        }
+        let Some(def) = self.definitions.get(id) else { return Rc::from([]) };
+        // The guards of the definition hold inside it; those of its users are applied by them.
+        let own = guards(&def.value);
+        let mut reads = Vec::new();
+        self.walk(&def.value, &own, &mut reads, depth + 1);
+        let mut seen = HashSet::new();
+        let found: Rc<[Read]> = reads
+            .into_iter()
+            .filter(|(path, _, _)| seen.insert(path.clone()))
+            .map(|(path, name, _)| (path, name))
+            .collect();
+        self.memo.insert(id, Rc::clone(&found));
+        found
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Map, Value as Json};
 
 use super::{unknown_stream, Checker};
 use crate::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, StreamKind, TestClause, Value};
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Suggester};
 use crate::ir::{self, RecordId, Schema, Type};
 use crate::source::Span;
 use crate::value::format_cents;
@@ -36,7 +36,13 @@ pub(super) fn check(checker: &mut Checker<'_>, items: &[&Item], streams: &[ir::S
             profiles.insert(&decl.name.node, State::Pending(decl));
         }
     }
-    let mut resolver = Resolver { schema: checker.schema, profiles, diagnostics: Vec::new(), stack: Vec::new() };
+    let mut resolver = Resolver {
+        schema: checker.schema,
+        profiles,
+        diagnostics: Vec::new(),
+        stack: Vec::new(),
+        suggester: Suggester::default(),
+    };
     // Every profile is checked, used or not, so that its errors show.
     let mut names: Vec<(&str, Span)> = items
         .iter()
@@ -158,11 +164,11 @@ fn expectation_kind(
     span: Span,
     streams: &[ir::Stream],
 ) -> Option<ir::ExpectationKind> {
-    let resolve = |checker: &mut Checker<'_>, name: &str, span: Span| match streams.iter().position(|s| s.name == name)
-    {
-        Some(id) => Some(id),
+    let resolve = |checker: &mut Checker<'_>, name: &str, span: Span| match checker.stream_ids.get(name) {
+        Some(id) => Some(*id),
         None => {
-            checker.error(unknown_stream(checker, name, span, streams));
+            let diagnostic = unknown_stream(checker, name, span, streams);
+            checker.error(diagnostic);
             None
         }
     };
@@ -217,19 +223,32 @@ fn article(kind: StreamKind) -> &'static str {
 fn contradiction(expectations: &[ir::Expectation], streams: &[ir::Stream]) -> Option<Span> {
     use ir::ExpectationKind::{Assigned, Exactly, NotAssigned};
     let kind = |s: usize| streams.get(s).map(|s| s.kind);
-    // Per stream: must it be assigned (Some(true)), must it not (Some(false)).
+    // Per stream: must it be assigned (true), must it not (false).
     let mut wanted: HashMap<usize, bool> = HashMap::new();
-    let mut exact: HashMap<StreamKind, &Vec<usize>> = HashMap::new();
+    // Per kind: the streams `solicitations = [...]` lists.
+    let mut exact: HashMap<StreamKind, HashSet<usize>> = HashMap::new();
+    // Each expectation is checked against those before it, once: linear.
     for e in expectations {
         let clash = match &e.kind {
-            Assigned(s) => wanted.insert(*s, true) == Some(false),
-            NotAssigned(s) => wanted.insert(*s, false) == Some(true),
-            Exactly(k, ids) => exact.insert(*k, ids).is_some_and(|before| before != ids),
+            Assigned(s) | NotAssigned(s) => {
+                let assigned = matches!(e.kind, Assigned(_));
+                let outside_exact = kind(*s).and_then(|k| exact.get(&k)).is_some_and(|ids| ids.contains(s) != assigned);
+                wanted.insert(*s, assigned) == Some(!assigned) || outside_exact
+            }
+            Exactly(k, ids) => {
+                let ids: HashSet<usize> = ids.iter().copied().collect();
+                match exact.get(k) {
+                    Some(before) => *before != ids,
+                    None => {
+                        let clash =
+                            wanted.iter().any(|(s, &assigned)| kind(*s) == Some(*k) && ids.contains(s) != assigned);
+                        exact.insert(*k, ids);
+                        clash
+                    }
+                }
+            }
         };
-        let outside_exact = wanted
-            .iter()
-            .any(|(s, &assigned)| kind(*s).and_then(|k| exact.get(&k)).is_some_and(|ids| ids.contains(s) != assigned));
-        if clash || outside_exact {
+        if clash {
             return Some(e.span);
         }
     }
@@ -242,6 +261,7 @@ struct Resolver<'s, 'a> {
     profiles: HashMap<&'a str, State<'a>>,
     diagnostics: Vec<Diagnostic>,
     stack: Vec<String>,
+    suggester: Suggester,
 }
 
 impl<'a> Resolver<'_, 'a> {
@@ -252,7 +272,8 @@ impl<'a> Resolver<'_, 'a> {
                 Diagnostic::new(Code::UnknownProfile, at, format!("unknown profile `{name}`"))
                     .with_label("not declared")
                     .with_help_opt(
-                        did_you_mean(name, known.iter().copied())
+                        self.suggester
+                            .did_you_mean(name, known.iter().copied())
                             .or_else(|| Some(format!("declare it: `profile {name} = {{ ... }}`"))),
                     ),
             );
@@ -351,7 +372,9 @@ impl<'a> Resolver<'_, 'a> {
                 self.diagnostics.push(
                     Diagnostic::new(Code::UnknownField, name.span, format!("unknown field `{}`", name.node))
                         .with_label("not in the schema")
-                        .with_help_opt(did_you_mean(&name.node, fields.fields.keys().map(String::as_str))),
+                        .with_help_opt(
+                            self.suggester.did_you_mean(&name.node, fields.fields.keys().map(String::as_str)),
+                        ),
                 );
                 return None;
             };

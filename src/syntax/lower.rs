@@ -29,7 +29,8 @@ pub(super) struct Children<'i> {
 fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
-        Rule::kw_import
+        Rule::kw_narval
+            | Rule::kw_import
             | Rule::kw_schema
             | Rule::kw_optional
             | Rule::kw_tagged

@@ -249,6 +249,17 @@ mod regressions {
         assert_eq!(items("import \"a\"\nimport \"d\": x -> y\n"), ["import a", "rule import"]);
     }
 
+    /// Found by the fuzzer: `narval1` was read as the version line `narval 1`,
+    /// which the formatter then could not print back.
+    #[test]
+    fn a_name_starting_with_narval_is_not_a_version_line() {
+        assert_eq!(items("narval1: x -> y\nnarval2 = 3\n"), ["rule narval1", "definition narval2"]);
+        let (tree, _) = super::parse(FileId(0), "narval1\n");
+        assert!(tree.is_none());
+        let (tree, _) = super::parse(FileId(0), "narval  1 # v\n");
+        assert_eq!(tree.and_then(|file| file.version).map(|v| v.node), Some(1));
+    }
+
     #[test]
     fn a_number_ending_a_definition_is_not_a_duration_with_the_next_item() {
         for text in ["x = 7\ndays: a -> b\n", "x = 7\ndays \"d\": a -> b\n", "x = 7 days = 3\n"] {

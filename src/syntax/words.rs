@@ -12,7 +12,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::EOI => "end of file",
         Rule::WHITESPACE | Rule::COMMENT => "a space",
         Rule::file | Rule::item => "a schema, stream declaration, definition, rule, profile or test",
-        Rule::version => "a version line such as `narval 1`",
+        Rule::version | Rule::kw_narval => "a version line such as `narval 1`",
         Rule::import => "an import such as `import \"schema.narval\"`",
         Rule::schema => "`schema { ... }`",
         Rule::field_list | Rule::field => "a field such as `age: int`",
