@@ -867,3 +867,26 @@ fn unique_ids_rejects_a_repeated_id_in_input_order() {
     let out = narval(&["assign", "campaign.narval", "--profiles", "-"], &input);
     assert_eq!(code(&out), 0);
 }
+
+#[test]
+fn nan_infinity_and_huge_numbers_are_rejected_lines() {
+    let body = "\"volunteer\":true,\"party\":\"dem\",\"donations\":[]";
+    let input = [
+        format!("{{\"id\":1,{body},\"scores\":{{\"support\":NaN,\"turnout\":0}}}}"),
+        format!("{{\"id\":2,{body},\"scores\":{{\"support\":Infinity,\"turnout\":0}}}}"),
+        format!("{{\"id\":3,{body},\"scores\":{{\"support\":1e999,\"turnout\":0}}}}"),
+        format!("{{\"id\":4,{body},\"age\":99999999999999999999,\"scores\":{{\"support\":1,\"turnout\":0}}}}"),
+        format!("{{\"id\":5,{body},\"scores\":{{\"support\":1,\"turnout\":0}}}}"),
+    ]
+    .join("\n");
+    let out = narval(&["assign", "campaign.narval", "--profiles", "-"], &input);
+    assert_eq!(code(&out), 3);
+    assert_eq!(lines(&stdout(&out)).len(), 1);
+    let err = stderr(&out);
+    assert!(err.contains("narval: line 1: not valid JSON"), "{err}");
+    assert!(err.contains("narval: line 2: not valid JSON"), "{err}");
+    assert!(err.contains("narval: line 3: "), "{err}");
+    assert!(err.contains("narval: line 4: field `age` is not a whole number within the range of `int`"), "{err}");
+    assert!(!err.contains("99999999999999999999"), "no values in messages: {err}");
+    assert!(err.ends_with("narval: 5 profiles read, 1 assigned, 4 rejected\n"), "{err}");
+}
