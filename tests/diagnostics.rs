@@ -106,3 +106,20 @@ fn too_many_rules_and_too_long_lists_are_refused() {
     assert_eq!(codes, ["E0005"]);
     assert!(report.diagnostics()[0].message.contains("more than the limit of 100000"));
 }
+
+#[test]
+fn a_hundred_thousand_nested_parentheses_are_an_error_not_a_stack_overflow() {
+    let text = format!(
+        "narval 1\nschema {{ a: int }}\nsolicitation streams s\nr: {}a > 1{} -> s\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let report = narval::RuleSet::builder().source("deep.narval", text).check();
+    let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0001"]);
+    assert!(report.diagnostics()[0].message.contains("nested more than 64 deep"), "{}", report.render());
+    // The same depth of brackets in a written test profile.
+    let text = format!("narval 1\nschema {{ a: int }}\nprofile p = {}\n", "{ a: ".repeat(100_000));
+    let report = narval::RuleSet::builder().source("deep.narval", text).check();
+    assert!(report.has_errors());
+}
