@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every target of narval for SECONDS_PER_TARGET seconds (default 10,
-# about a minute in all, plus the release build): what CI runs.
+# then the large generated rule files: about a minute in all, plus the
+# release build): what CI runs.
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET]
 #

@@ -82,31 +82,29 @@ enum Test<'a> {
 pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
     let mut equal: Vec<Index> = Vec::new();
     let mut ranged: Vec<(Box<[u32]>, Vec<Ranged>)> = Vec::new();
+    // Where each field's index is, so that finding it does not grow with
+    // the number of fields guarded.
+    let mut equal_at: HashMap<Box<[u32]>, usize> = HashMap::new();
+    let mut ranged_at: HashMap<Box<[u32]>, usize> = HashMap::new();
     let mut always = Vec::new();
     for (rule, &condition) in conditions.iter().enumerate() {
         let rule = u32::try_from(rule).unwrap_or(u32::MAX);
         match guard(nodes, condition) {
             None => always.push(rule),
             Some((path, Test::Range(low, high))) => {
-                let position = match ranged.iter().position(|(p, _)| **p == *path) {
-                    Some(p) => p,
-                    None => {
-                        ranged.push((path.into(), Vec::new()));
-                        ranged.len() - 1
-                    }
-                };
+                let position = *ranged_at.entry(path.into()).or_insert_with(|| {
+                    ranged.push((path.into(), Vec::new()));
+                    ranged.len() - 1
+                });
                 if let Some((_, rules)) = ranged.get_mut(position) {
                     rules.push((rule, low, high));
                 }
             }
             Some((path, test)) => {
-                let position = match equal.iter().position(|i| *i.path == *path) {
-                    Some(p) => p,
-                    None => {
-                        equal.push(Index { path: path.into(), ..Index::default() });
-                        equal.len() - 1
-                    }
-                };
+                let position = *equal_at.entry(path.into()).or_insert_with(|| {
+                    equal.push(Index { path: path.into(), ..Index::default() });
+                    equal.len() - 1
+                });
                 let Some(index) = equal.get_mut(position) else { continue };
                 match test {
                     Test::Strings(keys) => {

@@ -116,33 +116,38 @@ pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Source
 }
 
 fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) -> Vec<StreamTrace> {
-    checked
+    let mut traces: Vec<StreamTrace> = checked
         .streams
         .iter()
         .enumerate()
-        .map(|(id, stream)| {
-            let mut trace = StreamTrace {
-                stream: stream.name.clone(),
-                kind: stream.kind,
-                assigned: assigned.contains(id),
-                assigned_by: Vec::new(),
-                not_assigned_by: Vec::new(),
-                suppressed_by: Vec::new(),
-            };
-            for (rule, outcome) in checked.rules.iter().zip(outcomes) {
-                if rule.assigns.contains(&id) {
-                    match outcome {
-                        Outcome::True => trace.assigned_by.push(rule.name.clone()),
-                        _ => trace.not_assigned_by.push(rule.name.clone()),
-                    }
-                }
-                if rule.suppresses.contains(&id) && *outcome != Outcome::False {
+        .map(|(id, stream)| StreamTrace {
+            stream: stream.name.clone(),
+            kind: stream.kind,
+            assigned: assigned.contains(id),
+            assigned_by: Vec::new(),
+            not_assigned_by: Vec::new(),
+            suppressed_by: Vec::new(),
+        })
+        .collect();
+    // Rule by rule, each filed under the streams it names: not every rule
+    // looked at for every stream.
+    for (rule, outcome) in checked.rules.iter().zip(outcomes) {
+        for id in &rule.assigns {
+            let Some(trace) = traces.get_mut(*id) else { continue };
+            match outcome {
+                Outcome::True => trace.assigned_by.push(rule.name.clone()),
+                _ => trace.not_assigned_by.push(rule.name.clone()),
+            }
+        }
+        if *outcome != Outcome::False {
+            for id in &rule.suppresses {
+                if let Some(trace) = traces.get_mut(*id) {
                     trace.suppressed_by.push(rule.name.clone());
                 }
             }
-            trace
-        })
-        .collect()
+        }
+    }
+    traces
 }
 
 struct Tracer<'a> {
@@ -301,7 +306,12 @@ impl Explanation {
 
     /// The trace of a rule by name.
     pub fn rule(&self, name: &str) -> Option<&RuleTrace> {
-        self.rules.iter().find(|r| r.rule == name)
+        // INVARIANT: `explain` lists the rules sorted by name, as checking
+        // sorts them; the scan is for an explanation built otherwise.
+        match self.rules.binary_search_by(|r| r.rule.as_str().cmp(name)) {
+            Ok(index) => self.rules.get(index),
+            Err(_) => self.rules.iter().find(|r| r.rule == name),
+        }
     }
 
     /// Every stream, each with the rules that decided it, for people.

@@ -10,7 +10,7 @@
 //! evaluated for coverage even where `and`/`or` would not need them, and
 //! conditions inside `where` are not counted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -299,10 +299,13 @@ impl Suite {
             let wrong: Vec<usize> = match &expectation.kind {
                 ExpectationKind::Assigned(id) => [*id].into_iter().filter(|id| !assigned(*id)).collect(),
                 ExpectationKind::NotAssigned(id) => [*id].into_iter().filter(|id| assigned(*id)).collect(),
-                ExpectationKind::Exactly(kind, ids) => (0..self.checked.streams.len())
-                    .filter(|id| self.checked.streams.get(*id).is_some_and(|s| s.kind == *kind))
-                    .filter(|id| ids.contains(id) != assigned(*id))
-                    .collect(),
+                ExpectationKind::Exactly(kind, ids) => {
+                    let ids: HashSet<usize> = ids.iter().copied().collect();
+                    (0..self.checked.streams.len())
+                        .filter(|id| self.checked.streams.get(*id).is_some_and(|s| s.kind == *kind))
+                        .filter(|id| ids.contains(id) != assigned(*id))
+                        .collect()
+                }
             };
             if wrong.is_empty() {
                 continue;

@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! narval-fuzz TARGET|all [--seconds S | --runs N] [--seed S]
+//! narval-fuzz large [--scale N]             large generated rule files, timed
 //! narval-fuzz TARGET --replay FILE...       run files through a target
 //! narval-fuzz TARGET --minimize FILE        shrink a crashing input
 //! ```
@@ -41,6 +42,9 @@ const HANG: Duration = Duration::from_secs(1);
 const SLOW: Duration = Duration::from_millis(100);
 /// A worker that runs one input for this long is stopped.
 const KILL: Duration = Duration::from_secs(20);
+/// The time a large rule file may take: this, plus so much per byte.
+const LARGE_BASE: Duration = Duration::from_millis(500);
+const LARGE_PER_BYTE: Duration = Duration::from_nanos(10_000);
 /// Inputs kept besides the seeds.
 const CORPUS: usize = 4096;
 /// Larger inputs are run but not kept: a corpus of large inputs runs slowly.
@@ -49,12 +53,17 @@ const KEEP_LEN: usize = 16 * 1024;
 const FILES_PER_FAILURE: usize = 4;
 
 const USAGE: &str = "usage: narval-fuzz TARGET|all [--seconds S | --runs N] [--seed S] [--root DIR] [--memory-mb M]
+       narval-fuzz large [--scale N]
        narval-fuzz TARGET --replay FILE...
        narval-fuzz TARGET --minimize FILE
-targets: parse, check, format, decode, eval";
+targets: parse, check, format, decode, eval; `all` runs them, then `large`";
 
 struct Args {
     targets: Vec<Target>,
+    /// Whether to run the large rule files (`large`, or `all` after the targets).
+    large: bool,
+    /// How many times the large rule files repeat their construct.
+    scale: usize,
     seconds: Option<f64>,
     runs: Option<u64>,
     seed: u64,
@@ -68,14 +77,17 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let name = args.next().ok_or("missing TARGET")?;
-    let targets = match name.as_str() {
-        "all" => Target::ALL.to_vec(),
-        _ => vec![Target::from_name(&name).ok_or_else(|| format!("unknown target `{name}`"))?],
+    let (targets, large) = match name.as_str() {
+        "all" => (Target::ALL.to_vec(), true),
+        "large" => (vec![Target::Check], true),
+        _ => (vec![Target::from_name(&name).ok_or_else(|| format!("unknown target `{name}`"))?], false),
     };
     let default_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let mut parsed = Args {
         targets,
+        large,
+        scale: 16_000,
         seconds: None,
         runs: None,
         seed: seed % 1_000_000_000,
@@ -95,6 +107,8 @@ fn parse_args() -> Result<Args, String> {
             "--memory-mb" => parsed.memory_mb = value()?.parse().map_err(|_| "--memory-mb takes a whole number")?,
             "--minimize" => parsed.minimize = Some(PathBuf::from(value()?)),
             "--worker" => parsed.worker = true,
+            "--large" => parsed.large = true,
+            "--scale" => parsed.scale = value()?.parse().map_err(|_| "--scale takes a whole number")?,
             "--replay" => {
                 parsed.replay.extend(args.by_ref().map(PathBuf::from));
                 if parsed.replay.is_empty() {
@@ -129,13 +143,25 @@ fn main() -> ExitCode {
         minimize(target, file)
     } else if args.worker {
         // The default stack of a spawned thread (2 MiB), as library users' threads have.
-        let worker = std::thread::spawn(move || Worker::new(&args, target).run(&args));
+        let worker = std::thread::spawn(move || {
+            let mut worker = Worker::new(&args, target);
+            if args.large {
+                worker.run_large(args.scale)
+            } else {
+                worker.run(&args)
+            }
+        });
         worker.join().unwrap_or(false)
     } else {
         eprintln!("narval-fuzz: seed {} (the same seed gives the same inputs)", args.seed);
         let mut ok = true;
-        for &target in &args.targets {
-            ok &= supervise(&args, target);
+        if args.targets.len() > 1 || !args.large {
+            for &target in &args.targets {
+                ok &= supervise(&args, target, false);
+            }
+        }
+        if args.large {
+            ok &= supervise(&args, Target::Check, true);
         }
         ok
     };
@@ -196,8 +222,9 @@ fn write_input(dir: &Path, target: Target, input: &[u8]) -> PathBuf {
 
 // ---- the supervisor ------------------------------------------------------------
 
-/// Runs one target in a worker process; true when nothing failed.
-fn supervise(args: &Args, target: Target) -> bool {
+/// Runs one target in a worker process (or, with `large`, the large rule
+/// files through it); true when nothing failed.
+fn supervise(args: &Args, target: Target, large: bool) -> bool {
     let Ok(exe) = std::env::current_exe() else {
         eprintln!("narval-fuzz: cannot find my own executable");
         return false;
@@ -205,6 +232,9 @@ fn supervise(args: &Args, target: Target) -> bool {
     let mut command = Command::new(exe);
     command.arg(target.name()).arg("--worker").arg("--seed").arg(args.seed.to_string());
     command.arg("--root").arg(&args.root).arg("--memory-mb").arg(args.memory_mb.to_string());
+    if large {
+        command.arg("--large").arg("--scale").arg(args.scale.to_string());
+    }
     if let Some(seconds) = args.seconds {
         command.arg("--seconds").arg(seconds.to_string());
     }
@@ -294,6 +324,7 @@ struct Worker {
     executions: u64,
     refused: u64,
     slowest: Duration,
+    slowest_input: Vec<u8>,
     slow_reported: usize,
     /// Crash files written per place of failure, and the smallest input's length.
     failures: HashMap<String, (usize, usize)>,
@@ -321,6 +352,7 @@ impl Worker {
             executions: 0,
             refused: 0,
             slowest: Duration::ZERO,
+            slowest_input: Vec::new(),
             slow_reported: 0,
             failures: HashMap::new(),
             failed: 0,
@@ -364,6 +396,10 @@ impl Worker {
             }
         }
         let seconds = start.elapsed().as_secs_f64();
+        if self.slowest > SLOW {
+            let path = write_input(&crashes_dir(&self.root).join("slow"), self.target, &self.slowest_input);
+            eprintln!("{}: the slowest input: {}", self.target.name(), path.display());
+        }
         eprintln!(
             "{}: {} seeds; {} executions in {:.1} s ({:.0}/s); corpus {}; slowest {:.1} ms; {} refused as too large; \
              {} failures",
@@ -404,7 +440,10 @@ impl Worker {
         let result = run_caught(self.target, input);
         let elapsed = start.elapsed();
         self.executions += 1;
-        self.slowest = self.slowest.max(elapsed);
+        if elapsed > self.slowest {
+            self.slowest = elapsed;
+            self.slowest_input = input.to_vec();
+        }
         match result {
             Ok(_) if elapsed > HANG => {
                 let message = format!("one execution took {:.2} s on {} bytes", elapsed.as_secs_f64(), input.len());
@@ -457,6 +496,52 @@ impl Worker {
                 eprintln!("{}: {what} at {place} again, smaller input: {}", self.target.name(), path.display());
             }
         }
+    }
+
+    /// Runs each large rule file once; a failure when one takes longer than
+    /// a limit proportional to its size (ample for linear work, far short
+    /// of what quadratic work takes at this scale).
+    fn run_large(&mut self, scale: usize) -> bool {
+        let start = Instant::now();
+        let mut bytes = 0;
+        for (what, text) in targets::large_rule_files(scale) {
+            let input = text.into_bytes();
+            bytes += input.len();
+            if input.len() > targets::MAX_INPUT {
+                eprintln!("large: `{what}` is {} bytes, over the input limit: skipped", input.len());
+                continue;
+            }
+            let limit = LARGE_BASE + LARGE_PER_BYTE * u32::try_from(input.len()).unwrap_or(u32::MAX);
+            self.send(&input);
+            let started = Instant::now();
+            let result = run_caught(self.target, &input);
+            let elapsed = started.elapsed();
+            self.executions += 1;
+            match result {
+                Err((place, message)) => self.fail("CRASH", place, &format!("{what}: {message}"), &input),
+                Ok(_) if elapsed > limit => {
+                    let message = format!(
+                        "`{what}` took {:.2} s for {} bytes, over {:.2} s",
+                        elapsed.as_secs_f64(),
+                        input.len(),
+                        limit.as_secs_f64()
+                    );
+                    self.fail("SLOW", format!("large: {what}"), &message, &input);
+                }
+                Ok(_) => {}
+            }
+            if std::env::var_os("NARVAL_FUZZ_VERBOSE").is_some() {
+                eprintln!("large: {what}: {} bytes in {:.3} s", input.len(), elapsed.as_secs_f64());
+            }
+        }
+        eprintln!(
+            "large: {} rule files ({} kB) with constructs repeated {scale} times in {:.1} s; {} failures",
+            self.executions,
+            bytes / 1000,
+            start.elapsed().as_secs_f64(),
+            self.failed
+        );
+        self.failed == 0
     }
 
     /// Whether the resident memory is under the limit; a failure otherwise.

@@ -273,7 +273,11 @@ pub fn mutate(rng: &mut Rng, kind: Kind, base: &[u8], other: &[u8]) -> Vec<u8> {
     let mut data = base.to_vec();
     let rounds = 1 << rng.below(4);
     for _ in 0..rounds {
-        mutate_bytes(rng, tokens, &mut data, other);
+        if kind == Kind::Rules && rng.one_in(16) {
+            replicate_line(rng, &mut data);
+        } else {
+            mutate_bytes(rng, tokens, &mut data, other);
+        }
         if data.len() > MAX_LEN {
             data.truncate(MAX_LEN);
         }
@@ -412,6 +416,103 @@ fn mutate_bytes(rng: &mut Rng, tokens: &[&str], data: &mut Vec<u8>, other: &[u8]
             }
         }
     }
+}
+
+/// Words never renamed by [`replicate_line`].
+const KEYWORDS: &[&str] = &[
+    "narval",
+    "import",
+    "schema",
+    "optional",
+    "tagged",
+    "list",
+    "of",
+    "one",
+    "solicitation",
+    "issue",
+    "stream",
+    "streams",
+    "no",
+    "not",
+    "and",
+    "or",
+    "in",
+    "between",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "is",
+    "missing",
+    "has",
+    "where",
+    "today",
+    "it",
+    "true",
+    "false",
+    "profile",
+    "with",
+    "test",
+    "given",
+    "expect",
+    "solicitations",
+    "issues",
+    "sum",
+    "count",
+    "min",
+    "max",
+    "avg",
+    "any",
+    "all",
+    "number",
+    "money",
+    "bool",
+    "int",
+    "string",
+    "date",
+    "day",
+    "days",
+    "week",
+    "weeks",
+];
+
+/// Repeats one line many times with its names numbered: many fields, rules
+/// or definitions of distinct names, the inputs on which a cost quadratic
+/// in their number shows. In one mode in three, the first name of copy `i`
+/// gets `i` and the others `i - 1`: chains such as `d_5 = d_4 + d_4`.
+fn replicate_line(rng: &mut Rng, data: &mut Vec<u8>) {
+    let text = String::from_utf8_lossy(data).into_owned();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let Some(&line) = rng.pick(&lines) else { return };
+    let chain = rng.one_in(3);
+    let times = (*rng.pick(&[10, 100, 1000, 4000]).unwrap_or(&10)).min(MAX_LEN / (line.len() + 8));
+    let mut copies = String::new();
+    for i in 1..=times {
+        let mut first = true;
+        let mut quotes = 0;
+        let mut rest = line;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            let (before, word) = rest.split_at(start);
+            let end = word.find(|c: char| !c.is_ascii_alphanumeric() && c != '_').unwrap_or(word.len());
+            let (name, after) = word.split_at(end);
+            copies.push_str(before);
+            copies.push_str(name);
+            quotes += before.matches('"').count();
+            if !KEYWORDS.contains(&name) && quotes % 2 == 0 && !before.ends_with(|c: char| c.is_ascii_digit()) {
+                let index = if chain && !first { i - 1 } else { i };
+                copies.push_str(&format!("_{index}"));
+                first = false;
+            }
+            rest = after;
+        }
+        copies.push_str(rest);
+        if !copies.ends_with('\n') {
+            copies.push('\n');
+        }
+    }
+    let at = text.find(line).map_or(text.len(), |i| i + line.len());
+    let mut out = text;
+    out.insert_str(at, &copies);
+    *data = out.into_bytes();
 }
 
 fn swap_lines(rng: &mut Rng, data: &mut Vec<u8>) {

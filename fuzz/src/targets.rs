@@ -411,3 +411,99 @@ fn eval(text: &str) -> u64 {
     }
     sig.0
 }
+
+// ---- large rule files ----------------------------------------------------------
+
+/// Rule files with one construct repeated about `n` times, each of which
+/// once took time quadratic (or worse) in `n`; the comment gives the time
+/// it took then, in a release build. The fuzzer runs them at `n` = 16,000
+/// with a time limit per byte; `tests/fuzz_regressions.rs` at a small `n`.
+pub fn large_rule_files(n: usize) -> Vec<(&'static str, String)> {
+    let names = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>().join(", ");
+    let lines = |n: usize, line: &dyn Fn(usize) -> String| (0..n).map(line).collect::<String>();
+    let streams = names("s", n);
+    vec![
+        // Each diagnostic showed its whole line, and counted its column from
+        // the line start: 20,000 duplicates on one line, 23 s and 3 GB of text.
+        (
+            "duplicate streams on one line",
+            format!("narval 1\nschema {{ a: int }}\nsolicitation streams s, {}\n", vec!["s"; n].join(", ")),
+        ),
+        // "did you mean" compared every unknown name with every field: 16 s for 4,000.
+        (
+            "misspelt fields",
+            format!(
+                "narval 1\nschema {{ {} }}\nsolicitation streams s\n{}",
+                (0..n).map(|i| format!("field_number_{i}: int")).collect::<Vec<_>>().join(", "),
+                lines(n, &|i| format!("r{i}: feld_number_{i} > 1 -> s\n"))
+            ),
+        ),
+        // An enum's members were copied, compared and listed for each misspelt one.
+        (
+            "misspelt enum members",
+            format!(
+                "narval 1\nschema {{ p: one of {} }}\nsolicitation streams s\n{}",
+                names("m", n),
+                lines(n, &|i| format!("r{i}: p == \"x{i}\" -> s\n"))
+            ),
+        ),
+        // Duplicate enum members were looked for in a list.
+        ("a long enum", format!("narval 1\nschema {{ p: one of {} }}\n", names("m", n))),
+        // A test's expectations were each compared with all those before: 3.3 s for 4,000.
+        (
+            "a test expecting many streams",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams {streams}\nr: a > 1 -> s0\n\
+                 test \"t\" {{ given {{ a: 2 }} expect solicitations = [{streams}], {streams} }}\n"
+            ),
+        ),
+        // Each `no solicitations` listed every stream again: 1.4 s and 500 MB for 8,000.
+        (
+            "suppressions of every stream",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams {streams}\nr: a > 1 -> {}\n",
+                vec!["no solicitations"; n].join(", ")
+            ),
+        ),
+        // W0004 walked into a definition at each use: 30 definitions, each using
+        // the one before twice, took 2^30 walks (minutes).
+        (
+            "definitions using the one before twice",
+            format!(
+                "narval 1\nschema {{ o: optional int }}\nsolicitation streams s\nb0 = o > 0\n{}r: b30 -> s\n",
+                lines(30, &|i| format!("b{} = b{i} and b{i}\n", i + 1))
+            ),
+        ),
+        // A list definition is copied to each use: 4,000 uses of 4,000 items
+        // took 2.8 s and 2.5 GB; over a million items is now E0005.
+        (
+            "a long list used by every rule",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams s\nbig = [{}]\n{}",
+                (0..2 * n).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
+                lines(n, &|i| format!("r{i}: a in big -> s\n"))
+            ),
+        ),
+        // Each guard looked for its field's index among all before, and
+        // explaining looked at every rule for every stream: 16,000 rules
+        // took 1.2 s to build and 3.2 s to explain one profile.
+        (
+            "rules guarded on many fields",
+            format!(
+                "narval 1\nschema {{ flag: bool, {} }}\nsolicitation streams {streams}\n{}",
+                (0..n).map(|i| format!("f{i}: int")).collect::<Vec<_>>().join(", "),
+                lines(n, &|i| format!("r{i}: f{i} == 1 and flag -> s{i}\n"))
+            ),
+        ),
+        // Each path looked for a definition of its name in a list: 32,000
+        // definitions reading unknown fields took 15 s (with their diagnostics).
+        (
+            "many definitions",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams s\n{}{}",
+                lines(n, &|i| format!("d{i} = a + x{i}\n")),
+                lines(n, &|i| format!("r{i}: d{i} > 0 -> s\n"))
+            ),
+        ),
+    ]
+}

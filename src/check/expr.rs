@@ -246,7 +246,7 @@ impl Checker<'_> {
         if let Some((base, slot, ty, optional)) = self.field_start(&first.node, scope) {
             return self.walk_path(base, (vec![slot], ty, optional), path.get(..1)?, rest, span);
         }
-        if self.definition_names.contains(&first.node) {
+        if self.definition_asts.contains_key(&first.node) {
             self.referenced.insert(first.node.clone());
         }
         if let Some(def) = self.definition(&first.node, first.span) {
@@ -747,7 +747,11 @@ impl Checker<'_> {
                 };
                 let schema = self.schema;
                 let members = schema.enums.get(*id).map_or(&[][..], |e| e.members.as_slice());
-                match members.iter().position(|m| m == text) {
+                let index = self
+                    .enum_members
+                    .entry(*id)
+                    .or_insert_with(|| members.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect());
+                match index.get(text.as_str()).copied() {
                     Some(index) => {
                         let index = u32::try_from(index).unwrap_or(u32::MAX);
                         Some(expr(K::Const(Const::Enum(index)), T::Enum(*id), false, span))

@@ -53,6 +53,8 @@ struct Checker<'a> {
     suggester: Suggester,
     /// Items of list definitions copied to their uses so far.
     inlined_items: usize,
+    /// Each enum's members by name, made when a string is first compared with it.
+    enum_members: HashMap<ir::EnumId, HashMap<String, usize>>,
     rule_names: HashSet<String>,
     definition_names: Vec<String>,
     definition_asts: HashMap<String, (usize, &'a ast::Definition)>,
@@ -159,6 +161,7 @@ pub fn check(
         stream_ids: streams.iter().enumerate().map(|(id, s)| (s.name.clone(), id)).collect(),
         suggester: Suggester::default(),
         inlined_items: 0,
+        enum_members: HashMap::new(),
         rule_names: HashSet::new(),
         definition_names: Vec::new(),
         definition_asts: HashMap::new(),

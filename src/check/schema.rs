@@ -57,8 +57,9 @@ fn lower_type(schema: &mut Schema, ty: &Spanned<TypeExpr>, diagnostics: &mut Vec
         },
         TypeExpr::Enum(members) => {
             let mut names: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for member in members {
-                if names.contains(&member.node) {
+                if !seen.insert(member.node.as_str()) {
                     diagnostics.push(
                         Diagnostic::new(
                             Code::DuplicateEnumMember,
