@@ -35,8 +35,11 @@ use mutate::Kind;
 use rng::Rng;
 use targets::Target;
 
-/// An execution slower than this is a failure (a hang).
+/// An execution slower than this is a failure (a hang)...
 const HANG: Duration = Duration::from_secs(1);
+/// ... plus this much per byte of input: the heaviest targets parse a file
+/// of 256 kB six times, which takes about a second.
+const HANG_PER_BYTE: Duration = Duration::from_nanos(4_000);
 /// An execution slower than this is reported, and written to
 /// `fuzz/crashes/slow/`, a few times a run.
 const SLOW: Duration = Duration::from_millis(100);
@@ -445,7 +448,7 @@ impl Worker {
             self.slowest_input = input.to_vec();
         }
         match result {
-            Ok(_) if elapsed > HANG => {
+            Ok(_) if elapsed > HANG + HANG_PER_BYTE * u32::try_from(input.len()).unwrap_or(u32::MAX) => {
                 let message = format!("one execution took {:.2} s on {} bytes", elapsed.as_secs_f64(), input.len());
                 self.fail("HANG", "hang".into(), &message, input);
                 None
