@@ -10,6 +10,7 @@
 //! narval-fuzz large [--scale N]             large generated rule files, timed
 //! narval-fuzz TARGET --replay FILE...       run files through a target
 //! narval-fuzz TARGET --minimize FILE        shrink a crashing input
+//! narval-fuzz TARGET --export-seeds DIR     the seeds, one file each
 //! ```
 //!
 //! Each target runs in a worker process that sends every input to this
@@ -59,6 +60,7 @@ const USAGE: &str = "usage: narval-fuzz TARGET|all [--seconds S | --runs N] [--s
        narval-fuzz large [--scale N]
        narval-fuzz TARGET --replay FILE...
        narval-fuzz TARGET --minimize FILE
+       narval-fuzz TARGET --export-seeds DIR
 targets: parse, check, format, decode, eval; `all` runs them, then `large`";
 
 struct Args {
@@ -75,6 +77,8 @@ struct Args {
     worker: bool,
     replay: Vec<PathBuf>,
     minimize: Option<PathBuf>,
+    /// Where to write the seeds of a target, one file each (for libFuzzer).
+    export: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -99,6 +103,7 @@ fn parse_args() -> Result<Args, String> {
         worker: false,
         replay: Vec::new(),
         minimize: None,
+        export: None,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("`{arg}` needs a value"));
@@ -109,6 +114,7 @@ fn parse_args() -> Result<Args, String> {
             "--root" => parsed.root = PathBuf::from(value()?),
             "--memory-mb" => parsed.memory_mb = value()?.parse().map_err(|_| "--memory-mb takes a whole number")?,
             "--minimize" => parsed.minimize = Some(PathBuf::from(value()?)),
+            "--export-seeds" => parsed.export = Some(PathBuf::from(value()?)),
             "--worker" => parsed.worker = true,
             "--large" => parsed.large = true,
             "--scale" => parsed.scale = value()?.parse().map_err(|_| "--scale takes a whole number")?,
@@ -144,6 +150,11 @@ fn main() -> ExitCode {
         replay(target, &args.replay)
     } else if let Some(file) = &args.minimize {
         minimize(target, file)
+    } else if let Some(dir) = &args.export {
+        let seeds = seeds::load(&args.root, target);
+        let written = seeds.iter().filter(|seed| write_input(dir, target, seed).exists()).count();
+        eprintln!("{}: {written} seeds in {}", target.name(), dir.display());
+        written == seeds.len()
     } else if args.worker {
         // The default stack of a spawned thread (2 MiB), as library users' threads have.
         let worker = std::thread::spawn(move || {
