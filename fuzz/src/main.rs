@@ -10,6 +10,7 @@
 //! narval-fuzz large [--scale N]             large generated rule files, timed
 //! narval-fuzz TARGET --replay FILE...       run files through a target
 //! narval-fuzz TARGET --minimize FILE        shrink a crashing input
+//! narval-fuzz TARGET --export-seeds DIR     the seeds, one file each
 //! ```
 //!
 //! Each target runs in a worker process that sends every input to this
@@ -35,8 +36,11 @@ use mutate::Kind;
 use rng::Rng;
 use targets::Target;
 
-/// An execution slower than this is a failure (a hang).
+/// An execution slower than this is a failure (a hang)...
 const HANG: Duration = Duration::from_secs(1);
+/// ... plus this much per byte of input: the heaviest targets parse a file
+/// of 256 kB six times, which takes about a second.
+const HANG_PER_BYTE: Duration = Duration::from_nanos(4_000);
 /// An execution slower than this is reported, and written to
 /// `fuzz/crashes/slow/`, a few times a run.
 const SLOW: Duration = Duration::from_millis(100);
@@ -56,6 +60,7 @@ const USAGE: &str = "usage: narval-fuzz TARGET|all [--seconds S | --runs N] [--s
        narval-fuzz large [--scale N]
        narval-fuzz TARGET --replay FILE...
        narval-fuzz TARGET --minimize FILE
+       narval-fuzz TARGET --export-seeds DIR
 targets: parse, check, format, decode, eval; `all` runs them, then `large`";
 
 struct Args {
@@ -72,6 +77,8 @@ struct Args {
     worker: bool,
     replay: Vec<PathBuf>,
     minimize: Option<PathBuf>,
+    /// Where to write the seeds of a target, one file each (for libFuzzer).
+    export: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -96,6 +103,7 @@ fn parse_args() -> Result<Args, String> {
         worker: false,
         replay: Vec::new(),
         minimize: None,
+        export: None,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("`{arg}` needs a value"));
@@ -106,6 +114,7 @@ fn parse_args() -> Result<Args, String> {
             "--root" => parsed.root = PathBuf::from(value()?),
             "--memory-mb" => parsed.memory_mb = value()?.parse().map_err(|_| "--memory-mb takes a whole number")?,
             "--minimize" => parsed.minimize = Some(PathBuf::from(value()?)),
+            "--export-seeds" => parsed.export = Some(PathBuf::from(value()?)),
             "--worker" => parsed.worker = true,
             "--large" => parsed.large = true,
             "--scale" => parsed.scale = value()?.parse().map_err(|_| "--scale takes a whole number")?,
@@ -141,6 +150,11 @@ fn main() -> ExitCode {
         replay(target, &args.replay)
     } else if let Some(file) = &args.minimize {
         minimize(target, file)
+    } else if let Some(dir) = &args.export {
+        let seeds = seeds::load(&args.root, target);
+        let written = seeds.iter().filter(|seed| write_input(dir, target, seed).exists()).count();
+        eprintln!("{}: {written} seeds in {}", target.name(), dir.display());
+        written == seeds.len()
     } else if args.worker {
         // The default stack of a spawned thread (2 MiB), as library users' threads have.
         let worker = std::thread::spawn(move || {
@@ -445,7 +459,7 @@ impl Worker {
             self.slowest_input = input.to_vec();
         }
         match result {
-            Ok(_) if elapsed > HANG => {
+            Ok(_) if elapsed > HANG + HANG_PER_BYTE * u32::try_from(input.len()).unwrap_or(u32::MAX) => {
                 let message = format!("one execution took {:.2} s on {} bytes", elapsed.as_secs_f64(), input.len());
                 self.fail("HANG", "hang".into(), &message, input);
                 None

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::targets::Target;
 
 /// Folders never searched for seeds.
-const SKIP: &[&str] = &["target", ".git", "crashes"];
+const SKIP: &[&str] = &["target", ".git", "crashes", "corpus", "artifacts"];
 
 pub fn load(root: &Path, target: Target) -> Vec<Vec<u8>> {
     let mut files = Vec::new();
