@@ -158,6 +158,22 @@ pub struct Rule {
     pub span: Span,
 }
 
+/// A checked stream requirement: the streams are suppressed unless the
+/// condition is true (false or unknown suppresses: fail closed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requirement {
+    /// Its name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// What the streams need, of type `bool`.
+    pub condition: Expr,
+    /// The streams that need it.
+    pub streams: Vec<StreamId>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
 /// The whole checked rule set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleSet {
@@ -169,6 +185,9 @@ pub struct RuleSet {
     pub definitions: Vec<Definition>,
     /// Rules, sorted by name: their order carries no meaning.
     pub rules: Vec<Rule>,
+    /// Stream requirements, sorted by name: conditions a stream always needs,
+    /// enforced as suppressions no rule can override.
+    pub requirements: Vec<Requirement>,
     /// Whether any expression reads `today`.
     pub uses_today: bool,
     /// The test cases written beside the rules, in file and source order.
@@ -365,7 +384,12 @@ impl RuleSet {
     /// slot; the decoder skips the others.
     pub fn profile_reads(&self) -> Vec<bool> {
         let mut reads = vec![false; self.schema.root().map_or(0, |r| r.fields.len())];
-        let exprs = self.rules.iter().map(|r| &r.condition).chain(self.definitions.iter().map(|d| &d.value));
+        let exprs = self
+            .rules
+            .iter()
+            .map(|r| &r.condition)
+            .chain(self.requirements.iter().map(|r| &r.condition))
+            .chain(self.definitions.iter().map(|d| &d.value));
         for expr in exprs {
             expr.walk(&mut |e| {
                 if let ExprKind::Field { base: Base::Profile, path } = &e.kind {

@@ -248,7 +248,7 @@ pub fn check(
     let definitions = std::mem::take(&mut checker.definitions);
     drop(checker);
     rules.sort_by(|a, b| a.name.cmp(&b.name));
-    Some(ir::RuleSet { schema, streams, definitions, rules, uses_today, tests })
+    Some(ir::RuleSet { schema, streams, definitions, rules, requirements: Vec::new(), uses_today, tests })
 }
 
 fn duplicate(code: Code, what: &str, name: &ast::Name) -> Diagnostic {
