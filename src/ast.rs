@@ -57,6 +57,59 @@ pub enum Item {
     Profile(ProfileDecl),
     /// `test "a volunteer gets no door knock" { given ..., expect ... }`
     Test(Test),
+    /// `require sms_consent: consent.sms for sms`
+    Require(Requirement),
+    /// `holdout lift_2012: 5% -> no solicitations`
+    Holdout(Holdout),
+    /// `at most 3 solicitation streams`
+    Cap(Cap),
+}
+
+/// `require NAME "description": CONDITION for STREAM, ...`: the streams are
+/// suppressed unless the condition is true.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requirement {
+    /// Unique name, shared with rules and holdouts.
+    pub name: Name,
+    /// Optional description for people.
+    pub description: Option<String>,
+    /// What the streams need.
+    pub condition: Expr,
+    /// The streams that need it, as written.
+    pub streams: Vec<Spanned<Required>>,
+}
+
+/// A stream a requirement names after `for`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Required {
+    /// `sms`
+    Stream(String),
+    /// `solicitations` or `issues`: every stream of a kind.
+    Kind(StreamKind),
+}
+
+/// `holdout NAME "description": 5% -> no solicitations`: the profiles whose
+/// `bucket(id, "NAME")` is below the share get the suppressions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Holdout {
+    /// Unique name, shared with rules and requirements; also the salt.
+    pub name: Name,
+    /// Optional description for people.
+    pub description: Option<String>,
+    /// The share held out, in hundredths of a percent (`5%` is 500), as
+    /// written; `None` when the number is not a share.
+    pub share: Spanned<Option<u32>>,
+    /// The suppressions (`no STREAM`, `no solicitations`).
+    pub actions: Vec<Spanned<Action>>,
+}
+
+/// `at most 3 solicitation streams`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cap {
+    /// How many streams of the kind a profile may keep.
+    pub most: Spanned<i64>,
+    /// The kind capped.
+    pub kind: StreamKind,
 }
 
 /// A field of the schema or of a nested record.
@@ -317,6 +370,9 @@ pub enum ExprKind {
     Convert { to: ScalarType, value: Box<Expr> },
     /// `sum(donations.amount where context == "rally")`
     Aggregate { func: Spanned<AggregateFn>, source: Vec<Name>, filter: Option<Box<Expr>> },
+    /// `bucket(id, "salt")`: a stable hash of an `int` or `string` as a
+    /// `number` in [0, 100), two decimals.
+    Bucket { value: Box<Expr>, salt: Spanned<String> },
 }
 
 /// Literal values.

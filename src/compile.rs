@@ -105,6 +105,10 @@ pub enum Node {
     Coalesce(NodeId, NodeId),
     /// Aggregate over a list.
     Aggregate(Box<Aggregate>),
+    /// `bucket(value, "salt")`; `slot`: its place in the per-profile cache
+    /// when it reads no element of an enclosing aggregate (buckets of one
+    /// value and salt share a slot).
+    Bucket { value: NodeId, salt: Box<str>, slot: Option<u32> },
 }
 
 /// An aggregate's parts.
@@ -137,6 +141,27 @@ pub struct RuleCode {
     pub suppresses: Box<[u32]>,
 }
 
+/// A compiled stream requirement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementCode {
+    /// Condition node: the streams are kept only when it is true.
+    pub condition: NodeId,
+    /// The streams that need it.
+    pub streams: Box<[u32]>,
+}
+
+/// A compiled cap: of the streams `first..end` (one kind), a profile keeps
+/// the first `most` it has.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapCode {
+    /// First stream id of the kind.
+    pub first: u32,
+    /// One past the last stream id of the kind.
+    pub end: u32,
+    /// How many are kept.
+    pub most: u32,
+}
+
 /// The compiled program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {
@@ -159,6 +184,13 @@ pub struct Program {
     pub cached_aggregates: u32,
     /// Number of lists hashed per profile ([`Node::InHashedList`]).
     pub hashed_lists: u32,
+    /// Stream requirements, in the checked order (by name), applied after
+    /// the rules.
+    pub requirements: Vec<RequirementCode>,
+    /// Caps by kind, applied after the requirements.
+    pub caps: Vec<CapCode>,
+    /// Number of cached buckets ([`Node::Bucket`]).
+    pub cached_buckets: u32,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -183,6 +215,9 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             dispatch: Dispatch::default(),
             cached_aggregates: 0,
             hashed_lists: 0,
+            requirements: Vec::new(),
+            caps: Vec::new(),
+            cached_buckets: 0,
         },
         today,
     };
@@ -199,6 +234,18 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             suppresses: ids(&rule.suppresses),
         });
     }
+    for requirement in &rules.requirements {
+        let condition = compiler.expr(&requirement.condition);
+        let streams = requirement.streams.iter().map(|&i| u32::try_from(i).unwrap_or(u32::MAX)).collect();
+        compiler.program.requirements.push(RequirementCode { condition, streams });
+    }
+    for cap in &rules.caps {
+        let of_kind = || rules.streams.iter().enumerate().filter(|(_, s)| s.kind == cap.kind).map(|(i, _)| i);
+        let (Some(first), Some(last)) = (of_kind().next(), of_kind().last()) else { continue };
+        let id = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let most = id(cap.most);
+        compiler.program.caps.push(CapCode { first: id(first), end: id(last + 1), most });
+    }
     cache_aggregates(&mut compiler.program);
     let conditions: Vec<NodeId> = compiler.program.rules.iter().map(|r| r.condition).collect();
     compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
@@ -206,6 +253,20 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
 }
 
 impl Program {
+    /// Requirements whose condition is a constant, by index in the checked
+    /// order, with that constant (`None`: unknown).
+    pub fn folded_requirements(&self) -> Vec<(usize, Option<bool>)> {
+        self.requirements
+            .iter()
+            .enumerate()
+            .filter_map(|(i, requirement)| match self.nodes.get(requirement.condition as usize) {
+                Some(Node::Const(Scalar::Bool(b))) => Some((i, Some(*b))),
+                Some(Node::Const(_)) => Some((i, None)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Rules whose condition is a constant false or unknown, by index in the
     /// checked rule order.
     pub fn folded_rules(&self) -> Vec<(usize, Folded)> {
@@ -252,6 +313,8 @@ impl Compiler {
             | Node::Aggregate(_)
             | Node::InList(..)
             | Node::InHashedList { .. } => return node,
+            // Folded below when its value is a constant.
+            Node::Bucket { .. } => {}
             Node::And(a, b) | Node::Or(a, b) => {
                 let is_and = matches!(node, Node::And(..));
                 let (ca, cb) = (self.constant(*a).cloned(), self.constant(*b).cloned());
@@ -381,6 +444,9 @@ impl Compiler {
                     cache: None,
                 }))
             }
+            ExprKind::Bucket { value, salt } => {
+                Node::Bucket { value: self.expr(value), salt: salt.as_str().into(), slot: None }
+            }
         };
         self.push(node, e)
     }
@@ -493,6 +559,27 @@ fn cache_aggregates(program: &mut Program) {
         }
     }
     program.cached_aggregates = next;
+    // Buckets of one value and salt share a slot: `bucket(id, "ab") < 50`
+    // and `bucket(id, "ab") >= 50` hash once a profile.
+    let mut buckets: Vec<(Node, Box<str>)> = Vec::new();
+    for id in 0..program.nodes.len() {
+        let Some(Node::Bucket { value, salt, .. }) = program.nodes.get(id) else { continue };
+        if need.get(id).copied().unwrap_or(0) > 0 {
+            continue;
+        }
+        let key = (program.nodes.get(*value as usize).cloned().unwrap_or(Node::Const(Scalar::Unknown)), salt.clone());
+        let index = match buckets.iter().position(|k| *k == key) {
+            Some(index) => index,
+            None => {
+                buckets.push(key);
+                buckets.len() - 1
+            }
+        };
+        if let Some(Node::Bucket { slot, .. }) = program.nodes.get_mut(id) {
+            *slot = u32::try_from(index).ok();
+        }
+    }
+    program.cached_buckets = u32::try_from(buckets.len()).unwrap_or(u32::MAX);
 }
 
 /// Calls `f` with every operand of a node.
@@ -506,7 +593,8 @@ pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
         | Node::MoneyToNumber(a)
         | Node::NumberToMoney(a)
         | Node::IsMissing(a)
-        | Node::InSet(a, _) => f(*a),
+        | Node::InSet(a, _)
+        | Node::Bucket { value: a, .. } => f(*a),
         Node::And(a, b)
         | Node::Or(a, b)
         | Node::Compare(_, a, b)

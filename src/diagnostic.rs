@@ -109,6 +109,18 @@ codes! {
     /// Profiles built on each other in a circle: `profile a = b with {..}` and
     /// `profile b = a`; or in a chain more than 32 deep.
     ProfileCycle = "E0118", Error, "profiles built on each other in a circle, or more than 32 deep";
+    /// A requirement or holdout named like a rule, a requirement or a
+    /// holdout: `require ask: consent.email for fundraising_email` beside a rule `ask`.
+    DuplicateGuard = "E0120", Error, "a requirement or holdout with the name of a rule, requirement or holdout";
+    /// A holdout share that is not above 0% and at most 100%, or has more
+    /// than two decimals: `holdout h: 0.125% -> no solicitations`.
+    HoldoutShare = "E0121", Error, "a holdout share that is not between 0.01% and 100% in hundredths";
+    /// A holdout in a rule set whose schema has no `id` field of type `int`
+    /// or `string`: `holdout h: 5% -> no solicitations` with `schema { age: int }`.
+    NoProfileId = "E0122", Error, "a holdout without an `id` field of type `int` or `string` in the schema";
+    /// Two caps for one kind of stream: `at most 3 solicitation streams`
+    /// and `at most 2 solicitation streams`.
+    DuplicateCap = "E0123", Error, "two caps for one kind of stream";
     /// Operands whose types do not fit the operator: `state == 3`.
     TypeMismatch = "E0201", Error, "operand types that do not fit the operator";
     /// `money` mixed with `number` (floating point) without a conversion: `sum(donations.amount) > scores.support`.
@@ -121,6 +133,8 @@ codes! {
     ItOutsideList = "E0205", Error, "`it` outside a `where` over a list of plain values";
     /// `today` is used but the caller gave no evaluation date.
     TodayNotSet = "E0206", Error, "the rules read `today`, but no evaluation date was given";
+    /// `bucket(..)` of a value that is not an `int` or a `string`: `bucket(scores.support, "x")`.
+    BucketOfWrongType = "E0207", Error, "`bucket` of a value that is not an `int` or a `string`";
     /// A test case whose expectations do not hold (`narval test`):
     /// `expect door_knock` when a rule suppresses it.
     TestFailed = "E0301", Error, "a test case whose expectations do not hold";
@@ -139,6 +153,11 @@ codes! {
     MissingVersion = "W0005", Warning, "a file without a version line";
     /// `has` or `is missing` on something that can never be missing: `has volunteer` when `volunteer` is required.
     NeverMissing = "W0006", Warning, "`has` or `is missing` on a value that can never be missing";
+    /// A requirement whose condition is always true (it never suppresses),
+    /// or always false or unknown (its streams are never sent): `require r: 1 > 2 for sms`.
+    RequirementFolds = "W0007", Warning, "a requirement whose condition is always true, false or unknown";
+    /// A cap no profile can reach: `at most 5 issue streams` with 3 issue streams declared.
+    CapNeverBinds = "W0008", Warning, "a cap at or above the number of streams of its kind";
 }
 
 /// One finding about a rule set, located in its source.

@@ -192,6 +192,10 @@ impl Builder {
                     let Some(rule) = checked.rules.get(index) else { continue };
                     diagnostics.push(never_fires(rule, folded));
                 }
+                for (index, value) in program.folded_requirements() {
+                    let Some(requirement) = checked.requirements.get(index) else { continue };
+                    diagnostics.push(requirement_folds(requirement, value));
+                }
                 Some((checked, program))
             }
             _ => None,
@@ -211,6 +215,24 @@ fn never_fires(rule: &ir::Rule, folded: Folded) -> Diagnostic {
     };
     Diagnostic::new(Code::NeverFires, rule.span, format!("the condition of rule `{}` is {what}", rule.name))
         .with_help(help)
+}
+
+fn requirement_folds(requirement: &ir::Requirement, value: Option<bool>) -> Diagnostic {
+    let (what, help) = match value {
+        Some(true) => {
+            ("always true, so it never suppresses a stream", "check the condition, or remove the requirement")
+        }
+        Some(false) => {
+            ("always false, so its streams are never sent", "check the comparison and the constants it uses")
+        }
+        None => ("always unknown, so its streams are never sent", "look for a division by zero or an overflow"),
+    };
+    Diagnostic::new(
+        Code::RequirementFolds,
+        requirement.span,
+        format!("the condition of requirement `{}` is {what}", requirement.name),
+    )
+    .with_help(help)
 }
 
 /// What identifies a file: its canonical path when it exists on disk.

@@ -101,6 +101,8 @@ pub struct Cx<'a> {
     /// Lists hashed for [`Node::InHashedList`]; empty (no allocation) for
     /// rule sets without one.
     lists: Vec<Option<Hashed<'a>>>,
+    /// Buckets computed, by [`Node::Bucket`] slot.
+    buckets: Inline<Option<f64>>,
     elements: Stack<'a>,
 }
 
@@ -169,6 +171,7 @@ impl<'a> Cx<'a> {
             definitions: Inline::new(program.definitions.len(), None),
             aggregates: Inline::new(program.cached_aggregates as usize, None),
             lists: (0..program.hashed_lists).map(|_| None).collect(),
+            buckets: Inline::new(program.cached_buckets as usize, None),
             elements: Stack::default(),
         }
     }
@@ -276,6 +279,12 @@ impl StreamSet {
         }
     }
 
+    fn remove(&mut self, stream: u32) {
+        if let Some(word) = self.word_mut((stream / 64) as usize) {
+            *word &= !(1 << (stream % 64));
+        }
+    }
+
     fn remove_all(&mut self, other: &StreamSet) {
         for (word, mask) in self.inline.iter_mut().chain(self.more.iter_mut()).zip(other.words()) {
             *word &= !mask;
@@ -368,6 +377,7 @@ impl Program {
                 apply(index, cx);
             }
             assigned.remove_all(&suppressed);
+            self.guard(profile, cx, &mut assigned);
             return assigned;
         }
         // Rules found through an index are evaluated like the others; the
@@ -401,7 +411,35 @@ impl Program {
             }
         }
         assigned.remove_all(&suppressed);
+        self.guard(profile, cx, &mut assigned);
         assigned
+    }
+
+    /// After the rules: each requirement removes its streams unless its
+    /// condition is true (a requirement none of whose streams is left is
+    /// not evaluated: it could remove nothing); then each cap keeps the
+    /// first streams of its kind, which are the highest in priority.
+    fn guard<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, streams: &mut StreamSet) {
+        for requirement in &self.requirements {
+            if !requirement.streams.iter().any(|&s| streams.contains(s as usize)) {
+                continue;
+            }
+            if self.test(requirement.condition, cx, profile) != Some(true) {
+                requirement.streams.iter().for_each(|&s| streams.remove(s));
+            }
+        }
+        for cap in &self.caps {
+            let mut kept = 0;
+            for stream in cap.first..cap.end {
+                if streams.contains(stream as usize) {
+                    if kept < cap.most {
+                        kept += 1;
+                    } else {
+                        streams.remove(stream);
+                    }
+                }
+            }
+        }
     }
 
     /// [`Program::assign`] without the indexes: every rule evaluated, in
@@ -603,7 +641,40 @@ impl Program {
                 known => known,
             },
             Node::Aggregate(agg) => self.aggregate(agg, cx, profile),
+            Node::Bucket { value, salt, slot } => self.bucket(*value, salt, *slot, cx, profile),
         }
+    }
+
+    /// `bucket(value, "salt")`, cached per profile in its slot.
+    #[inline(never)]
+    fn bucket<'a>(
+        &'a self,
+        value: NodeId,
+        salt: &str,
+        slot: Option<u32>,
+        cx: &mut Cx<'a>,
+        profile: &'a Profile,
+    ) -> Val<'a> {
+        if let Some(Some(cached)) = slot.and_then(|s| cx.buckets.get(s as usize)) {
+            return Val::Number(*cached);
+        }
+        let bucket = match self.operand(value, cx, profile) {
+            Val::Int(i) => {
+                // The decimal text of an int fits in 20 bytes: no allocation.
+                let mut buffer = [0_u8; 24];
+                let mut cursor = std::io::Cursor::new(&mut buffer[..]);
+                let _ = std::io::Write::write_fmt(&mut cursor, format_args!("{i}"));
+                let len = usize::try_from(cursor.position()).unwrap_or(0);
+                let text = buffer.get(..len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
+                crate::value::bucket(salt, text)
+            }
+            Val::Str(text) => crate::value::bucket(salt, text),
+            _ => return Val::Unknown,
+        };
+        if let Some(entry) = slot.and_then(|s| cx.buckets.get_mut(s as usize)) {
+            *entry = Some(bucket);
+        }
+        Val::Number(bucket)
     }
 
     /// An aggregate, out of line: its accumulator would make every other

@@ -174,6 +174,33 @@ pub struct Requirement {
     pub span: Span,
 }
 
+/// A checked holdout: the profiles whose `bucket(id, "NAME")` is below
+/// `share` get its suppressions. The rule it stands for is in
+/// [`RuleSet::rules`] under the same name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Holdout {
+    /// Its name, which is also the bucket's salt.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// The share held out in hundredths of a percent: `5%` is 500.
+    pub share: u32,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// `at most N KIND streams`: after suppressions and requirements, a profile
+/// keeps its `most` highest-priority streams of `kind`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cap {
+    /// The kind capped.
+    pub kind: StreamKind,
+    /// How many streams of the kind a profile keeps.
+    pub most: usize,
+    /// Where it was declared.
+    pub span: Span,
+}
+
 /// The whole checked rule set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuleSet {
@@ -188,6 +215,11 @@ pub struct RuleSet {
     /// Stream requirements, sorted by name: conditions a stream always needs,
     /// enforced as suppressions no rule can override.
     pub requirements: Vec<Requirement>,
+    /// Holdouts, sorted by name; each is also a rule of [`RuleSet::rules`]
+    /// of the same name (`bucket(id, "NAME") < share -> no ...`).
+    pub holdouts: Vec<Holdout>,
+    /// Caps by kind, at most one a kind, solicitations first.
+    pub caps: Vec<Cap>,
     /// Whether any expression reads `today`.
     pub uses_today: bool,
     /// The test cases written beside the rules, in file and source order.
@@ -377,6 +409,10 @@ pub enum ExprKind {
     /// (empty: the element itself); `filter` is evaluated with the element as
     /// `Base::Element(0)`.
     Aggregate { func: AggregateFn, list: Box<Expr>, projection: Vec<usize>, filter: Option<Box<Expr>> },
+    /// `bucket(value, "salt")`: a `number` in [0, 100) with two decimals,
+    /// from SHA-256 of `salt:value` (see [`crate::value::bucket`]); unknown
+    /// when the value is. The value is an `int` or a `string`.
+    Bucket { value: Box<Expr>, salt: String },
 }
 
 impl RuleSet {
@@ -423,7 +459,8 @@ impl Expr {
             | ExprKind::IntToMoney(a)
             | ExprKind::MoneyToNumber(a)
             | ExprKind::NumberToMoney(a)
-            | ExprKind::IsMissing(a) => vec![a],
+            | ExprKind::IsMissing(a)
+            | ExprKind::Bucket { value: a, .. } => vec![a],
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
             | ExprKind::Compare(_, a, b)

@@ -219,3 +219,60 @@ mod tests {
         assert_eq!(format_cents(1000), "10");
     }
 }
+
+/// The bucket of a value's text under a salt, in hundredths: an integer in
+/// 0..=9999. `bucket(x, "salt")` is this divided by 100.
+///
+/// `h` is the first 4 bytes of SHA-256 over the UTF-8 of `salt`, `:` and
+/// the value's text (an `int` as its decimal text, `-` for negatives; a
+/// `string` as it is), read as a big-endian unsigned 32-bit integer; the
+/// bucket is `floor(h * 10000 / 2^32)`. Nothing here depends on the
+/// machine, the run, the thread or the narval version, and SQL warehouses
+/// compute the same (the language guide gives a PostgreSQL expression).
+pub fn bucket_hundredths(salt: &str, text: &str) -> u32 {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    hasher.update(b":");
+    hasher.update(text.as_bytes());
+    let digest = hasher.finalize();
+    let mut first = [0_u8; 4];
+    for (to, from) in first.iter_mut().zip(digest.iter()) {
+        *to = *from;
+    }
+    let h = u64::from(u32::from_be_bytes(first));
+    // h < 2^32, so the product fits and the quotient is below 10000.
+    u32::try_from((h * 10_000) >> 32).unwrap_or(9_999)
+}
+
+/// [`bucket_hundredths`] as the `number` `bucket(..)` gives: 0.00 to 99.99.
+pub fn bucket(salt: &str, text: &str) -> f64 {
+    f64::from(bucket_hundredths(salt, text)) / 100.0
+}
+
+#[cfg(test)]
+mod bucket_tests {
+    use super::{bucket, bucket_hundredths};
+
+    /// Known answers computed apart from narval, with python3's hashlib:
+    /// `python3 -c 'import hashlib,sys; s,v=sys.argv[1:]; h=int.from_bytes(hashlib.sha256((s+":"+v).encode()).digest()[:4],"big"); print(h*10000>>32)' SALT VALUE`
+    #[test]
+    fn buckets_match_an_independent_sha256() {
+        for (salt, text, expected) in KNOWN {
+            assert_eq!(bucket_hundredths(salt, text), *expected, "bucket({text}, {salt:?})");
+        }
+        assert_eq!(bucket("lift_2012", "1"), f64::from(KNOWN[0].2) / 100.0);
+    }
+
+    const KNOWN: &[(&str, &str, u32)] = &[
+        ("lift_2012", "1", 2926),
+        ("lift_2012", "2", 2931),
+        ("lift_2012", "-7", 7008),
+        ("ab_2012", "1", 8891),
+        ("ab_2012", "1000000", 7810),
+        ("ab_2012", "9223372036854775807", 7810),
+        ("ab_2012", "", 5730),
+        ("ab_2012", "a b", 4094),
+        ("x", "h\u{e9}llo", 9563),
+    ];
+}

@@ -166,6 +166,19 @@ impl Checker<'_> {
                 Some(expr(kind, ty, nullable, span))
             }
             A::Aggregate { func, source, filter } => self.aggregate(func.node, source, filter.as_deref(), scope, span),
+            A::Bucket { value, salt } => {
+                let value = self.expr(value, scope)?;
+                if !matches!(value.ty, Type::Int | Type::String) {
+                    let found = self.describe(&value.ty);
+                    return self.error_none(
+                        Diagnostic::new(Code::BucketOfWrongType, value.span, format!("cannot bucket {found}"))
+                            .with_label("`bucket` hashes the text of an `int` or a `string`")
+                            .with_help("bucket the profile's identity: `bucket(id, \"salt\")`"),
+                    );
+                }
+                let nullable = value.nullable;
+                Some(expr(K::Bucket { value: boxed(value), salt: salt.node.clone() }, Type::Number, nullable, span))
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! first). The result, [`ir::RuleSet`], is what the compiler reads.
 
 mod expr;
+mod guards;
 mod schema;
 mod tests;
 
@@ -225,6 +226,7 @@ pub fn check(
             rules.push(checked);
         }
     }
+    let guards = guards::check(&mut checker, &items, &streams, &mut rules);
     // Definitions no rule reaches are still checked, so their errors show.
     for (name, span) in &definition_order {
         let _ = checker.definition(name, *span);
@@ -248,7 +250,8 @@ pub fn check(
     let definitions = std::mem::take(&mut checker.definitions);
     drop(checker);
     rules.sort_by(|a, b| a.name.cmp(&b.name));
-    Some(ir::RuleSet { schema, streams, definitions, rules, requirements: Vec::new(), uses_today, tests })
+    let guards::Guards { requirements, holdouts, caps } = guards;
+    Some(ir::RuleSet { schema, streams, definitions, rules, requirements, holdouts, caps, uses_today, tests })
 }
 
 fn duplicate(code: Code, what: &str, name: &ast::Name) -> Diagnostic {

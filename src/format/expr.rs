@@ -161,6 +161,13 @@ impl Printer<'_, '_> {
                 self.write(out, value);
                 out.push(')');
             }
+            ExprKind::Bucket { value, salt } => {
+                out.push_str("bucket(");
+                self.write(out, value);
+                out.push_str(", ");
+                out.push_str(&quote(&salt.node));
+                out.push(')');
+            }
             ExprKind::Aggregate { func, source, filter } => {
                 out.push_str(func.node.name());
                 out.push('(');

@@ -12,8 +12,8 @@ use super::lines::{width, Kind, Lines, INDENT};
 use super::trivia::Trivia;
 use super::MAX_WIDTH;
 use crate::ast::{
-    Action, Definition, Entry, Expectation, Expr, FieldDecl, File, Given, Item, ProfileDecl, ProfileValue, Rule,
-    Spanned, StreamDecls, Test, TestClause, TypeExpr, Value,
+    Action, Cap, Definition, Entry, Expectation, Expr, FieldDecl, File, Given, Holdout, Item, ProfileDecl,
+    ProfileValue, Required, Requirement, Rule, Spanned, StreamDecls, Test, TestClause, TypeExpr, Value,
 };
 
 /// A top-level record of profile data with more entries than this is
@@ -71,6 +71,9 @@ impl<'a, 't> Layout<'a, 't> {
             Item::Rule(rule) => self.rule(rule),
             Item::Profile(profile) => self.profile(profile, at),
             Item::Test(test) => self.test(test, at),
+            Item::Require(requirement) => self.requirement(requirement, at),
+            Item::Holdout(holdout) => self.holdout(holdout, at),
+            Item::Cap(cap) => self.cap(cap, at),
         }
     }
 
@@ -205,24 +208,36 @@ impl<'a, 't> Layout<'a, 't> {
     /// arrow. Others, inside an operand or among the actions, go to the end
     /// of their line or before it.
     fn rule(&mut self, rule: &Rule) -> usize {
-        let from = start(rule.name.span);
-        let condition = &rule.condition;
         let (Some(first), Some(last)) = (rule.actions.first(), rule.actions.last()) else {
-            return end(condition.span);
+            return end(rule.condition.span);
         };
-        let to = end(last.span);
         let head = match &rule.description {
             Some(description) => format!("{} {}:", rule.name.node, quote(description)),
             None => format!("{}:", rule.name.node),
         };
         let actions = rule.actions.iter().map(|a| action_text(&a.node)).collect::<Vec<_>>().join(", ");
+        let tail = (format!("-> {actions}"), start(first.span), end(last.span));
+        self.headed(start(rule.name.span), end(rule.name.span), head, &rule.condition, tail)
+    }
+
+    /// A rule or requirement: `HEAD: CONDITION TAIL`, where the tail is
+    /// `-> actions` or `for streams` and starts at `tail.1`.
+    fn headed(
+        &mut self,
+        from: usize,
+        name_end: usize,
+        head: String,
+        condition: &Expr,
+        tail: (String, usize, usize),
+    ) -> usize {
+        let (tail, tail_from, to) = tail;
         let text = self.exprs.expr(condition);
-        let body = format!("{text} -> {actions}");
+        let body = format!("{text} {tail}");
         let gaps = self.gap_comments(condition);
-        let colon = self.trivia.find(end(rule.name.span), ':').map_or(from + 1, |at| at + 1);
+        let colon = self.trivia.find(name_end, ':').map_or(from + 1, |at| at + 1);
         let after_head = self.ends_head(from, colon, start(condition.span));
         // A comment before the arrow keeps the arrow on a line of its own.
-        let arrow_alone = gaps || self.trivia.comment_in(end(condition.span), start(first.span));
+        let arrow_alone = gaps || self.trivia.comment_in(end(condition.span), tail_from);
         if !arrow_alone && !after_head && fits(0, &format!("{head} {body}")) {
             self.lines.push(0, format!("{head} {body}"), from, to, Kind::Element);
         } else if !arrow_alone && fits(INDENT, &body) {
@@ -231,8 +246,65 @@ impl<'a, 't> Layout<'a, 't> {
         } else {
             self.lines.push(0, head, from, colon, Kind::Element);
             self.condition(condition, INDENT, gaps);
-            self.lines.push(INDENT, format!("-> {actions}"), start(first.span), to, Kind::Continuation);
+            self.lines.push(INDENT, tail, tail_from, to, Kind::Continuation);
         }
+        to
+    }
+
+    // ---- guardrails -----------------------------------------------------------
+
+    /// `require NAME "description": CONDITION for STREAMS`, laid out as a rule.
+    fn requirement(&mut self, requirement: &Requirement, at: usize) -> usize {
+        let (Some(first), Some(last)) = (requirement.streams.first(), requirement.streams.last()) else {
+            return end(requirement.condition.span);
+        };
+        let head = match &requirement.description {
+            Some(description) => format!("require {} {}:", requirement.name.node, quote(description)),
+            None => format!("require {}:", requirement.name.node),
+        };
+        let streams: Vec<String> = requirement
+            .streams
+            .iter()
+            .map(|s| match &s.node {
+                Required::Stream(name) => name.clone(),
+                Required::Kind(kind) => kind.plural().to_string(),
+            })
+            .collect();
+        // `for` is found before the first stream, after the condition.
+        let keyword = self.trivia.skip_trivia(end(requirement.condition.span));
+        let tail_from = if keyword < start(first.span) { keyword } else { start(first.span) };
+        let tail = (format!("for {}", streams.join(", ")), tail_from, end(last.span));
+        self.headed(at, end(requirement.name.span), head, &requirement.condition, tail)
+    }
+
+    /// `holdout NAME "description": 5% -> no solicitations` on one line
+    /// when it fits, else the head and the share below.
+    fn holdout(&mut self, holdout: &Holdout, at: usize) -> usize {
+        let to = holdout.actions.last().map_or(end(holdout.share.span), |a| end(a.span));
+        let head = match &holdout.description {
+            Some(description) => format!("holdout {} {}:", holdout.name.node, quote(description)),
+            None => format!("holdout {}:", holdout.name.node),
+        };
+        let share = self.trivia.words(holdout.share.span.start, holdout.share.span.end).concat();
+        let actions = holdout.actions.iter().map(|a| action_text(&a.node)).collect::<Vec<_>>().join(", ");
+        let body = format!("{share} -> {actions}");
+        let colon = self.trivia.find(end(holdout.name.span), ':').map_or(at + 1, |c| c + 1);
+        if fits(0, &format!("{head} {body}")) && !self.ends_head(at, colon, start(holdout.share.span)) {
+            self.lines.push(0, format!("{head} {body}"), at, to, Kind::Element);
+        } else {
+            self.lines.push(0, head, at, colon, Kind::Element);
+            self.lines.push(INDENT, body, start(holdout.share.span), to, Kind::Continuation);
+        }
+        to
+    }
+
+    /// `at most 3 solicitation streams`, the number as written.
+    fn cap(&mut self, cap: &Cap, at: usize) -> usize {
+        let number = self.trivia.words(cap.most.span.start, cap.most.span.end).concat();
+        let after = self.trivia.word_end(self.trivia.skip_trivia(end(cap.most.span)));
+        let to = self.trivia.word_end(self.trivia.skip_trivia(after));
+        let keyword = if number == "1" { "stream" } else { "streams" };
+        self.lines.push(0, format!("at most {number} {} {keyword}", cap.kind.keyword()), at, to, Kind::Element);
         to
     }
 

@@ -141,6 +141,13 @@ impl Lower {
                 ExprKind::Has(path)
             }
             Rule::aggregate => self.aggregate(pair)?,
+            Rule::bucket => {
+                let mut children = self.children(pair, Rule::bucket)?;
+                let value = Box::new(self.expr(children.expect(Rule::expr)?)?);
+                let salt = self.string(children.expect(Rule::string_lit)?)?;
+                children.finish()?;
+                ExprKind::Bucket { value, salt }
+            }
             Rule::convert => {
                 let mut children = self.children(pair, Rule::convert)?;
                 let target = children.expect(Rule::convert_to)?;

@@ -5,8 +5,8 @@ use pest::iterators::Pair;
 
 use super::Rule;
 use crate::ast::{
-    Action, Definition, FieldDecl, File, Item, Name, Rule as RuleItem, ScalarType, Spanned, StreamDecl, StreamDecls,
-    StreamKind, TypeExpr,
+    Action, Cap, Definition, FieldDecl, File, Holdout, Item, Name, Required, Requirement, Rule as RuleItem, ScalarType,
+    Spanned, StreamDecl, StreamDecls, StreamKind, TypeExpr,
 };
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
@@ -59,6 +59,12 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_test
             | Rule::kw_given
             | Rule::kw_expect
+            | Rule::kw_require
+            | Rule::kw_for
+            | Rule::kw_holdout
+            | Rule::kw_at
+            | Rule::kw_most
+            | Rule::kw_bucket
             | Rule::EOI
     )
 }
@@ -185,6 +191,9 @@ impl Lower {
             Rule::rule_decl => self.rule(pair).map(Item::Rule),
             Rule::profile_decl => self.profile_decl(pair).map(Item::Profile),
             Rule::test_decl => self.test(pair).map(Item::Test),
+            Rule::require_decl => self.requirement(pair).map(Item::Require),
+            Rule::holdout_decl => self.holdout(pair).map(Item::Holdout),
+            Rule::cap_decl => self.cap(pair).map(Item::Cap),
             _ => Err(internal(self.span(&pair), "item")),
         }
     }
@@ -326,6 +335,80 @@ impl Lower {
         };
         children.finish()?;
         Ok(Spanned::new(action, span))
+    }
+
+    fn requirement(&self, pair: Pair<'_, Rule>) -> Result<Requirement, Diagnostic> {
+        let mut children = self.children(pair, Rule::require_decl)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let description = match children.optional(Rule::string_lit) {
+            Some(text) => Some(self.string(text)?.node),
+            None => None,
+        };
+        let condition = self.bounded_expr(children.expect(Rule::expr)?)?;
+        let streams = children.rest().map(|target| self.required(target)).collect::<Result<_, _>>()?;
+        Ok(Requirement { name, description, condition, streams })
+    }
+
+    /// `sms` or `solicitations` after `for`.
+    fn required(&self, pair: Pair<'_, Rule>) -> Result<Spanned<Required>, Diagnostic> {
+        let span = self.span(&pair);
+        let required = match pair.as_rule() {
+            Rule::stream_kinds => Required::Kind(self.stream_kinds(pair)?),
+            Rule::required_stream => {
+                let mut children = self.children(pair, Rule::required_stream)?;
+                let name = self.name(children.expect(Rule::name)?)?;
+                children.finish()?;
+                Required::Stream(name.node)
+            }
+            _ => return Err(internal(span, "stream")),
+        };
+        Ok(Spanned::new(required, span))
+    }
+
+    fn holdout(&self, pair: Pair<'_, Rule>) -> Result<Holdout, Diagnostic> {
+        let mut children = self.children(pair, Rule::holdout_decl)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let description = match children.optional(Rule::string_lit) {
+            Some(text) => Some(self.string(text)?.node),
+            None => None,
+        };
+        let share = self.percent(children.expect(Rule::percent)?);
+        let actions = children.rest().map(|action| self.action(action)).collect::<Result<_, _>>()?;
+        Ok(Holdout { name, description, share, actions })
+    }
+
+    /// `5%`, `0.5%`, `12.25%`: hundredths of a percent; `None` with more
+    /// than two decimals or beyond `u32` (checking says why).
+    fn percent(&self, pair: Pair<'_, Rule>) -> Spanned<Option<u32>> {
+        let span = self.span(&pair);
+        let text = pair.as_str().trim_end_matches('%').replace('_', "");
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        let hundredths = if fraction.len() > 2 {
+            None
+        } else {
+            let fraction = format!("{fraction:0<2}");
+            whole
+                .parse::<u32>()
+                .ok()
+                .and_then(|w| w.checked_mul(100))
+                .and_then(|w| fraction.parse::<u32>().ok().and_then(|f| w.checked_add(f)))
+        };
+        Spanned::new(hundredths, span)
+    }
+
+    fn cap(&self, pair: Pair<'_, Rule>) -> Result<Cap, Diagnostic> {
+        let mut children = self.children(pair, Rule::cap_decl)?;
+        let number = children.expect(Rule::int_lit)?;
+        let span = self.span(&number);
+        let most = number.as_str().replace('_', "").parse::<i64>().unwrap_or(i64::MAX);
+        let kind_pair = children.expect(Rule::stream_kind)?;
+        let kind = match kind_pair.as_str() {
+            "solicitation" => StreamKind::Solicitation,
+            "issue" => StreamKind::Issue,
+            _ => return Err(internal(self.span(&kind_pair), "stream kind")),
+        };
+        children.finish()?;
+        Ok(Cap { most: Spanned::new(most, span), kind })
     }
 
     /// A top-level expression, refused when it holds more than

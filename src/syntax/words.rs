@@ -102,6 +102,15 @@ fn describe(rule: Rule) -> &'static str {
         Rule::list_value => "a list such as `[1, 2]`",
         Rule::missing_value => "`missing`",
         Rule::negative => "a negative number",
+        Rule::require_decl | Rule::kw_require => "a requirement such as `require sms_consent: consent.sms for sms`",
+        Rule::required | Rule::required_stream => "a stream, `solicitations` or `issues`",
+        Rule::kw_for => "`for`",
+        Rule::holdout_decl | Rule::kw_holdout => "a holdout such as `holdout lift: 5% -> no solicitations`",
+        Rule::holdout_action => "a suppression (`no stream`, `no solicitations` or `no issues`)",
+        Rule::percent => "a share such as `5%`",
+        Rule::cap_decl | Rule::kw_at => "a cap such as `at most 3 solicitation streams`",
+        Rule::kw_most => "`most`",
+        Rule::bucket | Rule::kw_bucket => "a bucket such as `bucket(id, \"ab_2012\")`",
     }
 }
 
@@ -155,6 +164,8 @@ fn starts_value(rule: Rule) -> bool {
             | Rule::agg_fn
             | Rule::convert
             | Rule::convert_to
+            | Rule::bucket
+            | Rule::kw_bucket
             | Rule::date_lit
             | Rule::money_lit
             | Rule::number_lit
