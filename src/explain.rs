@@ -23,8 +23,37 @@ use crate::value::format_cents;
 pub struct Explanation {
     /// Every declared stream, solicitations then issues, in priority order.
     pub streams: Vec<StreamTrace>,
-    /// Every rule, in the checked order (by name).
+    /// Every rule, in the checked order (by name); holdouts among them.
     pub rules: Vec<RuleTrace>,
+    /// Every stream requirement, by name.
+    pub requirements: Vec<RequirementTrace>,
+    /// Every cap by kind, with what it kept and removed.
+    pub caps: Vec<CapTrace>,
+}
+
+/// One stream requirement: how its condition came out, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequirementTrace {
+    /// The requirement.
+    pub requirement: String,
+    /// `true` keeps its streams; `false` or `unknown` suppresses them.
+    pub outcome: Outcome,
+    /// The streams that need it.
+    pub streams: Vec<String>,
+    /// The part of the condition that decided the outcome.
+    pub because: Because,
+}
+
+/// One cap by kind on one profile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CapTrace {
+    /// The kind capped.
+    pub kind: StreamKind,
+    /// How many streams of the kind a profile keeps.
+    pub most: usize,
+    /// Streams the rules and requirements left that the cap removed,
+    /// lowest priority last.
+    pub removed: Vec<String>,
 }
 
 /// One stream: whether it is assigned, and by which rules.
@@ -42,6 +71,12 @@ pub struct StreamTrace {
     pub not_assigned_by: Vec<String>,
     /// Rules suppressing it whose condition is true or unknown.
     pub suppressed_by: Vec<String>,
+    /// Requirements of the stream whose condition is false or unknown:
+    /// each suppresses it, whatever the rules say.
+    pub blocked_by: Vec<String>,
+    /// Whether the cap of its kind removed it: the rules and requirements
+    /// left it, but streams of higher priority filled the cap.
+    pub capped: bool,
 }
 
 /// One rule: how its condition came out, and why.
@@ -49,6 +84,8 @@ pub struct StreamTrace {
 pub struct RuleTrace {
     /// The rule.
     pub rule: String,
+    /// Whether the rule is a holdout (`holdout NAME: 5% -> ...`).
+    pub holdout: bool,
     /// `true`, `false` or `unknown`.
     pub outcome: Outcome,
     /// Streams it assigns when true.
@@ -103,16 +140,65 @@ pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Source
     let stream_name = |id: &usize| checked.streams.get(*id).map(|s| s.name.clone()).unwrap_or_default();
     let mut rules = Vec::new();
     for ((rule, code), outcome) in checked.rules.iter().zip(&program.rules).zip(&outcomes) {
+        let holdout = checked.holdouts.iter().find(|h| h.name == rule.name);
+        let because = match holdout {
+            Some(holdout) => tracer.holdout(holdout, code.condition, *outcome, &mut cx),
+            None => tracer.because(code.condition, *outcome, &mut cx),
+        };
         rules.push(RuleTrace {
             rule: rule.name.clone(),
+            holdout: holdout.is_some(),
             outcome: *outcome,
             assigns: rule.assigns.iter().map(stream_name).collect(),
             suppresses: rule.suppresses.iter().map(stream_name).collect(),
-            because: tracer.because(code.condition, *outcome, &mut cx),
+            because,
         });
     }
-    let streams = streams(checked, &outcomes, &assigned);
-    Explanation { streams, rules }
+    // The engine skips a requirement none of whose streams is left; here
+    // every one is evaluated, on the same profile, to the same outcome.
+    let mut requirements = Vec::new();
+    for (requirement, code) in checked.requirements.iter().zip(&program.requirements) {
+        let outcome = program.outcome(code.condition, &mut cx, profile);
+        requirements.push(RequirementTrace {
+            requirement: requirement.name.clone(),
+            outcome,
+            streams: requirement.streams.iter().map(stream_name).collect(),
+            because: tracer.because(code.condition, outcome, &mut cx),
+        });
+    }
+    let mut streams = streams(checked, &outcomes, &assigned);
+    let caps = caps(checked, &requirements, &mut streams);
+    Explanation { streams, rules, requirements, caps }
+}
+
+/// Files each unmet requirement under its streams, and finds the streams
+/// a cap removed: those the rules assigned and no rule or requirement
+/// suppressed, but that the profile does not receive.
+fn caps(checked: &ir::RuleSet, requirements: &[RequirementTrace], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
+    for (requirement, trace) in checked.requirements.iter().zip(requirements) {
+        if trace.outcome == Outcome::True {
+            continue;
+        }
+        for id in &requirement.streams {
+            if let Some(stream) = streams.get_mut(*id) {
+                stream.blocked_by.push(requirement.name.clone());
+            }
+        }
+    }
+    let mut caps = Vec::new();
+    for cap in &checked.caps {
+        let mut removed = Vec::new();
+        for stream in streams.iter_mut().filter(|s| s.kind == cap.kind) {
+            let left =
+                !stream.assigned_by.is_empty() && stream.suppressed_by.is_empty() && stream.blocked_by.is_empty();
+            if left && !stream.assigned {
+                stream.capped = true;
+                removed.push(stream.stream.clone());
+            }
+        }
+        caps.push(CapTrace { kind: cap.kind, most: cap.most, removed });
+    }
+    caps
 }
 
 fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) -> Vec<StreamTrace> {
@@ -127,6 +213,8 @@ fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) ->
             assigned_by: Vec::new(),
             not_assigned_by: Vec::new(),
             suppressed_by: Vec::new(),
+            blocked_by: Vec::new(),
+            capped: false,
         })
         .collect();
     // Rule by rule, each filed under the streams it names: not every rule
@@ -171,6 +259,32 @@ impl<'a> Tracer<'a> {
         // `any(...)` read by the condition `any(...)` says nothing new.
         reads.retain(|r| r.name != condition);
         Because { condition, file, line, within, outcome, reads }
+    }
+
+    /// A holdout's condition as it reads in the guide, `bucket(id, "NAME")
+    /// < 5`, with the profile's bucket.
+    fn holdout(&self, holdout: &ir::Holdout, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>) -> Because {
+        let (file, line) = self
+            .sources
+            .get(holdout.span.file)
+            .map(|f| (f.name.clone(), f.line_col(holdout.span.start).0))
+            .unwrap_or_default();
+        let bucket = format!("bucket(id, {:?})", holdout.name);
+        let value = match self.program.nodes.get(condition as usize) {
+            Some(Node::Compare(_, left, _)) => {
+                show(self.program.eval(*left, cx, self.profile), &Type::Number, &self.checked.schema)
+            }
+            _ => None,
+        };
+        let share = format!("{}", f64::from(holdout.share) / 100.0);
+        Because {
+            condition: format!("{bucket} < {share}"),
+            file,
+            line,
+            within: Vec::new(),
+            outcome,
+            reads: vec![Read { name: bucket, value, field: false }],
+        }
     }
 
     /// The node that decided `node`'s outcome (see [`Because`]).
@@ -222,7 +336,7 @@ impl<'a> Tracer<'a> {
             Node::Def(index) => {
                 Some((self.checked.definitions.get(*index as usize).map(|d| d.name.clone()).unwrap_or_default(), false))
             }
-            Node::Aggregate(_) => Some((self.text(self.span(node)), false)),
+            Node::Aggregate(_) | Node::Bucket { .. } => Some((self.text(self.span(node)), false)),
             // A constant definition (`cap`) or `today`, folded at compile
             // time: still worth showing, unlike a literal.
             Node::Const(_) => {
@@ -338,7 +452,8 @@ impl Explanation {
             }
         };
         for rule in &stream.suppressed_by {
-            line("suppressed by", rule);
+            let holdout = self.rule(rule).is_some_and(|r| r.holdout);
+            line(if holdout { "held out by" } else { "suppressed by" }, rule);
         }
         for rule in &stream.assigned_by {
             let verb = if stream.assigned { "assigned by" } else { "would be assigned by" };
@@ -346,6 +461,21 @@ impl Explanation {
         }
         for rule in &stream.not_assigned_by {
             line("not assigned by", rule);
+        }
+        for name in &stream.blocked_by {
+            if let Some(requirement) = self.requirements.iter().find(|r| r.requirement == *name) {
+                let _ = writeln!(out, "      blocked by requirement {name}: {}", requirement.because.render());
+            }
+        }
+        if stream.capped {
+            if let Some(cap) = self.caps.iter().find(|c| c.kind == stream.kind) {
+                let _ = writeln!(
+                    out,
+                    "      removed by the cap `at most {} {} streams`: streams of higher priority filled it",
+                    cap.most,
+                    cap.kind.keyword()
+                );
+            }
         }
         if stream.assigned_by.is_empty() && stream.not_assigned_by.is_empty() {
             let _ = writeln!(out, "      no rule assigns it");
