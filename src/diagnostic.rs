@@ -114,7 +114,7 @@ codes! {
     DuplicateGuard = "E0120", Error, "a requirement or holdout with the name of a rule, requirement or holdout";
     /// A holdout share that is not above 0% and at most 100%, or has more
     /// than two decimals: `holdout h: 0.125% -> no solicitations`.
-    HoldoutShare = "E0121", Error, "a holdout share that is not between 0.01% and 100% in hundredths";
+    HoldoutShare = "E0121", Error, "a holdout share that is not between 0.01% and 100% with at most two decimals";
     /// A holdout in a rule set whose schema has no `id` field of type `int`
     /// or `string`: `holdout h: 5% -> no solicitations` with `schema { age: int }`.
     NoProfileId = "E0122", Error, "a holdout without an `id` field of type `int` or `string` in the schema";

@@ -174,14 +174,16 @@ fn check_holdout(
     let name = &holdout.name;
     let share = match holdout.share.node {
         Some(share) if (1..=10_000).contains(&share) => Some(share),
-        _ => {
+        other => {
+            let why = match other {
+                Some(0) => "holds out no one",
+                Some(_) => "more than every profile",
+                None => "finer than a bucket: buckets have two decimals",
+            };
             checker.error(
-                Diagnostic::new(
-                    Code::HoldoutShare,
-                    holdout.share.span,
-                    "a holdout share is above 0% and at most 100%, in hundredths of a percent",
-                )
-                .with_help("buckets have two decimals: write a share such as `5%`, `0.5%` or `12.25%`"),
+                Diagnostic::new(Code::HoldoutShare, holdout.share.span, "invalid holdout share")
+                    .with_label(why)
+                    .with_help("a share lies between 0.01% and 100%, such as `5%`, `0.5%` or `12.25%`"),
             );
             None
         }
