@@ -77,7 +77,8 @@ fn name() -> impl Strategy<Value = String> {
         1 => prop::sample::select(vec![
             "profile", "test", "given", "expect", "with", "schema", "optional", "tagged", "list", "of", "one",
             "stream", "streams", "solicitation", "issue", "narval", "days", "week", "sum", "count", "number",
-            "money", "bool", "date", "solicitations", "issues", "import",
+            "money", "bool", "date", "solicitations", "issues", "import", "require", "holdout", "at", "most",
+            "for", "bucket",
         ]),
     ]
     .prop_map(str::to_string)
@@ -193,6 +194,9 @@ fn expr() -> BoxedStrategy<Tokens> {
                 }),
             1 => (prop::sample::select(vec!["number", "money"]), inner.clone())
                 .prop_map(|(to, v)| join(vec![vec![to.to_string()], parens(v)])),
+            1 => (inner.clone(), string()).prop_map(|(v, salt)| {
+                join(vec![tokens(&["bucket", "("]), v, tokens(&[","]), vec![salt], tokens(&[")"])])
+            }),
             1 => inner.prop_map(|e| parens(parens(e))),
         ]
     })
@@ -351,7 +355,46 @@ fn item() -> impl Strategy<Value = Tokens> {
                 comma_list(actions, false),
             ])
         });
+    let required = prop_oneof![3 => name().prop_map(|n| vec![n]), 1 => stream_kinds().prop_map(|k| vec![k])];
+    let requirement = (name(), prop::option::weighted(0.4, string()), expr(), prop::collection::vec(required, 1..4))
+        .prop_map(|(name, description, condition, streams)| {
+            join(vec![
+                vec![String::from("require"), name],
+                description.into_iter().collect(),
+                tokens(&[":"]),
+                condition,
+                tokens(&["for"]),
+                comma_list(streams, false),
+            ])
+        });
+    let suppression = prop_oneof![
+        1 => name().prop_map(|n| vec![String::from("no"), n]),
+        1 => stream_kinds().prop_map(|k| vec![String::from("no"), k]),
+    ];
+    let holdout = (
+        name(),
+        prop::option::weighted(0.4, string()),
+        prop::sample::select(vec!["5%", "0.5%", "12.25%", "100%", "1_0%", "0.125%"]),
+        prop::collection::vec(suppression, 1..3),
+    )
+        .prop_map(|(name, description, share, actions)| {
+            join(vec![
+                vec![String::from("holdout"), name],
+                description.into_iter().collect(),
+                tokens(&[":", share, "->"]),
+                comma_list(actions, false),
+            ])
+        });
+    let cap = (
+        prop::sample::select(vec!["0", "1", "3", "1_0"]),
+        prop::sample::select(vec!["solicitation", "issue"]),
+        prop::sample::select(vec!["streams", "stream"]),
+    )
+        .prop_map(|(most, kind, word)| tokens(&["at", "most", most, kind, word]));
     prop_oneof![
+        2 => requirement,
+        1 => holdout,
+        1 => cap,
         1 => string().prop_map(|s| vec![String::from("import"), s]),
         2 => prop::collection::vec((name(), any::<bool>(), field_type(), tags(), any::<bool>()), 0..6)
             .prop_map(|fields| join(vec![tokens(&["schema", "{"]), fields_tokens(fields), tokens(&["}"])])),
