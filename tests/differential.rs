@@ -45,6 +45,7 @@ const CLI_EVERY: usize = 20;
 
 const SCHEMA: &str = r#"narval 1
 schema {
+  id: int
   flag: bool
   opt_flag: optional bool
   age: int
@@ -328,7 +329,7 @@ impl Gen<'_> {
                 7 => self.binary(T::Days, "*", T::Int, d),
                 _ => self.count(d),
             },
-            T::Number => match self.rng.below(15) {
+            T::Number => match self.rng.below(16) {
                 0 => self.binary(T::Number, "+", T::Number, d),
                 1 => self.binary(T::Number, "-", T::Number, d),
                 2 => self.binary(T::Number, "*", T::Number, d),
@@ -350,6 +351,7 @@ impl Gen<'_> {
                 }
                 10 => self.binary(T::Money, "/", T::Money, d),
                 11 => self.binary(T::Days, "/", T::Int, d),
+                12 => self.bucket(d),
                 _ => self.aggregate(T::Number, d).unwrap_or_else(|| self.leaf(T::Number)),
             },
             T::Money => match self.rng.below(14) {
@@ -410,6 +412,17 @@ impl Gen<'_> {
 
     fn negate(&mut self, t: T, depth: u32) -> Code {
         Code::compound(format!("-{}", self.expr(t, depth).wrapped()))
+    }
+
+    /// `bucket(VALUE, "salt")` of the profile's `id` or of any `int` or `string`.
+    fn bucket(&mut self, depth: u32) -> Code {
+        let value = match self.rng.below(3) {
+            0 => "id".to_string(),
+            1 => self.expr(T::Int, depth).text,
+            _ => self.expr(T::Str, depth).text,
+        };
+        let salt = *self.rng.pick(&["\"ab\"", "\"lift_2012\"", "\"\"", "\"Zoë\""]);
+        Code::atom(format!("bucket({value}, {salt})"))
     }
 
     fn convert(&mut self, to: &str, from: T, depth: u32) -> Code {
@@ -698,12 +711,15 @@ fn guard(rng: &mut Rng, field: &str, constants: &[&str], ordered: bool) -> Strin
     }
 }
 
-/// One generated rule set: definitions, rules and the evaluation date.
+/// One generated rule set: definitions, rules, guardrails and the
+/// evaluation date.
 #[derive(Clone, Debug)]
 struct Rules {
     today: Date,
     definitions: Vec<String>,
     rules: Vec<String>,
+    /// Requirements, holdouts and caps.
+    guards: Vec<String>,
 }
 
 impl Rules {
@@ -746,11 +762,38 @@ impl Rules {
                 format!("r{n}{description}: {condition} {arrow} {}", actions(&mut rng).join(", "))
             })
             .collect();
-        Rules { today: today.parse().unwrap(), definitions, rules }
+        let mut guards = Vec::new();
+        let streams = ["s0", "s1", "s2", "s3", "i0", "i1", "i2", "solicitations", "issues"];
+        for n in 0..rng.below(3) {
+            let depth = 1 + rng.below(3) as u32;
+            let condition = Gen { rng: &mut rng, defs: &defs, scopes: Vec::new() }.expr(T::Bool, depth).text;
+            let mut chosen = BTreeSet::new();
+            for _ in 0..1 + rng.below(3) {
+                chosen.insert(*rng.pick(&streams));
+            }
+            let chosen: Vec<&str> = chosen.into_iter().collect();
+            guards.push(format!("require q{n}: {condition} for {}", chosen.join(", ")));
+        }
+        if rng.chance(30) {
+            let share = rng.pick(&["5%", "50%", "0.5%", "99.99%", "100%", "33.33%"]);
+            let action = rng.pick(&["no solicitations", "no issues", "no s1", "no i0, no s2"]);
+            guards.push(format!("holdout h0: {share} -> {action}"));
+        }
+        for kind in ["solicitation", "issue"] {
+            if rng.chance(30) {
+                guards.push(format!("at most {} {kind} streams", rng.below(4)));
+            }
+        }
+        Rules { today: today.parse().unwrap(), definitions, rules, guards }
     }
 
     fn text(&self) -> String {
-        format!("{SCHEMA}\n{}\n\n{}\n", self.definitions.join("\n"), self.rules.join("\n"))
+        format!(
+            "{SCHEMA}\n{}\n\n{}\n\n{}\n",
+            self.definitions.join("\n"),
+            self.guards.join("\n"),
+            self.rules.join("\n")
+        )
     }
 }
 

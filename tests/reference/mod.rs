@@ -86,6 +86,25 @@ pub fn evaluate(rules: &RuleSet, today: narval::Date, profile: &Json) -> Result<
             suppressed.extend(rule.suppresses.iter().copied());
         }
     }
+    // A requirement that is not true suppresses its streams, whatever the rules said.
+    for requirement in &rules.requirements {
+        if truth(&cx.eval(&requirement.condition, &mut Vec::new())) != Truth::True {
+            suppressed.extend(requirement.streams.iter().copied());
+        }
+    }
+    // A cap keeps the first streams of its kind that are left, in declaration order.
+    for cap in &rules.caps {
+        let mut kept = 0;
+        for (id, stream) in rules.streams.iter().enumerate() {
+            if stream.kind == cap.kind && assigned.contains(&id) && !suppressed.contains(&id) {
+                if kept < cap.most {
+                    kept += 1;
+                } else {
+                    suppressed.insert(id);
+                }
+            }
+        }
+    }
     let mut streams = Streams { solicitations: Vec::new(), issues: Vec::new() };
     for (id, stream) in rules.streams.iter().enumerate() {
         if assigned.contains(&id) && !suppressed.contains(&id) {
@@ -134,7 +153,8 @@ pub fn profile_reads(rules: &RuleSet) -> BTreeSet<String> {
             | ExprKind::IntToMoney(a)
             | ExprKind::MoneyToNumber(a)
             | ExprKind::NumberToMoney(a)
-            | ExprKind::IsMissing(a) => visit(a, slots),
+            | ExprKind::IsMissing(a)
+            | ExprKind::Bucket { value: a, .. } => visit(a, slots),
             ExprKind::And(a, b)
             | ExprKind::Or(a, b)
             | ExprKind::Compare(_, a, b)
@@ -164,6 +184,9 @@ pub fn profile_reads(rules: &RuleSet) -> BTreeSet<String> {
     }
     for definition in &rules.definitions {
         visit(&definition.value, &mut slots);
+    }
+    for requirement in &rules.requirements {
+        visit(&requirement.condition, &mut slots);
     }
     let root = &rules.schema.records[0];
     slots.into_iter().map(|slot| root.fields.get_index(slot).unwrap().0.clone()).collect()
@@ -465,6 +488,20 @@ impl Cx<'_> {
             },
             ExprKind::Aggregate { func, list, projection, filter } => {
                 self.aggregate(*func, list, projection, filter.as_deref(), elements)
+            }
+            // The guide's definition, section 17: the first four bytes of
+            // SHA-256 over `salt:text`, big-endian, scaled to 0..10000 and
+            // floored, in hundredths.
+            ExprKind::Bucket { value, salt } => {
+                let text = match self.eval(value, elements) {
+                    V::Int(i) => i.to_string(),
+                    V::Str(s) => s,
+                    _ => return V::Unknown,
+                };
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(format!("{salt}:{text}").as_bytes());
+                let h = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+                V::Number((f64::from(h) * 10000.0 / 4294967296.0).floor() / 100.0)
             }
         }
     }
