@@ -446,21 +446,15 @@ impl Explanation {
         let mark = if stream.assigned { "+" } else { "-" };
         let state = if stream.assigned { "assigned" } else { "not assigned" };
         let _ = writeln!(out, "  {mark} {}: {state}", stream.stream);
-        let mut line = |verb: &str, rule: &str| {
+        let line = |out: &mut String, verb: &str, rule: &str| {
             if let Some(trace) = self.rule(rule) {
                 let _ = writeln!(out, "      {verb} {rule}: {}", trace.because.render());
             }
         };
+        // What removed the stream first (rules, requirements, the cap), then what assigned it.
         for rule in &stream.suppressed_by {
             let holdout = self.rule(rule).is_some_and(|r| r.holdout);
-            line(if holdout { "held out by" } else { "suppressed by" }, rule);
-        }
-        for rule in &stream.assigned_by {
-            let verb = if stream.assigned { "assigned by" } else { "would be assigned by" };
-            line(verb, rule);
-        }
-        for rule in &stream.not_assigned_by {
-            line("not assigned by", rule);
+            line(&mut out, if holdout { "held out by" } else { "suppressed by" }, rule);
         }
         for name in &stream.blocked_by {
             if let Some(requirement) = self.requirements.iter().find(|r| r.requirement == *name) {
@@ -476,6 +470,13 @@ impl Explanation {
                     cap.kind.keyword()
                 );
             }
+        }
+        for rule in &stream.assigned_by {
+            let verb = if stream.assigned { "assigned by" } else { "would be assigned by" };
+            line(&mut out, verb, rule);
+        }
+        for rule in &stream.not_assigned_by {
+            line(&mut out, "not assigned by", rule);
         }
         if stream.assigned_by.is_empty() && stream.not_assigned_by.is_empty() {
             let _ = writeln!(out, "      no rule assigns it");
