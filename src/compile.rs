@@ -241,7 +241,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
     }
     for cap in &rules.caps {
         let of_kind = || rules.streams.iter().enumerate().filter(|(_, s)| s.kind == cap.kind).map(|(i, _)| i);
-        let (Some(first), Some(last)) = (of_kind().next(), of_kind().last()) else { continue };
+        let (Some(first), Some(last)) = (of_kind().next(), of_kind().next_back()) else { continue };
         let id = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let most = id(cap.most);
         compiler.program.caps.push(CapCode { first: id(first), end: id(last + 1), most });
