@@ -98,8 +98,9 @@ fn baseline() -> &'static Outcome {
 fn the_split_covers_every_item() {
     let (head, items) = chunks();
     assert!(head.contains("solicitation streams"));
-    // 4 definitions and 26 rules in the example.
-    assert_eq!(items.len(), 30, "{items:#?}");
+    // 4 definitions, 4 requirements and 23 rules in the example.
+    assert_eq!(items.len(), 31, "{items:#?}");
+    assert_eq!(items.iter().filter(|i| i.starts_with("require ")).count(), 4);
     // The example's outcome is not trivial: some profiles get streams, one is rejected.
     assert!(baseline().iter().any(|r| r.as_ref().is_ok_and(|(s, i)| !s.is_empty() && !i.is_empty())));
     assert!(baseline().iter().any(|r| r.is_err()));

@@ -55,7 +55,7 @@ fn generated_rule_sets_build_without_diagnostics_at_every_size() {
         assert_eq!(rules.len(), n);
         let built = build(&rules);
         assert_eq!(built.report().diagnostics(), &[], "{n} rules: {}", built.report().render());
-        assert_eq!(built.checked().rules.len(), n + 26);
+        assert_eq!(built.checked().rules.len(), n + 23);
     }
 }
 

@@ -1,5 +1,5 @@
 //! Rule sets of any size, as a campaign generates them from its voter file,
-//! on top of the 26 campaign-2012 rules: one event-invite rule per polling
+//! on top of the 23 campaign-2012 rules (and its 4 requirements): one event-invite rule per polling
 //! place, one issue rule per precinct, and door-knock rules per band of
 //! support score and age. The three kinds take turns.
 //!
