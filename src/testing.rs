@@ -4,8 +4,10 @@
 //! A case passes when every expectation holds. A failing case carries, for
 //! each stream it got wrong, the [`StreamTrace`] of the rules that decided
 //! it. Coverage counts a rule as covered when it fired in some case (its
-//! condition true, or unknown for a rule that suppresses), and a condition
-//! (each operand of an `and` or `or` in a rule or definition) as covered
+//! condition true, or unknown for a rule that suppresses), a requirement
+//! when it blocked its streams in some case (its condition false or
+//! unknown), and a condition (each operand of an `and` or `or` in a rule,
+//! requirement or definition) as covered
 //! when some case saw it true and some case saw it false. Operands are
 //! evaluated for coverage even where `and`/`or` would not need them, and
 //! conditions inside `where` are not counted.
@@ -227,6 +229,7 @@ impl Suite {
     pub fn run(&self) -> TestReport {
         let mut programs: HashMap<Option<Date>, Program> = HashMap::new();
         let mut fired = vec![false; self.checked.rules.len()];
+        let mut blocked = vec![false; self.checked.requirements.len()];
         let mut conditions: BTreeMap<Span, Seen> = BTreeMap::new();
         let mut cases = Vec::new();
         for test in &self.checked.tests {
@@ -249,6 +252,9 @@ impl Suite {
                             *slot |= trace.outcome == Outcome::True
                                 || (trace.outcome == Outcome::Unknown && !rule.suppresses.is_empty());
                         }
+                        for (slot, trace) in blocked.iter_mut().zip(&explanation.requirements) {
+                            *slot |= trace.outcome != Outcome::True;
+                        }
                         observe_conditions(program, &profile, &mut conditions);
                         self.judge(test, &explanation)
                     }
@@ -262,7 +268,7 @@ impl Suite {
         for span in condition_spans(&program) {
             conditions.entry(span).or_default();
         }
-        let coverage = self.coverage(&fired, &conditions);
+        let coverage = self.coverage(&fired, &blocked, &conditions);
         TestReport { cases, coverage }
     }
 
@@ -334,14 +340,25 @@ impl Suite {
         }
     }
 
-    fn coverage(&self, fired: &[bool], conditions: &BTreeMap<Span, Seen>) -> Coverage {
-        let mut coverage = Coverage { rules_total: self.checked.rules.len(), ..Coverage::default() };
+    fn coverage(&self, fired: &[bool], blocked: &[bool], conditions: &BTreeMap<Span, Seen>) -> Coverage {
+        let total = self.checked.rules.len() + self.checked.requirements.len();
+        let mut coverage = Coverage { rules_total: total, ..Coverage::default() };
         for (rule, fired) in self.checked.rules.iter().zip(fired) {
             if *fired {
                 coverage.rules_covered += 1;
             } else {
                 let (file, line) = self.place(rule.span);
                 coverage.rules_missed.push(Missed { file, line, what: rule.name.clone(), why: "never fired".into() });
+            }
+        }
+        // A requirement counts like a rule: covered when some case saw it block its streams.
+        for (requirement, blocked) in self.checked.requirements.iter().zip(blocked) {
+            if *blocked {
+                coverage.rules_covered += 1;
+            } else {
+                let (file, line) = self.place(requirement.span);
+                let what = requirement.name.clone();
+                coverage.rules_missed.push(Missed { file, line, what, why: "never blocked a stream".into() });
             }
         }
         coverage.conditions_total = conditions.len();
@@ -371,6 +388,10 @@ fn describe(stream: &StreamTrace) -> String {
         format!("`{}` is assigned (by {})", stream.stream, rules(&stream.assigned_by))
     } else if !stream.suppressed_by.is_empty() {
         format!("`{}` is not assigned (suppressed by {})", stream.stream, rules(&stream.suppressed_by))
+    } else if !stream.blocked_by.is_empty() {
+        format!("`{}` is not assigned (blocked by requirement {})", stream.stream, rules(&stream.blocked_by))
+    } else if stream.capped {
+        format!("`{}` is not assigned (removed by the cap of {} streams)", stream.stream, stream.kind.keyword())
     } else if stream.not_assigned_by.is_empty() {
         format!("`{}` is not assigned (no rule assigns it)", stream.stream)
     } else {
@@ -381,7 +402,12 @@ fn describe(stream: &StreamTrace) -> String {
 /// The operands of every `and` and `or` of the rules and definitions, by span.
 fn condition_spans(program: &Program) -> Vec<Span> {
     let mut spans = Vec::new();
-    let roots = program.rules.iter().map(|r| r.condition).chain(program.definitions.iter().copied());
+    let roots = program
+        .rules
+        .iter()
+        .map(|r| r.condition)
+        .chain(program.requirements.iter().map(|r| r.condition))
+        .chain(program.definitions.iter().copied());
     for root in roots {
         walk_conditions(program, root, &mut |operand| {
             if let Some(span) = program.spans.get(operand as usize) {
@@ -396,8 +422,13 @@ fn condition_spans(program: &Program) -> Vec<Span> {
 /// how it came out.
 fn observe_conditions(program: &Program, profile: &Profile, seen: &mut BTreeMap<Span, Seen>) {
     let mut cx = Cx::new(program);
-    let roots: Vec<NodeId> =
-        program.rules.iter().map(|r| r.condition).chain(program.definitions.iter().copied()).collect();
+    let roots: Vec<NodeId> = program
+        .rules
+        .iter()
+        .map(|r| r.condition)
+        .chain(program.requirements.iter().map(|r| r.condition))
+        .chain(program.definitions.iter().copied())
+        .collect();
     for root in roots {
         let mut operands = Vec::new();
         walk_conditions(program, root, &mut |operand| operands.push(operand));

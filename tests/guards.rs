@@ -231,3 +231,28 @@ fn buckets_are_uniform_and_salts_independent() {
     let b = narval::value::bucket("uniform", "1");
     assert!((0.0..100.0).contains(&b) && (b * 100.0).round() == b * 100.0);
 }
+
+// ---- narval test ---------------------------------------------------------------
+
+#[test]
+fn narval_test_counts_requirements_and_says_one_blocked_a_stream() {
+    let cases = r#"
+require sms_consent: consent.sms for sms
+require adult: age >= 18 for door_knock
+all: true -> sms, door_knock
+test "texts need consent" {
+  given { id: 1, consent: { email: true, sms: false }, total: $0, age: 30, name: "a" }
+  expect sms
+}
+"#;
+    let suite = RuleSet::builder().source("t.narval", format!("{HEAD}{cases}")).build_tests().unwrap();
+    let results = suite.run();
+    assert_eq!(results.failed(), 1);
+    let rendered = suite.report(&results).render();
+    assert!(rendered.contains("`sms` is not assigned (blocked by requirement `sms_consent`)"), "{rendered}");
+    // One rule and two requirements; `adult` never blocked anything.
+    assert_eq!(results.coverage.rules_total, 3);
+    assert_eq!(results.coverage.rules_covered, 2);
+    assert_eq!(results.coverage.rules_missed[0].what, "adult");
+    assert_eq!(results.coverage.rules_missed[0].why, "never blocked a stream");
+}
