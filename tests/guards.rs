@@ -256,3 +256,30 @@ test "texts need consent" {
     assert_eq!(results.coverage.rules_missed[0].what, "adult");
     assert_eq!(results.coverage.rules_missed[0].why, "never blocked a stream");
 }
+
+// ---- the new words are not reserved --------------------------------------------
+
+#[test]
+fn require_holdout_at_and_bucket_still_name_rules_fields_and_streams() {
+    let text = r#"narval 1
+schema {
+  id: int
+  bucket: int
+  most: optional int
+}
+solicitation streams for, at
+at = 3
+require: bucket > at -> for
+holdout: bucket < 0 -> no for
+at_most: most ?? 0 > 1 -> at
+require for_needs "needs": bucket >= 0 for for
+at most 1 solicitation stream
+"#;
+    let r = RuleSet::builder().source("words.narval", text).build().unwrap_or_else(|e| panic!("{}", e.render()));
+    let names: Vec<&str> = r.checked().rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["at_most", "holdout", "require"]);
+    assert_eq!(r.checked().requirements[0].name, "for_needs");
+    assert_eq!(r.assign_json(r#"{"id": 1, "bucket": 5, "most": 2}"#).unwrap().solicitations, ["for"]);
+    assert_eq!(r.assign_json(r#"{"id": 1, "bucket": 1, "most": 2}"#).unwrap().solicitations, ["at"]);
+    assert_eq!(narval::format::format(text).unwrap(), text);
+}
