@@ -5,7 +5,7 @@
 //! subexpressions are folded, and each definition is one node whose value
 //! the evaluator caches per profile.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::AggregateFn;
 use crate::decode::Profile;
@@ -560,26 +560,34 @@ fn cache_aggregates(program: &mut Program) {
     }
     program.cached_aggregates = next;
     // Buckets of one value and salt share a slot: `bucket(id, "ab") < 50`
-    // and `bucket(id, "ab") >= 50` hash once a profile.
-    let mut buckets: Vec<(Node, Box<str>)> = Vec::new();
+    // and `bucket(id, "ab") >= 50` hash once a profile. A profile field is
+    // known by its path, a definition by its index, anything else by its node.
+    let mut buckets: HashMap<(BucketValue, Box<str>), u32> = HashMap::new();
     for id in 0..program.nodes.len() {
         let Some(Node::Bucket { value, salt, .. }) = program.nodes.get(id) else { continue };
         if need.get(id).copied().unwrap_or(0) > 0 {
             continue;
         }
-        let key = (program.nodes.get(*value as usize).cloned().unwrap_or(Node::Const(Scalar::Unknown)), salt.clone());
-        let index = match buckets.iter().position(|k| *k == key) {
-            Some(index) => index,
-            None => {
-                buckets.push(key);
-                buckets.len() - 1
-            }
+        let of = match program.nodes.get(*value as usize) {
+            Some(Node::Field { base: Base::Profile, path }) => BucketValue::Field(path.clone()),
+            Some(Node::Def(def)) => BucketValue::Def(*def),
+            _ => BucketValue::Node(*value),
         };
-        if let Some(Node::Bucket { slot, .. }) = program.nodes.get_mut(id) {
-            *slot = u32::try_from(index).ok();
+        let next = u32::try_from(buckets.len()).unwrap_or(u32::MAX);
+        let slot = *buckets.entry((of, salt.clone())).or_insert(next);
+        if let Some(Node::Bucket { slot: entry, .. }) = program.nodes.get_mut(id) {
+            *entry = Some(slot);
         }
     }
     program.cached_buckets = u32::try_from(buckets.len()).unwrap_or(u32::MAX);
+}
+
+/// What a cached bucket hashes, for sharing its slot.
+#[derive(PartialEq, Eq, Hash)]
+enum BucketValue {
+    Field(Box<[u32]>),
+    Def(u32),
+    Node(NodeId),
 }
 
 /// Calls `f` with every operand of a node.

@@ -140,7 +140,12 @@ pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Source
     let stream_name = |id: &usize| checked.streams.get(*id).map(|s| s.name.clone()).unwrap_or_default();
     let mut rules = Vec::new();
     for ((rule, code), outcome) in checked.rules.iter().zip(&program.rules).zip(&outcomes) {
-        let holdout = checked.holdouts.iter().find(|h| h.name == rule.name);
+        // INVARIANT: holdouts are sorted by name, as checking sorts them.
+        let holdout = checked
+            .holdouts
+            .binary_search_by(|h| h.name.as_str().cmp(&rule.name))
+            .ok()
+            .and_then(|i| checked.holdouts.get(i));
         let because = match holdout {
             Some(holdout) => tracer.holdout(holdout, code.condition, *outcome, &mut cx),
             None => tracer.because(code.condition, *outcome, &mut cx),
@@ -457,7 +462,9 @@ impl Explanation {
             line(&mut out, if holdout { "held out by" } else { "suppressed by" }, rule);
         }
         for name in &stream.blocked_by {
-            if let Some(requirement) = self.requirements.iter().find(|r| r.requirement == *name) {
+            // Requirements are listed by name, as checking sorts them.
+            let found = self.requirements.binary_search_by(|r| r.requirement.as_str().cmp(name)).ok();
+            if let Some(requirement) = found.and_then(|i| self.requirements.get(i)) {
                 let _ = writeln!(out, "      blocked by requirement {name}: {}", requirement.because.render());
             }
         }

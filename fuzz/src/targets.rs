@@ -495,6 +495,24 @@ pub fn large_rule_files(n: usize) -> Vec<(&'static str, String)> {
                 lines(n, &|i| format!("r{i}: f{i} == 1 and flag -> s{i}\n"))
             ),
         ),
+        // Buckets of one value and salt share a cache slot; the slot of each
+        // was looked for among all before.
+        (
+            "buckets with many salts",
+            format!(
+                "narval 1\nschema {{ a: int }}\nsolicitation streams s\n{}",
+                lines(n, &|i| format!("r{i}: bucket(a, \"s{i}\") < 50 -> s\n"))
+            ),
+        ),
+        // Explaining looked for each rule among the holdouts.
+        (
+            "many holdouts and requirements",
+            format!(
+                "narval 1\nschema {{ id: int, a: int }}\nsolicitation streams s, t\n{}{}",
+                lines(n, &|i| format!("holdout h{i}: 0.01% -> no s\n")),
+                lines(n, &|i| format!("require q{i}: a > {i} for t\n"))
+            ),
+        ),
         // Each path looked for a definition of its name in a list: 32,000
         // definitions reading unknown fields took 15 s (with their diagnostics).
         (
