@@ -193,6 +193,7 @@ fn check_holdout(
     for action in &holdout.actions {
         match &action.node {
             Action::SuppressAll(kind) => suppresses.extend(of_kind(streams, *kind)),
+            // The grammar allows only suppressions after a holdout's arrow.
             Action::Suppress(stream) | Action::Assign(stream) => match checker.stream_ids.get(stream) {
                 Some(id) => suppresses.push(*id),
                 None => {
