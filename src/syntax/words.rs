@@ -113,6 +113,9 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         InputLocation::Span((start, _)) => start,
     };
     let found = found_at(text, at);
+    // At the end of the file, point just after the last thing written rather
+    // than at a line past the last one.
+    let at = if found.is_empty() { at.min(text.trim_end().len()) } else { at };
     let span = Span::new(file, at, at + found.len().max(1));
     let message = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
