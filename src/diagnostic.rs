@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr};
 
 use crate::source::{Sources, Span};
 
@@ -246,9 +247,18 @@ impl Diagnostic {
         let _ = writeln!(out, "{line} | {left}{shown}{right}");
         let caret_start = start.clamp(from, to);
         let caret_end = floor_boundary(text, end.clamp(caret_start, to));
-        let width = text.get(caret_start..caret_end).map_or(0, |s| s.chars().count()).max(1);
+        // Carets line up under what a terminal shows: wide characters (CJK,
+        // emoji) take two columns, combining marks none.
+        let width = text.get(caret_start..caret_end).map_or(0, UnicodeWidthStr::width).max(1);
         let before = text.get(from..caret_start).unwrap_or("");
-        let indent: String = left.chars().chain(before.chars()).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let indent: String = left
+            .chars()
+            .chain(before.chars())
+            .flat_map(|c| {
+                let (fill, count) = if c == '\t' { ('\t', 1) } else { (' ', c.width().unwrap_or(0)) };
+                std::iter::repeat(fill).take(count)
+            })
+            .collect();
         let carets = "^".repeat(width);
         match &self.label {
             Some(label) => {
@@ -525,6 +535,24 @@ mod tests {
         assert!(shown.contains("needle"), "{shown}");
         assert_eq!(carets.find('^'), shown.find("needle"), "{rendered}");
         assert!(carets.ends_with(" ^^^^^^ this"), "{carets}");
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_characters() {
+        let mut sources = Sources::new();
+        let text = "r: name == \"\u{65e5}\u{672c}\u{1f389}\" and nam == \"e\u{301}\" -> a\n";
+        let file = sources.add("w.narval", text);
+        let at = text.find("nam ").unwrap_or(0);
+        let rendered = Diagnostic::new(Code::UnknownField, Span::new(file, at, at + 3), "unknown").render(&sources);
+        let lines: Vec<&str> = rendered.lines().collect();
+        let carets = lines.get(4).copied().unwrap_or("");
+        // `r: name == "` is 12 columns, the three wide characters 6, `" and ` 6.
+        assert_eq!(carets, format!("  | {}^^^", " ".repeat(24)), "{rendered}");
+        // A combining accent takes no column: `e\u{301}` is one column wide.
+        let at = text.find("e\u{301}").unwrap_or(0);
+        let rendered = Diagnostic::new(Code::UnknownField, Span::new(file, at, at + 3), "x").render(&sources);
+        let carets = rendered.lines().nth(4).unwrap_or("").to_string();
+        assert_eq!(carets, format!("  | {}^", " ".repeat(32)), "{rendered}");
     }
 
     #[test]
