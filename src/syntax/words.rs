@@ -118,6 +118,19 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
     let at = if found.is_empty() { at.min(text.trim_end().len()) } else { at };
     let span = Span::new(file, at, at + found.len().max(1));
     let message = match &error.variant {
+        // A name at the start of an item, then neither `:` nor `=`: pest
+        // names only the optional description it tried, not the literals.
+        ErrorVariant::ParsingError { positives, .. }
+            if positives.as_slice() == [Rule::string_lit] && after_item_name(text, at) =>
+        {
+            format!(
+                "expected `:` after a rule name, `=` after a definition name, or a description in quotes, found {}",
+                describe_found(found)
+            )
+        }
+        ErrorVariant::ParsingError { positives, .. } if positives.as_slice() == [Rule::string_lit] => {
+            format!("expected a string in double quotes, found {}", describe_found(found))
+        }
         ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
             let mut expected: Vec<&str> = Vec::new();
             // Everything that can start an operand reads as one phrase.
@@ -145,6 +158,15 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         ErrorVariant::CustomError { message } => message.clone(),
     };
     Diagnostic::new(Code::Syntax, span, message).with_label("unexpected here")
+}
+
+/// Whether the text before `at` is a name that starts a line, other than
+/// the keywords a string follows (`import "..."`, `test "..."`).
+fn after_item_name(text: &str, at: usize) -> bool {
+    let line = text.get(..at).unwrap_or("").trim_end().rsplit('\n').next().unwrap_or("").trim_start();
+    let is_name = line.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && line.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    is_name && !matches!(line, "import" | "test")
 }
 
 /// Rules that can begin an operand.
