@@ -64,7 +64,10 @@ impl Builder {
     }
 
     /// Loads, parses and checks every file (and what they import) and returns
-    /// every diagnostic, sorted by position. Nothing is compiled.
+    /// every diagnostic, sorted by position. A rule set that reads `today`
+    /// checks without a date (it is a parameter of evaluation, which
+    /// [`Builder::build`] asks for); with one, rules that fold to a constant
+    /// on that date are reported too (W0002).
     pub fn check(self) -> Report {
         self.run(false).0
     }
@@ -72,7 +75,7 @@ impl Builder {
     /// Checks and compiles. On errors, the report lists them all; on success
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
-        match self.run(false) {
+        match self.run(true) {
             (report, Some((checked, program))) if !report.has_errors() => {
                 let reads = decode::Reads::from_slots(checked.profile_reads());
                 Ok(RuleSet { checked, program, report, reads })
@@ -86,7 +89,7 @@ impl Builder {
     /// each case may set its own, and a case that needs one and has none
     /// fails on its own.
     pub fn build_tests(self) -> Result<Suite, Report> {
-        let (report, compiled) = self.run(true);
+        let (report, compiled) = self.run(false);
         match compiled {
             Some((checked, _)) if !report.has_errors() => Ok(Suite {
                 checked,
@@ -100,7 +103,9 @@ impl Builder {
 
     /// Parses, checks and, when there are no errors, compiles; compiling
     /// finds the rules whose condition folds to a constant (W0002).
-    fn run(&self, tests: bool) -> (Report, Option<(ir::RuleSet, Program)>) {
+    /// `needs_date`: a rule set that reads `today` without a date is an
+    /// error (E0206), as it is for building a program to evaluate.
+    fn run(&self, needs_date: bool) -> (Report, Option<(ir::RuleSet, Program)>) {
         let mut sources = Sources::new();
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
@@ -182,7 +187,7 @@ impl Builder {
             files.push((id, tree));
         }
         let checked = check::check(&files, self.today, &mut diagnostics);
-        if tests {
+        if !needs_date {
             diagnostics.retain(|d| d.code != Code::TodayNotSet);
         }
         let compiled = match checked {
