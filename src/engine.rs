@@ -269,7 +269,10 @@ impl Builder {
             _ => None,
         };
         diagnostic::sort(&mut diagnostics);
-        let policies = policies.into_iter().map(|p| p.name).collect();
+        // Sorted, so that the order files come in does not show.
+        let mut policies: Vec<String> = policies.into_iter().map(|p| p.name).collect();
+        policies.sort();
+        policies.dedup();
         (Report { sources, diagnostics, policies }, checked, compiled)
     }
 }
@@ -389,8 +392,7 @@ impl Report {
         Report { sources, diagnostics, policies: Vec::new() }
     }
 
-    /// The names of the policies the rule set was checked against, in the
-    /// order their files were read.
+    /// The names of the policies the rule set was checked against, sorted.
     pub fn policies(&self) -> &[String] {
         &self.policies
     }

@@ -127,6 +127,9 @@ fn assign_and_explain_honour_a_policy_named_in_the_rule_set() {
     let output = narval(&["explain", rules, "--profile", profile.to_str().unwrap()]);
     assert_eq!(code(&output), 1);
     assert!(stderr(&output).contains("error[E0401]"));
+    let output = narval(&["test", rules]);
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    assert!(format!("{}{}", stdout(&output), stderr(&output)).contains("E0401"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
