@@ -144,6 +144,15 @@ fn audit_lists_each_stream_with_its_rules_fields_and_categories() {
     assert!(text.starts_with("solicitation stream `fundraising_email` (priority 1)\n  assigned by `ask_for_money`\n"));
     assert!(text.contains("    scores.support [political_opinion] through `persuadable`\n"));
     assert!(text.contains("\nfields never read\n  id\n  email\n  zip\n  precinct\n  polling_place\n"));
+    assert!(!text.contains("policy"), "no policy, no verdict");
+    let output = narval(&["audit", "examples/eu-2012/rules.narval"]);
+    assert_eq!(code(&output), 0);
+    assert!(stdout(&output).ends_with("\npolicy `gdpr`: the rule set reads only what it allows\n"));
+    let output =
+        narval(&["audit", "examples/eu-2012/rules.narval", "--policy", "examples/policies/france-2012.narval"]);
+    assert_eq!(code(&output), 1);
+    assert!(stdout(&output).ends_with("\npolicies `france_2012`, `gdpr`: 10 errors, listed on stderr\n"));
+    assert_eq!(stderr(&output).matches("error[E0403]").count(), 10);
 }
 
 #[test]

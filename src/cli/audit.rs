@@ -57,12 +57,16 @@ pub fn run(args: &AuditArgs) -> Status {
             let mut text = audit.lineage.render();
             if !audit.policies.is_empty() {
                 let names: Vec<String> = audit.policies.iter().map(|p| format!("`{p}`")).collect();
-                let verdict = if errors == 0 {
-                    String::from("the rule set reads only what they allow")
-                } else {
-                    format!("{errors} error(s), listed on stderr")
+                let (what, pronoun) = if names.len() == 1 { ("policy", "it") } else { ("policies", "they") };
+                let verdict = match errors {
+                    0 => format!(
+                        "the rule set reads only what {pronoun} allow{}",
+                        if names.len() == 1 { "s" } else { "" }
+                    ),
+                    1 => String::from("1 error, listed on stderr"),
+                    n => format!("{n} errors, listed on stderr"),
                 };
-                text.push_str(&format!("\npolicies {}: {verdict}\n", names.join(", ")));
+                text.push_str(&format!("\n{what} {}: {verdict}\n", names.join(", ")));
             }
             write(&text)
         }
