@@ -57,6 +57,44 @@ pub enum Item {
     Profile(ProfileDecl),
     /// `test "a volunteer gets no door knock" { given ..., expect ... }`
     Test(Test),
+    /// `policy "policies/gdpr.narval"`: the rule set is under the policies
+    /// declared in that file.
+    PolicyUse(Spanned<String>),
+    /// `policy gdpr "..." { read health only if consent.health }`: a
+    /// data-protection policy (only in a policy file).
+    Policy(Policy),
+}
+
+/// `policy NAME "description" { CLAUSES }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Its name, unique among the policies in effect.
+    pub name: Name,
+    /// Optional description for people.
+    pub description: Option<String>,
+    /// Its clauses, in the order written.
+    pub clauses: Vec<Spanned<PolicyClause>>,
+}
+
+/// A field path as written: `scores.support`.
+pub type Path = Vec<Name>;
+
+/// One clause of a policy.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyClause {
+    /// `only read polling_place, engagement`: the rule set may read these
+    /// fields (and the subfields of a record) and nothing else.
+    OnlyRead(Vec<Path>),
+    /// `read health, sex_life only if consent.health`: fields of these
+    /// categories are read only under the consent field.
+    ReadOnlyIf {
+        /// The categories.
+        categories: Vec<Name>,
+        /// The consent field.
+        consent: Path,
+    },
+    /// `never read biometric`: fields of these categories are never read.
+    NeverRead(Vec<Name>),
 }
 
 /// A field of the schema or of a nested record.

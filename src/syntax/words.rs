@@ -11,7 +11,7 @@ fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
         Rule::WHITESPACE | Rule::COMMENT => "a space",
-        Rule::file | Rule::item => "a schema, stream declaration, definition, rule, profile or test",
+        Rule::file | Rule::item => "a schema, stream declaration, definition, rule, profile, test or policy",
         Rule::version | Rule::kw_narval => "a version line such as `narval 1`",
         Rule::import => "an import such as `import \"schema.narval\"`",
         Rule::schema => "`schema { ... }`",
@@ -102,6 +102,15 @@ fn describe(rule: Rule) -> &'static str {
         Rule::list_value => "a list such as `[1, 2]`",
         Rule::missing_value => "`missing`",
         Rule::negative => "a negative number",
+        Rule::policy_use => "a policy file such as `policy \"gdpr.narval\"`",
+        Rule::policy_decl | Rule::kw_policy => "a policy such as `policy gdpr { ... }`",
+        Rule::policy_clause => "`only read`, `read ... only if` or `never read`",
+        Rule::only_read => "`only read` and field paths",
+        Rule::never_read | Rule::kw_never => "`never read` and categories",
+        Rule::read_only_if | Rule::kw_read => "`read` categories `only if` a consent field",
+        Rule::kw_only => "`only`",
+        Rule::kw_if => "`if`",
+        Rule::category => "a category name such as `health`",
     }
 }
 
