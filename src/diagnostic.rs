@@ -340,7 +340,10 @@ impl Diagnostic {
             self.render_notes(sources, &pad, &mut out);
         }
         if let Some(help) = &self.help {
-            let _ = writeln!(out, "{pad} |");
+            // Notes and help share one block, as rustc shows them.
+            if self.notes.is_empty() {
+                let _ = writeln!(out, "{pad} |");
+            }
             let _ = writeln!(out, "{pad} = help: {help}");
         }
         out
