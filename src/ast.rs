@@ -63,6 +63,12 @@ pub enum Item {
     Holdout(Holdout),
     /// `at most 3 solicitation streams`
     Cap(Cap),
+    /// `policy "policies/gdpr.narval"`: the rule set is under the policies
+    /// declared in that file.
+    PolicyUse(Spanned<String>),
+    /// `policy gdpr "..." { read health only if consent.health }`: a
+    /// data-protection policy (only in a policy file).
+    Policy(Policy),
 }
 
 /// `require NAME "description": CONDITION for STREAM, ...`: the streams are
@@ -110,6 +116,38 @@ pub struct Cap {
     pub most: Spanned<i64>,
     /// The kind capped.
     pub kind: StreamKind,
+}
+
+/// `policy NAME "description" { CLAUSES }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Its name, unique among the policies in effect.
+    pub name: Name,
+    /// Optional description for people.
+    pub description: Option<String>,
+    /// Its clauses, in the order written.
+    pub clauses: Vec<Spanned<PolicyClause>>,
+}
+
+/// A field path as written: `scores.support`.
+pub type Path = Vec<Name>;
+
+/// One clause of a policy.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicyClause {
+    /// `only read polling_place, engagement`: the rule set may read these
+    /// fields (and the subfields of a record) and nothing else.
+    OnlyRead(Vec<Path>),
+    /// `read health, sex_life only if consent.health`: fields of these
+    /// categories are read only under the consent field.
+    ReadOnlyIf {
+        /// The categories.
+        categories: Vec<Name>,
+        /// The consent field.
+        consent: Path,
+    },
+    /// `never read biometric`: fields of these categories are never read.
+    NeverRead(Vec<Name>),
 }
 
 /// A field of the schema or of a nested record.

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr};
 
 use crate::source::{Sources, Span};
 
@@ -158,6 +159,31 @@ codes! {
     RequirementFolds = "W0007", Warning, "a requirement whose condition is always true, false or unknown";
     /// A cap no profile can reach: `at most 5 issue streams` with 3 issue streams declared.
     CapNeverBinds = "W0008", Warning, "a cap at or above the number of streams of its kind";
+    /// A rule (or requirement) reads a field of a category a policy allows
+    /// only under consent, without the consent as a condition it requires:
+    /// `read political_opinion only if consent.political_opinion` and
+    /// `r: party == "dem" -> door_knock`.
+    UnguardedRead = "E0401", Error, "a field of a category read without the consent a policy requires";
+    /// A rule reads a field of a category a policy never allows:
+    /// `never read biometric` and `r: face_id == "x" -> flyer` with `face_id: string tagged biometric`.
+    ForbiddenRead = "E0402", Error, "a field of a category a policy never allows";
+    /// A rule reads a field outside a policy's allow-list:
+    /// `only read polling_place, engagement` and `r: age >= 18 -> flyer`.
+    NotAllowedRead = "E0403", Error, "a field outside the allow-list of a policy";
+    /// A file given as a policy holds something else than policy declarations
+    /// (`narval check --policy rules.narval`), or a rule file declares a
+    /// policy: `policy p { never read health }` beside rules.
+    NotAPolicyFile = "E0404", Error, "a policy file holding more than policies, or a policy declared among rules";
+    /// Two policies in effect with one name: `policy gdpr { ... }` twice.
+    DuplicatePolicy = "E0405", Error, "two policies in effect with the same name";
+    /// An allow-list naming a field path the schema does not have: `only read polling_plac`.
+    PolicyUnknownField = "E0406", Error, "an allow-list naming a field the schema does not have";
+    /// A consent path that is not a `bool` field of the schema, for a category
+    /// some field carries: `read health only if consent.helth`.
+    PolicyBadConsent = "E0407", Error, "a consent path that is not a bool field of the schema";
+    /// A category no field of the schema carries, close to one that some
+    /// field does (a likely typo): `never read helth`.
+    PolicyUnknownCategory = "W0010", Warning, "a policy category no field carries, close to one that a field does";
 }
 
 /// One finding about a rule set, located in its source.
@@ -173,17 +199,38 @@ pub struct Diagnostic {
     pub label: Option<String>,
     /// Advice, on its own line.
     pub help: Option<String>,
+    /// Further places that explain it, such as the definition through which
+    /// a rule reads a field.
+    pub notes: Vec<Note>,
+}
+
+/// A remark attached to a diagnostic, with its own place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    /// One line, lowercase, no final period.
+    pub message: String,
+    /// Where it points, when it has a place.
+    pub span: Option<Span>,
+}
+
+/// A note with its location resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocatedNote {
+    /// The note.
+    pub message: String,
+    /// Where, when known.
+    pub location: Option<Location>,
 }
 
 impl Diagnostic {
     /// A diagnostic with a code and message at a span.
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, message: message.into(), span: Some(span), label: None, help: None }
+        Diagnostic { code, message: message.into(), span: Some(span), label: None, help: None, notes: Vec::new() }
     }
 
     /// A diagnostic that has no position (a missing file, say).
     pub fn unlocated(code: Code, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { code, message: message.into(), span: None, label: None, help: None }
+        Diagnostic { code, message: message.into(), span: None, label: None, help: None, notes: Vec::new() }
     }
 
     /// Adds the text under the caret.
@@ -195,6 +242,12 @@ impl Diagnostic {
     /// Adds a help line.
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a note pointing at another place.
+    pub fn with_note(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        self.notes.push(Note { message: message.into(), span: Some(span) });
         self
     }
 
@@ -216,12 +269,7 @@ impl Diagnostic {
 
     /// Resolves the span to lines and columns for output.
     pub fn located(&self, sources: &Sources) -> LocatedDiagnostic {
-        let place = self.span.and_then(|span| {
-            let file = sources.get(span.file)?;
-            let (line, column) = file.line_col(span.start);
-            let (end_line, end_column) = file.line_col(span.end);
-            Some(Location { file: file.name.clone(), line, column, end_line, end_column })
-        });
+        let place = self.span.and_then(|span| locate(sources, span));
         LocatedDiagnostic {
             code: self.code.as_str(),
             severity: self.severity(),
@@ -229,6 +277,25 @@ impl Diagnostic {
             location: place,
             label: self.label.clone(),
             help: self.help.clone(),
+            notes: self
+                .notes
+                .iter()
+                .map(|n| LocatedNote { message: n.message.clone(), location: n.span.and_then(|s| locate(sources, s)) })
+                .collect(),
+        }
+    }
+
+    /// The notes as lines `= note: FILE:LINE:COL: message`.
+    fn render_notes(&self, sources: &Sources, pad: &str, out: &mut String) {
+        for note in &self.notes {
+            match note.span.and_then(|s| locate(sources, s)) {
+                Some(at) => {
+                    let _ = writeln!(out, "{pad} = note: {}:{}:{}: {}", at.file, at.line, at.column, note.message);
+                }
+                None => {
+                    let _ = writeln!(out, "{pad} = note: {}", note.message);
+                }
+            }
         }
     }
 
@@ -242,6 +309,7 @@ impl Diagnostic {
         };
         let _ = writeln!(out, "{severity}[{}]: {}", self.code.as_str(), self.message);
         let Some((span, file)) = self.span.and_then(|s| sources.get(s.file).map(|f| (s, f))) else {
+            self.render_notes(sources, "", &mut out);
             if let Some(help) = &self.help {
                 let _ = writeln!(out, "  = help: {help}");
             }
@@ -265,9 +333,18 @@ impl Diagnostic {
         let _ = writeln!(out, "{line} | {left}{shown}{right}");
         let caret_start = start.clamp(from, to);
         let caret_end = floor_boundary(text, end.clamp(caret_start, to));
-        let width = text.get(caret_start..caret_end).map_or(0, |s| s.chars().count()).max(1);
+        // Carets line up under what a terminal shows: wide characters (CJK,
+        // emoji) take two columns, combining marks none.
+        let width = text.get(caret_start..caret_end).map_or(0, UnicodeWidthStr::width).max(1);
         let before = text.get(from..caret_start).unwrap_or("");
-        let indent: String = left.chars().chain(before.chars()).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let indent: String = left
+            .chars()
+            .chain(before.chars())
+            .flat_map(|c| {
+                let (fill, count) = if c == '\t' { ('\t', 1) } else { (' ', c.width().unwrap_or(0)) };
+                std::iter::repeat(fill).take(count)
+            })
+            .collect();
         let carets = "^".repeat(width);
         match &self.label {
             Some(label) => {
@@ -277,8 +354,15 @@ impl Diagnostic {
                 let _ = writeln!(out, "{pad} | {indent}{carets}");
             }
         }
-        if let Some(help) = &self.help {
+        if !self.notes.is_empty() {
             let _ = writeln!(out, "{pad} |");
+            self.render_notes(sources, &pad, &mut out);
+        }
+        if let Some(help) = &self.help {
+            // Notes and help share one block, as rustc shows them.
+            if self.notes.is_empty() {
+                let _ = writeln!(out, "{pad} |");
+            }
             let _ = writeln!(out, "{pad} = help: {help}");
         }
         out
@@ -308,6 +392,14 @@ fn floor_boundary(text: &str, offset: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+/// The location of a span in its file.
+fn locate(sources: &Sources, span: Span) -> Option<Location> {
+    let file = sources.get(span.file)?;
+    let (line, column) = file.line_col(span.start);
+    let (end_line, end_column) = file.line_col(span.end);
+    Some(Location { file: file.name.clone(), line, column, end_line, end_column })
 }
 
 /// A place in a named file, one-based.
@@ -340,6 +432,9 @@ pub struct LocatedDiagnostic {
     pub label: Option<String>,
     /// Advice.
     pub help: Option<String>,
+    /// Further places that explain it; left out of JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<LocatedNote>,
 }
 
 /// Sorts diagnostics by file and position, errors before warnings at one
@@ -544,6 +639,24 @@ mod tests {
         assert!(shown.contains("needle"), "{shown}");
         assert_eq!(carets.find('^'), shown.find("needle"), "{rendered}");
         assert!(carets.ends_with(" ^^^^^^ this"), "{carets}");
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_characters() {
+        let mut sources = Sources::new();
+        let text = "r: name == \"\u{65e5}\u{672c}\u{1f389}\" and nam == \"e\u{301}\" -> a\n";
+        let file = sources.add("w.narval", text);
+        let at = text.find("nam ").unwrap_or(0);
+        let rendered = Diagnostic::new(Code::UnknownField, Span::new(file, at, at + 3), "unknown").render(&sources);
+        let lines: Vec<&str> = rendered.lines().collect();
+        let carets = lines.get(4).copied().unwrap_or("");
+        // `r: name == "` is 12 columns, the three wide characters 6, `" and ` 6.
+        assert_eq!(carets, format!("  | {}^^^", " ".repeat(24)), "{rendered}");
+        // A combining accent takes no column: `e\u{301}` is one column wide.
+        let at = text.find("e\u{301}").unwrap_or(0);
+        let rendered = Diagnostic::new(Code::UnknownField, Span::new(file, at, at + 3), "x").render(&sources);
+        let carets = rendered.lines().nth(4).unwrap_or("").to_string();
+        assert_eq!(carets, format!("  | {}^", " ".repeat(32)), "{rendered}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::source::{io_reason, read_text, FileId, Sources};
 use crate::syntax;
 use crate::testing::Suite;
 use crate::value::Date;
-use crate::{check, compile};
+use crate::{check, compile, policy};
 
 /// Collects rule files and options, then checks and compiles them.
 ///
@@ -33,6 +33,7 @@ use crate::{check, compile};
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     inputs: Vec<Input>,
+    policies: Vec<Input>,
     today: Option<Date>,
 }
 
@@ -56,6 +57,21 @@ impl Builder {
         self
     }
 
+    /// Puts the rule set under the policies of a policy file given as text
+    /// (language guide, section 17), as `narval check --policy` does. A
+    /// policy file holds only policy declarations; the policies a rule set
+    /// names itself (`policy "gdpr.narval"`) apply too.
+    pub fn policy_source(mut self, name: impl Into<String>, text: impl Into<String>) -> Builder {
+        self.policies.push(Input::Text { name: name.into(), text: text.into() });
+        self
+    }
+
+    /// Puts the rule set under the policies of a policy file read from disk.
+    pub fn policy_file(mut self, path: impl AsRef<Path>) -> Builder {
+        self.policies.push(Input::Path(path.as_ref().to_path_buf()));
+        self
+    }
+
     /// Sets the evaluation date that `today` stands for. A rule set that
     /// reads `today` without one is refused: narval never reads the clock.
     pub fn today(mut self, date: Date) -> Builder {
@@ -64,20 +80,38 @@ impl Builder {
     }
 
     /// Loads, parses and checks every file (and what they import) and returns
-    /// every diagnostic, sorted by position. Nothing is compiled.
+    /// every diagnostic, sorted by position. A rule set that reads `today`
+    /// checks without a date (it is a parameter of evaluation, which
+    /// [`Builder::build`] asks for); with one, rules that fold to a constant
+    /// on that date are reported too (W0002).
     pub fn check(self) -> Report {
         self.run(false).0
+    }
+
+    /// Checks the rule set and reports its lineage (`narval audit`): what
+    /// each stream depends on, and the verdict of the policies in effect.
+    /// Errors other than policy violations leave no lineage to report.
+    pub fn audit(self) -> Result<crate::audit::Audit, Report> {
+        let (report, checked, _) = self.run(false);
+        let blocking = report.diagnostics().iter().any(|d| d.is_error() && !policy::is_policy_code(d.code));
+        match checked {
+            Some(checked) if !blocking => {
+                let lineage = crate::audit::Lineage::new(&checked);
+                Ok(crate::audit::Audit { lineage, policies: report.policies.clone(), report })
+            }
+            _ => Err(report),
+        }
     }
 
     /// Checks and compiles. On errors, the report lists them all; on success
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
-        match self.run(false) {
-            (report, Some((checked, program))) if !report.has_errors() => {
+        match self.run(true) {
+            (report, Some(checked), Some(program)) if !report.has_errors() => {
                 let reads = decode::Reads::from_slots(checked.profile_reads());
                 Ok(RuleSet { checked, program, report, reads })
             }
-            (report, _) => Err(report),
+            (report, _, _) => Err(report),
         }
     }
 
@@ -86,9 +120,9 @@ impl Builder {
     /// each case may set its own, and a case that needs one and has none
     /// fails on its own.
     pub fn build_tests(self) -> Result<Suite, Report> {
-        let (report, compiled) = self.run(true);
-        match compiled {
-            Some((checked, _)) if !report.has_errors() => Ok(Suite {
+        let (report, checked, compiled) = self.run(false);
+        match (checked, compiled) {
+            (Some(checked), Some(_)) if !report.has_errors() => Ok(Suite {
                 checked,
                 sources: report.sources.clone(),
                 warnings: report.diagnostics.clone(),
@@ -100,7 +134,9 @@ impl Builder {
 
     /// Parses, checks and, when there are no errors, compiles; compiling
     /// finds the rules whose condition folds to a constant (W0002).
-    fn run(&self, tests: bool) -> (Report, Option<(ir::RuleSet, Program)>) {
+    /// `needs_date`: a rule set that reads `today` without a date is an
+    /// error (E0206), as it is for building a program to evaluate.
+    fn run(&self, needs_date: bool) -> (Report, Option<ir::RuleSet>, Option<Program>) {
         let mut sources = Sources::new();
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
@@ -136,6 +172,12 @@ impl Builder {
                 },
             }
         }
+        let mut policy_queue: Vec<(FileId, Option<PathBuf>)> = Vec::new();
+        for input in &self.policies {
+            if let Some(id) = add_input(input, &mut sources, &mut seen, &mut diagnostics) {
+                policy_queue.push(id);
+            }
+        }
         // Parse every file, following imports relative to the importing file.
         let mut next = 0;
         while let Some((id, path)) = queue.get(next).cloned() {
@@ -145,6 +187,26 @@ impl Builder {
             diagnostics.extend(found);
             let Some(tree) = tree else { continue };
             for item in &tree.items {
+                if let crate::ast::Item::Policy(policy) = item {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::NotAPolicyFile,
+                            policy.name.span,
+                            format!("policy `{}` is declared in a rule file", policy.name.node),
+                        )
+                        .with_help("move it to a policy file of its own, and name that file with `policy \"FILE\"`"),
+                    );
+                }
+                if let crate::ast::Item::PolicyUse(target) = item {
+                    let base = path.as_deref().and_then(Path::parent).unwrap_or_else(|| Path::new(""));
+                    let resolved = normalize(&base.join(&target.node));
+                    if let Some(id) =
+                        read_import(&resolved, target, "policy file", &mut sources, &mut seen, &mut diagnostics)
+                    {
+                        policy_queue.push(id);
+                    }
+                    continue;
+                }
                 let crate::ast::Item::Import(target) = item else { continue };
                 let base = path.as_deref().and_then(Path::parent).unwrap_or_else(|| Path::new(""));
                 let resolved = normalize(&base.join(&target.node));
@@ -181,13 +243,28 @@ impl Builder {
             }
             files.push((id, tree));
         }
+        let mut policy_files = Vec::new();
+        for (id, _) in &policy_queue {
+            let Some(text) = sources.get(*id).map(|f| f.text.clone()) else { continue };
+            let (tree, found) = syntax::parse(*id, &text);
+            diagnostics.extend(found);
+            if let Some(tree) = tree {
+                policy_files.push((*id, tree));
+            }
+        }
+        check::check_versions(policy_files.iter().map(|(id, tree)| (*id, tree)), &mut diagnostics);
+        let policies =
+            policy::lower(&policy_files.iter().map(|(id, tree)| (*id, tree)).collect::<Vec<_>>(), &mut diagnostics);
         let checked = check::check(&files, self.today, &mut diagnostics);
-        if tests {
+        if let Some(checked) = &checked {
+            policy::check(checked, &policies, &mut diagnostics);
+        }
+        if !needs_date {
             diagnostics.retain(|d| d.code != Code::TodayNotSet);
         }
-        let compiled = match checked {
+        let compiled = match &checked {
             Some(checked) if !diagnostics.iter().any(Diagnostic::is_error) => {
-                let program = compile::compile(&checked, self.today);
+                let program = compile::compile(checked, self.today);
                 for (index, folded) in program.folded_rules() {
                     let Some(rule) = checked.rules.get(index) else { continue };
                     diagnostics.push(never_fires(rule, folded));
@@ -196,12 +273,16 @@ impl Builder {
                     let Some(requirement) = checked.requirements.get(index) else { continue };
                     diagnostics.push(requirement_folds(requirement, value));
                 }
-                Some((checked, program))
+                Some(program)
             }
             _ => None,
         };
         diagnostic::sort(&mut diagnostics);
-        (Report { sources, diagnostics }, compiled)
+        // Sorted, so that the order files come in does not show.
+        let mut policies: Vec<String> = policies.into_iter().map(|p| p.name).collect();
+        policies.sort();
+        policies.dedup();
+        (Report { sources, diagnostics, policies }, checked, compiled)
     }
 }
 
@@ -235,6 +316,73 @@ fn requirement_folds(requirement: &ir::Requirement, value: Option<bool>) -> Diag
     .with_help(help)
 }
 
+/// Adds one input to the sources; `None` when it cannot be read (reported)
+/// or was read already.
+fn add_input(
+    input: &Input,
+    sources: &mut Sources,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(FileId, Option<PathBuf>)> {
+    match input {
+        Input::Text { name, text } => {
+            seen.insert(file_key(Path::new(name)));
+            Some((sources.add(name.clone(), text.clone()), Some(PathBuf::from(name))))
+        }
+        Input::Path(path) => match read_text(path, syntax::MAX_FILE_BYTES as u64) {
+            Ok(text) if seen.insert(file_key(path)) => {
+                Some((sources.add(normalize(path).display().to_string(), text), Some(path.clone())))
+            }
+            Ok(_) => None,
+            Err(error) if crate::source::is_too_large(&error) => {
+                diagnostics.push(Diagnostic::unlocated(
+                    Code::TooLarge,
+                    format!("file `{}` is larger than the limit of {} bytes", path.display(), syntax::MAX_FILE_BYTES),
+                ));
+                None
+            }
+            Err(error) => {
+                diagnostics.push(Diagnostic::unlocated(
+                    Code::ImportNotFound,
+                    format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// Reads a file named in a rule file (`what`: an import, a policy file);
+/// `None` when it cannot be read (reported) or was read already.
+fn read_import(
+    resolved: &Path,
+    target: &crate::ast::Spanned<String>,
+    what: &str,
+    sources: &mut Sources,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(FileId, Option<PathBuf>)> {
+    if !seen.insert(file_key(resolved)) {
+        return None;
+    }
+    match read_text(resolved, syntax::MAX_FILE_BYTES as u64) {
+        Ok(text) => Some((sources.add(resolved.display().to_string(), text), Some(resolved.to_path_buf()))),
+        Err(error) => {
+            let reason = if crate::source::is_too_large(&error) {
+                format!("larger than the limit of {} bytes", syntax::MAX_FILE_BYTES)
+            } else {
+                io_reason(&error)
+            };
+            let code = if crate::source::is_too_large(&error) { Code::TooLarge } else { Code::ImportNotFound };
+            diagnostics.push(
+                Diagnostic::new(code, target.span, format!("cannot read the {what} `{}`: {reason}", target.node))
+                    .with_label("named here"),
+            );
+            None
+        }
+    }
+}
+
 /// What identifies a file: its canonical path when it exists on disk.
 fn file_key(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| normalize(path))
@@ -260,13 +408,20 @@ fn normalize(path: &Path) -> PathBuf {
 pub struct Report {
     sources: Sources,
     diagnostics: Vec<Diagnostic>,
+    /// The names of the policies in effect.
+    policies: Vec<String>,
 }
 
 impl Report {
     /// A report of diagnostics over `sources`, sorted.
     pub(crate) fn new(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Report {
         diagnostic::sort(&mut diagnostics);
-        Report { sources, diagnostics }
+        Report { sources, diagnostics, policies: Vec::new() }
+    }
+
+    /// The names of the policies the rule set was checked against, sorted.
+    pub fn policies(&self) -> &[String] {
+        &self.policies
     }
 
     /// The diagnostics, sorted by file and position.

@@ -416,23 +416,30 @@ pub enum ExprKind {
 }
 
 impl RuleSet {
-    /// Which fields of the profile record some rule or definition reads, by
-    /// slot; the decoder skips the others.
+    /// Which fields of the profile record some rule or requirement reads,
+    /// itself or through the definitions it uses, by slot; the decoder skips
+    /// the others (a definition no rule uses reads nothing).
     pub fn profile_reads(&self) -> Vec<bool> {
         let mut reads = vec![false; self.schema.root().map_or(0, |r| r.fields.len())];
-        let exprs = self
-            .rules
-            .iter()
-            .map(|r| &r.condition)
-            .chain(self.requirements.iter().map(|r| &r.condition))
-            .chain(self.definitions.iter().map(|d| &d.value));
-        for expr in exprs {
-            expr.walk(&mut |e| {
-                if let ExprKind::Field { base: Base::Profile, path } = &e.kind {
+        let mut used = vec![false; self.definitions.len()];
+        let mut pending: Vec<&Expr> =
+            self.rules.iter().map(|r| &r.condition).chain(self.requirements.iter().map(|r| &r.condition)).collect();
+        while let Some(expr) = pending.pop() {
+            expr.walk(&mut |e| match &e.kind {
+                ExprKind::Field { base: Base::Profile, path } => {
                     if let Some(read) = path.first().and_then(|&slot| reads.get_mut(slot)) {
                         *read = true;
                     }
                 }
+                ExprKind::Def(id) => {
+                    if let (Some(seen), Some(def)) = (used.get_mut(*id), self.definitions.get(*id)) {
+                        if !*seen {
+                            *seen = true;
+                            pending.push(&def.value);
+                        }
+                    }
+                }
+                _ => {}
             });
         }
         reads

@@ -55,6 +55,7 @@
 //! ```
 
 pub mod ast;
+pub mod audit;
 pub mod check;
 pub mod compile;
 pub mod decode;
@@ -65,6 +66,8 @@ pub mod eval;
 pub mod explain;
 pub mod format;
 pub mod ir;
+pub mod lineage;
+pub mod policy;
 pub mod render;
 pub mod source;
 pub mod syntax;

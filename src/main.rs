@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         cli::Command::Explain(options) => cli::explain::run(options),
         cli::Command::Test(options) => cli::test::run(options),
         cli::Command::Fmt(options) => cli::fmt::run(options),
+        cli::Command::Audit(options) => cli::audit::run(options),
     };
     status.into()
 }

@@ -119,12 +119,19 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// The message, then the help on a line of its own.
+/// The message, then each note and the help on a line of its own.
 fn message(located: &LocatedDiagnostic) -> String {
-    match &located.help {
-        Some(help) => format!("{}\nhelp: {help}", located.message),
-        None => located.message.clone(),
+    let mut text = located.message.clone();
+    for note in &located.notes {
+        match &note.location {
+            Some(at) => text.push_str(&format!("\nnote: {}:{}:{}: {}", at.file, at.line, at.column, note.message)),
+            None => text.push_str(&format!("\nnote: {}", note.message)),
+        }
     }
+    if let Some(help) = &located.help {
+        text.push_str(&format!("\nhelp: {help}"));
+    }
+    text
 }
 
 /// A file name as a URI reference: `/` separators, and every byte outside

@@ -77,8 +77,8 @@ fn name() -> impl Strategy<Value = String> {
         1 => prop::sample::select(vec![
             "profile", "test", "given", "expect", "with", "schema", "optional", "tagged", "list", "of", "one",
             "stream", "streams", "solicitation", "issue", "narval", "days", "week", "sum", "count", "number",
-            "money", "bool", "date", "solicitations", "issues", "import", "require", "holdout", "at", "most",
-            "for", "bucket",
+            "money", "bool", "date", "solicitations", "issues", "import", "policy", "only", "read", "never", "if", "require", "holdout", "at",
+            "most", "for", "bucket",
         ]),
     ]
     .prop_map(str::to_string)
@@ -327,6 +327,24 @@ fn clause() -> impl Strategy<Value = Tokens> {
     ]
 }
 
+/// A clause of a policy: `only read`, `read ... only if`, `never read`.
+fn policy_clause() -> impl Strategy<Value = Tokens> {
+    let names = |range: std::ops::Range<usize>| {
+        prop::collection::vec(name(), range)
+            .prop_map(|names| comma_list(names.into_iter().map(|n| vec![n]).collect(), false))
+    };
+    prop_oneof![
+        prop::collection::vec(path(), 1..4).prop_map(|paths| join(vec![
+            tokens(&["only", "read"]),
+            comma_list(paths.into_iter().map(|p| vec![p]).collect(), false)
+        ])),
+        (names(1..3), path()).prop_map(|(categories, consent)| {
+            join(vec![tokens(&["read"]), categories, tokens(&["only", "if"]), vec![consent]])
+        }),
+        names(1..3).prop_map(|categories| join(vec![tokens(&["never", "read"]), categories])),
+    ]
+}
+
 /// One item of a rule file.
 fn item() -> impl Strategy<Value = Tokens> {
     let streams = (
@@ -404,6 +422,12 @@ fn item() -> impl Strategy<Value = Tokens> {
         2 => (name(), profile_value()).prop_map(|(name, value)| join(vec![vec![String::from("profile"), name, String::from("=")], value])),
         2 => (string(), prop::collection::vec(clause(), 0..5))
             .prop_map(|(name, clauses)| join(vec![vec![String::from("test"), name, String::from("{")], join(clauses), tokens(&["}"])])),
+        1 => string().prop_map(|s| vec![String::from("policy"), s]),
+        1 => (name(), prop::option::weighted(0.5, string()), prop::collection::vec(policy_clause(), 0..4))
+            .prop_map(|(name, description, clauses)| {
+                let head = std::iter::once(String::from("policy")).chain(std::iter::once(name)).chain(description);
+                join(vec![head.collect(), tokens(&["{"]), join(clauses), tokens(&["}"])])
+            }),
     ]
 }
 

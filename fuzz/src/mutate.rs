@@ -6,6 +6,9 @@
 //! nesting. Profiles for the `eval` target are also mutated as JSON trees:
 //! fields dropped, nulled, retyped, set to extremes, lists made long.
 
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
 use serde_json::{json, Map, Value};
 
 use crate::rng::Rng;
@@ -13,63 +16,10 @@ use crate::rng::Rng;
 /// The largest input a mutation may make; larger ones are dropped.
 pub const MAX_LEN: usize = 256 * 1024;
 
-/// Tokens of the rule language, literals at the edges of their ranges, and
-/// pieces of items.
+/// Tokens of the rule language besides its keywords (see [`keywords`]):
+/// operators, literals at the edges of their ranges, and pieces of items.
 const RULE_TOKENS: &[&str] = &[
-    "narval",
     "narval 1\n",
-    "import",
-    "schema",
-    "optional",
-    "tagged",
-    "list",
-    "of",
-    "one",
-    "solicitation",
-    "issue",
-    "stream",
-    "streams",
-    "no",
-    "not",
-    "and",
-    "or",
-    "in",
-    "between",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "is",
-    "missing",
-    "has",
-    "where",
-    "today",
-    "it",
-    "true",
-    "false",
-    "profile",
-    "with",
-    "test",
-    "given",
-    "expect",
-    "solicitations",
-    "issues",
-    "sum",
-    "count",
-    "min",
-    "max",
-    "avg",
-    "any",
-    "all",
-    "number",
-    "money",
-    "bool",
-    "int",
-    "string",
-    "date",
-    "day",
-    "days",
-    "week",
-    "weeks",
     "==",
     "!=",
     "<=",
@@ -102,7 +52,6 @@ const RULE_TOKENS: &[&str] = &[
     "\t",
     " ",
     "$",
-    "_",
     "0",
     "1",
     "40",
@@ -134,15 +83,16 @@ const RULE_TOKENS: &[&str] = &[
     "\u{feff}",
     "\0",
     "# comment\n",
+    "_",
     "age",
+    "state",
+    "last_contact",
+    "volunteer",
+    "engagement",
     "scores.support",
     "donations.amount",
     "party",
-    "state",
-    "last_contact",
     "consent.email",
-    "volunteer",
-    "engagement",
     "x: true -> s\n",
     "solicitation streams s\n",
     "issue streams i\n",
@@ -269,7 +219,7 @@ pub fn mutate(rng: &mut Rng, kind: Kind, base: &[u8], other: &[u8]) -> Vec<u8> {
             return out;
         }
     }
-    let tokens = if kind == Kind::Rules { RULE_TOKENS } else { JSON_TOKENS };
+    let tokens = if kind == Kind::Rules { rule_tokens() } else { JSON_TOKENS };
     let mut data = base.to_vec();
     let rounds = 1 << rng.below(4);
     for _ in 0..rounds {
@@ -418,62 +368,51 @@ fn mutate_bytes(rng: &mut Rng, tokens: &[&str], data: &mut Vec<u8>, other: &[u8]
     }
 }
 
-/// Words never renamed by [`replicate_line`].
-const KEYWORDS: &[&str] = &[
-    "narval",
-    "import",
-    "schema",
-    "optional",
-    "tagged",
-    "list",
-    "of",
-    "one",
-    "solicitation",
-    "issue",
-    "stream",
-    "streams",
-    "no",
-    "not",
-    "and",
-    "or",
-    "in",
-    "between",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "is",
-    "missing",
-    "has",
-    "where",
-    "today",
-    "it",
-    "true",
-    "false",
-    "profile",
-    "with",
-    "test",
-    "given",
-    "expect",
-    "solicitations",
-    "issues",
-    "sum",
-    "count",
-    "min",
-    "max",
-    "avg",
-    "any",
-    "all",
-    "number",
-    "money",
-    "bool",
-    "int",
-    "string",
-    "date",
-    "day",
-    "days",
-    "week",
-    "weeks",
-];
+/// The rule language's grammar: its quoted words are the keywords.
+const GRAMMAR: &str = include_str!("../../grammar/narval.pest");
+
+/// Every word the grammar quotes (`"schema"`, `"solicitations"`, `"sum"`...),
+/// so the fuzzer inserts new syntax as soon as the grammar has it, and
+/// [`replicate_line`] never renames a keyword.
+fn keywords() -> &'static [&'static str] {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let mut words = BTreeSet::new();
+        for line in GRAMMAR.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let mut rest = line;
+            // Quoted literals, skipping escapes such as `"\""`.
+            while let Some(open) = rest.find('"') {
+                let after = rest.get(open + 1..).unwrap_or("");
+                let mut end = None;
+                let mut escaped = false;
+                for (i, c) in after.char_indices() {
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => {
+                            end = Some(i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                let Some(end) = end else { break };
+                let literal = after.get(..end).unwrap_or("");
+                if !literal.is_empty() && literal.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    words.insert(literal);
+                }
+                rest = after.get(end + 1..).unwrap_or("");
+            }
+        }
+        words.into_iter().filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic())).collect()
+    })
+}
+
+/// What a rule-file mutation inserts: the grammar's keywords and [`RULE_TOKENS`].
+fn rule_tokens() -> &'static [&'static str] {
+    static TOKENS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    TOKENS.get_or_init(|| keywords().iter().chain(RULE_TOKENS).copied().collect())
+}
 
 /// Repeats one line many times with its names numbered: many fields, rules
 /// or definitions of distinct names, the inputs on which a cost quadratic
@@ -497,7 +436,7 @@ fn replicate_line(rng: &mut Rng, data: &mut Vec<u8>) {
             copies.push_str(before);
             copies.push_str(name);
             quotes += before.matches('"').count();
-            if !KEYWORDS.contains(&name) && quotes % 2 == 0 && !before.ends_with(|c: char| c.is_ascii_digit()) {
+            if !keywords().contains(&name) && quotes % 2 == 0 && !before.ends_with(|c: char| c.is_ascii_digit()) {
                 let index = if chain && !first { i - 1 } else { i };
                 copies.push_str(&format!("_{index}"));
                 first = false;
@@ -717,5 +656,22 @@ fn mutate_array(rng: &mut Rng, items: &mut Vec<Value>, graft: Value) {
         3 => items.reverse(),
         4 => items.push(graft),
         _ => items.push(any_value(rng)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keywords;
+
+    #[test]
+    fn keywords_come_from_the_grammar() {
+        let words = keywords();
+        for word in ["narval", "schema", "tagged", "solicitations", "starts_with", "sum", "weeks", "expect"] {
+            assert!(words.contains(&word), "{word} missing from {words:?}");
+        }
+        // Rule names and pest built-ins are not quoted, so not keywords.
+        for word in ["ASCII_ALPHA", "expr", "kw_schema", "ANY"] {
+            assert!(!words.contains(&word), "{word} in {words:?}");
+        }
     }
 }

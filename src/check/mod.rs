@@ -129,23 +129,7 @@ pub fn check(
     today: Option<Date>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<ir::RuleSet> {
-    for (file, tree) in files {
-        match &tree.version {
-            None => diagnostics.push(
-                Diagnostic::new(Code::MissingVersion, Span::new(*file, 0, 0), "file has no version line")
-                    .with_help(format!("start the file with `narval {SUPPORTED_VERSION}`")),
-            ),
-            Some(v) if v.node != SUPPORTED_VERSION => diagnostics.push(
-                Diagnostic::new(
-                    Code::UnsupportedVersion,
-                    v.span,
-                    format!("narval language version {} is not supported", v.node),
-                )
-                .with_help(format!("this narval reads version {SUPPORTED_VERSION}")),
-            ),
-            Some(_) => {}
-        }
-    }
+    check_versions(files.iter().map(|(id, tree)| (*id, tree)), diagnostics);
     let items: Vec<&Item> = files.iter().flat_map(|(_, f)| f.items.iter()).collect();
 
     let schema = schema::build(
@@ -252,6 +236,35 @@ pub fn check(
     rules.sort_by(|a, b| a.name.cmp(&b.name));
     let guards::Guards { requirements, holdouts, caps } = guards;
     Some(ir::RuleSet { schema, streams, definitions, rules, requirements, holdouts, caps, uses_today, tests })
+}
+
+/// Every field path of the schema, for "did you mean" suggestions.
+pub(crate) fn field_paths(schema: &Schema, out: &mut Vec<String>) {
+    schema::paths(schema, 0, "", out);
+}
+
+/// W0005 and E0002: the version line of each file.
+pub(crate) fn check_versions<'f>(
+    files: impl IntoIterator<Item = (FileId, &'f ast::File)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for (file, tree) in files {
+        match &tree.version {
+            None => diagnostics.push(
+                Diagnostic::new(Code::MissingVersion, Span::new(file, 0, 0), "file has no version line")
+                    .with_help(format!("start the file with `narval {SUPPORTED_VERSION}`")),
+            ),
+            Some(v) if v.node != SUPPORTED_VERSION => diagnostics.push(
+                Diagnostic::new(
+                    Code::UnsupportedVersion,
+                    v.span,
+                    format!("narval language version {} is not supported", v.node),
+                )
+                .with_help(format!("this narval reads version {SUPPORTED_VERSION}")),
+            ),
+            Some(_) => {}
+        }
+    }
 }
 
 fn duplicate(code: Code, what: &str, name: &ast::Name) -> Diagnostic {

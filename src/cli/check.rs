@@ -6,7 +6,7 @@ use super::{builder, emit_report, say, CheckArgs, Format, Status};
 
 /// Checks the files and prints every diagnostic in the chosen format.
 pub fn run(args: &CheckArgs) -> Status {
-    let report = builder(&args.files, args.today).check();
+    let report = args.policy.iter().fold(builder(&args.files, args.today), |b, p| b.policy_file(p)).check();
     if let Err(status) = emit_report(&report, args.format) {
         return status;
     }

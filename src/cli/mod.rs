@@ -2,6 +2,7 @@
 //! share (loading rule files, printing a report).
 
 pub mod assign;
+pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod fmt;
@@ -18,7 +19,7 @@ use narval::{render, Builder, Date, Report, RuleSet};
 const EXIT_STATUS: &str = "\
 Exit status:
   0  success: no errors, and every profile was assigned
-  1  the rule set has errors (or warnings, with --deny-warnings); nothing is assigned
+  1  the rule set has errors (or warnings, with --deny-warnings), policy violations included; nothing is assigned
   2  bad usage: an unknown option, a bad --today date, profiles that cannot be read
   3  some profile lines were rejected (each is reported on stderr); the others were assigned
   4  the output cannot be written
@@ -58,6 +59,28 @@ pub enum Command {
     /// Rewrite rule files in the canonical layout, keeping their comments
     #[command(after_help = EXIT_STATUS)]
     Fmt(FmtArgs),
+    /// Report the lineage of a rule set for a data-protection register: per
+    /// stream, the rules that can assign or suppress it, the fields they read
+    /// and the categories of those fields; with the verdict of the policies
+    #[command(after_help = EXIT_STATUS)]
+    Audit(AuditArgs),
+}
+
+/// `narval audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Rule files; the files they import and the policy files they name are read too
+    #[arg(required = true, value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// Check the rule set against the policies of this file too (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+    /// The date `today` stands for in the rules, as YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// `human`: the report on stdout, diagnostics on stderr; `json`: one JSON document on stdout
+    #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
+    pub format: TraceFormat,
 }
 
 /// `narval check`.
@@ -73,6 +96,10 @@ pub struct CheckArgs {
     /// Fail (exit status 1) on warnings as well as on errors
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Check the rule set against the policies of this file too (repeatable);
+    /// the file holds only policy declarations
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
     /// The date `today` stands for in the rules, as YYYY-MM-DD
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<Date>,

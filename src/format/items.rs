@@ -12,8 +12,8 @@ use super::lines::{width, Kind, Lines, INDENT};
 use super::trivia::Trivia;
 use super::MAX_WIDTH;
 use crate::ast::{
-    Action, Cap, Definition, Entry, Expectation, Expr, FieldDecl, File, Given, Holdout, Item, ProfileDecl,
-    ProfileValue, Required, Requirement, Rule, Spanned, StreamDecls, Test, TestClause, TypeExpr, Value,
+    Action, Cap, Definition, Entry, Expectation, Expr, FieldDecl, File, Given, Holdout, Item, Policy, PolicyClause,
+    ProfileDecl, ProfileValue, Required, Requirement, Rule, Spanned, StreamDecls, Test, TestClause, TypeExpr, Value,
 };
 
 /// A top-level record of profile data with more entries than this is
@@ -74,7 +74,48 @@ impl<'a, 't> Layout<'a, 't> {
             Item::Require(requirement) => self.requirement(requirement, at),
             Item::Holdout(holdout) => self.holdout(holdout, at),
             Item::Cap(cap) => self.cap(cap, at),
+            Item::PolicyUse(path) => {
+                self.lines.push(0, format!("policy {}", quoted(path)), at, end(path.span), Kind::Element);
+                end(path.span)
+            }
+            Item::Policy(policy) => self.policy(policy, at),
         }
+    }
+
+    /// `policy name "description" {`, one clause a line, `}`.
+    fn policy(&mut self, policy: &Policy, at: usize) -> usize {
+        let head = match &policy.description {
+            Some(description) => format!("policy {} {}", policy.name.node, quote(description)),
+            None => format!("policy {}", policy.name.node),
+        };
+        let after_head = match &policy.description {
+            Some(_) => self.trivia.string_end(self.trivia.skip_trivia(end(policy.name.span))),
+            None => end(policy.name.span),
+        };
+        let open = self.trivia.find(after_head, '{').unwrap_or(after_head);
+        let last = policy.clauses.last().map_or(open + 1, |c| end(c.span));
+        let close = self.trivia.find(last, '}').unwrap_or(last);
+        if policy.clauses.is_empty() && !self.trivia.comment_in(open + 1, close) {
+            self.lines.push(0, format!("{head} {{}}"), at, close + 1, Kind::Element);
+            return close + 1;
+        }
+        self.lines.push(0, format!("{head} {{"), at, open + 1, Kind::Open);
+        for clause in &policy.clauses {
+            let names =
+                |names: &[crate::ast::Name]| names.iter().map(|n| n.node.as_str()).collect::<Vec<_>>().join(", ");
+            let text = match &clause.node {
+                PolicyClause::OnlyRead(paths) => {
+                    format!("only read {}", paths.iter().map(|p| path_text(p)).collect::<Vec<_>>().join(", "))
+                }
+                PolicyClause::ReadOnlyIf { categories, consent } => {
+                    format!("read {} only if {}", names(categories), path_text(consent))
+                }
+                PolicyClause::NeverRead(categories) => format!("never read {}", names(categories)),
+            };
+            self.lines.push(INDENT, text, start(clause.span), end(clause.span), Kind::Element);
+        }
+        self.lines.push(0, "}", close, close + 1, Kind::Close);
+        close + 1
     }
 
     // ---- schema -------------------------------------------------------------

@@ -5,8 +5,8 @@ use pest::iterators::Pair;
 
 use super::Rule;
 use crate::ast::{
-    Action, Cap, Definition, FieldDecl, File, Holdout, Item, Name, Required, Requirement, Rule as RuleItem, ScalarType,
-    Spanned, StreamDecl, StreamDecls, StreamKind, TypeExpr,
+    Action, Cap, Definition, FieldDecl, File, Holdout, Item, Name, Policy, PolicyClause, Required, Requirement,
+    Rule as RuleItem, ScalarType, Spanned, StreamDecl, StreamDecls, StreamKind, TypeExpr,
 };
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
@@ -65,6 +65,11 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_at
             | Rule::kw_most
             | Rule::kw_bucket
+            | Rule::kw_policy
+            | Rule::kw_only
+            | Rule::kw_read
+            | Rule::kw_never
+            | Rule::kw_if
             | Rule::EOI
     )
 }
@@ -194,8 +199,56 @@ impl Lower {
             Rule::require_decl => self.requirement(pair).map(Item::Require),
             Rule::holdout_decl => self.holdout(pair).map(Item::Holdout),
             Rule::cap_decl => self.cap(pair).map(Item::Cap),
+            Rule::policy_use => self.policy_use(pair).map(Item::PolicyUse),
+            Rule::policy_decl => self.policy(pair).map(Item::Policy),
             _ => Err(internal(self.span(&pair), "item")),
         }
+    }
+
+    fn policy_use(&self, pair: Pair<'_, Rule>) -> Result<Spanned<String>, Diagnostic> {
+        let mut children = self.children(pair, Rule::policy_use)?;
+        let path = children.expect(Rule::string_lit)?;
+        children.finish()?;
+        self.string(path)
+    }
+
+    fn policy(&self, pair: Pair<'_, Rule>) -> Result<Policy, Diagnostic> {
+        let mut children = self.children(pair, Rule::policy_decl)?;
+        let name = self.name(children.expect(Rule::name)?)?;
+        let description = match children.optional(Rule::string_lit) {
+            Some(text) => Some(self.string(text)?.node),
+            None => None,
+        };
+        let clauses = children.rest().map(|clause| self.policy_clause(clause)).collect::<Result<_, _>>()?;
+        Ok(Policy { name, description, clauses })
+    }
+
+    fn policy_clause(&self, pair: Pair<'_, Rule>) -> Result<Spanned<PolicyClause>, Diagnostic> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let clause = match rule {
+            Rule::only_read => {
+                let children = self.children(pair, Rule::only_read)?;
+                PolicyClause::OnlyRead(children.rest().map(|path| self.path(path)).collect::<Result<_, _>>()?)
+            }
+            Rule::never_read => {
+                let children = self.children(pair, Rule::never_read)?;
+                let categories = children.rest().map(|c| self.wrapped_name(c, Rule::category));
+                PolicyClause::NeverRead(categories.collect::<Result<_, _>>()?)
+            }
+            Rule::read_only_if => {
+                let mut children = self.children(pair, Rule::read_only_if)?;
+                let mut categories = Vec::new();
+                while let Some(category) = children.optional(Rule::category) {
+                    categories.push(self.wrapped_name(category, Rule::category)?);
+                }
+                let consent = self.path(children.expect(Rule::path)?)?;
+                children.finish()?;
+                PolicyClause::ReadOnlyIf { categories, consent }
+            }
+            _ => return Err(internal(span, "policy clause")),
+        };
+        Ok(Spanned::new(clause, span))
     }
 
     fn import(&self, pair: Pair<'_, Rule>) -> Result<Spanned<String>, Diagnostic> {

@@ -3,7 +3,7 @@
 //! pest parses the text with `grammar/narval.pest`; one lowering function per
 //! grammar rule turns its pairs into [`crate::ast`] nodes. Pest types never
 //! leave this module: errors become [`Diagnostic`]s with expected tokens in
-//! words (see [`words`]).
+//! words (see the `words` module).
 
 mod expr;
 mod lower;

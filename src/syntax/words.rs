@@ -11,7 +11,7 @@ fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
         Rule::WHITESPACE | Rule::COMMENT => "a space",
-        Rule::file | Rule::item => "a schema, stream declaration, definition, rule, profile or test",
+        Rule::file | Rule::item => "a schema, stream declaration, definition, rule, profile, test or policy",
         Rule::version | Rule::kw_narval => "a version line such as `narval 1`",
         Rule::import => "an import such as `import \"schema.narval\"`",
         Rule::schema => "`schema { ... }`",
@@ -111,6 +111,15 @@ fn describe(rule: Rule) -> &'static str {
         Rule::cap_decl | Rule::kw_at => "a cap such as `at most 3 solicitation streams`",
         Rule::kw_most => "`most`",
         Rule::bucket | Rule::kw_bucket => "a bucket such as `bucket(id, \"ab_2012\")`",
+        Rule::policy_use => "a policy file such as `policy \"gdpr.narval\"`",
+        Rule::policy_decl | Rule::kw_policy => "a policy such as `policy gdpr { ... }`",
+        Rule::policy_clause => "`only read`, `read ... only if` or `never read`",
+        Rule::only_read => "`only read` and field paths",
+        Rule::never_read | Rule::kw_never => "`never read` and categories",
+        Rule::read_only_if | Rule::kw_read => "`read` categories `only if` a consent field",
+        Rule::kw_only => "`only`",
+        Rule::kw_if => "`if`",
+        Rule::category => "a category name such as `health`",
     }
 }
 
@@ -122,8 +131,24 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         InputLocation::Span((start, _)) => start,
     };
     let found = found_at(text, at);
+    // At the end of the file, point just after the last thing written rather
+    // than at a line past the last one.
+    let at = if found.is_empty() { at.min(text.trim_end().len()) } else { at };
     let span = Span::new(file, at, at + found.len().max(1));
     let message = match &error.variant {
+        // A name at the start of an item, then neither `:` nor `=`: pest
+        // names only the optional description it tried, not the literals.
+        ErrorVariant::ParsingError { positives, .. }
+            if positives.as_slice() == [Rule::string_lit] && after_item_name(text, at) =>
+        {
+            format!(
+                "expected `:` after a rule name, `=` after a definition name, or a description in quotes, found {}",
+                describe_found(found)
+            )
+        }
+        ErrorVariant::ParsingError { positives, .. } if positives.as_slice() == [Rule::string_lit] => {
+            format!("expected a string in double quotes, found {}", describe_found(found))
+        }
         ErrorVariant::ParsingError { positives, .. } if !positives.is_empty() => {
             let mut expected: Vec<&str> = Vec::new();
             // Everything that can start an operand reads as one phrase.
@@ -151,6 +176,15 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
         ErrorVariant::CustomError { message } => message.clone(),
     };
     Diagnostic::new(Code::Syntax, span, message).with_label("unexpected here")
+}
+
+/// Whether the text before `at` is a name that starts a line, other than
+/// the keywords a string follows (`import "..."`, `test "..."`).
+fn after_item_name(text: &str, at: usize) -> bool {
+    let line = text.get(..at).unwrap_or("").trim_end().rsplit('\n').next().unwrap_or("").trim_start();
+    let is_name = line.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && line.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    is_name && !matches!(line, "import" | "test")
 }
 
 /// Rules that can begin an operand.

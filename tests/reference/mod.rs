@@ -135,17 +135,22 @@ fn from_truth(truth: Truth) -> V {
 
 // ---- reading a profile ------------------------------------------------------
 
-/// The top-level fields some rule or definition reads, by name. Only these
-/// are read from a profile (LANGUAGE.md 3.6): the others are not checked.
+/// The top-level fields some rule reads, itself or through the definitions
+/// it uses, by name. Only these are read from a profile (LANGUAGE.md 3.6):
+/// the others are not checked, nor those only an unused definition reads.
 pub fn profile_reads(rules: &RuleSet) -> BTreeSet<String> {
-    fn visit(e: &Expr, slots: &mut BTreeSet<usize>) {
+    fn visit(e: &Expr, slots: &mut BTreeSet<usize>, defs: &mut BTreeSet<usize>) {
+        let mut visit = |e: &Expr, slots: &mut BTreeSet<usize>| visit(e, slots, defs);
         match &e.kind {
+            ExprKind::Def(id) => {
+                defs.insert(*id);
+            }
             ExprKind::Field { base: Base::Profile, path } => {
                 if let Some(first) = path.first() {
                     slots.insert(*first);
                 }
             }
-            ExprKind::Const(_) | ExprKind::Field { .. } | ExprKind::Def(_) | ExprKind::Today => {}
+            ExprKind::Const(_) | ExprKind::Field { .. } | ExprKind::Today => {}
             ExprKind::List(items) => items.iter().for_each(|i| visit(i, slots)),
             ExprKind::Not(a)
             | ExprKind::Neg(a)
@@ -179,14 +184,19 @@ pub fn profile_reads(rules: &RuleSet) -> BTreeSet<String> {
         }
     }
     let mut slots = BTreeSet::new();
+    let mut used = BTreeSet::new();
     for rule in &rules.rules {
-        visit(&rule.condition, &mut slots);
-    }
-    for definition in &rules.definitions {
-        visit(&definition.value, &mut slots);
+        visit(&rule.condition, &mut slots, &mut used);
     }
     for requirement in &rules.requirements {
-        visit(&requirement.condition, &mut slots);
+        visit(&requirement.condition, &mut slots, &mut used);
+    }
+    // A definition refers only to definitions with smaller ids: from the
+    // largest down, each used definition adds those it uses.
+    for (id, definition) in rules.definitions.iter().enumerate().rev() {
+        if used.contains(&id) {
+            visit(&definition.value, &mut slots, &mut used);
+        }
     }
     let root = &rules.schema.records[0];
     slots.into_iter().map(|slot| root.fields.get_index(slot).unwrap().0.clone()).collect()
@@ -489,7 +499,7 @@ impl Cx<'_> {
             ExprKind::Aggregate { func, list, projection, filter } => {
                 self.aggregate(*func, list, projection, filter.as_deref(), elements)
             }
-            // The guide's definition, section 17: the first four bytes of
+            // The guide's definition, section 18.3: the first four bytes of
             // SHA-256 over `salt:text`, big-endian, scaled to 0..10000 and
             // floored, in hundredths.
             ExprKind::Bucket { value, salt } => {

@@ -1,0 +1,308 @@
+//! Data-protection policies and `narval audit`: the command line on the
+//! examples (expected output in `tests/policy/`; `NARVAL_BLESS=1 cargo test
+//! --test policy` rewrites it after a deliberate change), the library API,
+//! and stream requirements on a hand-built rule set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use narval::diagnostic::Diagnostic;
+use narval::ir;
+use serde_json::Value;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn narval(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_narval")).args(args).current_dir(ROOT).output().expect("the narval binary runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("narval exits by itself")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// Compares with `tests/policy/NAME`, or rewrites it under `NARVAL_BLESS`.
+fn expect_file(name: &str, actual: &str) {
+    let path = Path::new(ROOT).join("tests/policy").join(name);
+    if std::env::var_os("NARVAL_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(actual, expected, "{} differs", path.display());
+}
+
+fn codes(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
+    diagnostics.iter().map(|d| d.code.as_str()).collect()
+}
+
+const CAMPAIGN: &str = "examples/campaign-2012/campaign.narval";
+
+// ---- the command line on the examples ---------------------------------------
+
+#[test]
+fn the_campaign_fails_the_gdpr_policy_with_an_error_per_unconsented_read() {
+    let output = narval(&["check", CAMPAIGN, "--today", "2012-10-01", "--policy", "examples/policies/gdpr.narval"]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    expect_file("campaign-gdpr.stderr", &text);
+    // Each field tagged political_opinion the campaign reads is named.
+    for field in ["`party`", "`scores.support`", "`scores.persuasion`", "`issues`"] {
+        assert!(text.contains(&format!("reads {field}, of category `political_opinion`")), "{field}");
+    }
+    assert!(text.contains("error[E0407]"), "the missing consent field is reported");
+}
+
+#[test]
+fn the_campaign_fails_the_french_policy_on_every_read_but_two_fields() {
+    let output =
+        narval(&["check", CAMPAIGN, "--today", "2012-10-01", "--policy", "examples/policies/france-2012.narval"]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    expect_file("campaign-france.stderr", &text);
+    assert!(text.contains("rule `register` reads `registered`, which policy `france_2012` does not allow"));
+    assert!(!text.contains("reads `engagement`"));
+}
+
+#[test]
+fn the_examples_made_for_each_policy_pass_it_and_their_tests() {
+    for rules in ["examples/france-2012/rules.narval", "examples/eu-2012/rules.narval"] {
+        let output = narval(&["check", rules, "--deny-warnings"]);
+        assert_eq!(code(&output), 0, "{rules}: {}", stderr(&output));
+        assert!(stderr(&output).contains("ok, 3 files checked"), "the policy file is read: {}", stderr(&output));
+    }
+    for tests in ["examples/france-2012/rules.test.narval", "examples/eu-2012/rules.test.narval"] {
+        let output = narval(&["test", tests]);
+        assert_eq!(code(&output), 0, "{tests}: {}", stdout(&output));
+    }
+    // `--policy` adds to the policies the rule set names itself.
+    let output =
+        narval(&["check", "examples/eu-2012/rules.narval", "--policy", "examples/policies/france-2012.narval"]);
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("error[E0403]"));
+}
+
+#[test]
+fn a_rule_file_given_as_a_policy_is_refused() {
+    let output = narval(&["check", "examples/eu-2012/rules.narval", "--policy", "examples/eu-2012/schema.narval"]);
+    assert_eq!(code(&output), 1);
+    let text = stderr(&output);
+    assert!(text.contains("error[E0404]: a policy file holds only policies"), "{text}");
+    assert!(text.contains("--> examples/eu-2012/schema.narval:"), "{text}");
+    let output = narval(&["check", "examples/eu-2012/rules.narval", "--policy", "no/such/policy.narval"]);
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("cannot read `no/such/policy.narval`: no such file"));
+}
+
+#[test]
+fn assign_and_explain_honour_a_policy_named_in_the_rule_set() {
+    let dir = std::env::temp_dir().join(format!("narval-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("rules.narval");
+    let policy = Path::new(ROOT).join("examples/policies/gdpr.narval");
+    std::fs::write(
+        &rules,
+        format!(
+            "narval 1\npolicy \"{}\"\nschema {{ c: {{ health: bool }}, sick: bool tagged health }}\n\
+             solicitation streams s\nr: sick -> s\n",
+            policy.display()
+        ),
+    )
+    .unwrap();
+    let profile = dir.join("p.json");
+    std::fs::write(&profile, r#"{"c": {"health": false}, "sick": true}"#).unwrap();
+    let rules = rules.to_str().unwrap();
+    let output = narval(&["assign", rules, "--profiles", profile.to_str().unwrap()]);
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("error[E0401]"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "nothing is assigned");
+    let output = narval(&["explain", rules, "--profile", profile.to_str().unwrap()]);
+    assert_eq!(code(&output), 1);
+    assert!(stderr(&output).contains("error[E0401]"));
+    let output = narval(&["test", rules]);
+    assert_eq!(code(&output), 1, "{}", stdout(&output));
+    assert!(format!("{}{}", stdout(&output), stderr(&output)).contains("E0401"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---- audit ------------------------------------------------------------------
+
+#[test]
+fn audit_lists_each_stream_with_its_rules_fields_and_categories() {
+    let output = narval(&["audit", CAMPAIGN, "--today", "2012-10-01"]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    expect_file("campaign-audit.txt", &text);
+    assert!(text.starts_with("solicitation stream `fundraising_email` (priority 1)\n  assigned by `ask_for_money`\n"));
+    assert!(text.contains("    scores.support [political_opinion] through `persuadable`\n"));
+    assert!(text.contains("\nfields never read\n  id\n  email\n  zip\n  precinct\n  polling_place\n"));
+    assert!(!text.contains("policy"), "no policy, no verdict");
+    let output = narval(&["audit", "examples/eu-2012/rules.narval"]);
+    assert_eq!(code(&output), 0);
+    assert!(stdout(&output).ends_with("\npolicy `gdpr`: the rule set reads only what it allows\n"));
+    let output =
+        narval(&["audit", "examples/eu-2012/rules.narval", "--policy", "examples/policies/france-2012.narval"]);
+    assert_eq!(code(&output), 1);
+    assert!(stdout(&output).ends_with("\npolicies `france_2012`, `gdpr`: 10 errors, listed on stderr\n"));
+    assert_eq!(stderr(&output).matches("error[E0403]").count(), 10);
+}
+
+#[test]
+fn audit_json_is_stable_and_carries_the_policy_verdict() {
+    let output = narval(&[
+        "audit",
+        CAMPAIGN,
+        "--today",
+        "2012-10-01",
+        "--policy",
+        "examples/policies/france-2012.narval",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&output), 1, "policy violations fail the audit as they fail check");
+    let ordered: indexmap::IndexMap<String, Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    let keys: Vec<&str> = ordered.keys().map(String::as_str).collect();
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(keys, ["streams", "fields", "unread", "policy", "diagnostics"]);
+    assert_eq!(json["policy"]["policies"], serde_json::json!(["france_2012"]));
+    assert_eq!(json["policy"]["ok"], false);
+    assert_eq!(json["policy"]["errors"], json["diagnostics"].as_array().unwrap().len());
+    let streams = json["streams"].as_array().unwrap();
+    let names: Vec<&str> = streams.iter().map(|s| s["stream"].as_str().unwrap()).collect();
+    assert_eq!(&names[..3], ["fundraising_email", "mobilisation_email", "event_invite"]);
+    assert_eq!(streams[0]["kind"], "solicitation");
+    assert_eq!(streams[0]["priority"], 1);
+    let hostile = streams[0]["suppressed_by"].as_array().unwrap().iter().find(|r| r["name"] == "hostile").unwrap();
+    assert_eq!(
+        hostile["reads"][0],
+        serde_json::json!({"field": "party", "categories": ["political_opinion"], "through": []})
+    );
+    let party = json["fields"].as_array().unwrap().iter().find(|f| f["field"] == "party").unwrap();
+    assert_eq!(party["streams"].as_array().unwrap().len(), 11, "`no solicitations` and `environment`");
+    // Without a policy there is no verdict, and a clean rule set exits 0.
+    let output = narval(&["audit", "examples/eu-2012/rules.narval", "--format", "json"]);
+    assert_eq!(code(&output), 0);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["policy"]["policies"], serde_json::json!(["gdpr"]));
+    assert_eq!(json["policy"]["ok"], true);
+    assert_eq!(json["unread"], serde_json::json!(["id", "polling_place", "consent.email"]));
+    let output = narval(&["audit", "tests/cli/unknown_field.narval"]);
+    assert_eq!(code(&output), 1, "a rule set with errors has no lineage");
+    assert!(stdout(&output).is_empty());
+}
+
+// ---- the library ------------------------------------------------------------
+
+const SCHEMA: &str = "narval 1\nschema { age: int, sick: optional bool tagged health, \
+                      consent: { health: optional bool, email: bool } }\nsolicitation streams s, t\n";
+
+const POLICY: &str = "narval 1\npolicy p { read health only if consent.health }\n";
+
+#[test]
+fn builder_takes_policy_sources() {
+    let rules = format!("{SCHEMA}r: (sick ?? false) -> s\n");
+    let report =
+        narval::RuleSet::builder().source("r.narval", rules.as_str()).policy_source("p.narval", POLICY).check();
+    assert_eq!(codes(report.diagnostics()), ["E0401"]);
+    assert_eq!(report.policies(), ["p"]);
+    let guarded = format!("{SCHEMA}r: consent.health and (sick ?? false) -> s\n");
+    let built = narval::RuleSet::builder().source("r.narval", guarded).policy_source("p.narval", POLICY).build();
+    assert!(built.is_ok());
+    // Without the policy the first rule set is fine.
+    assert!(narval::RuleSet::builder().source("r.narval", rules).build().is_ok());
+}
+
+/// A checked rule set from text, and the policies of a policy text.
+fn checked(rules: &str, policy: &str) -> (ir::RuleSet, Vec<narval::policy::Policy>) {
+    let built = narval::RuleSet::builder().source("r.narval", rules).build().map_err(|r| r.render()).unwrap();
+    let (tree, found) = narval::syntax::parse(narval::source::FileId(9), policy);
+    assert!(found.is_empty());
+    let tree = tree.unwrap();
+    let mut diagnostics = Vec::new();
+    let policies = narval::policy::lower(&[(narval::source::FileId(9), &tree)], &mut diagnostics);
+    assert!(diagnostics.is_empty());
+    (built.checked().clone(), policies)
+}
+
+/// A stream requirement over `condition` of a rule set, as the language will
+/// write `require consent.health for s` (issue 6, part 2): the rule
+/// set is checked with the condition as the definition `need`.
+fn with_requirement(mut rules: ir::RuleSet, name: &str, streams: &[usize]) -> ir::RuleSet {
+    let id = rules.definitions.iter().position(|d| d.name == "need").unwrap();
+    let condition = rules.definitions[id].value.clone();
+    rules.requirements.push(ir::Requirement {
+        name: name.to_string(),
+        description: None,
+        condition,
+        streams: streams.to_vec(),
+        span: rules.definitions[id].span,
+    });
+    rules
+}
+
+fn policy_codes(rules: &ir::RuleSet, policies: &[narval::policy::Policy]) -> Vec<(&'static str, String)> {
+    let mut diagnostics = Vec::new();
+    narval::policy::check(rules, policies, &mut diagnostics);
+    diagnostics.iter().map(|d| (d.code.as_str(), d.message.clone())).collect()
+}
+
+#[test]
+fn a_requirement_with_the_consent_guards_the_rules_of_its_streams() {
+    // `r` reads `sick` without the consent; it suppresses `s` and assigns `t`.
+    let text = format!("{SCHEMA}need = consent.health ?? false\nr: (sick ?? false) and age > 3 -> t, no s\n");
+    let (rules, policies) = checked(&text, POLICY);
+    assert_eq!(codes_of(&policy_codes(&rules, &policies)), ["E0401"]);
+    // Both streams require the consent: guarded.
+    let both = with_requirement(rules.clone(), "needs_consent", &[0, 1]);
+    assert!(policy_codes(&both, &policies).is_empty(), "{:?}", policy_codes(&both, &policies));
+    // Only one of them: not guarded.
+    let one = with_requirement(rules, "needs_consent", &[1]);
+    assert_eq!(codes_of(&policy_codes(&one, &policies)), ["E0401"]);
+    // A requirement with a nullable consent conjunct guards too: a
+    // requirement suppresses on unknown as on false.
+    let text = format!("{SCHEMA}need = consent.health and age > 1\nr: (sick ?? false) -> no s, no t\n");
+    let (rules, policies) = checked(&text, POLICY);
+    let guarded = with_requirement(rules, "needs_consent", &[0, 1]);
+    assert!(policy_codes(&guarded, &policies).is_empty());
+}
+
+#[test]
+fn a_requirement_reading_a_category_needs_the_consent_itself() {
+    let text = format!("{SCHEMA}need = not (sick ?? false)\nr: age > 3 -> s\n");
+    let (rules, policies) = checked(&text, POLICY);
+    let unguarded = with_requirement(rules, "healthy", &[0]);
+    let found = policy_codes(&unguarded, &policies);
+    assert_eq!(codes_of(&found), ["E0401"]);
+    assert!(found[0].1.starts_with("requirement `healthy` reads `sick`"), "{}", found[0].1);
+    let text = format!("{SCHEMA}need = consent.health and not (sick ?? false)\nr: age > 3 -> s\n");
+    let (rules, policies) = checked(&text, POLICY);
+    assert!(policy_codes(&with_requirement(rules, "healthy", &[0]), &policies).is_empty());
+}
+
+#[test]
+fn the_lineage_lists_requirements_on_their_streams() {
+    let text = format!("{SCHEMA}need = consent.email\nr: age > 3 -> s\n");
+    let (rules, _) = checked(&text, POLICY);
+    let rules = with_requirement(rules, "email_consent", &[0]);
+    let lineage = narval::audit::Lineage::new(&rules);
+    let s = &lineage.streams[0];
+    assert_eq!(s.required_by.len(), 1);
+    assert_eq!(s.required_by[0].name, "email_consent");
+    assert_eq!(s.required_by[0].reads[0].field, "consent.email");
+    assert!(lineage.streams[1].required_by.is_empty());
+    let email = lineage.fields.iter().find(|f| f.field == "consent.email").unwrap();
+    assert_eq!(email.streams, ["s"]);
+    assert_eq!(lineage.unread, ["sick", "consent.health"]);
+}
+
+fn codes_of(found: &[(&'static str, String)]) -> Vec<&'static str> {
+    found.iter().map(|(code, _)| *code).collect()
+}
