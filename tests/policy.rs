@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use narval::diagnostic::Diagnostic;
-use narval::ir;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -220,79 +219,51 @@ fn builder_takes_policy_sources() {
     assert!(narval::RuleSet::builder().source("r.narval", rules).build().is_ok());
 }
 
-/// A checked rule set from text, and the policies of a policy text.
-fn checked(rules: &str, policy: &str) -> (ir::RuleSet, Vec<narval::policy::Policy>) {
-    let built = narval::RuleSet::builder().source("r.narval", rules).build().map_err(|r| r.render()).unwrap();
-    let (tree, found) = narval::syntax::parse(narval::source::FileId(9), policy);
-    assert!(found.is_empty());
-    let tree = tree.unwrap();
-    let mut diagnostics = Vec::new();
-    let policies = narval::policy::lower(&[(narval::source::FileId(9), &tree)], &mut diagnostics);
-    assert!(diagnostics.is_empty());
-    (built.checked().clone(), policies)
+/// The policy diagnostics of a rule set written as text, under [`POLICY`]:
+/// code and message.
+fn under_policy(rules: &str) -> Vec<(&'static str, String)> {
+    let report = narval::RuleSet::builder().source("r.narval", rules).policy_source("p.narval", POLICY).check();
+    report.diagnostics().iter().filter(|d| d.is_error()).map(|d| (d.code.as_str(), d.message.clone())).collect()
 }
 
-/// A stream requirement over `condition` of a rule set, as the language will
-/// write `require consent.health for s` (issue 6, part 2): the rule
-/// set is checked with the condition as the definition `need`.
-fn with_requirement(mut rules: ir::RuleSet, name: &str, streams: &[usize]) -> ir::RuleSet {
-    let id = rules.definitions.iter().position(|d| d.name == "need").unwrap();
-    let condition = rules.definitions[id].value.clone();
-    rules.requirements.push(ir::Requirement {
-        name: name.to_string(),
-        description: None,
-        condition,
-        streams: streams.to_vec(),
-        span: rules.definitions[id].span,
-    });
-    rules
-}
-
-fn policy_codes(rules: &ir::RuleSet, policies: &[narval::policy::Policy]) -> Vec<(&'static str, String)> {
-    let mut diagnostics = Vec::new();
-    narval::policy::check(rules, policies, &mut diagnostics);
-    diagnostics.iter().map(|d| (d.code.as_str(), d.message.clone())).collect()
+fn codes_of(found: &[(&'static str, String)]) -> Vec<&'static str> {
+    found.iter().map(|(code, _)| *code).collect()
 }
 
 #[test]
 fn a_requirement_with_the_consent_guards_the_rules_of_its_streams() {
     // `r` reads `sick` without the consent; it suppresses `s` and assigns `t`.
-    let text = format!("{SCHEMA}need = consent.health ?? false\nr: (sick ?? false) and age > 3 -> t, no s\n");
-    let (rules, policies) = checked(&text, POLICY);
-    assert_eq!(codes_of(&policy_codes(&rules, &policies)), ["E0401"]);
+    let rule = "r: (sick ?? false) and age > 3 -> t, no s\n";
+    assert_eq!(codes_of(&under_policy(&format!("{SCHEMA}{rule}"))), ["E0401"]);
     // Both streams require the consent: guarded.
-    let both = with_requirement(rules.clone(), "needs_consent", &[0, 1]);
-    assert!(policy_codes(&both, &policies).is_empty(), "{:?}", policy_codes(&both, &policies));
+    let both = format!("{SCHEMA}{rule}require needs_consent: consent.health ?? false for s, t\n");
+    assert_eq!(under_policy(&both), []);
     // Only one of them: not guarded.
-    let one = with_requirement(rules, "needs_consent", &[1]);
-    assert_eq!(codes_of(&policy_codes(&one, &policies)), ["E0401"]);
+    let one = format!("{SCHEMA}{rule}require needs_consent: consent.health ?? false for t\n");
+    assert_eq!(codes_of(&under_policy(&one)), ["E0401"]);
     // A requirement with a nullable consent conjunct guards too: a
     // requirement suppresses on unknown as on false.
-    let text = format!("{SCHEMA}need = consent.health and age > 1\nr: (sick ?? false) -> no s, no t\n");
-    let (rules, policies) = checked(&text, POLICY);
-    let guarded = with_requirement(rules, "needs_consent", &[0, 1]);
-    assert!(policy_codes(&guarded, &policies).is_empty());
+    let nullable = format!(
+        "{SCHEMA}r: (sick ?? false) -> no s, no t\nrequire needs_consent: consent.health and age > 1 for s, t\n"
+    );
+    assert_eq!(under_policy(&nullable), []);
 }
 
 #[test]
 fn a_requirement_reading_a_category_needs_the_consent_itself() {
-    let text = format!("{SCHEMA}need = not (sick ?? false)\nr: age > 3 -> s\n");
-    let (rules, policies) = checked(&text, POLICY);
-    let unguarded = with_requirement(rules, "healthy", &[0]);
-    let found = policy_codes(&unguarded, &policies);
+    let unguarded = format!("{SCHEMA}require healthy: not (sick ?? false) for s\nr: age > 3 -> s\n");
+    let found = under_policy(&unguarded);
     assert_eq!(codes_of(&found), ["E0401"]);
     assert!(found[0].1.starts_with("requirement `healthy` reads `sick`"), "{}", found[0].1);
-    let text = format!("{SCHEMA}need = consent.health and not (sick ?? false)\nr: age > 3 -> s\n");
-    let (rules, policies) = checked(&text, POLICY);
-    assert!(policy_codes(&with_requirement(rules, "healthy", &[0]), &policies).is_empty());
+    let guarded = format!("{SCHEMA}require healthy: consent.health and not (sick ?? false) for s\nr: age > 3 -> s\n");
+    assert_eq!(under_policy(&guarded), []);
 }
 
 #[test]
 fn the_lineage_lists_requirements_on_their_streams() {
-    let text = format!("{SCHEMA}need = consent.email\nr: age > 3 -> s\n");
-    let (rules, _) = checked(&text, POLICY);
-    let rules = with_requirement(rules, "email_consent", &[0]);
-    let lineage = narval::audit::Lineage::new(&rules);
+    let text = format!("{SCHEMA}require email_consent: consent.email for s\nr: age > 3 -> s\n");
+    let built = narval::RuleSet::builder().source("r.narval", text).build().map_err(|r| r.render()).unwrap();
+    let lineage = narval::audit::Lineage::new(built.checked());
     let s = &lineage.streams[0];
     assert_eq!(s.required_by.len(), 1);
     assert_eq!(s.required_by[0].name, "email_consent");
@@ -301,8 +272,4 @@ fn the_lineage_lists_requirements_on_their_streams() {
     let email = lineage.fields.iter().find(|f| f.field == "consent.email").unwrap();
     assert_eq!(email.streams, ["s"]);
     assert_eq!(lineage.unread, ["sick", "consent.health"]);
-}
-
-fn codes_of(found: &[(&'static str, String)]) -> Vec<&'static str> {
-    found.iter().map(|(code, _)| *code).collect()
 }
