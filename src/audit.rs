@@ -54,6 +54,9 @@ pub struct StreamLineage {
     pub suppressed_by: Vec<Reader>,
     /// The stream requirements on it.
     pub required_by: Vec<Reader>,
+    /// How many streams of its kind a profile keeps at most (`at most N
+    /// ... streams`); `None` when its kind has no cap.
+    pub capped_at: Option<usize>,
 }
 
 /// A rule or requirement and what it reads.
@@ -63,6 +66,9 @@ pub struct Reader {
     pub name: String,
     /// Its description, if any.
     pub description: Option<String>,
+    /// For a holdout, the share of profiles it holds out, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout_percent: Option<f64>,
     /// The fields it reads, sorted by path.
     pub reads: Vec<Read>,
 }
@@ -131,7 +137,8 @@ impl Lineage {
                     }
                 }
             }
-            Reader { name: name.to_string(), description: description.clone(), reads }
+            let holdout_percent = rules.holdouts.iter().find(|h| h.name == name).map(|h| f64::from(h.share) / 100.0);
+            Reader { name: name.to_string(), description: description.clone(), holdout_percent, reads }
         };
         let mut rule_readers = Vec::new();
         for rule in &rules.rules {
@@ -176,6 +183,7 @@ impl Lineage {
                     .filter(|(r, _)| r.streams.contains(&id))
                     .map(|(_, reader)| reader.clone())
                     .collect(),
+                capped_at: rules.caps.iter().find(|c| c.kind == stream.kind).map(|c| c.most),
             });
         }
         let leaves = lineage::leaf_fields(&rules.schema);
@@ -208,6 +216,11 @@ impl Lineage {
         for stream in &self.streams {
             let _ =
                 writeln!(out, "{} stream `{}` (priority {})", stream.kind.keyword(), stream.stream, stream.priority);
+            if let Some(most) = stream.capped_at {
+                let plural = if most == 1 { "" } else { "s" };
+                let _ =
+                    writeln!(out, "  capped: a profile keeps at most {most} {} stream{plural}", stream.kind.keyword());
+            }
             let groups = [
                 ("assigned by", &stream.assigned_by),
                 ("suppressed by", &stream.suppressed_by),
@@ -217,7 +230,14 @@ impl Lineage {
             for (what, readers) in groups {
                 for reader in readers {
                     any = true;
-                    let _ = writeln!(out, "  {what} `{}`", reader.name);
+                    match reader.holdout_percent {
+                        Some(percent) => {
+                            let _ = writeln!(out, "  {what} holdout `{}` ({percent}% of profiles)", reader.name);
+                        }
+                        None => {
+                            let _ = writeln!(out, "  {what} `{}`", reader.name);
+                        }
+                    }
                     if reader.reads.is_empty() {
                         let _ = writeln!(out, "    (reads no field)");
                     }

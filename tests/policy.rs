@@ -273,3 +273,20 @@ fn the_lineage_lists_requirements_on_their_streams() {
     assert_eq!(email.streams, ["s"]);
     assert_eq!(lineage.unread, ["sick", "consent.health"]);
 }
+
+#[test]
+fn the_lineage_names_holdouts_and_caps() {
+    let text = "narval 1\nschema { id: int, age: int }\nsolicitation streams a, b\nissue streams i\n\
+                at most 1 solicitation stream\nholdout lift: 2.5% -> no solicitations\nr: age > 3 -> a, b, i\n";
+    let audit = narval::RuleSet::builder().source("h.narval", text).audit().map_err(|r| r.render()).unwrap();
+    let [a, b, i] = &audit.lineage.streams[..] else { panic!("three streams") };
+    assert_eq!((a.capped_at, b.capped_at, i.capped_at), (Some(1), Some(1), None));
+    assert_eq!(a.suppressed_by.len(), 1);
+    assert_eq!(a.suppressed_by[0].holdout_percent, Some(2.5));
+    assert_eq!(a.suppressed_by[0].reads[0].field, "id");
+    assert!(i.suppressed_by.is_empty());
+    assert_eq!(a.assigned_by[0].holdout_percent, None);
+    let text = audit.lineage.render();
+    assert!(text.contains("  capped: a profile keeps at most 1 solicitation stream\n"), "{text}");
+    assert!(text.contains("  suppressed by holdout `lift` (2.5% of profiles)\n    id\n"), "{text}");
+}
