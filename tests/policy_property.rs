@@ -17,7 +17,9 @@
 //! definitions, inside aggregates (projections and filters); guards the
 //! rules with the consent as a top-level conjunct, in a definition, as
 //! `(consent.health ?? false)`, or not at all; and mixes assignments with
-//! suppressions of one stream and of a kind. `NARVAL_POLICY_CASES=N` sets
+//! suppressions of one stream and of a kind. It also writes stream
+//! requirements (with the consent or not, over some streams or a kind),
+//! which can guard the rules of the streams they cover, and caps. `NARVAL_POLICY_CASES=N` sets
 //! the number of rule sets (400 by default, 24 profiles each).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -236,6 +238,31 @@ impl Gen<'_> {
         // Streams everyone gets, so that suppressions show.
         if self.rng.chance(60) {
             text.push_str("everyone: true -> s0, s2, i0\n");
+        }
+        // Stream requirements, which guard the rules of the streams they
+        // cover when they carry the consent, and read fields themselves.
+        for i in 0..self.rng.below(3) {
+            let condition = self.condition(1);
+            let condition = match self.rng.below(4) {
+                0 => condition,
+                1 => self.rng.pick(GUARDS).to_string(),
+                _ => format!("{} and ({condition})", self.rng.pick(GUARDS)),
+            };
+            let streams = match self.rng.below(6) {
+                0 => String::from("solicitations"),
+                1 => String::from("issues"),
+                _ => {
+                    let mut picked: Vec<&str> = STREAMS.iter().copied().filter(|_| self.rng.chance(60)).collect();
+                    if picked.is_empty() {
+                        picked.push(*self.rng.pick(STREAMS));
+                    }
+                    picked.join(", ")
+                }
+            };
+            text.push_str(&format!("require q{i}: {condition} for {streams}\n"));
+        }
+        if self.rng.chance(20) {
+            text.push_str(&format!("at most {} solicitation streams\n", 1 + self.rng.below(2)));
         }
         let rules = 1 + self.rng.below(6);
         for i in 0..rules {
