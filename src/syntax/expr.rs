@@ -144,7 +144,9 @@ impl Lower {
             Rule::bucket => {
                 let mut children = self.children(pair, Rule::bucket)?;
                 let value = Box::new(self.expr(children.expect(Rule::expr)?)?);
-                let salt = self.string(children.expect(Rule::string_lit)?)?;
+                let mut salt_children = self.children(children.expect(Rule::salt)?, Rule::salt)?;
+                let salt = self.string(salt_children.expect(Rule::string_lit)?)?;
+                salt_children.finish()?;
                 children.finish()?;
                 ExprKind::Bucket { value, salt }
             }

@@ -111,6 +111,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::cap_decl | Rule::kw_at => "a cap such as `at most 3 solicitation streams`",
         Rule::kw_most => "`most`",
         Rule::bucket | Rule::kw_bucket => "a bucket such as `bucket(id, \"ab_2012\")`",
+        Rule::salt => "`,` and a salt in quotes, as in `bucket(id, \"ab_2012\")`",
         Rule::policy_use => "a policy file such as `policy \"gdpr.narval\"`",
         Rule::policy_decl | Rule::kw_policy => "a policy such as `policy gdpr { ... }`",
         Rule::policy_clause => "`only read`, `read ... only if` or `never read`",
@@ -145,6 +146,9 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
                 "expected `:` after a rule name, `=` after a definition name, or a description in quotes, found {}",
                 describe_found(found)
             )
+        }
+        ErrorVariant::ParsingError { positives, .. } if positives.as_slice() == [Rule::int_lit] => {
+            format!("expected a whole number, found {}", describe_found(found))
         }
         ErrorVariant::ParsingError { positives, .. } if positives.as_slice() == [Rule::string_lit] => {
             format!("expected a string in double quotes, found {}", describe_found(found))
