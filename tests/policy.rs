@@ -290,3 +290,19 @@ fn the_lineage_names_holdouts_and_caps() {
     assert!(text.contains("  capped: a profile keeps at most 1 solicitation stream\n"), "{text}");
     assert!(text.contains("  suppressed by holdout `lift` (2.5% of profiles)\n    id\n"), "{text}");
 }
+
+#[test]
+fn a_holdout_reads_the_id_an_allow_list_must_name() {
+    let rules = "narval 1\nschema { id: int, polling_place: string, engagement: int }\n\
+                 solicitation streams door_knock\nholdout lift: 5% -> no solicitations\n\
+                 knock: engagement >= 2 -> door_knock\n";
+    let check = |allowed: &str| {
+        let policy = format!("narval 1\npolicy fr {{ only read {allowed} }}\n");
+        let report = narval::RuleSet::builder().source("r.narval", rules).policy_source("p.narval", policy).check();
+        report.diagnostics().iter().map(|d| (d.code.as_str(), d.message.clone())).collect::<Vec<_>>()
+    };
+    let refused = check("polling_place, engagement");
+    assert_eq!(codes_of(&refused), ["E0403"], "{refused:?}");
+    assert!(refused[0].1.contains("`lift`") && refused[0].1.contains("`id`"), "{}", refused[0].1);
+    assert_eq!(check("polling_place, engagement, id"), []);
+}
