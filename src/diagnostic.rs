@@ -184,6 +184,9 @@ codes! {
     /// A category no field of the schema carries, close to one that some
     /// field does (a likely typo): `never read helth`.
     PolicyUnknownCategory = "W0010", Warning, "a policy category no field carries, close to one that a field does";
+    /// A category a policy both lets rules read under a consent and never
+    /// lets them read: `read health only if consent.health` and `never read health`.
+    PolicyContradiction = "W0011", Warning, "a policy category read under a consent and also never read";
 }
 
 /// One finding about a rule set, located in its source.

@@ -156,10 +156,33 @@ pub fn lower(files: &[(FileId, &ast::File)], diagnostics: &mut Vec<Diagnostic>) 
                     ast::PolicyClause::NeverRead(categories) => lowered.never.extend(categories.iter().map(category)),
                 }
             }
+            warn_contradictions(&lowered, diagnostics);
             policies.push(lowered);
         }
     }
     policies
+}
+
+/// W0011: a category both under a consent and never to be read. `never`
+/// wins; the consent clause is dead text a reader could trust.
+fn warn_contradictions(policy: &Policy, diagnostics: &mut Vec<Diagnostic>) {
+    for consent in &policy.consents {
+        let Some(never) = policy.never.iter().find(|n| n.names == consent.category.names) else { continue };
+        let name = consent.category.names.join(".");
+        diagnostics.push(
+            Diagnostic::new(
+                Code::PolicyContradiction,
+                consent.category.span,
+                format!(
+                    "policy `{}` lets rules read `{name}` under a consent, but also never lets them read it",
+                    policy.name
+                ),
+            )
+            .with_label("read under a consent here")
+            .with_note(never.span, "never read here")
+            .with_help(format!("`never read {name}` wins: remove one of the two clauses")),
+        );
+    }
 }
 
 /// Checks a rule set against the policies in effect: first the policies
