@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 
-use super::expr::Scope;
 use super::{unknown_stream, Checker};
 use crate::ast::{self, Action, Item, Required, StreamKind};
 use crate::diagnostic::{Code, Diagnostic};
@@ -121,21 +120,8 @@ fn check_requirement(
     requirement: &ast::Requirement,
     streams: &[ir::Stream],
 ) -> Option<ir::Requirement> {
-    let condition = checker.expr(&requirement.condition, &Scope::default());
-    if let Some(condition) = &condition {
-        if condition.ty != Type::Bool {
-            let found = checker.schema.describe(&condition.ty);
-            checker.error(
-                Diagnostic::new(
-                    Code::NotACondition,
-                    condition.span,
-                    format!("the condition of requirement `{}` is not true or false", requirement.name.node),
-                )
-                .with_label(format!("this is `{found}`"))
-                .with_help("compare it, such as `total < cap`"),
-            );
-        }
-    }
+    let owner = format!("requirement `{}`", requirement.name.node);
+    let condition = super::check_condition(checker, &requirement.condition, &owner, "total < cap");
     let mut ids = Vec::new();
     for target in &requirement.streams {
         match &target.node {

@@ -318,8 +318,11 @@ fn streams(items: &[&Item], diagnostics: &mut Vec<Diagnostic>) -> Vec<ir::Stream
     by_kind.into_values().flatten().collect()
 }
 
-fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream]) -> Option<ir::Rule> {
-    let condition = checker.expr(&rule.condition, &Scope::default());
+/// Checks the condition of a rule or requirement (`owner`, such as "rule
+/// `x`"): an expression that must be true or false (E0204); `example` is a
+/// comparison the help suggests.
+fn check_condition(checker: &mut Checker<'_>, expr: &ast::Expr, owner: &str, example: &str) -> Option<Expr> {
+    let condition = checker.expr(expr, &Scope::default());
     if let Some(condition) = &condition {
         if condition.ty != Type::Bool {
             let found = checker.schema.describe(&condition.ty);
@@ -327,13 +330,19 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
                 Diagnostic::new(
                     Code::NotACondition,
                     condition.span,
-                    format!("the condition of rule `{}` is not true or false", rule.name.node),
+                    format!("the condition of {owner} is not true or false"),
                 )
                 .with_label(format!("this is `{found}`"))
-                .with_help("compare it, such as `total >= cap`"),
+                .with_help(format!("compare it, such as `{example}`")),
             );
         }
     }
+    condition
+}
+
+fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream]) -> Option<ir::Rule> {
+    let owner = format!("rule `{}`", rule.name.node);
+    let condition = check_condition(checker, &rule.condition, &owner, "total >= cap");
     let mut assigns = Vec::new();
     let mut suppresses = Vec::new();
     let mut suppressed_kinds = Vec::new();
