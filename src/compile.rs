@@ -13,6 +13,7 @@ use crate::dispatch::{self, Dispatch};
 use crate::eval::{Cx, Val};
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
 use crate::source::Span;
+use crate::specialise::{self, Tests};
 use crate::value::Date;
 
 /// Index of a node in [`Program::nodes`].
@@ -159,6 +160,8 @@ pub struct Program {
     pub cached_aggregates: u32,
     /// Number of lists hashed per profile ([`Node::InHashedList`]).
     pub hashed_lists: u32,
+    /// The rule conditions in specialised form, which evaluation runs.
+    pub tests: Tests,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -183,6 +186,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             dispatch: Dispatch::default(),
             cached_aggregates: 0,
             hashed_lists: 0,
+            tests: Tests::default(),
         },
         today,
     };
@@ -202,6 +206,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
     cache_aggregates(&mut compiler.program);
     let conditions: Vec<NodeId> = compiler.program.rules.iter().map(|r| r.condition).collect();
     compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
+    compiler.program.tests = specialise::build(&compiler.program);
     compiler.program
 }
 

@@ -58,7 +58,7 @@ impl<'a> Val<'a> {
     }
 
     #[inline]
-    fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
+    pub(crate) fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
         match scalar {
             Scalar::Unknown => Val::Unknown,
             Scalar::Bool(b) => Val::Bool(*b),
@@ -79,7 +79,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    fn from_truth(truth: Option<bool>) -> Val<'a> {
+    pub(crate) fn from_truth(truth: Option<bool>) -> Val<'a> {
         truth.map_or(Val::Unknown, Val::Bool)
     }
 
@@ -96,7 +96,9 @@ impl<'a> Val<'a> {
 /// aggregates being evaluated. Small rule sets keep both inline, so a
 /// profile is evaluated without touching the heap.
 pub struct Cx<'a> {
-    definitions: Inline<Option<Val<'a>>>,
+    pub(crate) definitions: Inline<Option<Val<'a>>>,
+    /// Truths of the shared leaves ([`crate::specialise::Tests::shared`]).
+    pub(crate) shared: Inline<Option<Option<bool>>>,
     aggregates: Inline<Option<Val<'a>>>,
     /// Lists hashed for [`Node::InHashedList`]; empty (no allocation) for
     /// rule sets without one.
@@ -167,6 +169,7 @@ impl<'a> Cx<'a> {
     pub fn new(program: &Program) -> Cx<'a> {
         Cx {
             definitions: Inline::new(program.definitions.len(), None),
+            shared: Inline::new(program.tests.shared.len(), None),
             aggregates: Inline::new(program.cached_aggregates as usize, None),
             lists: (0..program.hashed_lists).map(|_| None).collect(),
             elements: Stack::default(),
@@ -178,7 +181,7 @@ impl<'a> Cx<'a> {
 const INLINE: usize = 16;
 
 /// A fixed number of values, inline when they are few.
-enum Inline<T> {
+pub(crate) enum Inline<T> {
     Small([T; INLINE]),
     Large(Vec<T>),
 }
@@ -192,14 +195,14 @@ impl<T: Copy> Inline<T> {
         }
     }
 
-    fn get(&self, index: usize) -> Option<&T> {
+    pub(crate) fn get(&self, index: usize) -> Option<&T> {
         match self {
             Inline::Small(values) => values.get(index),
             Inline::Large(values) => values.get(index),
         }
     }
 
-    fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
         match self {
             Inline::Small(values) => values.get_mut(index),
             Inline::Large(values) => values.get_mut(index),
@@ -348,11 +351,21 @@ impl Program {
         mut observe: impl FnMut(usize, Outcome),
         indexed: bool,
     ) -> StreamSet {
+        // The fast path runs the specialised tests; the plain path (no
+        // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
         let mut apply = |index: u32, cx: &mut Cx<'a>| {
-            let Some(rule) = self.rules.get(index as usize) else { return };
-            let outcome = self.outcome(rule.condition, cx, profile);
+            let (Some(rule), Some(test)) = (self.rules.get(index as usize), self.tests.rules.get(index as usize))
+            else {
+                return;
+            };
+            let truth = if indexed { self.check(test, cx, profile) } else { self.test(rule.condition, cx, profile) };
+            let outcome = match truth {
+                Some(true) => Outcome::True,
+                Some(false) => Outcome::False,
+                None => Outcome::Unknown,
+            };
             observe(index as usize, outcome);
             match outcome {
                 Outcome::True => {
@@ -404,8 +417,10 @@ impl Program {
         assigned
     }
 
-    /// [`Program::assign`] without the indexes: every rule evaluated, in
-    /// order. The indexes must never change a result; tests hold them to it.
+    /// [`Program::assign`] without the indexes and without the specialised
+    /// tests of [`crate::specialise`]: every rule's condition evaluated, in
+    /// order, by the general evaluator. Neither must ever change a result;
+    /// tests hold them to it.
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
         self.evaluate(profile, &mut Cx::new(self), |_, _| {}, false)
     }
@@ -450,14 +465,7 @@ impl Program {
             }
             Some(Node::Compare(op, a, b)) => {
                 let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
-                compare(a, b).map(|ordering| match op {
-                    CmpOp::Eq => ordering == Ordering::Equal,
-                    CmpOp::Ne => ordering != Ordering::Equal,
-                    CmpOp::Lt => ordering == Ordering::Less,
-                    CmpOp::Le => ordering != Ordering::Greater,
-                    CmpOp::Gt => ordering == Ordering::Greater,
-                    CmpOp::Ge => ordering != Ordering::Less,
-                })
+                compare_op(*op, a, b)
             }
             Some(Node::Field { base: Base::Profile, path }) => read(Val::Record(&profile.fields), path).truth(),
             _ => self.eval(id, cx, profile).truth(),
@@ -487,18 +495,7 @@ impl Program {
                 };
                 read(start, path)
             }
-            Node::Def(index) => {
-                let index = *index as usize;
-                if let Some(Some(cached)) = cx.definitions.get(index) {
-                    return *cached;
-                }
-                let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
-                let value = self.operand(root, cx, profile);
-                if let Some(slot) = cx.definitions.get_mut(index) {
-                    *slot = Some(value);
-                }
-                value
-            }
+            Node::Def(index) => self.definition(*index, cx, profile),
             // Conditions: one definition, in `test`.
             Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Compare(..) => {
                 Val::from_truth(self.test(id, cx, profile))
@@ -540,18 +537,7 @@ impl Program {
             }
             // Nothing is a member of an empty list, not even an unknown value
             // (as `x = ANY('{}')` is false in SQL).
-            Node::InSet(v, set) => match (self.operand(*v, cx, profile), set.as_ref()) {
-                (_, set) if set.is_empty() => Val::Bool(false),
-                (Val::Unknown, _) => Val::Unknown,
-                (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
-                (Val::Str(s), ConstSet::FewStrings(items)) => Val::Bool(items.iter().any(|i| **i == *s)),
-                (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
-                (value, ConstSet::Integers(set)) => match integer(value) {
-                    Some(i) => Val::Bool(set.contains(&i)),
-                    None => Val::Unknown,
-                },
-                _ => Val::Unknown,
-            },
+            Node::InSet(v, set) => in_set(self.operand(*v, cx, profile), set),
             Node::InItems(v, items) => {
                 let value = self.operand(*v, cx, profile);
                 let mut result = Some(false);
@@ -606,6 +592,20 @@ impl Program {
         }
     }
 
+    /// A definition's value, computed at most once per profile.
+    pub(crate) fn definition<'a>(&'a self, index: u32, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        let index = index as usize;
+        if let Some(Some(cached)) = cx.definitions.get(index) {
+            return *cached;
+        }
+        let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
+        let value = self.operand(root, cx, profile);
+        if let Some(slot) = cx.definitions.get_mut(index) {
+            *slot = Some(value);
+        }
+        value
+    }
+
     /// An aggregate, out of line: its accumulator would make every other
     /// node's evaluation carry a larger stack frame.
     #[inline(never)]
@@ -646,9 +646,39 @@ impl Program {
     }
 }
 
+/// A comparison's truth: unknown when either side is.
+#[inline]
+pub(crate) fn compare_op(op: CmpOp, a: Val<'_>, b: Val<'_>) -> Option<bool> {
+    compare(a, b).map(|ordering| match op {
+        CmpOp::Eq => ordering == Ordering::Equal,
+        CmpOp::Ne => ordering != Ordering::Equal,
+        CmpOp::Lt => ordering == Ordering::Less,
+        CmpOp::Le => ordering != Ordering::Greater,
+        CmpOp::Gt => ordering == Ordering::Greater,
+        CmpOp::Ge => ordering != Ordering::Less,
+    })
+}
+
+/// Membership in a constant list. Nothing is a member of an empty list,
+/// not even an unknown value (as `x = ANY('{}')` is false in SQL).
+pub(crate) fn in_set<'a>(value: Val<'_>, set: &ConstSet) -> Val<'a> {
+    match (value, set) {
+        (_, set) if set.is_empty() => Val::Bool(false),
+        (Val::Unknown, _) => Val::Unknown,
+        (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
+        (Val::Str(s), ConstSet::FewStrings(items)) => Val::Bool(items.iter().any(|i| **i == *s)),
+        (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
+        (value, ConstSet::Integers(set)) => match integer(value) {
+            Some(i) => Val::Bool(set.contains(&i)),
+            None => Val::Unknown,
+        },
+        _ => Val::Unknown,
+    }
+}
+
 /// Reads a slot path from a record; unknown as soon as a step is missing.
 #[inline]
-fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
+pub(crate) fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
     let Some((&last, steps)) = path.split_last() else { return start };
     let Val::Record(mut fields) = start else { return Val::Unknown };
     // Through nested records without converting each step to a `Val`.

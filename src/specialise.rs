@@ -1,0 +1,437 @@
+//! Stage three and a half: rule conditions as specialised tests, the hot
+//! path of evaluation.
+//!
+//! [`compile`](crate::compile) gives a general node graph, which `explain`
+//! and `narval test` walk node by node. Rules are evaluated on a second
+//! form of their conditions, built from those nodes: a tree of [`Test`]s
+//! whose common leaves are fused (a profile field compared with a constant,
+//! `list contains "constant"`, a bool field) and read the profile's values
+//! directly, without building a [`Val`] or looking a node up; `and`/`or`
+//! chains are flattened; and leaves that several rules share are computed
+//! once per profile ([`Tests::shared`]). A node this form does not
+//! specialise is evaluated by the general evaluator ([`Test::Node`]), so a
+//! new node kind works unchanged and can be specialised later.
+//!
+//! The two forms must agree: the operators' semantics are the functions of
+//! [`eval`](crate::eval) that both call, and `tests/specialise.rs` holds
+//! every rule's outcome equal to the general evaluator's on generated rule
+//! sets and profiles.
+
+use std::collections::HashMap;
+
+use crate::compile::Program;
+use crate::compile::{ConstSet, Node, NodeId, Scalar};
+use crate::decode::{Profile, Value};
+use crate::eval::{compare_op, in_set, read, Cx, Val};
+use crate::ir::{Base, CmpOp};
+
+/// The specialised conditions of a program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tests {
+    /// Each rule's condition, by rule index.
+    pub rules: Vec<Test>,
+    /// Each boolean definition's value, by definition index; `None` for
+    /// definitions of other types (evaluated by the general evaluator).
+    pub definitions: Vec<Option<Test>>,
+    /// Leaves found in more than one place, each evaluated at most once per
+    /// profile ([`Test::Shared`]).
+    pub shared: Vec<Test>,
+}
+
+/// A condition in specialised form; evaluates to a three-valued truth.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Test {
+    /// A constant truth (`None`: unknown).
+    Known(Option<bool>),
+    /// Kleene `and` of a flattened chain, left to right, stopping at the
+    /// first false operand.
+    And(Box<[Test]>),
+    /// Kleene `or` of a flattened chain, stopping at the first true operand.
+    Or(Box<[Test]>),
+    /// Kleene `not`.
+    Not(Box<Test>),
+    /// A bool profile field.
+    Bool(Box<[u32]>),
+    /// An integer-like profile field (`int`, `money`, `date`, enum, `bool`)
+    /// compared with a constant of its kind.
+    Int { path: Box<[u32]>, kind: IntKind, op: CmpOp, constant: i64 },
+    /// A `number` profile field compared with a constant.
+    Number { path: Box<[u32]>, op: CmpOp, constant: f64 },
+    /// A `string` profile field compared with a constant.
+    Str { path: Box<[u32]>, op: CmpOp, constant: Box<str> },
+    /// A `list of string` profile field holding a constant string.
+    ListHas { path: Box<[u32]>, item: Box<str> },
+    /// Any other comparison.
+    Compare(CmpOp, Operand, Operand),
+    /// Membership in a constant list.
+    InSet(Operand, ConstSet),
+    /// Whether a value is missing.
+    Missing(Operand),
+    /// A boolean definition, cached per profile with the general
+    /// evaluator's definition values.
+    Def(u32),
+    /// A shared leaf, by index in [`Tests::shared`].
+    Shared(u32),
+    /// Anything else: the node, by the general evaluator.
+    Node(NodeId),
+}
+
+/// The kind of an integer-like field, so that only a value of that kind
+/// compares (as [`Val`] comparison does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntKind {
+    /// `int`
+    Int,
+    /// `money`, in cents.
+    Money,
+    /// `date`, in days.
+    Date,
+    /// Enum member.
+    Enum,
+    /// `bool`, as 0 or 1.
+    Bool,
+}
+
+/// An operand of a general test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// A profile field.
+    Field(Box<[u32]>),
+    /// A constant.
+    Const(Scalar),
+    /// A definition's value.
+    Def(u32),
+    /// Any other node.
+    Node(NodeId),
+}
+
+/// Builds the specialised form of a program's rules and definitions.
+pub fn build(program: &Program) -> Tests {
+    let nodes = &program.nodes;
+    let rules: Vec<Test> = program.rules.iter().map(|rule| test(nodes, rule.condition)).collect();
+    let definitions: Vec<Option<Test>> =
+        program.definitions.iter().map(|&root| is_condition(nodes, root).then(|| test(nodes, root))).collect();
+    share(Tests { rules, definitions, shared: Vec::new() })
+}
+
+/// Whether a definition is a condition (its value a truth).
+fn is_condition(nodes: &[Node], id: NodeId) -> bool {
+    matches!(
+        nodes.get(id as usize),
+        Some(Node::And(..) | Node::Or(..) | Node::Not(_) | Node::Compare(..) | Node::InSet(..) | Node::IsMissing(_))
+    ) || matches!(nodes.get(id as usize), Some(Node::InList(..)))
+}
+
+fn test(nodes: &[Node], id: NodeId) -> Test {
+    let Some(node) = nodes.get(id as usize) else { return Test::Known(None) };
+    match node {
+        Node::Const(Scalar::Bool(b)) => Test::Known(Some(*b)),
+        Node::Const(_) => Test::Known(None),
+        Node::And(..) => Test::And(chain(nodes, id, true).into_iter().map(|n| test(nodes, n)).collect()),
+        Node::Or(..) => Test::Or(chain(nodes, id, false).into_iter().map(|n| test(nodes, n)).collect()),
+        Node::Not(a) => Test::Not(Box::new(test(nodes, *a))),
+        Node::Field { base: Base::Profile, path } => Test::Bool(path.clone()),
+        Node::Def(index) => Test::Def(*index),
+        Node::Compare(op, a, b) => compare(nodes, *op, *a, *b),
+        Node::InSet(value, set) => Test::InSet(operand(nodes, *value), (**set).clone()),
+        Node::InList(value, list) => match (nodes.get(*value as usize), nodes.get(*list as usize)) {
+            (Some(Node::Const(Scalar::Str(item))), Some(Node::Field { base: Base::Profile, path })) => {
+                Test::ListHas { path: path.clone(), item: item.clone() }
+            }
+            _ => Test::Node(id),
+        },
+        Node::IsMissing(a) => Test::Missing(operand(nodes, *a)),
+        _ => Test::Node(id),
+    }
+}
+
+/// The operands of an `and` (or `or`) chain, left to right.
+fn chain(nodes: &[Node], id: NodeId, is_and: bool) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack = vec![id];
+    while let Some(id) = stack.pop() {
+        match nodes.get(id as usize) {
+            Some(Node::And(a, b)) if is_and => stack.extend([*b, *a]),
+            Some(Node::Or(a, b)) if !is_and => stack.extend([*b, *a]),
+            _ => out.push(id),
+        }
+    }
+    out
+}
+
+fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId) -> Test {
+    let field_const = match (nodes.get(a as usize), nodes.get(b as usize)) {
+        (Some(Node::Field { base: Base::Profile, path }), Some(Node::Const(c))) => Some((path, op, c)),
+        (Some(Node::Const(c)), Some(Node::Field { base: Base::Profile, path })) => Some((path, flip(op), c)),
+        _ => None,
+    };
+    let Some((path, op, constant)) = field_const else {
+        return Test::Compare(op, operand(nodes, a), operand(nodes, b));
+    };
+    let path = path.clone();
+    let int = |kind, constant| Test::Int { path: path.clone(), kind, op, constant };
+    match constant {
+        Scalar::Int(i) => int(IntKind::Int, *i),
+        Scalar::Money(m) => int(IntKind::Money, *m),
+        Scalar::Date(d) => int(IntKind::Date, i64::from(d.0)),
+        Scalar::Enum(e) => int(IntKind::Enum, i64::from(*e)),
+        Scalar::Bool(b) => int(IntKind::Bool, i64::from(*b)),
+        Scalar::Number(n) => Test::Number { path, op, constant: *n },
+        Scalar::Str(s) => Test::Str { path, op, constant: s.clone() },
+        Scalar::Unknown => Test::Known(None),
+    }
+}
+
+fn operand(nodes: &[Node], id: NodeId) -> Operand {
+    match nodes.get(id as usize) {
+        Some(Node::Const(c)) => Operand::Const(c.clone()),
+        Some(Node::Field { base: Base::Profile, path }) => Operand::Field(path.clone()),
+        Some(Node::Def(index)) => Operand::Def(*index),
+        _ => Operand::Node(id),
+    }
+}
+
+/// `c < x` is `x > c`.
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
+}
+
+/// What makes two leaves the same computation. Only leaves that cost more
+/// than reading the cache have a key: a bool field or a number compared
+/// with a constant is cheaper to test again.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    ListHas(Box<[u32]>, Box<str>),
+    Str(Box<[u32]>, CmpOp, Box<str>),
+    Compare(CmpOp, OperandKey, OperandKey),
+    Missing(OperandKey),
+    Node(NodeId),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum OperandKey {
+    Field(Box<[u32]>),
+    /// A constant by its kind and bits.
+    Const(u8, u64, Option<Box<str>>),
+    Def(u32),
+    Node(NodeId),
+}
+
+fn key(test: &Test) -> Option<Key> {
+    Some(match test {
+        Test::ListHas { path, item } => Key::ListHas(path.clone(), item.clone()),
+        Test::Str { path, op, constant } => Key::Str(path.clone(), *op, constant.clone()),
+        Test::Compare(op, a, b) => Key::Compare(*op, operand_key(a), operand_key(b)),
+        Test::Missing(a) => Key::Missing(operand_key(a)),
+        Test::Node(id) => Key::Node(*id),
+        _ => return None,
+    })
+}
+
+fn operand_key(operand: &Operand) -> OperandKey {
+    match operand {
+        Operand::Field(path) => OperandKey::Field(path.clone()),
+        Operand::Def(index) => OperandKey::Def(*index),
+        Operand::Node(id) => OperandKey::Node(*id),
+        Operand::Const(c) => match c {
+            Scalar::Unknown => OperandKey::Const(0, 0, None),
+            Scalar::Bool(b) => OperandKey::Const(1, u64::from(*b), None),
+            Scalar::Int(i) => OperandKey::Const(2, *i as u64, None),
+            Scalar::Number(n) => OperandKey::Const(3, n.to_bits(), None),
+            Scalar::Money(m) => OperandKey::Const(4, *m as u64, None),
+            Scalar::Date(d) => OperandKey::Const(5, d.0 as u64, None),
+            Scalar::Enum(e) => OperandKey::Const(6, u64::from(*e), None),
+            Scalar::Str(s) => OperandKey::Const(7, 0, Some(s.clone())),
+        },
+    }
+}
+
+/// Hash-conses the leaves: every leaf with a [`Key`] found more than once
+/// becomes a [`Test::Shared`] slot.
+fn share(mut tests: Tests) -> Tests {
+    let mut counts: HashMap<Key, u32> = HashMap::new();
+    let roots = tests.rules.iter().chain(tests.definitions.iter().flatten());
+    for root in roots {
+        visit(root, &mut |leaf| {
+            if let Some(key) = key(leaf) {
+                *counts.entry(key).or_default() += 1;
+            }
+        });
+    }
+    counts.retain(|_, count| *count > 1);
+    if counts.is_empty() {
+        return tests;
+    }
+    let mut slots: HashMap<Key, u32> = HashMap::new();
+    let mut shared = Vec::new();
+    let mut replace = |leaf: &mut Test| {
+        let Some(key) = key(leaf).filter(|k| counts.contains_key(k)) else { return };
+        let next = u32::try_from(shared.len()).unwrap_or(u32::MAX);
+        let slot = *slots.entry(key).or_insert_with(|| {
+            shared.push(leaf.clone());
+            next
+        });
+        *leaf = Test::Shared(slot);
+    };
+    for root in tests.rules.iter_mut().chain(tests.definitions.iter_mut().flatten()) {
+        visit_mut(root, &mut replace);
+    }
+    tests.shared = shared;
+    tests
+}
+
+fn visit(test: &Test, f: &mut impl FnMut(&Test)) {
+    match test {
+        Test::And(items) | Test::Or(items) => items.iter().for_each(|t| visit(t, f)),
+        Test::Not(inner) => visit(inner, f),
+        leaf => f(leaf),
+    }
+}
+
+fn visit_mut(test: &mut Test, f: &mut impl FnMut(&mut Test)) {
+    match test {
+        Test::And(items) | Test::Or(items) => items.iter_mut().for_each(|t| visit_mut(t, f)),
+        Test::Not(inner) => visit_mut(inner, f),
+        leaf => f(leaf),
+    }
+}
+
+/// Reads a profile field's value by slot path, without converting it.
+#[inline(always)]
+fn slot<'a>(profile: &'a Profile, path: &[u32]) -> Option<&'a Value> {
+    let (&last, steps) = path.split_last()?;
+    let mut fields: &[Value] = &profile.fields;
+    for &step in steps {
+        match fields.get(step as usize) {
+            Some(Value::Record(inner)) => fields = inner,
+            _ => return None,
+        }
+    }
+    fields.get(last as usize)
+}
+
+#[inline(always)]
+fn holds(op: CmpOp, ordering: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => ordering == Equal,
+        CmpOp::Ne => ordering != Equal,
+        CmpOp::Lt => ordering == Less,
+        CmpOp::Le => ordering != Greater,
+        CmpOp::Gt => ordering == Greater,
+        CmpOp::Ge => ordering != Less,
+    }
+}
+
+impl Program {
+    /// The truth of a specialised test on a profile.
+    pub(crate) fn check<'a>(&'a self, test: &'a Test, cx: &mut Cx<'a>, profile: &'a Profile) -> Option<bool> {
+        match test {
+            Test::Known(truth) => *truth,
+            Test::And(items) => {
+                let mut result = Some(true);
+                for item in items.iter() {
+                    match self.check(item, cx, profile) {
+                        Some(false) => return Some(false),
+                        Some(true) => {}
+                        None => result = None,
+                    }
+                }
+                result
+            }
+            Test::Or(items) => {
+                let mut result = Some(false);
+                for item in items.iter() {
+                    match self.check(item, cx, profile) {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => result = None,
+                    }
+                }
+                result
+            }
+            Test::Not(inner) => self.check(inner, cx, profile).map(|b| !b),
+            Test::Bool(path) => match slot(profile, path) {
+                Some(Value::Bool(b)) => Some(*b),
+                _ => None,
+            },
+            Test::Int { path, kind, op, constant } => {
+                let value = match (kind, slot(profile, path)?) {
+                    (IntKind::Int, Value::Int(i)) | (IntKind::Money, Value::Money(i)) => *i,
+                    (IntKind::Date, Value::Date(d)) => i64::from(d.0),
+                    (IntKind::Enum, Value::Enum(e)) => i64::from(*e),
+                    (IntKind::Bool, Value::Bool(b)) => i64::from(*b),
+                    _ => return None,
+                };
+                Some(holds(*op, value.cmp(constant)))
+            }
+            Test::Number { path, op, constant } => match slot(profile, path)? {
+                Value::Number(n) => n.partial_cmp(constant).map(|o| holds(*op, o)),
+                _ => None,
+            },
+            Test::Str { path, op, constant } => match slot(profile, path)? {
+                Value::String(s) => Some(holds(*op, s.as_bytes().cmp(constant.as_bytes()))),
+                _ => None,
+            },
+            // As `Node::InList` with a known value: an unknown list is
+            // unknown, a list holds the value or does not.
+            Test::ListHas { path, item } => match slot(profile, path)? {
+                Value::List(items) => {
+                    Some(items.iter().any(|i| matches!(i, Value::String(s) if s.as_bytes() == item.as_bytes())))
+                }
+                _ => None,
+            },
+            Test::Compare(op, a, b) => {
+                let a = self.value(a, cx, profile);
+                let b = self.value(b, cx, profile);
+                compare_op(*op, a, b)
+            }
+            Test::InSet(value, set) => {
+                let value = self.value(value, cx, profile);
+                in_set(value, set).truth()
+            }
+            Test::Missing(value) => Some(self.value(value, cx, profile) == Val::Unknown),
+            Test::Def(index) => {
+                if let Some(Some(cached)) = cx.definitions.get(*index as usize) {
+                    return cached.truth();
+                }
+                let truth = match self.tests.definitions.get(*index as usize) {
+                    Some(Some(test)) => self.check(test, cx, profile),
+                    _ => return self.definition(*index, cx, profile).truth(),
+                };
+                if let Some(entry) = cx.definitions.get_mut(*index as usize) {
+                    *entry = Some(Val::from_truth(truth));
+                }
+                truth
+            }
+            Test::Shared(index) => {
+                if let Some(Some(cached)) = cx.shared.get(*index as usize) {
+                    return *cached;
+                }
+                let leaf = self.tests.shared.get(*index as usize)?;
+                let truth = self.check(leaf, cx, profile);
+                if let Some(entry) = cx.shared.get_mut(*index as usize) {
+                    *entry = Some(truth);
+                }
+                truth
+            }
+            Test::Node(id) => self.test(*id, cx, profile),
+        }
+    }
+
+    #[inline]
+    fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        match operand {
+            Operand::Field(path) => read(Val::Record(&profile.fields), path),
+            Operand::Const(c) => Val::of_scalar(c),
+            Operand::Def(index) => self.definition(*index, cx, profile),
+            Operand::Node(id) => self.eval(*id, cx, profile),
+        }
+    }
+}
