@@ -13,7 +13,7 @@ use crate::dispatch::{self, Dispatch};
 use crate::eval::{Cx, Val};
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
 use crate::source::Span;
-use crate::specialise::{self, Tests};
+use crate::specialise::{self, Test, Tests};
 use crate::value::Date;
 
 /// Index of a node in [`Program::nodes`].
@@ -119,6 +119,9 @@ pub struct Aggregate {
     pub projection: Box<[u32]>,
     /// Condition on each element.
     pub filter: Option<NodeId>,
+    /// The filter as a specialised test on the element's fields, which
+    /// evaluation runs when the element is a record.
+    pub filter_test: Option<Box<Test>>,
     /// The projected element type's zero, for `sum` of an empty list.
     pub zero: Scalar,
     /// Its slot in the per-profile cache, when it reads no element of an
@@ -206,7 +209,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
     cache_aggregates(&mut compiler.program);
     let conditions: Vec<NodeId> = compiler.program.rules.iter().map(|r| r.condition).collect();
     compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
-    compiler.program.tests = specialise::build(&compiler.program);
+    specialise::build(&mut compiler.program);
     compiler.program
 }
 
@@ -382,6 +385,7 @@ impl Compiler {
                     list: list_node,
                     projection: projection.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
                     filter,
+                    filter_test: None,
                     zero,
                     cache: None,
                 }))

@@ -99,11 +99,14 @@ pub struct Cx<'a> {
     pub(crate) definitions: Inline<Option<Val<'a>>>,
     /// Truths of the shared leaves ([`crate::specialise::Tests::shared`]).
     pub(crate) shared: Inline<Option<Option<bool>>>,
+    /// Whether aggregates run their filters' specialised tests; the plain
+    /// path ([`Program::assign_plain`]) runs the general evaluator only.
+    specialised: bool,
     aggregates: Inline<Option<Val<'a>>>,
     /// Lists hashed for [`Node::InHashedList`]; empty (no allocation) for
     /// rule sets without one.
     lists: Vec<Option<Hashed<'a>>>,
-    elements: Stack<'a>,
+    pub(crate) elements: Stack<'a>,
 }
 
 /// The members of a list, hashed.
@@ -170,6 +173,7 @@ impl<'a> Cx<'a> {
         Cx {
             definitions: Inline::new(program.definitions.len(), None),
             shared: Inline::new(program.tests.shared.len(), None),
+            specialised: true,
             aggregates: Inline::new(program.cached_aggregates as usize, None),
             lists: (0..program.hashed_lists).map(|_| None).collect(),
             elements: Stack::default(),
@@ -211,7 +215,7 @@ impl<T: Copy> Inline<T> {
 }
 
 /// The elements of the aggregates being evaluated, innermost last.
-struct Stack<'a> {
+pub(crate) struct Stack<'a> {
     inline: [Val<'a>; INLINE],
     len: usize,
     spilled: Vec<Val<'a>>,
@@ -224,7 +228,7 @@ impl Default for Stack<'_> {
 }
 
 impl<'a> Stack<'a> {
-    fn push(&mut self, value: Val<'a>) {
+    pub(crate) fn push(&mut self, value: Val<'a>) {
         match self.inline.get_mut(self.len) {
             Some(slot) => *slot = value,
             None => self.spilled.push(value),
@@ -232,7 +236,7 @@ impl<'a> Stack<'a> {
         self.len += 1;
     }
 
-    fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         if self.len > INLINE {
             self.spilled.pop();
         }
@@ -356,11 +360,11 @@ impl Program {
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
         let mut apply = |index: u32, cx: &mut Cx<'a>| {
-            let (Some(rule), Some(test)) = (self.rules.get(index as usize), self.tests.rules.get(index as usize))
-            else {
-                return;
+            let Some(rule) = self.rules.get(index as usize) else { return };
+            let truth = match self.tests.rules.get(index as usize) {
+                Some(test) if indexed => self.check(test, cx, &profile.fields, profile),
+                _ => self.test(rule.condition, cx, profile),
             };
-            let truth = if indexed { self.check(test, cx, profile) } else { self.test(rule.condition, cx, profile) };
             let outcome = match truth {
                 Some(true) => Outcome::True,
                 Some(false) => Outcome::False,
@@ -422,7 +426,9 @@ impl Program {
     /// order, by the general evaluator. Neither must ever change a result;
     /// tests hold them to it.
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, false)
+        let mut cx = Cx::new(self);
+        cx.specialised = false;
+        self.evaluate(profile, &mut cx, |_, _| {}, false)
     }
 
     /// Evaluates a condition node.
@@ -631,7 +637,10 @@ impl Program {
             let passes = match agg.filter {
                 Some(filter) => {
                     cx.elements.push(element);
-                    let truth = self.operand(filter, cx, profile).truth();
+                    let truth = match (&agg.filter_test, item) {
+                        (Some(test), Value::Record(fields)) if cx.specialised => self.check(test, cx, fields, profile),
+                        _ => self.operand(filter, cx, profile).truth(),
+                    };
                     cx.elements.pop();
                     truth
                 }

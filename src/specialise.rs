@@ -19,8 +19,9 @@
 
 use std::collections::HashMap;
 
+use crate::ast::AggregateFn;
 use crate::compile::Program;
-use crate::compile::{ConstSet, Node, NodeId, Scalar};
+use crate::compile::{Aggregate, ConstSet, Node, NodeId, Scalar};
 use crate::decode::{Profile, Value};
 use crate::eval::{compare_op, in_set, read, Cx, Val};
 use crate::ir::{Base, CmpOp};
@@ -39,7 +40,11 @@ pub struct Tests {
 }
 
 /// A condition in specialised form; evaluates to a three-valued truth.
+///
+/// A plain `u8` tag: without it the compiler hides the tag in a niche, and
+/// every `match` decodes it first.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(u8)]
 pub enum Test {
     /// A constant truth (`None`: unknown).
     Known(Option<bool>),
@@ -50,7 +55,7 @@ pub enum Test {
     Or(Box<[Test]>),
     /// Kleene `not`.
     Not(Box<Test>),
-    /// A bool profile field.
+    /// A bool field.
     Bool(Box<[u32]>),
     /// An integer-like profile field (`int`, `money`, `date`, enum, `bool`)
     /// compared with a constant of its kind.
@@ -63,10 +68,20 @@ pub enum Test {
     ListHas { path: Box<[u32]>, item: Box<str> },
     /// Any other comparison.
     Compare(CmpOp, Operand, Operand),
+    /// A profile field's membership in a constant list.
+    FieldIn { path: Box<[u32]>, set: Box<ConstSet> },
+    /// Whether a field is missing.
+    FieldMissing(Box<[u32]>),
     /// Membership in a constant list.
-    InSet(Operand, ConstSet),
+    InSet(Operand, Box<ConstSet>),
     /// Whether a value is missing.
     Missing(Operand),
+    /// `any(list where filter)` (`all` when `all`) over a list field, the
+    /// filter read from each element.
+    Quantifier { all: bool, list: Box<[u32]>, filter: Box<Test> },
+    /// `count(list [where filter])` over a list field, compared with an
+    /// `int` constant.
+    Count { list: Box<[u32]>, filter: Option<Box<Test>>, op: CmpOp, constant: i64 },
     /// A boolean definition, cached per profile with the general
     /// evaluator's definition values.
     Def(u32),
@@ -105,43 +120,85 @@ pub enum Operand {
     Node(NodeId),
 }
 
-/// Builds the specialised form of a program's rules and definitions.
-pub fn build(program: &Program) -> Tests {
+/// Builds the specialised form of a program's rules and definitions, and
+/// of its aggregates' filters ([`crate::compile::Aggregate::filter_test`]).
+pub fn build(program: &mut Program) {
     let nodes = &program.nodes;
-    let rules: Vec<Test> = program.rules.iter().map(|rule| test(nodes, rule.condition)).collect();
+    let profile = Base::Profile;
+    let rules: Vec<Test> = program.rules.iter().map(|rule| test(nodes, rule.condition, profile)).collect();
     let definitions: Vec<Option<Test>> =
-        program.definitions.iter().map(|&root| is_condition(nodes, root).then(|| test(nodes, root))).collect();
-    share(Tests { rules, definitions, shared: Vec::new() })
+        program.definitions.iter().map(|&root| is_condition(nodes, root).then(|| test(nodes, root, profile))).collect();
+    // A filter reads its element's fields from the element itself; it is
+    // never shared with rules, whose paths start at the profile.
+    let filters: Vec<(usize, Test)> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(id, node)| match node {
+            Node::Aggregate(agg) => agg.filter.map(|filter| (id, test(nodes, filter, Base::Element(0)))),
+            _ => None,
+        })
+        .collect();
+    for (id, filter) in filters {
+        if let Some(Node::Aggregate(agg)) = program.nodes.get_mut(id) {
+            agg.filter_test = Some(Box::new(filter));
+        }
+    }
+    program.tests = share(Tests { rules, definitions, shared: Vec::new() });
 }
 
 /// Whether a definition is a condition (its value a truth).
 fn is_condition(nodes: &[Node], id: NodeId) -> bool {
     matches!(
         nodes.get(id as usize),
-        Some(Node::And(..) | Node::Or(..) | Node::Not(_) | Node::Compare(..) | Node::InSet(..) | Node::IsMissing(_))
-    ) || matches!(nodes.get(id as usize), Some(Node::InList(..)))
+        Some(
+            Node::And(..)
+                | Node::Or(..)
+                | Node::Not(_)
+                | Node::Compare(..)
+                | Node::InSet(..)
+                | Node::IsMissing(_)
+                | Node::InList(..)
+        )
+    )
 }
 
-fn test(nodes: &[Node], id: NodeId) -> Test {
+/// The test of a node whose fields are read from `base`: a field read from
+/// anywhere else is left to the general evaluator.
+fn test(nodes: &[Node], id: NodeId, base: Base) -> Test {
     let Some(node) = nodes.get(id as usize) else { return Test::Known(None) };
     match node {
         Node::Const(Scalar::Bool(b)) => Test::Known(Some(*b)),
         Node::Const(_) => Test::Known(None),
-        Node::And(..) => Test::And(chain(nodes, id, true).into_iter().map(|n| test(nodes, n)).collect()),
-        Node::Or(..) => Test::Or(chain(nodes, id, false).into_iter().map(|n| test(nodes, n)).collect()),
-        Node::Not(a) => Test::Not(Box::new(test(nodes, *a))),
-        Node::Field { base: Base::Profile, path } => Test::Bool(path.clone()),
+        Node::And(..) => Test::And(chain(nodes, id, true).into_iter().map(|n| test(nodes, n, base)).collect()),
+        Node::Or(..) => Test::Or(chain(nodes, id, false).into_iter().map(|n| test(nodes, n, base)).collect()),
+        Node::Not(a) => Test::Not(Box::new(test(nodes, *a, base))),
+        Node::Field { base: b, path } if *b == base && !path.is_empty() => Test::Bool(path.clone()),
         Node::Def(index) => Test::Def(*index),
-        Node::Compare(op, a, b) => compare(nodes, *op, *a, *b),
-        Node::InSet(value, set) => Test::InSet(operand(nodes, *value), (**set).clone()),
-        Node::InList(value, list) => match (nodes.get(*value as usize), nodes.get(*list as usize)) {
-            (Some(Node::Const(Scalar::Str(item))), Some(Node::Field { base: Base::Profile, path })) => {
-                Test::ListHas { path: path.clone(), item: item.clone() }
+        Node::Compare(op, a, b) => compare(nodes, *op, *a, *b, base),
+        Node::InSet(value, set) => match field(nodes, *value, base) {
+            Some(path) => Test::FieldIn { path: path.into(), set: set.clone() },
+            None => Test::InSet(operand(nodes, *value, base), set.clone()),
+        },
+        Node::InList(value, list) => match (nodes.get(*value as usize), field(nodes, *list, base)) {
+            (Some(Node::Const(Scalar::Str(item))), Some(path)) => {
+                Test::ListHas { path: path.into(), item: item.clone() }
             }
             _ => Test::Node(id),
         },
-        Node::IsMissing(a) => Test::Missing(operand(nodes, *a)),
+        Node::Aggregate(agg) => quantifier(nodes, agg, base).unwrap_or(Test::Node(id)),
+        Node::IsMissing(a) => match field(nodes, *a, base) {
+            Some(path) => Test::FieldMissing(path.into()),
+            None => Test::Missing(operand(nodes, *a, base)),
+        },
         _ => Test::Node(id),
+    }
+}
+
+/// The path of a field read from `base`.
+fn field(nodes: &[Node], id: NodeId, base: Base) -> Option<&[u32]> {
+    match nodes.get(id as usize) {
+        Some(Node::Field { base: b, path }) if *b == base && !path.is_empty() => Some(path),
+        _ => None,
     }
 }
 
@@ -159,16 +216,48 @@ fn chain(nodes: &[Node], id: NodeId, is_and: bool) -> Vec<NodeId> {
     out
 }
 
-fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId) -> Test {
-    let field_const = match (nodes.get(a as usize), nodes.get(b as usize)) {
-        (Some(Node::Field { base: Base::Profile, path }), Some(Node::Const(c))) => Some((path, op, c)),
-        (Some(Node::Const(c)), Some(Node::Field { base: Base::Profile, path })) => Some((path, flip(op), c)),
+/// `any` or `all` with a filter, over a list field.
+fn quantifier(nodes: &[Node], agg: &Aggregate, base: Base) -> Option<Test> {
+    let all = match agg.func {
+        AggregateFn::Any => false,
+        AggregateFn::All => true,
+        _ => return None,
+    };
+    let (Some(list), Some(filter), true) = (field(nodes, agg.list, base), agg.filter, agg.projection.is_empty()) else {
+        return None;
+    };
+    Some(Test::Quantifier { all, list: list.into(), filter: Box::new(test(nodes, filter, Base::Element(0))) })
+}
+
+/// `count(..) OP constant`, the count over a list field.
+fn count(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Option<Test> {
+    let (agg, op, constant) = match (nodes.get(a as usize)?, nodes.get(b as usize)?) {
+        (Node::Aggregate(agg), Node::Const(Scalar::Int(c))) => (agg, op, *c),
+        (Node::Const(Scalar::Int(c)), Node::Aggregate(agg)) => (agg, flip(op), *c),
+        _ => return None,
+    };
+    if agg.func != AggregateFn::Count {
+        return None;
+    }
+    let list: Box<[u32]> = field(nodes, agg.list, base)?.into();
+    let filter = agg.filter.map(|f| Box::new(test(nodes, f, Base::Element(0))));
+    Some(Test::Count { list, filter, op, constant })
+}
+
+fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Test {
+    if let Some(count) = count(nodes, op, a, b, base) {
+        return count;
+    }
+    let field_const = match (field(nodes, a, base), nodes.get(b as usize), nodes.get(a as usize), field(nodes, b, base))
+    {
+        (Some(path), Some(Node::Const(c)), ..) => Some((path, op, c)),
+        (_, _, Some(Node::Const(c)), Some(path)) => Some((path, flip(op), c)),
         _ => None,
     };
     let Some((path, op, constant)) = field_const else {
-        return Test::Compare(op, operand(nodes, a), operand(nodes, b));
+        return Test::Compare(op, operand(nodes, a, base), operand(nodes, b, base));
     };
-    let path = path.clone();
+    let path: Box<[u32]> = path.into();
     let int = |kind, constant| Test::Int { path: path.clone(), kind, op, constant };
     match constant {
         Scalar::Int(i) => int(IntKind::Int, *i),
@@ -182,12 +271,14 @@ fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId) -> Test {
     }
 }
 
-fn operand(nodes: &[Node], id: NodeId) -> Operand {
+fn operand(nodes: &[Node], id: NodeId, base: Base) -> Operand {
     match nodes.get(id as usize) {
         Some(Node::Const(c)) => Operand::Const(c.clone()),
-        Some(Node::Field { base: Base::Profile, path }) => Operand::Field(path.clone()),
         Some(Node::Def(index)) => Operand::Def(*index),
-        _ => Operand::Node(id),
+        _ => match field(nodes, id, base) {
+            Some(path) => Operand::Field(path.into()),
+            None => Operand::Node(id),
+        },
     }
 }
 
@@ -302,11 +393,11 @@ fn visit_mut(test: &mut Test, f: &mut impl FnMut(&mut Test)) {
     }
 }
 
-/// Reads a profile field's value by slot path, without converting it.
+/// Reads a field's value by slot path from a record, without converting it.
 #[inline(always)]
-fn slot<'a>(profile: &'a Profile, path: &[u32]) -> Option<&'a Value> {
+fn slot<'a>(root: &'a [Value], path: &[u32]) -> Option<&'a Value> {
     let (&last, steps) = path.split_last()?;
-    let mut fields: &[Value] = &profile.fields;
+    let mut fields = root;
     for &step in steps {
         match fields.get(step as usize) {
             Some(Value::Record(inner)) => fields = inner,
@@ -329,15 +420,72 @@ fn holds(op: CmpOp, ordering: std::cmp::Ordering) -> bool {
     }
 }
 
+/// The truth of a fused leaf, read straight from the record; `None` for any
+/// other test. Inlined into the loops of `and` and `or`, so that a chain of
+/// leaves costs no call per leaf.
+#[inline(always)]
+fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
+    Some(match test {
+        Test::Bool(path) => match slot(root, path) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        },
+        Test::Int { path, kind, op, constant } => {
+            let value = match (kind, slot(root, path)) {
+                (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
+                (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
+                (IntKind::Enum, Some(Value::Enum(e))) => i64::from(*e),
+                (IntKind::Bool, Some(Value::Bool(b))) => i64::from(*b),
+                _ => return Some(None),
+            };
+            Some(holds(*op, value.cmp(constant)))
+        }
+        Test::Number { path, op, constant } => match slot(root, path) {
+            Some(Value::Number(n)) => n.partial_cmp(constant).map(|o| holds(*op, o)),
+            _ => None,
+        },
+        // As `Node::InList` with a known value: an unknown list is unknown,
+        // a list holds the value or does not.
+        Test::ListHas { path, item } => match slot(root, path) {
+            Some(Value::List(items)) => {
+                Some(items.iter().any(|i| matches!(i, Value::String(s) if s.as_bytes() == item.as_bytes())))
+            }
+            _ => None,
+        },
+        Test::FieldMissing(path) => Some(matches!(slot(root, path), None | Some(Value::Missing))),
+        Test::FieldIn { path, set } => in_set(slot(root, path).map_or(Val::Unknown, Val::of), set).truth(),
+        Test::Known(truth) => *truth,
+        _ => return None,
+    })
+}
+
 impl Program {
-    /// The truth of a specialised test on a profile.
-    pub(crate) fn check<'a>(&'a self, test: &'a Test, cx: &mut Cx<'a>, profile: &'a Profile) -> Option<bool> {
+    /// The truth of a specialised test on a profile. `root` is the record
+    /// the test's fields are read from: the profile's fields, or for an
+    /// aggregate's filter the element's.
+    ///
+    /// The connectives and the fused leaves are here; every other test is
+    /// out of line ([`Program::check_other`]), which keeps this function's
+    /// frame small.
+    pub(crate) fn check<'a>(
+        &'a self,
+        test: &'a Test,
+        cx: &mut Cx<'a>,
+        root: &'a [Value],
+        profile: &'a Profile,
+    ) -> Option<bool> {
+        if let Some(truth) = fused(test, root) {
+            return truth;
+        }
         match test {
-            Test::Known(truth) => *truth,
             Test::And(items) => {
                 let mut result = Some(true);
                 for item in items.iter() {
-                    match self.check(item, cx, profile) {
+                    let truth = match fused(item, root) {
+                        Some(truth) => truth,
+                        None => self.check(item, cx, root, profile),
+                    };
+                    match truth {
                         Some(false) => return Some(false),
                         Some(true) => {}
                         None => result = None,
@@ -348,7 +496,11 @@ impl Program {
             Test::Or(items) => {
                 let mut result = Some(false);
                 for item in items.iter() {
-                    match self.check(item, cx, profile) {
+                    let truth = match fused(item, root) {
+                        Some(truth) => truth,
+                        None => self.check(item, cx, root, profile),
+                    };
+                    match truth {
                         Some(true) => return Some(true),
                         Some(false) => {}
                         None => result = None,
@@ -356,53 +508,13 @@ impl Program {
                 }
                 result
             }
-            Test::Not(inner) => self.check(inner, cx, profile).map(|b| !b),
-            Test::Bool(path) => match slot(profile, path) {
-                Some(Value::Bool(b)) => Some(*b),
-                _ => None,
-            },
-            Test::Int { path, kind, op, constant } => {
-                let value = match (kind, slot(profile, path)?) {
-                    (IntKind::Int, Value::Int(i)) | (IntKind::Money, Value::Money(i)) => *i,
-                    (IntKind::Date, Value::Date(d)) => i64::from(d.0),
-                    (IntKind::Enum, Value::Enum(e)) => i64::from(*e),
-                    (IntKind::Bool, Value::Bool(b)) => i64::from(*b),
-                    _ => return None,
-                };
-                Some(holds(*op, value.cmp(constant)))
-            }
-            Test::Number { path, op, constant } => match slot(profile, path)? {
-                Value::Number(n) => n.partial_cmp(constant).map(|o| holds(*op, o)),
-                _ => None,
-            },
-            Test::Str { path, op, constant } => match slot(profile, path)? {
-                Value::String(s) => Some(holds(*op, s.as_bytes().cmp(constant.as_bytes()))),
-                _ => None,
-            },
-            // As `Node::InList` with a known value: an unknown list is
-            // unknown, a list holds the value or does not.
-            Test::ListHas { path, item } => match slot(profile, path)? {
-                Value::List(items) => {
-                    Some(items.iter().any(|i| matches!(i, Value::String(s) if s.as_bytes() == item.as_bytes())))
-                }
-                _ => None,
-            },
-            Test::Compare(op, a, b) => {
-                let a = self.value(a, cx, profile);
-                let b = self.value(b, cx, profile);
-                compare_op(*op, a, b)
-            }
-            Test::InSet(value, set) => {
-                let value = self.value(value, cx, profile);
-                in_set(value, set).truth()
-            }
-            Test::Missing(value) => Some(self.value(value, cx, profile) == Val::Unknown),
+            Test::Not(inner) => self.check(inner, cx, root, profile).map(|b| !b),
             Test::Def(index) => {
                 if let Some(Some(cached)) = cx.definitions.get(*index as usize) {
                     return cached.truth();
                 }
                 let truth = match self.tests.definitions.get(*index as usize) {
-                    Some(Some(test)) => self.check(test, cx, profile),
+                    Some(Some(test)) => self.check(test, cx, &profile.fields, profile),
                     _ => return self.definition(*index, cx, profile).truth(),
                 };
                 if let Some(entry) = cx.definitions.get_mut(*index as usize) {
@@ -415,20 +527,100 @@ impl Program {
                     return *cached;
                 }
                 let leaf = self.tests.shared.get(*index as usize)?;
-                let truth = self.check(leaf, cx, profile);
+                let truth = self.check(leaf, cx, &profile.fields, profile);
                 if let Some(entry) = cx.shared.get_mut(*index as usize) {
                     *entry = Some(truth);
                 }
                 truth
             }
-            Test::Node(id) => self.test(*id, cx, profile),
+            other => self.check_other(other, cx, root, profile),
         }
     }
 
-    #[inline]
-    fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+    #[inline(never)]
+    fn check_other<'a>(
+        &'a self,
+        test: &'a Test,
+        cx: &mut Cx<'a>,
+        root: &'a [Value],
+        profile: &'a Profile,
+    ) -> Option<bool> {
+        match test {
+            Test::Str { path, op, constant } => match slot(root, path)? {
+                Value::String(s) => Some(holds(*op, s.as_bytes().cmp(constant.as_bytes()))),
+                _ => None,
+            },
+            Test::Compare(op, a, b) => {
+                let a = self.value(a, cx, root, profile);
+                let b = self.value(b, cx, root, profile);
+                compare_op(*op, a, b)
+            }
+            Test::InSet(value, set) => {
+                let value = self.value(value, cx, root, profile);
+                in_set(value, set).truth()
+            }
+            Test::Missing(value) => Some(self.value(value, cx, root, profile) == Val::Unknown),
+            Test::Quantifier { all, list, filter } => {
+                let Some(Value::List(items)) = slot(root, list) else { return None };
+                let mut unknown = false;
+                for item in items.iter() {
+                    match self.element(filter, item, cx, profile) {
+                        Some(truth) if truth != *all => return Some(truth),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(*all)
+                }
+            }
+            Test::Count { list, filter, op, constant } => {
+                let Some(Value::List(items)) = slot(root, list) else { return None };
+                let count = match filter {
+                    None => items.len(),
+                    Some(filter) => {
+                        let mut count = 0;
+                        for item in items.iter() {
+                            if self.element(filter, item, cx, profile)? {
+                                count += 1;
+                            }
+                        }
+                        count
+                    }
+                };
+                Some(holds(*op, i64::try_from(count).ok()?.cmp(constant)))
+            }
+            Test::Node(id) => self.test(*id, cx, profile),
+            // The connectives and fused leaves, should they come here.
+            other => self.check(other, cx, root, profile),
+        }
+    }
+
+    /// A filter's truth on one element: its fields are read from the
+    /// element, which is also pushed for the general evaluator (a filter
+    /// may read an enclosing element).
+    pub(crate) fn element<'a>(
+        &'a self,
+        filter: &'a Test,
+        item: &'a Value,
+        cx: &mut Cx<'a>,
+        profile: &'a Profile,
+    ) -> Option<bool> {
+        let fields: &'a [Value] = match item {
+            Value::Record(fields) => fields,
+            _ => &[],
+        };
+        cx.elements.push(Val::of(item));
+        let truth = self.check(filter, cx, fields, profile);
+        cx.elements.pop();
+        truth
+    }
+
+    fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, root: &'a [Value], profile: &'a Profile) -> Val<'a> {
         match operand {
-            Operand::Field(path) => read(Val::Record(&profile.fields), path),
+            Operand::Field(path) => read(Val::Record(root), path),
             Operand::Const(c) => Val::of_scalar(c),
             Operand::Def(index) => self.definition(*index, cx, profile),
             Operand::Node(id) => self.eval(*id, cx, profile),
