@@ -9,10 +9,14 @@
 //! Phases: `decode` (narval, JSON lines to profiles), `evaluate` (narval,
 //! decoded profiles to streams), `baseline-decode`, `baseline-evaluate`.
 //! Only the named phase is counted; divide by the number of profiles.
+//! `evaluate PROFILES N` evaluates the campaign rules plus N generated ones
+//! (`benches/rulegen`, places taken from PROFILES), as `benches/scaling.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 #[path = "../benches/baseline/mod.rs"]
 mod baseline;
+#[path = "../benches/rulegen/mod.rs"]
+mod rulegen;
 
 use std::hint::black_box;
 
@@ -48,18 +52,22 @@ fn phase_baseline_evaluate(profiles: &[baseline::Profile]) -> usize {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [phase, file, rest @ ..] = args.as_slice() else {
-        panic!("usage: instructions PHASE PROFILES.ndjson [RULES.narval...]")
+        panic!("usage: instructions PHASE PROFILES.ndjson [GENERATED_RULES]")
     };
     let text = std::fs::read_to_string(file).expect("readable profiles");
     let lines: Vec<&str> = text.lines().collect();
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/campaign-2012/campaign.narval");
-    let mut builder = RuleSet::builder().today("2012-10-01".parse().expect("a date"));
-    if rest.is_empty() {
-        builder = builder.file(root);
-    }
-    for file in rest {
-        builder = builder.file(file);
-    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/campaign-2012/");
+    let (campaign, schema) = (format!("{dir}campaign.narval"), format!("{dir}schema.narval"));
+    let generated = match rest {
+        [] => Vec::new(),
+        [n] => {
+            let places = rulegen::Places::of(lines.iter().copied());
+            rulegen::generate(n.parse().expect("a number of rules"), &places).expect("enough places")
+        }
+        _ => panic!("usage: instructions PHASE PROFILES.ndjson [GENERATED_RULES]"),
+    };
+    let today = "2012-10-01".parse().expect("a date");
+    let builder = rulegen::builder(campaign.as_ref(), schema.as_ref(), &generated, today);
     let rules = builder.build().unwrap_or_else(|report| panic!("{}", report.render()));
     let count = match phase.as_str() {
         "decode" => phase_decode(&rules, &lines).len(),

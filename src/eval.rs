@@ -283,6 +283,14 @@ impl StreamSet {
         }
     }
 
+    /// Adds the streams of a mask over the inline words.
+    #[inline]
+    fn add_inline(&mut self, words: &[u64; 4]) {
+        for (word, mask) in self.inline.iter_mut().zip(words) {
+            *word |= mask;
+        }
+    }
+
     fn remove_all(&mut self, other: &StreamSet) {
         for (word, mask) in self.inline.iter_mut().chain(self.more.iter_mut()).zip(other.words()) {
             *word &= !mask;
@@ -323,6 +331,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a three-valued truth.
+    #[inline]
+    pub fn of(truth: Option<bool>) -> Outcome {
+        match truth {
+            Some(true) => Outcome::True,
+            Some(false) => Outcome::False,
+            None => Outcome::Unknown,
+        }
+    }
+
     /// `true`, `false` or `unknown`.
     pub fn word(self) -> &'static str {
         match self {
@@ -359,18 +377,30 @@ impl Program {
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
+        let tests = &self.tests;
         let mut apply = |index: u32, cx: &mut Cx<'a>| {
-            let Some(rule) = self.rules.get(index as usize) else { return };
-            let truth = match self.tests.rules.get(index as usize) {
-                Some(test) if indexed => self.check(test, cx, &profile.fields, profile),
-                _ => self.test(rule.condition, cx, profile),
+            let index = index as usize;
+            let truth = match (tests.rules.get(index), tests.effects.get(index)) {
+                (Some(test), Some(effects)) if indexed => {
+                    // Streams as masks over the inline words: no loop.
+                    let truth = self.check(test, cx, &profile.fields, profile);
+                    match truth {
+                        Some(true) => {
+                            assigned.add_inline(&effects.assigns);
+                            suppressed.add_inline(&effects.suppresses);
+                        }
+                        None => suppressed.add_inline(&effects.suppresses),
+                        Some(false) => {}
+                    }
+                    observe(index, Outcome::of(truth));
+                    return;
+                }
+                (Some(test), None) if indexed => self.check(test, cx, &profile.fields, profile),
+                _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx, profile)),
             };
-            let outcome = match truth {
-                Some(true) => Outcome::True,
-                Some(false) => Outcome::False,
-                None => Outcome::Unknown,
-            };
-            observe(index as usize, outcome);
+            let outcome = Outcome::of(truth);
+            observe(index, outcome);
+            let Some(rule) = self.rules.get(index) else { return };
             match outcome {
                 Outcome::True => {
                     rule.assigns.iter().for_each(|&s| assigned.insert(s));

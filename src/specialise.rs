@@ -37,6 +37,32 @@ pub struct Tests {
     /// Leaves found in more than one place, each evaluated at most once per
     /// profile ([`Test::Shared`]).
     pub shared: Vec<Test>,
+    /// Each rule's streams as bit masks, by rule index, when every stream
+    /// fits the inline words of a stream set (256 streams); else empty.
+    pub effects: Vec<Effects>,
+}
+
+/// The streams a rule assigns and suppresses, as masks: bit `s % 64` of
+/// word `s / 64` is stream `s`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Effects {
+    /// Streams assigned when the condition is true.
+    pub assigns: [u64; 4],
+    /// Streams suppressed when it is true or unknown.
+    pub suppresses: [u64; 4],
+}
+
+/// Streams a set holds inline ([`crate::eval::StreamSet`]).
+const INLINE_STREAMS: usize = 256;
+
+fn masks(streams: &[u32]) -> [u64; 4] {
+    let mut words = [0; 4];
+    for &s in streams {
+        if let Some(word) = words.get_mut((s / 64) as usize) {
+            *word |= 1 << (s % 64);
+        }
+    }
+    words
 }
 
 /// A condition in specialised form; evaluates to a three-valued truth.
@@ -62,6 +88,10 @@ pub enum Test {
     Int { path: Box<[u32]>, kind: IntKind, op: CmpOp, constant: i64 },
     /// A `number` profile field compared with a constant.
     Number { path: Box<[u32]>, op: CmpOp, constant: f64 },
+    /// An integer-like field between two constants of its kind.
+    IntBetween { path: Box<[u32]>, kind: IntKind, low: i64, high: i64 },
+    /// A `number` field between two constants.
+    NumberBetween { path: Box<[u32]>, low: f64, high: f64 },
     /// A `string` profile field compared with a constant.
     Str { path: Box<[u32]>, op: CmpOp, constant: Box<str> },
     /// A `list of string` profile field holding a constant string.
@@ -143,7 +173,14 @@ pub fn build(program: &mut Program) {
             agg.filter_test = Some(Box::new(filter));
         }
     }
-    program.tests = share(Tests { rules, definitions, shared: Vec::new() });
+    let effects = if program.streams <= INLINE_STREAMS {
+        let effects =
+            |r: &crate::compile::RuleCode| Effects { assigns: masks(&r.assigns), suppresses: masks(&r.suppresses) };
+        program.rules.iter().map(effects).collect()
+    } else {
+        Vec::new()
+    };
+    program.tests = share(Tests { rules, definitions, shared: Vec::new(), effects });
 }
 
 /// Whether a definition is a condition (its value a truth).
@@ -175,6 +212,7 @@ fn test(nodes: &[Node], id: NodeId, base: Base) -> Test {
         Node::Field { base: b, path } if *b == base && !path.is_empty() => Test::Bool(path.clone()),
         Node::Def(index) => Test::Def(*index),
         Node::Compare(op, a, b) => compare(nodes, *op, *a, *b, base),
+        Node::Between(value, low, high) => between(nodes, *value, *low, *high, base).unwrap_or(Test::Node(id)),
         Node::InSet(value, set) => match field(nodes, *value, base) {
             Some(path) => Test::FieldIn { path: path.into(), set: set.clone() },
             None => Test::InSet(operand(nodes, *value, base), set.clone()),
@@ -214,6 +252,22 @@ fn chain(nodes: &[Node], id: NodeId, is_and: bool) -> Vec<NodeId> {
         }
     }
     out
+}
+
+/// A field between two constants of one kind.
+fn between(nodes: &[Node], value: NodeId, low: NodeId, high: NodeId, base: Base) -> Option<Test> {
+    let path: Box<[u32]> = field(nodes, value, base)?.into();
+    let (Node::Const(low), Node::Const(high)) = (nodes.get(low as usize)?, nodes.get(high as usize)?) else {
+        return None;
+    };
+    let int = |kind, low, high| Some(Test::IntBetween { path: path.clone(), kind, low, high });
+    match (low, high) {
+        (Scalar::Number(low), Scalar::Number(high)) => Some(Test::NumberBetween { path, low: *low, high: *high }),
+        (Scalar::Int(low), Scalar::Int(high)) => int(IntKind::Int, *low, *high),
+        (Scalar::Money(low), Scalar::Money(high)) => int(IntKind::Money, *low, *high),
+        (Scalar::Date(low), Scalar::Date(high)) => int(IntKind::Date, i64::from(low.0), i64::from(high.0)),
+        _ => None,
+    }
 }
 
 /// `any` or `all` with a filter, over a list field.
@@ -444,6 +498,23 @@ fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
             Some(Value::Number(n)) => n.partial_cmp(constant).map(|o| holds(*op, o)),
             _ => None,
         },
+        // As `Node::Between`: false below the low bound, else as the high.
+        Test::NumberBetween { path, low, high } => match slot(root, path) {
+            Some(Value::Number(n)) => match n.partial_cmp(low) {
+                Some(std::cmp::Ordering::Less) => Some(false),
+                Some(_) => n.partial_cmp(high).map(|o| o != std::cmp::Ordering::Greater),
+                None => n.partial_cmp(high).and_then(|o| (o == std::cmp::Ordering::Greater).then_some(false)),
+            },
+            _ => None,
+        },
+        Test::IntBetween { path, kind, low, high } => {
+            let value = match (kind, slot(root, path)) {
+                (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
+                (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
+                _ => return Some(None),
+            };
+            Some(*low <= value && value <= *high)
+        }
         // As `Node::InList` with a known value: an unknown list is unknown,
         // a list holds the value or does not.
         Test::ListHas { path, item } => match slot(root, path) {
