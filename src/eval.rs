@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use crate::ast::AggregateFn;
 use crate::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
 use crate::decode::{Profile, Value};
+use crate::dispatch::RangeIndex;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 use crate::value::Date;
 
@@ -378,12 +379,14 @@ impl Program {
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
         let tests = &self.tests;
-        let mut apply = |index: u32, cx: &mut Cx<'a>| {
+        // `known`: the rule's condition is its guards, which hold (a rule
+        // `exact` under `dispatch`, found through a region).
+        let mut run = |index: u32, cx: &mut Cx<'a>, known: bool| {
             let index = index as usize;
             let truth = match (tests.rules.get(index), tests.effects.get(index)) {
                 (Some(test), Some(effects)) if indexed => {
                     // Streams as masks over the inline words: no loop.
-                    let truth = self.check(test, cx, &profile.fields, profile);
+                    let truth = if known { Some(true) } else { self.check(test, cx, &profile.fields, profile) };
                     match truth {
                         Some(true) => {
                             assigned.add_inline(&effects.assigns);
@@ -395,6 +398,7 @@ impl Program {
                     observe(index, Outcome::of(truth));
                     return;
                 }
+                (Some(_), None) if known => Some(true),
                 (Some(test), None) if indexed => self.check(test, cx, &profile.fields, profile),
                 _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx, profile)),
             };
@@ -410,6 +414,7 @@ impl Program {
                 Outcome::False => {}
             }
         };
+        let mut apply = |index: u32, cx: &mut Cx<'a>| run(index, cx, false);
         if !indexed {
             for index in 0..u32::try_from(self.rules.len()).unwrap_or(u32::MAX) {
                 apply(index, cx);
@@ -436,15 +441,30 @@ impl Program {
                 apply(rule, cx);
             }
         }
+        let value = |index: &RangeIndex| match read(Val::Record(&profile.fields), &index.path) {
+            Val::Int(i) | Val::Money(i) => Some(i as f64),
+            Val::Date(d) => Some(f64::from(d.0)),
+            Val::Number(n) => Some(n),
+            _ => None,
+        };
+        let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
         for index in &self.dispatch.ranges {
-            let rules = match read(Val::Record(&profile.fields), &index.path) {
-                Val::Int(i) | Val::Money(i) => index.rules_for(i as f64),
-                Val::Date(d) => index.rules_for(f64::from(d.0)),
-                Val::Number(n) => index.rules_for(n),
-                _ => &index.all,
+            let Some(region) = value(index).and_then(|v| index.region(v)) else {
+                index.all.iter().for_each(|&rule| run(rule, cx, false));
+                continue;
             };
-            for &rule in rules {
-                apply(rule, cx);
+            for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
+                run(rule, cx, exact(rule, 1));
+            }
+            // Rules with a second guard, found by it.
+            let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
+            match value(nested).and_then(|v| nested.region(v)) {
+                Some(inner) => {
+                    for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
+                        run(rule, cx, exact(rule, 2));
+                    }
+                }
+                None => nested.all.iter().for_each(|&rule| run(rule, cx, false)),
             }
         }
         assigned.remove_all(&suppressed);
