@@ -4,18 +4,22 @@
 //! [`compile`](crate::compile) gives a general node graph, which `explain`
 //! and `narval test` walk node by node. Rules are evaluated on a second
 //! form of their conditions, built from those nodes: a tree of [`Test`]s
-//! whose common leaves are fused (a profile field compared with a constant,
-//! `list contains "constant"`, a bool field) and read the profile's values
-//! directly, without building a [`Val`] or looking a node up; `and`/`or`
-//! chains are flattened; and leaves that several rules share are computed
-//! once per profile ([`Tests::shared`]). A node this form does not
+//! whose common leaves are fused (a field compared with a constant or
+//! between two, `list contains "constant"`, `in [...]`, `has`, a bool field,
+//! `any`/`all`/`count(..) OP n` over a list field with the filter read from
+//! each element's record) and read the profile's values directly, without
+//! building a [`Val`] or looking a node up; `and`/`or` chains are
+//! flattened; and leaves that several rules share are hash-consed and
+//! computed once per profile ([`Tests::shared`]). A node this form does not
 //! specialise is evaluated by the general evaluator ([`Test::Node`]), so a
-//! new node kind works unchanged and can be specialised later.
+//! new node kind works unchanged and can be specialised later. The node
+//! graph is left as it was: its spans, `explain` and coverage see every
+//! occurrence of a shared leaf.
 //!
-//! The two forms must agree: the operators' semantics are the functions of
-//! [`eval`](crate::eval) that both call, and `tests/specialise.rs` holds
-//! every rule's outcome equal to the general evaluator's on generated rule
-//! sets and profiles.
+//! The two forms must agree. Where they can, both call the same functions
+//! of [`eval`](crate::eval); `tests/specialise.rs` (every fused shape, with
+//! missing data) and `tests/differential.rs` (random rule sets) hold every
+//! rule's outcome equal to the general evaluator's.
 
 use std::collections::HashMap;
 
