@@ -13,6 +13,7 @@ use crate::dispatch::{self, Dispatch};
 use crate::eval::{Cx, Val};
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
 use crate::source::Span;
+use crate::specialise::{self, Test, Tests};
 use crate::value::Date;
 
 /// Index of a node in [`Program::nodes`].
@@ -122,6 +123,9 @@ pub struct Aggregate {
     pub projection: Box<[u32]>,
     /// Condition on each element.
     pub filter: Option<NodeId>,
+    /// The filter as a specialised test on the element's fields, which
+    /// evaluation runs when the element is a record.
+    pub filter_test: Option<Box<Test>>,
     /// The projected element type's zero, for `sum` of an empty list.
     pub zero: Scalar,
     /// Its slot in the per-profile cache, when it reads no element of an
@@ -191,6 +195,8 @@ pub struct Program {
     pub caps: Vec<CapCode>,
     /// Number of cached buckets ([`Node::Bucket`]).
     pub cached_buckets: u32,
+    /// The rule conditions in specialised form, which evaluation runs.
+    pub tests: Tests,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -218,6 +224,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             requirements: Vec::new(),
             caps: Vec::new(),
             cached_buckets: 0,
+            tests: Tests::default(),
         },
         today,
     };
@@ -249,6 +256,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
     cache_aggregates(&mut compiler.program);
     let conditions: Vec<NodeId> = compiler.program.rules.iter().map(|r| r.condition).collect();
     compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
+    specialise::build(&mut compiler.program);
     compiler.program
 }
 
@@ -440,6 +448,7 @@ impl Compiler {
                     list: list_node,
                     projection: projection.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
                     filter,
+                    filter_test: None,
                     zero,
                     cache: None,
                 }))

@@ -275,11 +275,17 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
             return Ok(Value::Record(Box::new([])));
         };
         let fields = &record.fields;
-        let mut values = vec![Value::Missing; fields.len()];
+        // Filled in place: `vec![Value::Missing; n]` clones the value n times.
+        let mut values = Vec::with_capacity(fields.len());
+        values.resize_with(fields.len(), || Value::Missing);
         let mut seen = Seen::new(fields.len());
         let id = if self.root { cx.id } else { None };
-        while let Some(key) = map.next_key_seed(KeySeed { fields, id })? {
+        // Keys usually come in the schema's order: the slot after the last
+        // one found is tried first.
+        let mut next = 0;
+        while let Some(key) = map.next_key_seed(KeySeed { fields, id, next })? {
             let (slot, is_id) = (key.slot, key.id);
+            next = slot.map_or(next, |s| s + 1);
             let read = slot.filter(|&s| !self.root || cx.reads.get(s));
             if is_id {
                 let raw: &'de RawValue = map.next_value()?;
@@ -418,6 +424,8 @@ struct Key {
 struct KeySeed<'a> {
     fields: &'a indexmap::IndexMap<String, crate::ir::Field>,
     id: Option<&'a str>,
+    /// The slot to try first.
+    next: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -436,6 +444,11 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        if let Some((name, _)) = self.fields.get_index(self.next) {
+            if name == key {
+                return Ok(Key { slot: Some(self.next), id: self.id == Some(key) });
+            }
+        }
         // Records have few fields: comparing names beats hashing the key.
         let slot = if self.fields.len() <= 32 {
             self.fields.keys().position(|name| name.len() == key.len() && name == key)

@@ -27,6 +27,11 @@ pub struct Dispatch {
     pub indexes: Vec<Index>,
     /// One range index per field guarded by comparisons.
     pub ranges: Vec<RangeIndex>,
+    /// By rule: how many range guards its condition is exactly the
+    /// conjunction of (1 or 2), else 0. Such a rule found through a region
+    /// of its range index (and for 2, of the nested index) is true without
+    /// being evaluated: the region is where its guards hold.
+    pub exact: Vec<u8>,
 }
 
 /// The rules guarded by an equality on one field.
@@ -47,14 +52,22 @@ pub struct Index {
 /// `money`, `date`). The bounds cut the line into regions: region `2i` is
 /// the open gap below `bounds[i]`, region `2i + 1` is `bounds[i]` itself,
 /// and the last region is everything above the last bound.
+///
+/// Rules with a second range guard on another field (`scores.support
+/// between 40 and 41 and age >= 30`) may be filed one level down: a
+/// region's nested index over the second field holds them, so that of the
+/// rules of a band only those whose second guard holds are evaluated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RangeIndex {
     /// The field's slot path from the profile.
     pub path: Box<[u32]>,
     /// Every bound of every guard, sorted, without repeats.
     pub bounds: Vec<f64>,
-    /// The rules whose guard holds in each region.
+    /// The rules whose guard holds in each region, but those filed in the
+    /// region's nested index.
     pub regions: Vec<Vec<u32>>,
+    /// Each region's nested index, by region; empty when no region has one.
+    pub nested: Vec<Option<RangeIndex>>,
     /// Every rule of the index, for a missing field or a value beyond the
     /// exact range of `f64`.
     pub all: Vec<u32>,
@@ -67,37 +80,45 @@ const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52
 /// is unbounded.
 type Bound = Option<(f64, bool)>;
 
-/// A rule filed in a range index, with its interval.
-type Ranged = (u32, Bound, Bound);
+/// A second range guard: its field and interval.
+type Second<'a> = Option<(&'a [u32], Bound, Bound)>;
+
+/// A rule filed in a range index, with its interval and its second guard.
+type Ranged<'a> = (u32, Bound, Bound, Second<'a>);
 
 /// A guard's test on its field.
 enum Test<'a> {
     Strings(Vec<&'a str>),
     Integers(Vec<i64>),
-    /// `low` and `high`.
-    Range(Bound, Bound),
+    /// `low` and `high`, a second range guard on another field, and how
+    /// many range guards the condition is exactly the conjunction of.
+    Range(Bound, Bound, Second<'a>, u8),
 }
 
 /// Files each rule under its guard, or in [`Dispatch::always`].
 pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
     let mut equal: Vec<Index> = Vec::new();
-    let mut ranged: Vec<(Box<[u32]>, Vec<Ranged>)> = Vec::new();
+    let mut ranged: Vec<(Box<[u32]>, Vec<Ranged<'_>>)> = Vec::new();
     // Where each field's index is, so that finding it does not grow with
     // the number of fields guarded.
     let mut equal_at: HashMap<Box<[u32]>, usize> = HashMap::new();
     let mut ranged_at: HashMap<Box<[u32]>, usize> = HashMap::new();
     let mut always = Vec::new();
+    let mut exact = vec![0; conditions.len()];
     for (rule, &condition) in conditions.iter().enumerate() {
         let rule = u32::try_from(rule).unwrap_or(u32::MAX);
         match guard(nodes, condition) {
             None => always.push(rule),
-            Some((path, Test::Range(low, high))) => {
+            Some((path, Test::Range(low, high, second, whole))) => {
+                if let Some(slot) = exact.get_mut(rule as usize) {
+                    *slot = whole;
+                }
                 let position = *ranged_at.entry(path.into()).or_insert_with(|| {
                     ranged.push((path.into(), Vec::new()));
                     ranged.len() - 1
                 });
                 if let Some((_, rules)) = ranged.get_mut(position) {
-                    rules.push((rule, low, high));
+                    rules.push((rule, low, high, second));
                 }
             }
             Some((path, test)) => {
@@ -134,24 +155,25 @@ pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
         }
     }
     always.sort_unstable();
-    Dispatch { always, indexes, ranges }
+    Dispatch { always, indexes, ranges, exact }
 }
 
 /// A range index over the rules' intervals, unless it would not pay: too
 /// few rules, or intervals overlapping so much that the regions would hold
 /// many times the rules (nested `age >= 18`, `age >= 19`, ...).
-fn range_index(path: Box<[u32]>, rules: &[Ranged]) -> Option<RangeIndex> {
+fn range_index(path: Box<[u32]>, rules: &[Ranged<'_>]) -> Option<RangeIndex> {
     if rules.len() <= 2 {
         return None;
     }
-    let mut bounds: Vec<f64> = rules.iter().flat_map(|(_, low, high)| [low, high]).flatten().map(|b| b.0).collect();
+    let mut bounds: Vec<f64> = rules.iter().flat_map(|(_, low, high, _)| [low, high]).flatten().map(|b| b.0).collect();
     bounds.sort_by(f64::total_cmp);
     bounds.dedup();
     let position = |value: f64| bounds.partition_point(|b| *b < value);
-    let mut regions: Vec<Vec<u32>> = vec![Vec::new(); 2 * bounds.len() + 1];
+    let mut regions: Vec<Vec<Ranged<'_>>> = vec![Vec::new(); 2 * bounds.len() + 1];
     let budget = 16 * rules.len() + 4096;
     let mut filed = 0;
-    for &(rule, low, high) in rules {
+    for &ranged in rules {
+        let (_, low, high, _) = ranged;
         let first = match low {
             None => 0,
             Some((b, included)) => 2 * position(b) + if included { 1 } else { 2 },
@@ -165,26 +187,85 @@ fn range_index(path: Box<[u32]>, rules: &[Ranged]) -> Option<RangeIndex> {
             continue;
         }
         for region in regions.get_mut(first..=last.min(2 * bounds.len()))?.iter_mut() {
-            region.push(rule);
+            region.push(ranged);
             filed += 1;
         }
         if filed > budget {
             return None;
         }
     }
+    let mut direct = Vec::with_capacity(regions.len());
+    let mut nested = Vec::with_capacity(regions.len());
+    for region in regions {
+        let (rules, index) = nest(region);
+        direct.push(rules);
+        nested.push(index);
+    }
+    if nested.iter().all(Option::is_none) {
+        nested.clear();
+    }
     let all = rules.iter().map(|(rule, ..)| *rule).collect();
-    Some(RangeIndex { path, bounds, regions, all })
+    Some(RangeIndex { path, bounds, regions: direct, nested, all })
+}
+
+/// A region's rules: those evaluated directly, and a nested index over the
+/// second guards of the others when it pays (more than two rules guarded by
+/// the same second field).
+fn nest(region: Vec<Ranged<'_>>) -> (Vec<u32>, Option<RangeIndex>) {
+    let mut counts: HashMap<&[u32], usize> = HashMap::new();
+    for (_, _, _, second) in &region {
+        if let Some((path, ..)) = second {
+            *counts.entry(path).or_default() += 1;
+        }
+    }
+    // The most common second field; the first in path order among equals,
+    // so that the index does not depend on hashing.
+    let best = counts.into_iter().filter(|(_, n)| *n > 2).max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)));
+    let Some((field, _)) = best else { return (region.iter().map(|r| r.0).collect(), None) };
+    let (inner, direct): (Vec<Ranged<'_>>, Vec<Ranged<'_>>) =
+        region.into_iter().partition(|(_, _, _, second)| second.is_some_and(|(path, ..)| path == field));
+    let inner: Vec<Ranged<'_>> = inner
+        .into_iter()
+        .filter_map(|(rule, _, _, second)| second.map(|(_, low, high)| (rule, low, high, None)))
+        .collect();
+    match range_index(field.into(), &inner) {
+        Some(index) => (direct.iter().map(|r| r.0).collect(), Some(index)),
+        None => {
+            let mut rules: Vec<u32> = direct.iter().chain(&inner).map(|r| r.0).collect();
+            rules.sort_unstable();
+            (rules, None)
+        }
+    }
 }
 
 impl RangeIndex {
-    /// The rules whose guard can hold for a value of the field.
+    /// The rules whose guard can hold for a value of the field, but those
+    /// of the region's nested index ([`RangeIndex::find`]).
     pub fn rules_for(&self, value: f64) -> &[u32] {
+        self.find(value).0
+    }
+
+    /// The rules whose guard can hold for a value of the field, and the
+    /// nested index of the others.
+    pub fn find(&self, value: f64) -> (&[u32], Option<&RangeIndex>) {
+        match self.region(value) {
+            Some(region) => (
+                self.regions.get(region).map_or(&[][..], Vec::as_slice),
+                self.nested.get(region).and_then(Option::as_ref),
+            ),
+            None => (&self.all, None),
+        }
+    }
+
+    /// The region of a value, where every guard filed in it holds; `None`
+    /// for a value beyond the exact range of `f64`.
+    pub fn region(&self, value: f64) -> Option<usize> {
         if !value.is_finite() || value.abs() > EXACT {
-            return &self.all;
+            return None;
         }
         let i = self.bounds.partition_point(|b| *b < value);
         let region = if self.bounds.get(i) == Some(&value) { 2 * i + 1 } else { 2 * i };
-        self.regions.get(region).map_or(&self.all[..], Vec::as_slice)
+        (region < self.regions.len()).then_some(region)
     }
 }
 
@@ -192,10 +273,15 @@ impl RangeIndex {
 /// tests a profile field against constants. An equality is preferred to a
 /// range, which narrows less.
 fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
-    let mut range = None;
+    // Range guards in the order of the chain: the first is the guard, the
+    // first on another field its second.
+    let mut ranges: Vec<(&[u32], Bound, Bound)> = Vec::new();
+    let mut operands = 0;
     let mut stack = vec![condition];
     while let Some(id) = stack.pop() {
-        match nodes.get(id as usize)? {
+        let node = nodes.get(id as usize)?;
+        operands += usize::from(!matches!(node, Node::And(..)));
+        match node {
             Node::And(a, b) => {
                 stack.push(*b);
                 stack.push(*a);
@@ -218,27 +304,28 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
                         }
                     }
                 }
-                if range.is_none() {
-                    if let Some(c) = number(constant) {
-                        range = match op {
-                            CmpOp::Eq => Some((path, Some((c, true)), Some((c, true)))),
-                            CmpOp::Lt => Some((path, None, Some((c, false)))),
-                            CmpOp::Le => Some((path, None, Some((c, true)))),
-                            CmpOp::Gt => Some((path, Some((c, false)), None)),
-                            CmpOp::Ge => Some((path, Some((c, true)), None)),
-                            CmpOp::Ne => None,
-                        };
+                if let Some(c) = number(constant) {
+                    let range = match op {
+                        CmpOp::Eq => Some((Some((c, true)), Some((c, true)))),
+                        CmpOp::Lt => Some((None, Some((c, false)))),
+                        CmpOp::Le => Some((None, Some((c, true)))),
+                        CmpOp::Gt => Some((Some((c, false)), None)),
+                        CmpOp::Ge => Some((Some((c, true)), None)),
+                        CmpOp::Ne => None,
+                    };
+                    if let Some((low, high)) = range {
+                        ranges.push((path, low, high));
                     }
                 }
             }
-            Node::Between(value, low, high) if range.is_none() => {
+            Node::Between(value, low, high) => {
                 let (Some(path), Some(low), Some(high)) =
                     (field(nodes, *value), constant(nodes, *low), constant(nodes, *high))
                 else {
                     continue;
                 };
                 if let (Some(low), Some(high)) = (number(low), number(high)) {
-                    range = Some((path, Some((low, true)), Some((high, true))));
+                    ranges.push((path, Some((low, true)), Some((high, true))));
                 }
             }
             Node::InSet(value, set) => {
@@ -257,7 +344,15 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
             _ => {}
         }
     }
-    range.map(|(path, low, high)| (path, Test::Range(low, high)))
+    let (path, low, high) = *ranges.first()?;
+    let second = ranges.iter().find(|(other, ..)| *other != path).copied();
+    // Every operand is a guard used: the first alone, or both.
+    let whole = match (operands, ranges.len(), second) {
+        (1, 1, None) => 1,
+        (2, 2, Some(_)) => 2,
+        _ => 0,
+    };
+    Some((path, Test::Range(low, high, second, whole)))
 }
 
 fn field(nodes: &[Node], id: NodeId) -> Option<&[u32]> {

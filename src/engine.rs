@@ -570,11 +570,18 @@ impl RuleSet {
         self.program.assign(profile)
     }
 
-    /// [`RuleSet::evaluate`] with every rule evaluated in turn, without the
-    /// hash indexes of [`crate::dispatch`]: the plain reference the indexed
-    /// path is tested against.
+    /// [`RuleSet::evaluate`] with every rule evaluated in turn by the
+    /// general evaluator, without the hash indexes of [`crate::dispatch`]
+    /// and the specialised tests of [`crate::specialise`]: the plain
+    /// reference the fast path is tested against.
     pub fn evaluate_unindexed(&self, profile: &decode::Profile) -> StreamSet {
         self.program.assign_plain(profile)
+    }
+
+    /// The compiled program, for tests that compare its two evaluators
+    /// rule by rule ([`Program::run`] and [`Program::outcome`]).
+    pub fn program(&self) -> &Program {
+        &self.program
     }
 
     /// How rules are found for a profile: the indexes over guarded fields.

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use crate::ast::AggregateFn;
 use crate::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
 use crate::decode::{Profile, Value};
+use crate::dispatch::RangeIndex;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 use crate::value::Date;
 
@@ -58,7 +59,7 @@ impl<'a> Val<'a> {
     }
 
     #[inline]
-    fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
+    pub(crate) fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
         match scalar {
             Scalar::Unknown => Val::Unknown,
             Scalar::Bool(b) => Val::Bool(*b),
@@ -79,7 +80,7 @@ impl<'a> Val<'a> {
         }
     }
 
-    fn from_truth(truth: Option<bool>) -> Val<'a> {
+    pub(crate) fn from_truth(truth: Option<bool>) -> Val<'a> {
         truth.map_or(Val::Unknown, Val::Bool)
     }
 
@@ -96,14 +97,19 @@ impl<'a> Val<'a> {
 /// aggregates being evaluated. Small rule sets keep both inline, so a
 /// profile is evaluated without touching the heap.
 pub struct Cx<'a> {
-    definitions: Inline<Option<Val<'a>>>,
+    pub(crate) definitions: Inline<Option<Val<'a>>>,
+    /// Truths of the shared leaves ([`crate::specialise::Tests::shared`]).
+    pub(crate) shared: Inline<Option<Option<bool>>>,
+    /// Whether aggregates run their filters' specialised tests; the plain
+    /// path ([`Program::assign_plain`]) runs the general evaluator only.
+    specialised: bool,
     aggregates: Inline<Option<Val<'a>>>,
     /// Lists hashed for [`Node::InHashedList`]; empty (no allocation) for
     /// rule sets without one.
     lists: Vec<Option<Hashed<'a>>>,
     /// Buckets computed, by [`Node::Bucket`] slot.
     buckets: Inline<Option<f64>>,
-    elements: Stack<'a>,
+    pub(crate) elements: Stack<'a>,
 }
 
 /// The members of a list, hashed.
@@ -169,6 +175,8 @@ impl<'a> Cx<'a> {
     pub fn new(program: &Program) -> Cx<'a> {
         Cx {
             definitions: Inline::new(program.definitions.len(), None),
+            shared: Inline::new(program.tests.shared.len(), None),
+            specialised: true,
             aggregates: Inline::new(program.cached_aggregates as usize, None),
             lists: (0..program.hashed_lists).map(|_| None).collect(),
             buckets: Inline::new(program.cached_buckets as usize, None),
@@ -181,7 +189,7 @@ impl<'a> Cx<'a> {
 const INLINE: usize = 16;
 
 /// A fixed number of values, inline when they are few.
-enum Inline<T> {
+pub(crate) enum Inline<T> {
     Small([T; INLINE]),
     Large(Vec<T>),
 }
@@ -195,14 +203,14 @@ impl<T: Copy> Inline<T> {
         }
     }
 
-    fn get(&self, index: usize) -> Option<&T> {
+    pub(crate) fn get(&self, index: usize) -> Option<&T> {
         match self {
             Inline::Small(values) => values.get(index),
             Inline::Large(values) => values.get(index),
         }
     }
 
-    fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
         match self {
             Inline::Small(values) => values.get_mut(index),
             Inline::Large(values) => values.get_mut(index),
@@ -211,7 +219,7 @@ impl<T: Copy> Inline<T> {
 }
 
 /// The elements of the aggregates being evaluated, innermost last.
-struct Stack<'a> {
+pub(crate) struct Stack<'a> {
     inline: [Val<'a>; INLINE],
     len: usize,
     spilled: Vec<Val<'a>>,
@@ -224,7 +232,7 @@ impl Default for Stack<'_> {
 }
 
 impl<'a> Stack<'a> {
-    fn push(&mut self, value: Val<'a>) {
+    pub(crate) fn push(&mut self, value: Val<'a>) {
         match self.inline.get_mut(self.len) {
             Some(slot) => *slot = value,
             None => self.spilled.push(value),
@@ -232,7 +240,7 @@ impl<'a> Stack<'a> {
         self.len += 1;
     }
 
-    fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         if self.len > INLINE {
             self.spilled.pop();
         }
@@ -285,6 +293,14 @@ impl StreamSet {
         }
     }
 
+    /// Adds the streams of a mask over the inline words.
+    #[inline]
+    fn add_inline(&mut self, words: &[u64; 4]) {
+        for (word, mask) in self.inline.iter_mut().zip(words) {
+            *word |= mask;
+        }
+    }
+
     fn remove_all(&mut self, other: &StreamSet) {
         for (word, mask) in self.inline.iter_mut().chain(self.more.iter_mut()).zip(other.words()) {
             *word &= !mask;
@@ -325,6 +341,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a three-valued truth.
+    #[inline]
+    pub fn of(truth: Option<bool>) -> Outcome {
+        match truth {
+            Some(true) => Outcome::True,
+            Some(false) => Outcome::False,
+            None => Outcome::Unknown,
+        }
+    }
+
     /// `true`, `false` or `unknown`.
     pub fn word(self) -> &'static str {
         match self {
@@ -357,12 +383,37 @@ impl Program {
         mut observe: impl FnMut(usize, Outcome),
         indexed: bool,
     ) -> StreamSet {
+        // The fast path runs the specialised tests; the plain path (no
+        // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
-        let mut apply = |index: u32, cx: &mut Cx<'a>| {
-            let Some(rule) = self.rules.get(index as usize) else { return };
-            let outcome = self.outcome(rule.condition, cx, profile);
-            observe(index as usize, outcome);
+        let tests = &self.tests;
+        // `known`: the rule's condition is its guards, which hold (a rule
+        // `exact` under `dispatch`, found through a region).
+        let mut run = |index: u32, cx: &mut Cx<'a>, known: bool| {
+            let index = index as usize;
+            let truth = match (tests.rules.get(index), tests.effects.get(index)) {
+                (Some(test), Some(effects)) if indexed => {
+                    // Streams as masks over the inline words: no loop.
+                    let truth = if known { Some(true) } else { self.check(test, cx, &profile.fields, profile) };
+                    match truth {
+                        Some(true) => {
+                            assigned.add_inline(&effects.assigns);
+                            suppressed.add_inline(&effects.suppresses);
+                        }
+                        None => suppressed.add_inline(&effects.suppresses),
+                        Some(false) => {}
+                    }
+                    observe(index, Outcome::of(truth));
+                    return;
+                }
+                (Some(_), None) if known => Some(true),
+                (Some(test), None) if indexed => self.check(test, cx, &profile.fields, profile),
+                _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx, profile)),
+            };
+            let outcome = Outcome::of(truth);
+            observe(index, outcome);
+            let Some(rule) = self.rules.get(index) else { return };
             match outcome {
                 Outcome::True => {
                     rule.assigns.iter().for_each(|&s| assigned.insert(s));
@@ -372,6 +423,7 @@ impl Program {
                 Outcome::False => {}
             }
         };
+        let mut apply = |index: u32, cx: &mut Cx<'a>| run(index, cx, false);
         if !indexed {
             for index in 0..u32::try_from(self.rules.len()).unwrap_or(u32::MAX) {
                 apply(index, cx);
@@ -399,15 +451,30 @@ impl Program {
                 apply(rule, cx);
             }
         }
+        let value = |index: &RangeIndex| match read(Val::Record(&profile.fields), &index.path) {
+            Val::Int(i) | Val::Money(i) => Some(i as f64),
+            Val::Date(d) => Some(f64::from(d.0)),
+            Val::Number(n) => Some(n),
+            _ => None,
+        };
+        let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
         for index in &self.dispatch.ranges {
-            let rules = match read(Val::Record(&profile.fields), &index.path) {
-                Val::Int(i) | Val::Money(i) => index.rules_for(i as f64),
-                Val::Date(d) => index.rules_for(f64::from(d.0)),
-                Val::Number(n) => index.rules_for(n),
-                _ => &index.all,
+            let Some(region) = value(index).and_then(|v| index.region(v)) else {
+                index.all.iter().for_each(|&rule| run(rule, cx, false));
+                continue;
             };
-            for &rule in rules {
-                apply(rule, cx);
+            for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
+                run(rule, cx, exact(rule, 1));
+            }
+            // Rules with a second guard, found by it.
+            let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
+            match value(nested).and_then(|v| nested.region(v)) {
+                Some(inner) => {
+                    for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
+                        run(rule, cx, exact(rule, 2));
+                    }
+                }
+                None => nested.all.iter().for_each(|&rule| run(rule, cx, false)),
             }
         }
         assigned.remove_all(&suppressed);
@@ -442,10 +509,14 @@ impl Program {
         }
     }
 
-    /// [`Program::assign`] without the indexes: every rule evaluated, in
-    /// order. The indexes must never change a result; tests hold them to it.
+    /// [`Program::assign`] without the indexes and without the specialised
+    /// tests of [`crate::specialise`]: every rule's condition evaluated, in
+    /// order, by the general evaluator. Neither must ever change a result;
+    /// tests hold them to it.
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, false)
+        let mut cx = Cx::new(self);
+        cx.specialised = false;
+        self.evaluate(profile, &mut cx, |_, _| {}, false)
     }
 
     /// Evaluates a condition node.
@@ -488,14 +559,7 @@ impl Program {
             }
             Some(Node::Compare(op, a, b)) => {
                 let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
-                compare(a, b).map(|ordering| match op {
-                    CmpOp::Eq => ordering == Ordering::Equal,
-                    CmpOp::Ne => ordering != Ordering::Equal,
-                    CmpOp::Lt => ordering == Ordering::Less,
-                    CmpOp::Le => ordering != Ordering::Greater,
-                    CmpOp::Gt => ordering == Ordering::Greater,
-                    CmpOp::Ge => ordering != Ordering::Less,
-                })
+                compare_op(*op, a, b)
             }
             Some(Node::Field { base: Base::Profile, path }) => read(Val::Record(&profile.fields), path).truth(),
             _ => self.eval(id, cx, profile).truth(),
@@ -525,18 +589,7 @@ impl Program {
                 };
                 read(start, path)
             }
-            Node::Def(index) => {
-                let index = *index as usize;
-                if let Some(Some(cached)) = cx.definitions.get(index) {
-                    return *cached;
-                }
-                let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
-                let value = self.operand(root, cx, profile);
-                if let Some(slot) = cx.definitions.get_mut(index) {
-                    *slot = Some(value);
-                }
-                value
-            }
+            Node::Def(index) => self.definition(*index, cx, profile),
             // Conditions: one definition, in `test`.
             Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Compare(..) => {
                 Val::from_truth(self.test(id, cx, profile))
@@ -578,18 +631,7 @@ impl Program {
             }
             // Nothing is a member of an empty list, not even an unknown value
             // (as `x = ANY('{}')` is false in SQL).
-            Node::InSet(v, set) => match (self.operand(*v, cx, profile), set.as_ref()) {
-                (_, set) if set.is_empty() => Val::Bool(false),
-                (Val::Unknown, _) => Val::Unknown,
-                (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
-                (Val::Str(s), ConstSet::FewStrings(items)) => Val::Bool(items.iter().any(|i| **i == *s)),
-                (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
-                (value, ConstSet::Integers(set)) => match integer(value) {
-                    Some(i) => Val::Bool(set.contains(&i)),
-                    None => Val::Unknown,
-                },
-                _ => Val::Unknown,
-            },
+            Node::InSet(v, set) => in_set(self.operand(*v, cx, profile), set),
             Node::InItems(v, items) => {
                 let value = self.operand(*v, cx, profile);
                 let mut result = Some(false);
@@ -677,6 +719,20 @@ impl Program {
         Val::Number(bucket)
     }
 
+    /// A definition's value, computed at most once per profile.
+    pub(crate) fn definition<'a>(&'a self, index: u32, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+        let index = index as usize;
+        if let Some(Some(cached)) = cx.definitions.get(index) {
+            return *cached;
+        }
+        let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
+        let value = self.operand(root, cx, profile);
+        if let Some(slot) = cx.definitions.get_mut(index) {
+            *slot = Some(value);
+        }
+        value
+    }
+
     /// An aggregate, out of line: its accumulator would make every other
     /// node's evaluation carry a larger stack frame.
     #[inline(never)]
@@ -702,7 +758,10 @@ impl Program {
             let passes = match agg.filter {
                 Some(filter) => {
                     cx.elements.push(element);
-                    let truth = self.operand(filter, cx, profile).truth();
+                    let truth = match (&agg.filter_test, item) {
+                        (Some(test), Value::Record(fields)) if cx.specialised => self.check(test, cx, fields, profile),
+                        _ => self.operand(filter, cx, profile).truth(),
+                    };
                     cx.elements.pop();
                     truth
                 }
@@ -717,9 +776,39 @@ impl Program {
     }
 }
 
+/// A comparison's truth: unknown when either side is.
+#[inline]
+pub(crate) fn compare_op(op: CmpOp, a: Val<'_>, b: Val<'_>) -> Option<bool> {
+    compare(a, b).map(|ordering| match op {
+        CmpOp::Eq => ordering == Ordering::Equal,
+        CmpOp::Ne => ordering != Ordering::Equal,
+        CmpOp::Lt => ordering == Ordering::Less,
+        CmpOp::Le => ordering != Ordering::Greater,
+        CmpOp::Gt => ordering == Ordering::Greater,
+        CmpOp::Ge => ordering != Ordering::Less,
+    })
+}
+
+/// Membership in a constant list. Nothing is a member of an empty list,
+/// not even an unknown value (as `x = ANY('{}')` is false in SQL).
+pub(crate) fn in_set<'a>(value: Val<'_>, set: &ConstSet) -> Val<'a> {
+    match (value, set) {
+        (_, set) if set.is_empty() => Val::Bool(false),
+        (Val::Unknown, _) => Val::Unknown,
+        (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
+        (Val::Str(s), ConstSet::FewStrings(items)) => Val::Bool(items.iter().any(|i| **i == *s)),
+        (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
+        (value, ConstSet::Integers(set)) => match integer(value) {
+            Some(i) => Val::Bool(set.contains(&i)),
+            None => Val::Unknown,
+        },
+        _ => Val::Unknown,
+    }
+}
+
 /// Reads a slot path from a record; unknown as soon as a step is missing.
 #[inline]
-fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
+pub(crate) fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
     let Some((&last, steps)) = path.split_last() else { return start };
     let Val::Record(mut fields) = start else { return Val::Unknown };
     // Through nested records without converting each step to a `Val`.

@@ -8,7 +8,8 @@
 //! 1. [`syntax`]: text to syntax tree ([`ast`]), with pest.
 //! 2. [`check`]: syntax trees to a checked rule set ([`ir`]): names resolved,
 //!    expressions typed, every problem reported as a [`diagnostic`].
-//! 3. [`compile`]: the checked rule set to a flat program.
+//! 3. [`compile`]: the checked rule set to a flat program, whose rule
+//!    conditions [`specialise`] turns into fused tests for the hot path.
 //! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
 //!
 //! Beside the pipeline: [`explain`] traces why a profile got its streams,
@@ -70,6 +71,7 @@ pub mod lineage;
 pub mod policy;
 pub mod render;
 pub mod source;
+pub mod specialise;
 pub mod syntax;
 pub mod testing;
 pub mod value;

@@ -1086,6 +1086,8 @@ struct Stats {
     cli_sets: usize,
     cli_cases: usize,
     indexed_sets: usize,
+    /// Rule outcomes compared between the specialised and general evaluators.
+    outcomes: usize,
 }
 
 /// What one rule set and profile came to, for a failure message.
@@ -1138,6 +1140,25 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
         let indexed = engine.as_ref().ok().map(streams);
         let plain = rules.decode_json(line).ok().map(|p| streams(&rules.assignment(&rules.evaluate_unindexed(&p))));
         let threaded = parallel[k].as_ref().ok().map(streams);
+        if let Ok(profile) = rules.decode_json(line) {
+            // Rule by rule, the specialised tests `run` evaluates agree with
+            // the general evaluator on every rule they reach.
+            let program = rules.program();
+            let mut outcomes = vec![None; program.rules.len()];
+            program.run(&profile, &mut narval::eval::Cx::new(program), |rule, outcome| outcomes[rule] = Some(outcome));
+            let mut cx = narval::eval::Cx::new(program);
+            for (rule, outcome) in outcomes.iter().enumerate() {
+                let general = program.outcome(program.rules[rule].condition, &mut cx, &profile);
+                if let Some(fast) = outcome {
+                    if *fast != general {
+                        return Err(TestCaseError::fail(format!(
+                            "rule {rule}: specialised {fast:?}, general {general:?}\n{text}\n{line}"
+                        )));
+                    }
+                }
+            }
+            stats.borrow_mut().outcomes += outcomes.iter().flatten().count();
+        }
         let results =
             [("reference", &expected), ("assign_json", &indexed), ("unindexed", &plain), ("parallel", &threaded)];
         if results.iter().any(|(_, r)| **r != expected) {
@@ -1246,7 +1267,7 @@ fn the_engine_agrees_with_the_reference_evaluator() {
     eprintln!(
         "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 4 paths \
          ({} rejected by all, {} given some stream); {} rule sets ({} cases) also through `narval assign`; \
-         {} rule sets with dispatch indexes",
+         {} rule sets with dispatch indexes; {} rule outcomes compared, specialised against general",
         stats.generated,
         stats.built,
         stats.cases,
@@ -1254,7 +1275,8 @@ fn the_engine_agrees_with_the_reference_evaluator() {
         stats.assigned_some,
         stats.cli_sets,
         stats.cli_cases,
-        stats.indexed_sets
+        stats.indexed_sets,
+        stats.outcomes
     );
     if let Err(error) = result {
         panic!("{error}");
@@ -1271,6 +1293,7 @@ fn the_engine_agrees_with_the_reference_evaluator() {
     // The profiles are varied enough to matter: some rejected, many assigned.
     assert!(stats.rejected * 50 >= stats.cases, "too few rejected profiles: {}", stats.rejected);
     assert!(stats.assigned_some * 4 >= stats.cases, "too few profiles given a stream: {}", stats.assigned_some);
+    assert!(stats.outcomes >= stats.cases, "too few rule outcomes compared: {}", stats.outcomes);
 }
 
 /// The reference itself, on the bundled campaign and its profiles.

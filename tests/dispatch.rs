@@ -105,6 +105,77 @@ proptest! {
     }
 }
 
+/// Bands on two fields, as campaigns generate them (`support between 40
+/// and 41 and age >= 30`): a range index on the first, nested indexes on
+/// the second, and rules that are exactly their two guards decided without
+/// evaluation; a third operand must still be evaluated.
+fn two_field_bands() -> impl Strategy<Value = String> {
+    let range = |field: &'static str| {
+        prop_oneof![
+            (0..4i64, 0..3i64).prop_map(move |(a, w)| format!("{field} between {a} and {}", a + w)),
+            (prop::sample::select(vec!["<", "<=", ">", ">=", "=="]), 0..4i64)
+                .prop_map(move |(op, v)| format!("{field} {op} {v}")),
+        ]
+    };
+    let third = prop::sample::select(vec!["", " and b", " and not b", " and (b or x > 2)", " and m is missing"]);
+    prop::collection::vec((range("i"), range("x"), third, action()), 3..40).prop_map(|rules| {
+        let mut text = String::from(SCHEMA);
+        for (n, (first, second, third, action)) in rules.iter().enumerate() {
+            text.push_str(&format!("r{n}: {first} and {second}{third} -> {action}\n"));
+        }
+        text
+    })
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 96, ..Config::default() })]
+
+    #[test]
+    fn nested_range_indexes_agree_with_plain_evaluation(
+        rules in two_field_bands(),
+        profiles in prop::collection::vec(profile(), 40),
+    ) {
+        let rules = narval::RuleSet::builder().source("r.narval", rules).build().unwrap_or_else(|r| panic!("{}", r.render()));
+        for text in &profiles {
+            let profile = rules.decode_json(text).unwrap();
+            let indexed: Vec<usize> = rules.evaluate(&profile).iter().collect();
+            let plain: Vec<usize> = rules.evaluate_unindexed(&profile).iter().collect();
+            prop_assert_eq!(indexed, plain, "profile {}", text);
+        }
+    }
+}
+
+/// The generated bands do nest, and some are decided by their guards.
+#[test]
+fn bands_on_two_fields_are_nested() {
+    let mut text = String::from(SCHEMA);
+    for n in 0..4 {
+        for min in 0..5 {
+            text.push_str(&format!("band{n}_{min}: n between {n}.0 and {n}.5 and i >= {min} -> k{}\n", min % 4));
+        }
+    }
+    text.push_str("band_b: n between 1.0 and 1.5 and i >= 2 and b -> j0\n");
+    let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+    let dispatch = rules.dispatch();
+    assert_eq!(dispatch.ranges.len(), 1, "{dispatch:?}");
+    let bands = &dispatch.ranges[0];
+    let region = bands.region(1.2).unwrap();
+    let nested = bands.nested[region].as_ref().expect("a nested index on `i`");
+    assert_eq!(nested.all.len(), 6);
+    assert_eq!(dispatch.exact.iter().filter(|&&e| e == 2).count(), 20);
+    for (profile, streams) in [
+        (r#"{"n": 1.2, "i": 2, "b": true}"#, vec![0, 1, 2, 4]),
+        (r#"{"n": 1.2, "i": 2, "b": false}"#, vec![0, 1, 2]),
+        (r#"{"n": 1.2, "i": 0}"#, vec![0]),
+        (r#"{"n": 1.2, "b": true}"#, vec![]),
+        (r#"{"n": 1.7, "i": 4}"#, vec![]),
+    ] {
+        let profile = rules.decode_json(profile).unwrap();
+        assert_eq!(rules.evaluate(&profile).iter().collect::<Vec<_>>(), streams);
+        assert_eq!(rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>(), streams);
+    }
+}
+
 /// Score bands, as campaigns generate them, go to a range index.
 #[test]
 fn score_bands_are_indexed_by_range() {

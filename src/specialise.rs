@@ -1,0 +1,704 @@
+//! Stage three and a half: rule conditions as specialised tests, the hot
+//! path of evaluation.
+//!
+//! [`compile`](crate::compile) gives a general node graph, which `explain`
+//! and `narval test` walk node by node. Rules are evaluated on a second
+//! form of their conditions, built from those nodes: a tree of [`Test`]s
+//! whose common leaves are fused (a field compared with a constant or
+//! between two, `list contains "constant"`, `in [...]`, `has`, a bool field,
+//! `any`/`all`/`count(..) OP n` over a list field with the filter read from
+//! each element's record) and read the profile's values directly, without
+//! building a [`Val`] or looking a node up; `and`/`or` chains are
+//! flattened; and leaves that several rules share are hash-consed and
+//! computed once per profile ([`Tests::shared`]). A node this form does not
+//! specialise is evaluated by the general evaluator ([`Test::Node`]), so a
+//! new node kind works unchanged and can be specialised later. The node
+//! graph is left as it was: its spans, `explain` and coverage see every
+//! occurrence of a shared leaf.
+//!
+//! The two forms must agree. Where they can, both call the same functions
+//! of [`eval`](crate::eval); `tests/specialise.rs` (every fused shape, with
+//! missing data) and `tests/differential.rs` (random rule sets) hold every
+//! rule's outcome equal to the general evaluator's.
+
+use std::collections::HashMap;
+
+use crate::ast::AggregateFn;
+use crate::compile::Program;
+use crate::compile::{Aggregate, ConstSet, Node, NodeId, Scalar};
+use crate::decode::{Profile, Value};
+use crate::eval::{compare_op, in_set, read, Cx, Val};
+use crate::ir::{Base, CmpOp};
+
+/// The specialised conditions of a program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tests {
+    /// Each rule's condition, by rule index.
+    pub rules: Vec<Test>,
+    /// Each boolean definition's value, by definition index; `None` for
+    /// definitions of other types (evaluated by the general evaluator).
+    pub definitions: Vec<Option<Test>>,
+    /// Leaves found in more than one place, each evaluated at most once per
+    /// profile ([`Test::Shared`]).
+    pub shared: Vec<Test>,
+    /// Each rule's streams as bit masks, by rule index, when every stream
+    /// fits the inline words of a stream set (256 streams); else empty.
+    pub effects: Vec<Effects>,
+}
+
+/// The streams a rule assigns and suppresses, as masks: bit `s % 64` of
+/// word `s / 64` is stream `s`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Effects {
+    /// Streams assigned when the condition is true.
+    pub assigns: [u64; 4],
+    /// Streams suppressed when it is true or unknown.
+    pub suppresses: [u64; 4],
+}
+
+/// Streams a set holds inline ([`crate::eval::StreamSet`]).
+const INLINE_STREAMS: usize = 256;
+
+fn masks(streams: &[u32]) -> [u64; 4] {
+    let mut words = [0; 4];
+    for &s in streams {
+        if let Some(word) = words.get_mut((s / 64) as usize) {
+            *word |= 1 << (s % 64);
+        }
+    }
+    words
+}
+
+/// A condition in specialised form; evaluates to a three-valued truth.
+///
+/// A plain `u8` tag: without it the compiler hides the tag in a niche, and
+/// every `match` decodes it first.
+#[derive(Clone, Debug, PartialEq)]
+#[repr(u8)]
+pub enum Test {
+    /// A constant truth (`None`: unknown).
+    Known(Option<bool>),
+    /// Kleene `and` of a flattened chain, left to right, stopping at the
+    /// first false operand.
+    And(Box<[Test]>),
+    /// Kleene `or` of a flattened chain, stopping at the first true operand.
+    Or(Box<[Test]>),
+    /// Kleene `not`.
+    Not(Box<Test>),
+    /// A bool field.
+    Bool(Box<[u32]>),
+    /// An integer-like profile field (`int`, `money`, `date`, enum, `bool`)
+    /// compared with a constant of its kind.
+    Int { path: Box<[u32]>, kind: IntKind, op: CmpOp, constant: i64 },
+    /// A `number` profile field compared with a constant.
+    Number { path: Box<[u32]>, op: CmpOp, constant: f64 },
+    /// An integer-like field between two constants of its kind.
+    IntBetween { path: Box<[u32]>, kind: IntKind, low: i64, high: i64 },
+    /// A `number` field between two constants.
+    NumberBetween { path: Box<[u32]>, low: f64, high: f64 },
+    /// A `string` profile field compared with a constant.
+    Str { path: Box<[u32]>, op: CmpOp, constant: Box<str> },
+    /// A `list of string` profile field holding a constant string.
+    ListHas { path: Box<[u32]>, item: Box<str> },
+    /// Any other comparison.
+    Compare(CmpOp, Operand, Operand),
+    /// A profile field's membership in a constant list.
+    FieldIn { path: Box<[u32]>, set: Box<ConstSet> },
+    /// Whether a field is missing.
+    FieldMissing(Box<[u32]>),
+    /// Membership in a constant list.
+    InSet(Operand, Box<ConstSet>),
+    /// Whether a value is missing.
+    Missing(Operand),
+    /// `any(list where filter)` (`all` when `all`) over a list field, the
+    /// filter read from each element.
+    Quantifier { all: bool, list: Box<[u32]>, filter: Box<Test> },
+    /// `count(list [where filter])` over a list field, compared with an
+    /// `int` constant.
+    Count { list: Box<[u32]>, filter: Option<Box<Test>>, op: CmpOp, constant: i64 },
+    /// A boolean definition, cached per profile with the general
+    /// evaluator's definition values.
+    Def(u32),
+    /// A shared leaf, by index in [`Tests::shared`].
+    Shared(u32),
+    /// Anything else: the node, by the general evaluator.
+    Node(NodeId),
+}
+
+/// The kind of an integer-like field, so that only a value of that kind
+/// compares (as [`Val`] comparison does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntKind {
+    /// `int`
+    Int,
+    /// `money`, in cents.
+    Money,
+    /// `date`, in days.
+    Date,
+    /// Enum member.
+    Enum,
+    /// `bool`, as 0 or 1.
+    Bool,
+}
+
+/// An operand of a general test.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// A profile field.
+    Field(Box<[u32]>),
+    /// A constant.
+    Const(Scalar),
+    /// A definition's value.
+    Def(u32),
+    /// Any other node.
+    Node(NodeId),
+}
+
+/// Builds the specialised form of a program's rules and definitions, and
+/// of its aggregates' filters ([`crate::compile::Aggregate::filter_test`]).
+pub fn build(program: &mut Program) {
+    let nodes = &program.nodes;
+    let profile = Base::Profile;
+    let rules: Vec<Test> = program.rules.iter().map(|rule| test(nodes, rule.condition, profile)).collect();
+    let definitions: Vec<Option<Test>> =
+        program.definitions.iter().map(|&root| is_condition(nodes, root).then(|| test(nodes, root, profile))).collect();
+    // A filter reads its element's fields from the element itself; it is
+    // never shared with rules, whose paths start at the profile.
+    let filters: Vec<(usize, Test)> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(id, node)| match node {
+            Node::Aggregate(agg) => agg.filter.map(|filter| (id, test(nodes, filter, Base::Element(0)))),
+            _ => None,
+        })
+        .collect();
+    for (id, filter) in filters {
+        if let Some(Node::Aggregate(agg)) = program.nodes.get_mut(id) {
+            agg.filter_test = Some(Box::new(filter));
+        }
+    }
+    let effects = if program.streams <= INLINE_STREAMS {
+        let effects =
+            |r: &crate::compile::RuleCode| Effects { assigns: masks(&r.assigns), suppresses: masks(&r.suppresses) };
+        program.rules.iter().map(effects).collect()
+    } else {
+        Vec::new()
+    };
+    program.tests = share(Tests { rules, definitions, shared: Vec::new(), effects });
+}
+
+/// Whether a definition is a condition (its value a truth).
+fn is_condition(nodes: &[Node], id: NodeId) -> bool {
+    matches!(
+        nodes.get(id as usize),
+        Some(
+            Node::And(..)
+                | Node::Or(..)
+                | Node::Not(_)
+                | Node::Compare(..)
+                | Node::InSet(..)
+                | Node::IsMissing(_)
+                | Node::InList(..)
+        )
+    )
+}
+
+/// The test of a node whose fields are read from `base`: a field read from
+/// anywhere else is left to the general evaluator.
+fn test(nodes: &[Node], id: NodeId, base: Base) -> Test {
+    let Some(node) = nodes.get(id as usize) else { return Test::Known(None) };
+    match node {
+        Node::Const(Scalar::Bool(b)) => Test::Known(Some(*b)),
+        Node::Const(_) => Test::Known(None),
+        Node::And(..) => Test::And(chain(nodes, id, true).into_iter().map(|n| test(nodes, n, base)).collect()),
+        Node::Or(..) => Test::Or(chain(nodes, id, false).into_iter().map(|n| test(nodes, n, base)).collect()),
+        Node::Not(a) => Test::Not(Box::new(test(nodes, *a, base))),
+        Node::Field { base: b, path } if *b == base && !path.is_empty() => Test::Bool(path.clone()),
+        Node::Def(index) => Test::Def(*index),
+        Node::Compare(op, a, b) => compare(nodes, *op, *a, *b, base),
+        Node::Between(value, low, high) => between(nodes, *value, *low, *high, base).unwrap_or(Test::Node(id)),
+        Node::InSet(value, set) => match field(nodes, *value, base) {
+            Some(path) => Test::FieldIn { path: path.into(), set: set.clone() },
+            None => Test::InSet(operand(nodes, *value, base), set.clone()),
+        },
+        Node::InList(value, list) => match (nodes.get(*value as usize), field(nodes, *list, base)) {
+            (Some(Node::Const(Scalar::Str(item))), Some(path)) => {
+                Test::ListHas { path: path.into(), item: item.clone() }
+            }
+            _ => Test::Node(id),
+        },
+        Node::Aggregate(agg) => quantifier(nodes, agg, base).unwrap_or(Test::Node(id)),
+        Node::IsMissing(a) => match field(nodes, *a, base) {
+            Some(path) => Test::FieldMissing(path.into()),
+            None => Test::Missing(operand(nodes, *a, base)),
+        },
+        _ => Test::Node(id),
+    }
+}
+
+/// The path of a field read from `base`.
+fn field(nodes: &[Node], id: NodeId, base: Base) -> Option<&[u32]> {
+    match nodes.get(id as usize) {
+        Some(Node::Field { base: b, path }) if *b == base && !path.is_empty() => Some(path),
+        _ => None,
+    }
+}
+
+/// The operands of an `and` (or `or`) chain, left to right.
+fn chain(nodes: &[Node], id: NodeId, is_and: bool) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack = vec![id];
+    while let Some(id) = stack.pop() {
+        match nodes.get(id as usize) {
+            Some(Node::And(a, b)) if is_and => stack.extend([*b, *a]),
+            Some(Node::Or(a, b)) if !is_and => stack.extend([*b, *a]),
+            _ => out.push(id),
+        }
+    }
+    out
+}
+
+/// A field between two constants of one kind.
+fn between(nodes: &[Node], value: NodeId, low: NodeId, high: NodeId, base: Base) -> Option<Test> {
+    let path: Box<[u32]> = field(nodes, value, base)?.into();
+    let (Node::Const(low), Node::Const(high)) = (nodes.get(low as usize)?, nodes.get(high as usize)?) else {
+        return None;
+    };
+    let int = |kind, low, high| Some(Test::IntBetween { path: path.clone(), kind, low, high });
+    match (low, high) {
+        (Scalar::Number(low), Scalar::Number(high)) => Some(Test::NumberBetween { path, low: *low, high: *high }),
+        (Scalar::Int(low), Scalar::Int(high)) => int(IntKind::Int, *low, *high),
+        (Scalar::Money(low), Scalar::Money(high)) => int(IntKind::Money, *low, *high),
+        (Scalar::Date(low), Scalar::Date(high)) => int(IntKind::Date, i64::from(low.0), i64::from(high.0)),
+        _ => None,
+    }
+}
+
+/// `any` or `all` with a filter, over a list field.
+fn quantifier(nodes: &[Node], agg: &Aggregate, base: Base) -> Option<Test> {
+    let all = match agg.func {
+        AggregateFn::Any => false,
+        AggregateFn::All => true,
+        _ => return None,
+    };
+    let (Some(list), Some(filter), true) = (field(nodes, agg.list, base), agg.filter, agg.projection.is_empty()) else {
+        return None;
+    };
+    Some(Test::Quantifier { all, list: list.into(), filter: Box::new(test(nodes, filter, Base::Element(0))) })
+}
+
+/// `count(..) OP constant`, the count over a list field.
+fn count(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Option<Test> {
+    let (agg, op, constant) = match (nodes.get(a as usize)?, nodes.get(b as usize)?) {
+        (Node::Aggregate(agg), Node::Const(Scalar::Int(c))) => (agg, op, *c),
+        (Node::Const(Scalar::Int(c)), Node::Aggregate(agg)) => (agg, flip(op), *c),
+        _ => return None,
+    };
+    if agg.func != AggregateFn::Count {
+        return None;
+    }
+    let list: Box<[u32]> = field(nodes, agg.list, base)?.into();
+    let filter = agg.filter.map(|f| Box::new(test(nodes, f, Base::Element(0))));
+    Some(Test::Count { list, filter, op, constant })
+}
+
+fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Test {
+    if let Some(count) = count(nodes, op, a, b, base) {
+        return count;
+    }
+    let field_const = match (field(nodes, a, base), nodes.get(b as usize), nodes.get(a as usize), field(nodes, b, base))
+    {
+        (Some(path), Some(Node::Const(c)), ..) => Some((path, op, c)),
+        (_, _, Some(Node::Const(c)), Some(path)) => Some((path, flip(op), c)),
+        _ => None,
+    };
+    let Some((path, op, constant)) = field_const else {
+        return Test::Compare(op, operand(nodes, a, base), operand(nodes, b, base));
+    };
+    let path: Box<[u32]> = path.into();
+    let int = |kind, constant| Test::Int { path: path.clone(), kind, op, constant };
+    match constant {
+        Scalar::Int(i) => int(IntKind::Int, *i),
+        Scalar::Money(m) => int(IntKind::Money, *m),
+        Scalar::Date(d) => int(IntKind::Date, i64::from(d.0)),
+        Scalar::Enum(e) => int(IntKind::Enum, i64::from(*e)),
+        Scalar::Bool(b) => int(IntKind::Bool, i64::from(*b)),
+        Scalar::Number(n) => Test::Number { path, op, constant: *n },
+        Scalar::Str(s) => Test::Str { path, op, constant: s.clone() },
+        Scalar::Unknown => Test::Known(None),
+    }
+}
+
+fn operand(nodes: &[Node], id: NodeId, base: Base) -> Operand {
+    match nodes.get(id as usize) {
+        Some(Node::Const(c)) => Operand::Const(c.clone()),
+        Some(Node::Def(index)) => Operand::Def(*index),
+        _ => match field(nodes, id, base) {
+            Some(path) => Operand::Field(path.into()),
+            None => Operand::Node(id),
+        },
+    }
+}
+
+/// `c < x` is `x > c`.
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
+}
+
+/// What makes two leaves the same computation. Only leaves that cost more
+/// than reading the cache have a key: a bool field or a number compared
+/// with a constant is cheaper to test again.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    ListHas(Box<[u32]>, Box<str>),
+    Str(Box<[u32]>, CmpOp, Box<str>),
+    Compare(CmpOp, OperandKey, OperandKey),
+    Missing(OperandKey),
+    Node(NodeId),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum OperandKey {
+    Field(Box<[u32]>),
+    /// A constant by its kind and bits.
+    Const(u8, u64, Option<Box<str>>),
+    Def(u32),
+    Node(NodeId),
+}
+
+fn key(test: &Test) -> Option<Key> {
+    Some(match test {
+        Test::ListHas { path, item } => Key::ListHas(path.clone(), item.clone()),
+        Test::Str { path, op, constant } => Key::Str(path.clone(), *op, constant.clone()),
+        Test::Compare(op, a, b) => Key::Compare(*op, operand_key(a), operand_key(b)),
+        Test::Missing(a) => Key::Missing(operand_key(a)),
+        Test::Node(id) => Key::Node(*id),
+        _ => return None,
+    })
+}
+
+fn operand_key(operand: &Operand) -> OperandKey {
+    match operand {
+        Operand::Field(path) => OperandKey::Field(path.clone()),
+        Operand::Def(index) => OperandKey::Def(*index),
+        Operand::Node(id) => OperandKey::Node(*id),
+        Operand::Const(c) => match c {
+            Scalar::Unknown => OperandKey::Const(0, 0, None),
+            Scalar::Bool(b) => OperandKey::Const(1, u64::from(*b), None),
+            Scalar::Int(i) => OperandKey::Const(2, *i as u64, None),
+            Scalar::Number(n) => OperandKey::Const(3, n.to_bits(), None),
+            Scalar::Money(m) => OperandKey::Const(4, *m as u64, None),
+            Scalar::Date(d) => OperandKey::Const(5, d.0 as u64, None),
+            Scalar::Enum(e) => OperandKey::Const(6, u64::from(*e), None),
+            Scalar::Str(s) => OperandKey::Const(7, 0, Some(s.clone())),
+        },
+    }
+}
+
+/// Hash-conses the leaves: every leaf with a [`Key`] found more than once
+/// becomes a [`Test::Shared`] slot.
+fn share(mut tests: Tests) -> Tests {
+    let mut counts: HashMap<Key, u32> = HashMap::new();
+    let roots = tests.rules.iter().chain(tests.definitions.iter().flatten());
+    for root in roots {
+        visit(root, &mut |leaf| {
+            if let Some(key) = key(leaf) {
+                *counts.entry(key).or_default() += 1;
+            }
+        });
+    }
+    counts.retain(|_, count| *count > 1);
+    if counts.is_empty() {
+        return tests;
+    }
+    let mut slots: HashMap<Key, u32> = HashMap::new();
+    let mut shared = Vec::new();
+    let mut replace = |leaf: &mut Test| {
+        let Some(key) = key(leaf).filter(|k| counts.contains_key(k)) else { return };
+        let next = u32::try_from(shared.len()).unwrap_or(u32::MAX);
+        let slot = *slots.entry(key).or_insert_with(|| {
+            shared.push(leaf.clone());
+            next
+        });
+        *leaf = Test::Shared(slot);
+    };
+    for root in tests.rules.iter_mut().chain(tests.definitions.iter_mut().flatten()) {
+        visit_mut(root, &mut replace);
+    }
+    tests.shared = shared;
+    tests
+}
+
+fn visit(test: &Test, f: &mut impl FnMut(&Test)) {
+    match test {
+        Test::And(items) | Test::Or(items) => items.iter().for_each(|t| visit(t, f)),
+        Test::Not(inner) => visit(inner, f),
+        leaf => f(leaf),
+    }
+}
+
+fn visit_mut(test: &mut Test, f: &mut impl FnMut(&mut Test)) {
+    match test {
+        Test::And(items) | Test::Or(items) => items.iter_mut().for_each(|t| visit_mut(t, f)),
+        Test::Not(inner) => visit_mut(inner, f),
+        leaf => f(leaf),
+    }
+}
+
+/// Reads a field's value by slot path from a record, without converting it.
+#[inline(always)]
+fn slot<'a>(root: &'a [Value], path: &[u32]) -> Option<&'a Value> {
+    let (&last, steps) = path.split_last()?;
+    let mut fields = root;
+    for &step in steps {
+        match fields.get(step as usize) {
+            Some(Value::Record(inner)) => fields = inner,
+            _ => return None,
+        }
+    }
+    fields.get(last as usize)
+}
+
+#[inline(always)]
+fn holds(op: CmpOp, ordering: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => ordering == Equal,
+        CmpOp::Ne => ordering != Equal,
+        CmpOp::Lt => ordering == Less,
+        CmpOp::Le => ordering != Greater,
+        CmpOp::Gt => ordering == Greater,
+        CmpOp::Ge => ordering != Less,
+    }
+}
+
+/// The truth of a fused leaf, read straight from the record; `None` for any
+/// other test. Inlined into the loops of `and` and `or`, so that a chain of
+/// leaves costs no call per leaf.
+#[inline(always)]
+fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
+    Some(match test {
+        Test::Bool(path) => match slot(root, path) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        },
+        Test::Int { path, kind, op, constant } => {
+            let value = match (kind, slot(root, path)) {
+                (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
+                (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
+                (IntKind::Enum, Some(Value::Enum(e))) => i64::from(*e),
+                (IntKind::Bool, Some(Value::Bool(b))) => i64::from(*b),
+                _ => return Some(None),
+            };
+            Some(holds(*op, value.cmp(constant)))
+        }
+        Test::Number { path, op, constant } => match slot(root, path) {
+            Some(Value::Number(n)) => n.partial_cmp(constant).map(|o| holds(*op, o)),
+            _ => None,
+        },
+        // As `Node::Between`: false below the low bound, else as the high.
+        Test::NumberBetween { path, low, high } => match slot(root, path) {
+            Some(Value::Number(n)) => match n.partial_cmp(low) {
+                Some(std::cmp::Ordering::Less) => Some(false),
+                Some(_) => n.partial_cmp(high).map(|o| o != std::cmp::Ordering::Greater),
+                None => n.partial_cmp(high).and_then(|o| (o == std::cmp::Ordering::Greater).then_some(false)),
+            },
+            _ => None,
+        },
+        Test::IntBetween { path, kind, low, high } => {
+            let value = match (kind, slot(root, path)) {
+                (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
+                (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
+                _ => return Some(None),
+            };
+            Some(*low <= value && value <= *high)
+        }
+        // As `Node::InList` with a known value: an unknown list is unknown,
+        // a list holds the value or does not.
+        Test::ListHas { path, item } => match slot(root, path) {
+            Some(Value::List(items)) => {
+                Some(items.iter().any(|i| matches!(i, Value::String(s) if s.as_bytes() == item.as_bytes())))
+            }
+            _ => None,
+        },
+        Test::FieldMissing(path) => Some(matches!(slot(root, path), None | Some(Value::Missing))),
+        Test::FieldIn { path, set } => in_set(slot(root, path).map_or(Val::Unknown, Val::of), set).truth(),
+        Test::Known(truth) => *truth,
+        _ => return None,
+    })
+}
+
+impl Program {
+    /// The truth of a specialised test on a profile. `root` is the record
+    /// the test's fields are read from: the profile's fields, or for an
+    /// aggregate's filter the element's.
+    ///
+    /// The connectives and the fused leaves are here; every other test is
+    /// out of line ([`Program::check_other`]), which keeps this function's
+    /// frame small.
+    pub(crate) fn check<'a>(
+        &'a self,
+        test: &'a Test,
+        cx: &mut Cx<'a>,
+        root: &'a [Value],
+        profile: &'a Profile,
+    ) -> Option<bool> {
+        if let Some(truth) = fused(test, root) {
+            return truth;
+        }
+        match test {
+            Test::And(items) => {
+                let mut result = Some(true);
+                for item in items.iter() {
+                    let truth = match fused(item, root) {
+                        Some(truth) => truth,
+                        None => self.check(item, cx, root, profile),
+                    };
+                    match truth {
+                        Some(false) => return Some(false),
+                        Some(true) => {}
+                        None => result = None,
+                    }
+                }
+                result
+            }
+            Test::Or(items) => {
+                let mut result = Some(false);
+                for item in items.iter() {
+                    let truth = match fused(item, root) {
+                        Some(truth) => truth,
+                        None => self.check(item, cx, root, profile),
+                    };
+                    match truth {
+                        Some(true) => return Some(true),
+                        Some(false) => {}
+                        None => result = None,
+                    }
+                }
+                result
+            }
+            Test::Not(inner) => self.check(inner, cx, root, profile).map(|b| !b),
+            Test::Def(index) => {
+                if let Some(Some(cached)) = cx.definitions.get(*index as usize) {
+                    return cached.truth();
+                }
+                let truth = match self.tests.definitions.get(*index as usize) {
+                    Some(Some(test)) => self.check(test, cx, &profile.fields, profile),
+                    _ => return self.definition(*index, cx, profile).truth(),
+                };
+                if let Some(entry) = cx.definitions.get_mut(*index as usize) {
+                    *entry = Some(Val::from_truth(truth));
+                }
+                truth
+            }
+            Test::Shared(index) => {
+                if let Some(Some(cached)) = cx.shared.get(*index as usize) {
+                    return *cached;
+                }
+                let leaf = self.tests.shared.get(*index as usize)?;
+                let truth = self.check(leaf, cx, &profile.fields, profile);
+                if let Some(entry) = cx.shared.get_mut(*index as usize) {
+                    *entry = Some(truth);
+                }
+                truth
+            }
+            other => self.check_other(other, cx, root, profile),
+        }
+    }
+
+    #[inline(never)]
+    fn check_other<'a>(
+        &'a self,
+        test: &'a Test,
+        cx: &mut Cx<'a>,
+        root: &'a [Value],
+        profile: &'a Profile,
+    ) -> Option<bool> {
+        match test {
+            Test::Str { path, op, constant } => match slot(root, path)? {
+                Value::String(s) => Some(holds(*op, s.as_bytes().cmp(constant.as_bytes()))),
+                _ => None,
+            },
+            Test::Compare(op, a, b) => {
+                let a = self.value(a, cx, root, profile);
+                let b = self.value(b, cx, root, profile);
+                compare_op(*op, a, b)
+            }
+            Test::InSet(value, set) => {
+                let value = self.value(value, cx, root, profile);
+                in_set(value, set).truth()
+            }
+            Test::Missing(value) => Some(self.value(value, cx, root, profile) == Val::Unknown),
+            Test::Quantifier { all, list, filter } => {
+                let Some(Value::List(items)) = slot(root, list) else { return None };
+                let mut unknown = false;
+                for item in items.iter() {
+                    match self.element(filter, item, cx, profile) {
+                        Some(truth) if truth != *all => return Some(truth),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(*all)
+                }
+            }
+            Test::Count { list, filter, op, constant } => {
+                let Some(Value::List(items)) = slot(root, list) else { return None };
+                let count = match filter {
+                    None => items.len(),
+                    Some(filter) => {
+                        let mut count = 0;
+                        for item in items.iter() {
+                            if self.element(filter, item, cx, profile)? {
+                                count += 1;
+                            }
+                        }
+                        count
+                    }
+                };
+                Some(holds(*op, i64::try_from(count).ok()?.cmp(constant)))
+            }
+            Test::Node(id) => self.test(*id, cx, profile),
+            // The connectives and fused leaves, should they come here.
+            other => self.check(other, cx, root, profile),
+        }
+    }
+
+    /// A filter's truth on one element: its fields are read from the
+    /// element, which is also pushed for the general evaluator (a filter
+    /// may read an enclosing element).
+    pub(crate) fn element<'a>(
+        &'a self,
+        filter: &'a Test,
+        item: &'a Value,
+        cx: &mut Cx<'a>,
+        profile: &'a Profile,
+    ) -> Option<bool> {
+        let fields: &'a [Value] = match item {
+            Value::Record(fields) => fields,
+            _ => &[],
+        };
+        cx.elements.push(Val::of(item));
+        let truth = self.check(filter, cx, fields, profile);
+        cx.elements.pop();
+        truth
+    }
+
+    fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, root: &'a [Value], profile: &'a Profile) -> Val<'a> {
+        match operand {
+            Operand::Field(path) => read(Val::Record(root), path),
+            Operand::Const(c) => Val::of_scalar(c),
+            Operand::Def(index) => self.definition(*index, cx, profile),
+            Operand::Node(id) => self.eval(*id, cx, profile),
+        }
+    }
+}
