@@ -349,7 +349,7 @@ impl Compiler {
         }
         self.program.nodes.push(node.clone());
         let id = u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX);
-        let empty = Profile { fields: Box::new([]) };
+        let empty = Profile::default();
         let mut cx = Cx::new(&self.program);
         let value = Scalar::from_val(self.program_eval(id, &mut cx, &empty));
         self.program.nodes.pop();

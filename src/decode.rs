@@ -17,8 +17,10 @@ use serde_json::Value as Json;
 use crate::ir::{RecordId, Schema, Type};
 use crate::value::{parse_cents, Date};
 
-/// A decoded value.
-#[derive(Clone, Debug, PartialEq)]
+/// A decoded value. Strings, lists and records are spans of their
+/// [`Profile`]: every value of a profile lives in two buffers that a batch
+/// reuses, so decoding allocates nothing once they have grown.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {
     /// Missing or null (only for optional fields).
     Missing,
@@ -30,23 +32,78 @@ pub enum Value {
     Number(f64),
     /// `money` in cents.
     Money(i64),
-    /// `string`
-    String(Box<str>),
+    /// `string`: its text in [`Profile::text`].
+    String(Span),
     /// `date`
     Date(Date),
     /// An enum member by index.
     Enum(u32),
-    /// A list.
-    List(Box<[Value]>),
-    /// A record: one value per field, by slot.
-    Record(Box<[Value]>),
+    /// A list: its elements in [`Profile::items`].
+    List(Span),
+    /// A record: one value per field, by slot, in [`Profile::items`].
+    Record(Span),
+}
+
+/// Where a string, list or record of a [`Profile`] lies in its buffers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn new(start: usize, len: usize) -> Option<Span> {
+        Some(Span { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start.saturating_add(self.len as usize)
+    }
 }
 
 /// One decoded profile: a value per field of the schema's root record.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// The root record's values come first in one buffer, then those of the
+/// nested records and lists; the text of every string is in a second
+/// buffer. [`Profile::clear`] keeps both buffers' memory, so a profile
+/// reused across a batch ([`decode_line_into`]) allocates only while it
+/// grows to the largest profile seen.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
-    /// Values by slot.
-    pub fields: Box<[Value]>,
+    values: Vec<Value>,
+    text: String,
+    /// Elements of the lists being decoded, before they are moved to `values`.
+    scratch: Vec<Value>,
+    /// The number of fields of the root record, at the start of `values`.
+    root: usize,
+}
+
+impl Profile {
+    /// The values of the root record's fields, by slot.
+    pub fn fields(&self) -> &[Value] {
+        self.values.get(..self.root).unwrap_or_default()
+    }
+
+    /// The elements of a list or the fields of a record.
+    #[inline]
+    pub fn items(&self, span: Span) -> &[Value] {
+        self.values.get(span.range()).unwrap_or_default()
+    }
+
+    /// The text of a string.
+    #[inline]
+    pub fn text(&self, span: Span) -> &str {
+        self.text.get(span.range()).unwrap_or_default()
+    }
+
+    /// Empties the profile, keeping its memory for the next one.
+    pub fn clear(&mut self) {
+        self.values.clear();
+        self.text.clear();
+        self.scratch.clear();
+        self.root = 0;
+    }
 }
 
 /// Why a profile was rejected. Messages name fields, never their values.
@@ -142,8 +199,10 @@ pub fn decode_str(schema: &Schema, reads: &Reads, text: &str) -> Result<Profile,
 /// Decodes one profile from a JSON value, reading the fields of `reads`.
 pub fn decode_value(schema: &Schema, reads: &Reads, json: &Json) -> Result<Profile, ProfileError> {
     let cx = Cx::new(schema, reads, None);
-    let result = RecordSeed { cx: &cx, record: 0, root: true }.deserialize(json);
-    cx.finish(result)
+    let mut profile = Profile::default();
+    let result = RecordSeed { cx: &cx, out: &mut profile, record: 0, root: true }.deserialize(json);
+    cx.finish(result, &mut profile)?;
+    Ok(profile)
 }
 
 /// Decodes one profile from JSON text, reading the fields of `reads`, and
@@ -155,24 +214,49 @@ pub fn decode_line<'t>(
     text: &'t str,
     id: Option<&str>,
 ) -> Result<(Profile, Option<&'t str>), ProfileError> {
+    let mut profile = Profile::default();
+    let captured = decode_line_into(schema, reads, text, id, &mut profile)?;
+    Ok((profile, captured))
+}
+
+/// [`decode_line`] into a profile that is cleared first and whose memory is
+/// reused: the hot path of a batch.
+pub fn decode_line_into<'t>(
+    schema: &Schema,
+    reads: &Reads,
+    text: &'t str,
+    id: Option<&str>,
+    profile: &mut Profile,
+) -> Result<Option<&'t str>, ProfileError> {
+    profile.clear();
     let cx = Cx::new(schema, reads, id);
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = RecordSeed { cx: &cx, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
+    let result = RecordSeed { cx: &cx, out: profile, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
         de.end()?;
         Ok(p)
     });
     let captured = cx.captured.get().map(RawValue::get);
-    cx.finish(result).map(|profile| (profile, captured))
+    cx.finish(result, profile)?;
+    Ok(captured)
 }
 
 /// What went wrong, found deep in the value; the path is added on the way out.
 #[derive(Debug)]
 enum Problem {
-    NotAnObject { found: &'static str },
+    NotAnObject {
+        found: &'static str,
+    },
     Missing,
     Duplicate,
-    WrongType { expected: String, found: &'static str },
-    Invalid { expected: String },
+    WrongType {
+        expected: String,
+        found: &'static str,
+    },
+    Invalid {
+        expected: String,
+    },
+    /// Beyond the 4 GiB a profile's buffers address.
+    TooLarge,
 }
 
 /// Shared by the seeds of one decoding.
@@ -210,10 +294,14 @@ impl<'s, 'de> Cx<'s, 'de> {
         result
     }
 
-    fn finish(&self, result: Result<Value, serde_json::Error>) -> Result<Profile, ProfileError> {
+    fn finish(&self, result: Result<Value, serde_json::Error>, profile: &mut Profile) -> Result<(), ProfileError> {
         let problem = self.problem.borrow_mut().take();
         match (result, problem) {
-            (Ok(Value::Record(fields)), None) => Ok(Profile { fields }),
+            // INVARIANT: the root record reserves its slots first, at 0.
+            (Ok(Value::Record(span)), None) if span.start == 0 => {
+                profile.root = span.len as usize;
+                Ok(())
+            }
             (Ok(_), None) => Err(ProfileError::NotAnObject { found: "another value" }),
             (Err(error), None) => Err(ProfileError::InvalidJson { reason: json_reason(&error) }),
             (_, Some(problem)) => {
@@ -224,6 +312,9 @@ impl<'s, 'de> Cx<'s, 'de> {
                     Problem::Duplicate => ProfileError::DuplicateField { field },
                     Problem::WrongType { expected, found } => ProfileError::WrongType { field, expected, found },
                     Problem::Invalid { expected } => ProfileError::InvalidValue { field, expected },
+                    Problem::TooLarge => {
+                        ProfileError::InvalidValue { field, expected: "a value of a profile under 4 GiB".into() }
+                    }
                 })
             }
         }
@@ -247,13 +338,14 @@ impl<'s, 'de> Cx<'s, 'de> {
 }
 
 /// A record of the schema: a JSON object.
-struct RecordSeed<'c, 's, 'de> {
+struct RecordSeed<'c, 's, 'o, 'de> {
     cx: &'c Cx<'s, 'de>,
+    out: &'o mut Profile,
     record: RecordId,
     root: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, 'de> {
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, '_, 'de> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -261,7 +353,7 @@ impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
+impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -269,33 +361,34 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let cx = self.cx;
-        let Some(record) = cx.schema.records.get(self.record) else {
+        let RecordSeed { cx, out, record, root } = self;
+        let Some(record) = cx.schema.records.get(record) else {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Value::Record(Box::new([])));
+            return Ok(Value::Record(Span::default()));
         };
         let fields = &record.fields;
-        // Filled in place: `vec![Value::Missing; n]` clones the value n times.
-        let mut values = Vec::with_capacity(fields.len());
-        values.resize_with(fields.len(), || Value::Missing);
+        // The record's slots, reserved before its nested values are decoded
+        // after them.
+        let start = out.values.len();
+        out.values.resize(start + fields.len(), Value::Missing);
         let mut seen = Seen::new(fields.len());
-        let id = if self.root { cx.id } else { None };
+        let id = if root { cx.id } else { None };
         // Keys usually come in the schema's order: the slot after the last
         // one found is tried first.
         let mut next = 0;
         while let Some(key) = map.next_key_seed(KeySeed { fields, id, next })? {
             let (slot, is_id) = (key.slot, key.id);
             next = slot.map_or(next, |s| s + 1);
-            let read = slot.filter(|&s| !self.root || cx.reads.get(s));
+            let read = slot.filter(|&s| !root || cx.reads.get(s));
             if is_id {
                 let raw: &'de RawValue = map.next_value()?;
                 cx.captured.set(Some(raw));
                 if let Some(slot) = read {
-                    let value = self.slot(slot, &mut seen, |seed| {
+                    let value = decode_field(cx, fields, slot, &mut seen, |ty, optional| {
                         let mut de = serde_json::Deserializer::from_str(raw.get());
-                        seed.deserialize(&mut de).map_err(de::Error::custom)
+                        ValueSeed { cx, out: &mut *out, ty, optional }.deserialize(&mut de).map_err(de::Error::custom)
                     })?;
-                    if let Some(v) = values.get_mut(slot) {
+                    if let Some(v) = out.values.get_mut(start + slot) {
                         *v = value;
                     }
                 }
@@ -305,19 +398,21 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            let value = self.slot(slot, &mut seen, |seed| map.next_value_seed(seed))?;
-            if let Some(v) = values.get_mut(slot) {
+            let value = decode_field(cx, fields, slot, &mut seen, |ty, optional| {
+                map.next_value_seed(ValueSeed { cx, out: &mut *out, ty, optional })
+            })?;
+            if let Some(v) = out.values.get_mut(start + slot) {
                 *v = value;
             }
         }
         for (slot, field) in fields.values().enumerate() {
-            let read = !self.root || cx.reads.get(slot);
+            let read = !root || cx.reads.get(slot);
             if read && !field.optional && !seen.has(slot) {
                 cx.path.borrow_mut().push(Part::Field(field.name.clone()));
                 return Err(cx.fail(Problem::Missing));
             }
         }
-        Ok(Value::Record(values.into_boxed_slice()))
+        Span::new(start, fields.len()).map(Value::Record).ok_or_else(|| cx.fail(Problem::TooLarge))
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
@@ -346,26 +441,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
     }
 }
 
-impl<'de> RecordSeed<'_, '_, 'de> {
-    /// Decodes the value of a field, once.
-    fn slot<E: de::Error>(
-        &self,
-        slot: usize,
-        seen: &mut Seen,
-        decode: impl FnOnce(ValueSeed<'_, '_, '_, 'de>) -> Result<Value, E>,
-    ) -> Result<Value, E> {
-        let cx = self.cx;
-        let Some((_, field)) = cx.schema.records.get(self.record).and_then(|r| r.fields.get_index(slot)) else {
-            return Ok(Value::Missing);
-        };
-        if !seen.insert(slot) {
-            cx.path.borrow_mut().push(Part::Field(field.name.clone()));
-            return Err(cx.fail(Problem::Duplicate));
-        }
-        let result = decode(ValueSeed { cx, ty: &field.ty, optional: field.optional });
-        cx.within(|| Part::Field(field.name.clone()), result)
-    }
-
+impl<'de> RecordSeed<'_, '_, '_, 'de> {
     fn not_an_object<E: de::Error>(&self, found: &'static str) -> E {
         if self.root {
             self.cx.fail(Problem::NotAnObject { found })
@@ -373,6 +449,25 @@ impl<'de> RecordSeed<'_, '_, 'de> {
             self.cx.fail(Problem::WrongType { expected: "an object".into(), found })
         }
     }
+}
+
+/// Decodes the value of a field, once.
+fn decode_field<'s, E: de::Error>(
+    cx: &Cx<'s, '_>,
+    fields: &'s indexmap::IndexMap<String, crate::ir::Field>,
+    slot: usize,
+    seen: &mut Seen,
+    decode: impl FnOnce(&'s Type, bool) -> Result<Value, E>,
+) -> Result<Value, E> {
+    let Some((_, field)) = fields.get_index(slot) else {
+        return Ok(Value::Missing);
+    };
+    if !seen.insert(slot) {
+        cx.path.borrow_mut().push(Part::Field(field.name.clone()));
+        return Err(cx.fail(Problem::Duplicate));
+    }
+    let result = decode(&field.ty, field.optional);
+    cx.within(|| Part::Field(field.name.clone()), result)
 }
 
 /// The fields of one object already read: a bit mask, on the heap only for
@@ -460,13 +555,14 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 }
 
 /// A value of a schema type.
-struct ValueSeed<'c, 's, 't, 'de> {
+struct ValueSeed<'c, 's, 'o, 't, 'de> {
     cx: &'c Cx<'s, 'de>,
+    out: &'o mut Profile,
     ty: &'t Type,
     optional: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, 'de> {
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -474,7 +570,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, 'de> {
     }
 }
 
-impl<'de> ValueSeed<'_, '_, '_, 'de> {
+impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
     fn wrong<E: de::Error>(&self, found: &'static str) -> E {
         self.cx.fail(Problem::WrongType { expected: self.cx.schema.describe(self.ty), found })
     }
@@ -506,7 +602,7 @@ fn cents_of(f: f64) -> Option<i64> {
     (cents / 100.0 == f).then_some(cents as i64)
 }
 
-impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, 'de> {
+impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -568,7 +664,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, 'de> {
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
         match self.ty {
-            Type::String => Ok(Value::String(s.into())),
+            Type::String => {
+                let start = self.out.text.len();
+                self.out.text.push_str(s);
+                Span::new(start, s.len()).map(Value::String).ok_or_else(|| self.cx.fail(Problem::TooLarge))
+            }
             Type::Money => self.money(parse_cents(s)),
             Type::Date => {
                 Date::parse(s).map(Value::Date).ok_or_else(|| self.invalid("a calendar date in the form YYYY-MM-DD"))
@@ -586,23 +686,31 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, 'de> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let Type::List(element) = self.ty else { return Err(self.wrong("an array")) };
-        let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        let ValueSeed { cx, out, .. } = self;
+        // The elements wait on the scratch stack while they are decoded (a
+        // record element reserves its slots in `values` meanwhile), then
+        // move to `values` together. Nested lists push above `base` and
+        // take their elements away before this list's next one is pushed.
+        let base = out.scratch.len();
         loop {
-            let index = values.len();
+            let index = out.scratch.len() - base;
             // An element may not be null: a list has no gaps.
-            let seed = ValueSeed { cx: self.cx, ty: element, optional: false };
-            match self.cx.within(|| Part::Index(index), seq.next_element_seed(seed)) {
-                Ok(Some(value)) => values.push(value),
+            let seed = ValueSeed { cx, out: &mut *out, ty: element, optional: false };
+            match cx.within(|| Part::Index(index), seq.next_element_seed(seed)) {
+                Ok(Some(value)) => out.scratch.push(value),
                 Ok(None) => break,
                 Err(error) => return Err(error),
             }
         }
-        Ok(Value::List(values.into_boxed_slice()))
+        let start = out.values.len();
+        let len = out.scratch.len() - base;
+        out.values.extend(out.scratch.drain(base..));
+        Span::new(start, len).map(Value::List).ok_or_else(|| cx.fail(Problem::TooLarge))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         match self.ty {
-            Type::Record(id) => RecordSeed { cx: self.cx, record: *id, root: false }.visit_map(map),
+            Type::Record(id) => RecordSeed { cx: self.cx, out: self.out, record: *id, root: false }.visit_map(map),
             _ => Err(self.wrong("an object")),
         }
     }
@@ -628,5 +736,104 @@ pub fn json_type(json: &Json) -> &'static str {
         Json::String(_) => "a string",
         Json::Array(_) => "an array",
         Json::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+
+    fn rules() -> crate::RuleSet {
+        crate::RuleSet::builder()
+            .source(
+                "t.narval",
+                r#"narval 1
+                schema {
+                  id: int
+                  name: string
+                  tags: list of string
+                  gifts: list of { amount: money, notes: list of string, at: optional date }
+                  inner: { deep: { word: string } }
+                }
+                solicitation streams s
+                r: name == "x" -> s
+                "#,
+            )
+            .build()
+            .map_err(|r| r.render())
+            .unwrap()
+    }
+
+    const LINES: [&str; 6] = [
+        r#"{"id":1,"name":"a\"b","tags":["x","yz"],"gifts":[{"amount":1.5,"notes":["n1","n2"],"at":"2012-01-02"},{"amount":2,"notes":[]}],"inner":{"deep":{"word":"w"}}}"#,
+        r#"{"id":2,"name":"","tags":[],"gifts":[],"inner":{"deep":{"word":"é"}}}"#,
+        r#"{"id":3,"name":"n","tags":["t"],"gifts":[{"amount":3,"notes":["a",7]}],"inner":{"deep":{"word":"w"}}}"#,
+        r#"{"inner":{"deep":{"word":"q"}},"gifts":[{"notes":["only"],"amount":"4.25"}],"tags":["late","keys"],"name":"m","id":4}"#,
+        r#"{"id":5,"name":"n","tags":["t"],"gifts":[{"amount":3,"notes":["a"]}],"inner":{"deep":{"word":"w"}},"id":6}"#,
+        r#"{"id":7,"name":"long name with more text","tags":["a","b","c"],"gifts":[{"amount":1,"notes":["p","q"]},{"amount":2,"notes":["r"]}],"inner":{"deep":{"word":"z"}}}"#,
+    ];
+
+    /// One profile reused over lines, the bad ones included, decodes each
+    /// line exactly as a fresh one does: nothing of a line leaks into the
+    /// next, and once warm the buffers stop growing.
+    #[test]
+    fn a_reused_profile_decodes_as_a_fresh_one() {
+        let rules = rules();
+        let (schema, reads) = (&rules.checked().schema, Reads::all(&rules.checked().schema));
+        let mut reused = Profile::default();
+        for round in 0..2 {
+            let capacity = (reused.values.capacity(), reused.text.capacity(), reused.scratch.capacity());
+            for line in LINES {
+                let fresh = decode_line(schema, &reads, line, Some("id"));
+                let again = decode_line_into(schema, &reads, line, Some("id"), &mut reused);
+                match fresh {
+                    Ok((profile, id)) => {
+                        assert_eq!(again, Ok(id), "{line}");
+                        assert_eq!(reused, profile, "{line}");
+                    }
+                    Err(error) => assert_eq!(again, Err(error), "{line}"),
+                }
+            }
+            if round == 1 {
+                let now = (reused.values.capacity(), reused.text.capacity(), reused.scratch.capacity());
+                assert_eq!(now, capacity, "a warm profile grew");
+            }
+        }
+    }
+
+    /// Nested records and lists come back through their spans.
+    #[test]
+    fn spans_lead_to_nested_values() {
+        let rules = rules();
+        let (schema, reads) = (&rules.checked().schema, Reads::all(&rules.checked().schema));
+        let (p, _) = decode_line(schema, &reads, LINES[0], None).unwrap();
+        let fields = p.fields();
+        assert_eq!(fields.len(), 5);
+        assert_eq!(fields[0], Value::Int(1));
+        let Value::String(name) = fields[1] else { panic!("{:?}", fields[1]) };
+        assert_eq!(p.text(name), "a\"b");
+        let Value::List(tags) = fields[2] else { panic!() };
+        let tags: Vec<&str> =
+            p.items(tags).iter().map(|v| if let Value::String(s) = v { p.text(*s) } else { "?" }).collect();
+        assert_eq!(tags, ["x", "yz"]);
+        let Value::List(gifts) = fields[3] else { panic!() };
+        let gifts = p.items(gifts);
+        assert_eq!(gifts.len(), 2);
+        let Value::Record(first) = gifts[0] else { panic!() };
+        let first = p.items(first);
+        assert_eq!(first[0], Value::Money(150));
+        let Value::List(notes) = first[1] else { panic!() };
+        let notes: Vec<&str> =
+            p.items(notes).iter().map(|v| if let Value::String(s) = v { p.text(*s) } else { "?" }).collect();
+        assert_eq!(notes, ["n1", "n2"]);
+        assert_eq!(first[2], Value::Date(Date::parse("2012-01-02").unwrap()));
+        let Value::Record(second) = gifts[1] else { panic!() };
+        assert_eq!(p.items(second)[2], Value::Missing);
+        let Value::Record(inner) = fields[4] else { panic!() };
+        let Value::Record(deep) = p.items(inner)[0] else { panic!() };
+        let Value::String(word) = p.items(deep)[0] else { panic!() };
+        assert_eq!(p.text(word), "w");
     }
 }

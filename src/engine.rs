@@ -564,6 +564,18 @@ impl RuleSet {
         decode::decode_line(&self.checked.schema, &self.reads, json, Some(id_field))
     }
 
+    /// [`RuleSet::decode_line`] into a profile whose memory is reused: a
+    /// batch that decodes every line into one profile allocates nothing
+    /// once it has grown to the largest profile.
+    pub fn decode_line_into<'t>(
+        &self,
+        json: &'t str,
+        id_field: &str,
+        profile: &mut decode::Profile,
+    ) -> Result<Option<&'t str>, ProfileError> {
+        decode::decode_line_into(&self.checked.schema, &self.reads, json, Some(id_field), profile)
+    }
+
     /// The streams of a decoded profile, as a set of stream ids in priority
     /// order: the second half of [`RuleSet::assign_json`].
     pub fn evaluate(&self, profile: &decode::Profile) -> StreamSet {

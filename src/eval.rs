@@ -43,18 +43,18 @@ pub enum Val<'a> {
 
 impl<'a> Val<'a> {
     #[inline]
-    pub(crate) fn of(value: &'a Value) -> Val<'a> {
+    pub(crate) fn of(value: &'a Value, profile: &'a Profile) -> Val<'a> {
         match value {
             Value::Missing => Val::Unknown,
             Value::Bool(b) => Val::Bool(*b),
             Value::Int(i) => Val::Int(*i),
             Value::Number(n) => Val::Number(*n),
             Value::Money(m) => Val::Money(*m),
-            Value::String(s) => Val::Str(s),
+            Value::String(s) => Val::Str(profile.text(*s)),
             Value::Date(d) => Val::Date(*d),
             Value::Enum(e) => Val::Enum(*e),
-            Value::List(items) => Val::List(items),
-            Value::Record(fields) => Val::Record(fields),
+            Value::List(items) => Val::List(profile.items(*items)),
+            Value::Record(fields) => Val::Record(profile.items(*fields)),
         }
     }
 
@@ -133,11 +133,11 @@ fn number_bits(n: f64) -> u64 {
 }
 
 impl<'a> Hashed<'a> {
-    fn of(list: Val<'a>) -> Hashed<'a> {
+    fn of(list: Val<'a>, profile: &'a Profile) -> Hashed<'a> {
         let Val::List(items) = list else { return Hashed::default() };
         let mut hashed = Hashed { known: true, empty: items.is_empty(), ..Hashed::default() };
         for item in items.iter() {
-            match Val::of(item) {
+            match Val::of(item, profile) {
                 Val::Str(s) => {
                     hashed.strings.insert(s);
                 }
@@ -395,7 +395,7 @@ impl Program {
             let truth = match (tests.rules.get(index), tests.effects.get(index)) {
                 (Some(test), Some(effects)) if indexed => {
                     // Streams as masks over the inline words: no loop.
-                    let truth = if known { Some(true) } else { self.check(test, cx, &profile.fields, profile) };
+                    let truth = if known { Some(true) } else { self.check(test, cx, profile.fields(), profile) };
                     match truth {
                         Some(true) => {
                             assigned.add_inline(&effects.assigns);
@@ -408,7 +408,7 @@ impl Program {
                     return;
                 }
                 (Some(_), None) if known => Some(true),
-                (Some(test), None) if indexed => self.check(test, cx, &profile.fields, profile),
+                (Some(test), None) if indexed => self.check(test, cx, profile.fields(), profile),
                 _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx, profile)),
             };
             let outcome = Outcome::of(truth);
@@ -438,7 +438,7 @@ impl Program {
             apply(index, cx);
         }
         for index in &self.dispatch.indexes {
-            let key = read(Val::Record(&profile.fields), &index.path);
+            let key = read(profile, Val::Record(profile.fields()), &index.path);
             let rules = match key {
                 Val::Str(s) => index.strings.get(s).map_or(&[][..], Vec::as_slice),
                 Val::Unknown => &index.all,
@@ -451,7 +451,7 @@ impl Program {
                 apply(rule, cx);
             }
         }
-        let value = |index: &RangeIndex| match read(Val::Record(&profile.fields), &index.path) {
+        let value = |index: &RangeIndex| match read(profile, Val::Record(profile.fields()), &index.path) {
             Val::Int(i) | Val::Money(i) => Some(i as f64),
             Val::Date(d) => Some(f64::from(d.0)),
             Val::Number(n) => Some(n),
@@ -561,7 +561,9 @@ impl Program {
                 let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
                 compare_op(*op, a, b)
             }
-            Some(Node::Field { base: Base::Profile, path }) => read(Val::Record(&profile.fields), path).truth(),
+            Some(Node::Field { base: Base::Profile, path }) => {
+                read(profile, Val::Record(profile.fields()), path).truth()
+            }
             _ => self.eval(id, cx, profile).truth(),
         }
     }
@@ -572,7 +574,7 @@ impl Program {
     fn operand<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
         match self.nodes.get(id as usize) {
             Some(Node::Const(c)) => Val::of_scalar(c),
-            Some(Node::Field { base: Base::Profile, path }) => read(Val::Record(&profile.fields), path),
+            Some(Node::Field { base: Base::Profile, path }) => read(profile, Val::Record(profile.fields()), path),
             _ => self.eval(id, cx, profile),
         }
     }
@@ -584,10 +586,10 @@ impl Program {
             Node::Const(c) => Val::of_scalar(c),
             Node::Field { base, path } => {
                 let start = match base {
-                    Base::Profile => Val::Record(&profile.fields),
+                    Base::Profile => Val::Record(profile.fields()),
                     Base::Element(depth) => cx.elements.get(*depth as usize),
                 };
-                read(start, path)
+                read(profile, start, path)
             }
             Node::Def(index) => self.definition(*index, cx, profile),
             // Conditions: one definition, in `test`.
@@ -651,7 +653,9 @@ impl Program {
                         if value == Val::Unknown && !items.is_empty() {
                             return Val::Unknown;
                         }
-                        Val::Bool(items.iter().any(|item| compare(value, Val::of(item)) == Some(Ordering::Equal)))
+                        Val::Bool(
+                            items.iter().any(|item| compare(value, Val::of(item, profile)) == Some(Ordering::Equal)),
+                        )
                     }
                     _ => Val::Unknown,
                 }
@@ -659,7 +663,7 @@ impl Program {
             Node::InHashedList { value, list, slot } => {
                 let value = self.operand(*value, cx, profile);
                 if !matches!(cx.lists.get(*slot as usize), Some(Some(_))) {
-                    let hashed = Hashed::of(self.operand(*list, cx, profile));
+                    let hashed = Hashed::of(self.operand(*list, cx, profile), profile);
                     if let Some(entry) = cx.lists.get_mut(*slot as usize) {
                         *entry = Some(hashed);
                     }
@@ -754,12 +758,14 @@ impl Program {
         let Val::List(items) = self.operand(agg.list, cx, profile) else { return Val::Unknown };
         let mut acc = Acc::new(agg.func, &agg.zero, agg.filter.is_some());
         for item in items.iter() {
-            let element = Val::of(item);
+            let element = Val::of(item, profile);
             let passes = match agg.filter {
                 Some(filter) => {
                     cx.elements.push(element);
                     let truth = match (&agg.filter_test, item) {
-                        (Some(test), Value::Record(fields)) if cx.specialised => self.check(test, cx, fields, profile),
+                        (Some(test), Value::Record(fields)) if cx.specialised => {
+                            self.check(test, cx, profile.items(*fields), profile)
+                        }
                         _ => self.operand(filter, cx, profile).truth(),
                     };
                     cx.elements.pop();
@@ -767,7 +773,7 @@ impl Program {
                 }
                 None => Some(true),
             };
-            let value = if agg.projection.is_empty() { element } else { read(element, &agg.projection) };
+            let value = if agg.projection.is_empty() { element } else { read(profile, element, &agg.projection) };
             if acc.add(passes, value) {
                 break;
             }
@@ -808,17 +814,17 @@ pub(crate) fn in_set<'a>(value: Val<'_>, set: &ConstSet) -> Val<'a> {
 
 /// Reads a slot path from a record; unknown as soon as a step is missing.
 #[inline]
-pub(crate) fn read<'a>(start: Val<'a>, path: &[u32]) -> Val<'a> {
+pub(crate) fn read<'a>(profile: &'a Profile, start: Val<'a>, path: &[u32]) -> Val<'a> {
     let Some((&last, steps)) = path.split_last() else { return start };
     let Val::Record(mut fields) = start else { return Val::Unknown };
     // Through nested records without converting each step to a `Val`.
     for &slot in steps {
         match fields.get(slot as usize) {
-            Some(Value::Record(inner)) => fields = inner,
+            Some(Value::Record(inner)) => fields = profile.items(*inner),
             _ => return Val::Unknown,
         }
     }
-    fields.get(last as usize).map_or(Val::Unknown, Val::of)
+    fields.get(last as usize).map_or(Val::Unknown, |v| Val::of(v, profile))
 }
 
 /// The integer a guard's constant was filed under ([`Scalar::as_integer`]).

@@ -277,7 +277,7 @@ impl<'a> Tracer<'a> {
         let bucket = format!("bucket(id, {:?})", holdout.name);
         let value = match self.program.nodes.get(condition as usize) {
             Some(Node::Compare(_, left, _)) => {
-                show(self.program.eval(*left, cx, self.profile), &Type::Number, &self.checked.schema)
+                show(self.program.eval(*left, cx, self.profile), &Type::Number, &self.checked.schema, self.profile)
             }
             _ => None,
         };
@@ -364,7 +364,7 @@ impl<'a> Tracer<'a> {
                 }
                 let value = self.program.eval(node, cx, self.profile);
                 let ty = self.program.types.get(node as usize).cloned().unwrap_or(Type::Bool);
-                out.push(Read { name, value: show(value, &ty, &self.checked.schema), field });
+                out.push(Read { name, value: show(value, &ty, &self.checked.schema, self.profile), field });
             }
             None if depth < 512 => for_each_operand(n, |operand| self.reads(operand, cx, out, depth + 1)),
             None => {}
@@ -385,7 +385,7 @@ impl<'a> Tracer<'a> {
 }
 
 /// A value as it would be written in a rule file; `None` when unknown.
-fn show(value: Val<'_>, ty: &Type, schema: &ir::Schema) -> Option<String> {
+fn show(value: Val<'_>, ty: &Type, schema: &ir::Schema, profile: &Profile) -> Option<String> {
     Some(match value {
         Val::Unknown => return None,
         Val::Bool(b) => b.to_string(),
@@ -409,7 +409,7 @@ fn show(value: Val<'_>, ty: &Type, schema: &ir::Schema) -> Option<String> {
             }
             let shown: Vec<String> = items
                 .iter()
-                .map(|item| show(Val::of(item), element, schema).unwrap_or_else(|| "missing".into()))
+                .map(|item| show(Val::of(item, profile), element, schema, profile).unwrap_or_else(|| "missing".into()))
                 .collect();
             format!("[{}]", shown.join(", "))
         }

@@ -453,12 +453,12 @@ fn visit_mut(test: &mut Test, f: &mut impl FnMut(&mut Test)) {
 
 /// Reads a field's value by slot path from a record, without converting it.
 #[inline(always)]
-fn slot<'a>(root: &'a [Value], path: &[u32]) -> Option<&'a Value> {
+fn slot<'a>(profile: &'a Profile, root: &'a [Value], path: &[u32]) -> Option<&'a Value> {
     let (&last, steps) = path.split_last()?;
     let mut fields = root;
     for &step in steps {
         match fields.get(step as usize) {
-            Some(Value::Record(inner)) => fields = inner,
+            Some(Value::Record(inner)) => fields = profile.items(*inner),
             _ => return None,
         }
     }
@@ -482,14 +482,14 @@ fn holds(op: CmpOp, ordering: std::cmp::Ordering) -> bool {
 /// other test. Inlined into the loops of `and` and `or`, so that a chain of
 /// leaves costs no call per leaf.
 #[inline(always)]
-fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
+fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>> {
     Some(match test {
-        Test::Bool(path) => match slot(root, path) {
+        Test::Bool(path) => match slot(profile, root, path) {
             Some(Value::Bool(b)) => Some(*b),
             _ => None,
         },
         Test::Int { path, kind, op, constant } => {
-            let value = match (kind, slot(root, path)) {
+            let value = match (kind, slot(profile, root, path)) {
                 (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
                 (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
                 (IntKind::Enum, Some(Value::Enum(e))) => i64::from(*e),
@@ -498,12 +498,12 @@ fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
             };
             Some(holds(*op, value.cmp(constant)))
         }
-        Test::Number { path, op, constant } => match slot(root, path) {
+        Test::Number { path, op, constant } => match slot(profile, root, path) {
             Some(Value::Number(n)) => n.partial_cmp(constant).map(|o| holds(*op, o)),
             _ => None,
         },
         // As `Node::Between`: false below the low bound, else as the high.
-        Test::NumberBetween { path, low, high } => match slot(root, path) {
+        Test::NumberBetween { path, low, high } => match slot(profile, root, path) {
             Some(Value::Number(n)) => match n.partial_cmp(low) {
                 Some(std::cmp::Ordering::Less) => Some(false),
                 Some(_) => n.partial_cmp(high).map(|o| o != std::cmp::Ordering::Greater),
@@ -512,7 +512,7 @@ fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
             _ => None,
         },
         Test::IntBetween { path, kind, low, high } => {
-            let value = match (kind, slot(root, path)) {
+            let value = match (kind, slot(profile, root, path)) {
                 (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
                 (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
                 _ => return Some(None),
@@ -521,14 +521,19 @@ fn fused(test: &Test, root: &[Value]) -> Option<Option<bool>> {
         }
         // As `Node::InList` with a known value: an unknown list is unknown,
         // a list holds the value or does not.
-        Test::ListHas { path, item } => match slot(root, path) {
-            Some(Value::List(items)) => {
-                Some(items.iter().any(|i| matches!(i, Value::String(s) if s.as_bytes() == item.as_bytes())))
-            }
+        Test::ListHas { path, item } => match slot(profile, root, path) {
+            Some(Value::List(items)) => Some(
+                profile
+                    .items(*items)
+                    .iter()
+                    .any(|i| matches!(i, Value::String(s) if profile.text(*s).as_bytes() == item.as_bytes())),
+            ),
             _ => None,
         },
-        Test::FieldMissing(path) => Some(matches!(slot(root, path), None | Some(Value::Missing))),
-        Test::FieldIn { path, set } => in_set(slot(root, path).map_or(Val::Unknown, Val::of), set).truth(),
+        Test::FieldMissing(path) => Some(matches!(slot(profile, root, path), None | Some(Value::Missing))),
+        Test::FieldIn { path, set } => {
+            in_set(slot(profile, root, path).map_or(Val::Unknown, |v| Val::of(v, profile)), set).truth()
+        }
         Test::Known(truth) => *truth,
         _ => return None,
     })
@@ -549,14 +554,14 @@ impl Program {
         root: &'a [Value],
         profile: &'a Profile,
     ) -> Option<bool> {
-        if let Some(truth) = fused(test, root) {
+        if let Some(truth) = fused(test, root, profile) {
             return truth;
         }
         match test {
             Test::And(items) => {
                 let mut result = Some(true);
                 for item in items.iter() {
-                    let truth = match fused(item, root) {
+                    let truth = match fused(item, root, profile) {
                         Some(truth) => truth,
                         None => self.check(item, cx, root, profile),
                     };
@@ -571,7 +576,7 @@ impl Program {
             Test::Or(items) => {
                 let mut result = Some(false);
                 for item in items.iter() {
-                    let truth = match fused(item, root) {
+                    let truth = match fused(item, root, profile) {
                         Some(truth) => truth,
                         None => self.check(item, cx, root, profile),
                     };
@@ -589,7 +594,7 @@ impl Program {
                     return cached.truth();
                 }
                 let truth = match self.tests.definitions.get(*index as usize) {
-                    Some(Some(test)) => self.check(test, cx, &profile.fields, profile),
+                    Some(Some(test)) => self.check(test, cx, profile.fields(), profile),
                     _ => return self.definition(*index, cx, profile).truth(),
                 };
                 if let Some(entry) = cx.definitions.get_mut(*index as usize) {
@@ -602,7 +607,7 @@ impl Program {
                     return *cached;
                 }
                 let leaf = self.tests.shared.get(*index as usize)?;
-                let truth = self.check(leaf, cx, &profile.fields, profile);
+                let truth = self.check(leaf, cx, profile.fields(), profile);
                 if let Some(entry) = cx.shared.get_mut(*index as usize) {
                     *entry = Some(truth);
                 }
@@ -621,8 +626,8 @@ impl Program {
         profile: &'a Profile,
     ) -> Option<bool> {
         match test {
-            Test::Str { path, op, constant } => match slot(root, path)? {
-                Value::String(s) => Some(holds(*op, s.as_bytes().cmp(constant.as_bytes()))),
+            Test::Str { path, op, constant } => match slot(profile, root, path)? {
+                Value::String(s) => Some(holds(*op, profile.text(*s).as_bytes().cmp(constant.as_bytes()))),
                 _ => None,
             },
             Test::Compare(op, a, b) => {
@@ -636,7 +641,8 @@ impl Program {
             }
             Test::Missing(value) => Some(self.value(value, cx, root, profile) == Val::Unknown),
             Test::Quantifier { all, list, filter } => {
-                let Some(Value::List(items)) = slot(root, list) else { return None };
+                let Some(Value::List(items)) = slot(profile, root, list) else { return None };
+                let items = profile.items(*items);
                 let mut unknown = false;
                 for item in items.iter() {
                     match self.element(filter, item, cx, profile) {
@@ -652,7 +658,8 @@ impl Program {
                 }
             }
             Test::Count { list, filter, op, constant } => {
-                let Some(Value::List(items)) = slot(root, list) else { return None };
+                let Some(Value::List(items)) = slot(profile, root, list) else { return None };
+                let items = profile.items(*items);
                 let count = match filter {
                     None => items.len(),
                     Some(filter) => {
@@ -684,10 +691,10 @@ impl Program {
         profile: &'a Profile,
     ) -> Option<bool> {
         let fields: &'a [Value] = match item {
-            Value::Record(fields) => fields,
+            Value::Record(fields) => profile.items(*fields),
             _ => &[],
         };
-        cx.elements.push(Val::of(item));
+        cx.elements.push(Val::of(item, profile));
         let truth = self.check(filter, cx, fields, profile);
         cx.elements.pop();
         truth
@@ -695,7 +702,7 @@ impl Program {
 
     fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, root: &'a [Value], profile: &'a Profile) -> Val<'a> {
         match operand {
-            Operand::Field(path) => read(Val::Record(root), path),
+            Operand::Field(path) => read(profile, Val::Record(root), path),
             Operand::Const(c) => Val::of_scalar(c),
             Operand::Def(index) => self.definition(*index, cx, profile),
             Operand::Node(id) => self.eval(*id, cx, profile),

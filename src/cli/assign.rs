@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use narval::ast::StreamKind;
+use narval::decode::Profile;
 use narval::{ProfileError, RuleSet};
 
 use super::{builder, io_reason, plural, print_report, say, AssignArgs, Status};
@@ -385,6 +386,8 @@ struct Chunk {
     assigned: usize,
     /// With `--unique-ids`: each assigned line, in order.
     lines: Vec<Written>,
+    /// The profile being assigned, its memory reused from line to line.
+    profile: Profile,
 }
 
 /// Where an assigned line's output is, for `--unique-ids`.
@@ -523,8 +526,11 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
         let start = chunk.out.len();
-        let result =
-            if batch.is_too_long(index) { Err(LineError::TooLong) } else { assign_line(job, line, &mut chunk.out) };
+        let result = if batch.is_too_long(index) {
+            Err(LineError::TooLong)
+        } else {
+            assign_line(job, line, &mut chunk.profile, &mut chunk.out)
+        };
         match result {
             Ok(id_length) => {
                 chunk.assigned += 1;
@@ -545,15 +551,15 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
 
 /// Assigns the profile on one input line and appends its output line,
 /// newline included, to `out`; returns the length of the id's text.
-fn assign_line(job: &Job<'_>, line: &[u8], out: &mut Vec<u8>) -> Result<usize, LineError> {
+fn assign_line(job: &Job<'_>, line: &[u8], profile: &mut Profile, out: &mut Vec<u8>) -> Result<usize, LineError> {
     let text = line.trim_ascii();
     if text.is_empty() {
         return Err(LineError::Empty);
     }
     let text = std::str::from_utf8(text).map_err(|e| LineError::Utf8(e.valid_up_to() + 1))?;
-    let (profile, id) = job.rules.decode_line(text, job.id_field)?;
+    let id = job.rules.decode_line_into(text, job.id_field, profile)?;
     let id = id.ok_or_else(|| LineError::MissingId(job.id_field.to_owned()))?;
-    let streams = job.rules.evaluate(&profile);
+    let streams = job.rules.evaluate(profile);
     out.extend_from_slice(b"{\"id\":");
     out.extend_from_slice(id.as_bytes());
     out.extend_from_slice(b",\"solicitations\":[");
