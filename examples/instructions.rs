@@ -6,7 +6,8 @@
 //!         --toggle-collect='instructions::phase_*' \
 //!         target/release/examples/instructions evaluate PROFILES.ndjson
 //!
-//! Phases: `decode` (narval, JSON lines to profiles), `evaluate` (narval,
+//! Phases: `decode` (narval, JSON lines into one reused profile, as `narval
+//! assign` decodes), `evaluate` (narval,
 //! decoded profiles to streams), `baseline-decode`, `baseline-evaluate`.
 //! Only the named phase is counted; divide by the number of profiles.
 //! `evaluate PROFILES N` evaluates the campaign rules plus N generated ones
@@ -23,9 +24,22 @@ use std::hint::black_box;
 use narval::decode::Profile;
 use narval::RuleSet;
 
+/// As `narval assign` decodes: each line into one reused profile, its id
+/// captured.
 #[inline(never)]
-fn phase_decode(rules: &RuleSet, lines: &[&str]) -> Vec<Profile> {
-    lines.iter().map(|line| rules.decode_json(black_box(line)).expect("a clean profile")).collect()
+fn phase_decode(rules: &RuleSet, lines: &[&str]) -> usize {
+    let mut profile = Profile::default();
+    let mut count = 0;
+    for line in lines {
+        let id = rules.decode_line_into(black_box(line), "id", &mut profile).expect("a clean profile");
+        count += usize::from(black_box(&profile).fields().len() > 1 && id.is_some());
+    }
+    count
+}
+
+/// The profiles the `evaluate` phase evaluates, decoded outside it.
+fn decode_all(rules: &RuleSet, lines: &[&str]) -> Vec<Profile> {
+    lines.iter().map(|line| rules.decode_json(line).expect("a clean profile")).collect()
 }
 
 #[inline(never)]
@@ -70,8 +84,8 @@ fn main() {
     let builder = rulegen::builder(campaign.as_ref(), schema.as_ref(), &generated, today);
     let rules = builder.build().unwrap_or_else(|report| panic!("{}", report.render()));
     let count = match phase.as_str() {
-        "decode" => phase_decode(&rules, &lines).len(),
-        "evaluate" => phase_evaluate(&rules, &phase_decode(&rules, &lines)),
+        "decode" => phase_decode(&rules, &lines),
+        "evaluate" => phase_evaluate(&rules, &decode_all(&rules, &lines)),
         "baseline-decode" => phase_baseline_decode(&lines).len(),
         "baseline-evaluate" => phase_baseline_evaluate(&phase_baseline_decode(&lines)),
         other => panic!("unknown phase {other}"),

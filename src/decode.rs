@@ -17,6 +17,8 @@ use serde_json::Value as Json;
 use crate::ir::{RecordId, Schema, Type};
 use crate::value::{parse_cents, Date};
 
+mod scan;
+
 /// A decoded value. Strings, lists and records are spans of their
 /// [`Profile`]: every value of a profile lives in two buffers that a batch
 /// reuses, so decoding allocates nothing once they have grown.
@@ -56,9 +58,12 @@ impl Span {
         Some(Span { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
     }
 
+    #[inline(always)]
     fn range(self) -> std::ops::Range<usize> {
+        // Two u32s: the sum cannot overflow a usize of 64 bits, and on 32
+        // bits a range past the buffer is only an empty answer.
         let start = self.start as usize;
-        start..start.saturating_add(self.len as usize)
+        start..start.wrapping_add(self.len as usize)
     }
 }
 
@@ -229,6 +234,22 @@ pub fn decode_line_into<'t>(
     profile: &mut Profile,
 ) -> Result<Option<&'t str>, ProfileError> {
     profile.clear();
+    if let Some(captured) = scan::decode(&Cx::new(schema, reads, id), text, profile) {
+        return Ok(captured);
+    }
+    profile.clear();
+    decode_line_serde(schema, reads, text, id, profile)
+}
+
+/// [`decode_line_into`] through serde alone: the path that decides every
+/// line the scanner leaves, and gives its diagnostics.
+fn decode_line_serde<'t>(
+    schema: &Schema,
+    reads: &Reads,
+    text: &'t str,
+    id: Option<&str>,
+    profile: &mut Profile,
+) -> Result<Option<&'t str>, ProfileError> {
     let cx = Cx::new(schema, reads, id);
     let mut de = serde_json::Deserializer::from_str(text);
     let result = RecordSeed { cx: &cx, out: profile, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
@@ -756,6 +777,7 @@ mod tests {
                   tags: list of string
                   gifts: list of { amount: money, notes: list of string, at: optional date }
                   inner: { deep: { word: string } }
+                  score: optional number
                 }
                 solicitation streams s
                 r: name == "x" -> s
@@ -810,7 +832,7 @@ mod tests {
         let (schema, reads) = (&rules.checked().schema, Reads::all(&rules.checked().schema));
         let (p, _) = decode_line(schema, &reads, LINES[0], None).unwrap();
         let fields = p.fields();
-        assert_eq!(fields.len(), 5);
+        assert_eq!(fields.len(), 6);
         assert_eq!(fields[0], Value::Int(1));
         let Value::String(name) = fields[1] else { panic!("{:?}", fields[1]) };
         assert_eq!(p.text(name), "a\"b");
@@ -835,5 +857,103 @@ mod tests {
         let Value::Record(deep) = p.items(inner)[0] else { panic!() };
         let Value::String(word) = p.items(deep)[0] else { panic!() };
         assert_eq!(p.text(word), "w");
+    }
+
+    /// Every edit of one byte of some lines, and lines of every kind of
+    /// number, nesting and spacing: whenever the scanner takes a line, the
+    /// serde path takes it too, with the same profile and id; and it takes
+    /// the plain lines a batch is made of.
+    #[test]
+    fn the_scanner_agrees_with_serde() {
+        let rules = rules();
+        let schema = &rules.checked().schema;
+        let seeds = [
+            r#"{"id":1,"name":"n","tags":["x","yz"],"gifts":[{"amount":1.5,"notes":["n1"],"at":"2012-01-02"},{"amount":2,"notes":[],"at":null}],"inner":{"deep":{"word":"w"}},"extra":{"a":[1,{"b":null}]}}"#,
+            r#" { "id" : -7 , "name" : "é" , "tags" : [ ] , "gifts" : [ { "amount" : "0.50" , "notes" : [ "a" ] } ] , "inner" : { "deep" : { "word" : "" } } } "#,
+            r#"{"inner":{"deep":{"word":"q"}},"gifts":[],"tags":["t"],"name":"m","id":40,"x":[true,false,null,-1.5e3,"s"]}"#,
+        ];
+        let mut lines: Vec<String> = Vec::new();
+        for seed in seeds {
+            lines.push(seed.to_owned());
+            let bytes = seed.as_bytes();
+            for at in 0..=bytes.len() {
+                for insert in [b'"', b'\\', b'\t', 0x01, 0x7f, b',', b'}', b']', b'1', b'-', b'.', b'e', b' ', b'n', b'{', b'['] {
+                    let mut edited = bytes.to_vec();
+                    edited.insert(at, insert);
+                    lines.extend(String::from_utf8(edited).ok());
+                    if at < bytes.len() {
+                        let mut edited = bytes.to_vec();
+                        edited[at] = insert;
+                        lines.extend(String::from_utf8(edited).ok());
+                    }
+                }
+                if at < bytes.len() {
+                    let mut edited = bytes.to_vec();
+                    edited.remove(at);
+                    lines.extend(String::from_utf8(edited).ok());
+                }
+            }
+        }
+        for amount in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.1",
+            "1.005",
+            "1.10",
+            "1e2",
+            "1E2",
+            "1.5e-1",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "00",
+            "123456789012345678",
+            "1234567890123456789",
+            "-123456789012345678",
+            "9999999999999.99",
+            "10000000000000",
+            "0.000",
+            "-0.0",
+            "25.99",
+            "\"25.99\"",
+            "true",
+            "null",
+            "[]",
+            "{}",
+        ] {
+            lines.push(format!(
+                r#"{{"id":{amount},"name":"n","tags":[],"gifts":[{{"amount":{amount},"notes":[]}}],"inner":{{"deep":{{"word":"w"}}}},"score":{amount}}}"#
+            ));
+        }
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        lines.push(format!(
+            r#"{{"deep":{deep},"id":1,"name":"n","tags":[],"gifts":[],"inner":{{"deep":{{"word":"w"}}}}}}"#
+        ));
+        let some = Reads::from_slots(vec![true, false, true, false, true, true]);
+        let mut taken = 0;
+        for reads in [Reads::all(schema), some] {
+            for line in &lines {
+                let mut fast = Profile::default();
+                let Some(captured) = scan::decode(&Cx::new(schema, &reads, Some("id")), line, &mut fast) else {
+                    continue;
+                };
+                taken += 1;
+                let mut slow = Profile::default();
+                let result = decode_line_serde(schema, &reads, line, Some("id"), &mut slow);
+                assert_eq!(result, Ok(captured), "{line}");
+                assert_eq!(fast, slow, "{line}");
+                // `-0.0 == 0.0`, but not in their debug text.
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{line}");
+            }
+        }
+        assert!(taken > 1000, "the scanner took {taken} lines");
+        let mut p = Profile::default();
+        for seed in seeds {
+            p.clear();
+            assert!(scan::decode(&Cx::new(schema, &Reads::all(schema), Some("id")), seed, &mut p).is_some(), "{seed}");
+        }
     }
 }

@@ -1,0 +1,423 @@
+//! The fast path of decoding: the JSON text scanned byte by byte, driven
+//! by the schema, straight into a [`Profile`]'s buffers.
+//!
+//! It takes the lines a batch is made of (objects whose strings have no
+//! escapes, numbers written plainly) and gives up on anything else: a
+//! backslash, an exponent, a duplicate or missing field, a wrong type,
+//! nesting deeper than 128 under an unread key, any syntax error. The
+//! serde path ([`super::decode_line_into`]) then decodes the line again and
+//! decides, with its diagnostics; so this path never has to be right about
+//! bad input, only to recognise it. Scalars go through the same visitor
+//! methods as on the serde path ([`ValueSeed`]), so a value accepted here
+//! is the value the serde path gives.
+
+use std::fmt;
+
+use serde::de::{self, Visitor};
+
+use super::{Cx, KeySeed, Profile, Span, Value, ValueSeed};
+use crate::ir::{RecordId, Type};
+
+/// Why the fast path gave up: nothing to say, the serde path will.
+#[derive(Debug)]
+pub(super) struct Bail;
+
+impl fmt::Display for Bail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("left to the serde path")
+    }
+}
+
+impl std::error::Error for Bail {}
+
+impl de::Error for Bail {
+    fn custom<T: fmt::Display>(_: T) -> Bail {
+        Bail
+    }
+}
+
+/// Decodes `text` into `out` (cleared by the caller), returning the id's
+/// text as written; `None` when the serde path must decide.
+pub(super) fn decode<'t>(cx: &Cx<'_, 't>, text: &'t str, out: &mut Profile) -> Option<Option<&'t str>> {
+    let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None };
+    scan.ws();
+    let root = scan.record(cx, out, 0, true)?;
+    scan.ws();
+    if scan.pos != scan.bytes.len() {
+        return None;
+    }
+    match root {
+        // INVARIANT: the root record reserves its slots first, at 0.
+        Value::Record(span) if span.start == 0 => out.root = span.len as usize,
+        _ => return None,
+    }
+    Some(scan.captured)
+}
+
+struct Scan<'t> {
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    captured: Option<&'t str>,
+}
+
+/// A number as the serde path would see it.
+enum Number {
+    Unsigned(u64),
+    Negative(i64),
+    Float(f64),
+}
+
+impl<'t> Scan<'t> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    #[inline]
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then_some(())
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// A string without escapes or control characters, at its quote.
+    #[inline]
+    fn string(&mut self) -> Option<&'t str> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let rest = self.bytes.get(start..)?;
+        // Eight bytes at a time to the first quote, backslash or control
+        // character; byte by byte in the last few bytes of the line.
+        let mut end = 0;
+        loop {
+            match rest.get(end..end + 8) {
+                Some(word) => {
+                    let found = special(u64::from_le_bytes(<[u8; 8]>::try_from(word).ok()?));
+                    if found != 0 {
+                        end += (found.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                    end += 8;
+                }
+                None => {
+                    while !matches!(rest.get(end)?, b'"' | b'\\' | 0..=0x1f) {
+                        end += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        if rest.get(end)? != &b'"' {
+            return None;
+        }
+        self.pos = start + end + 1;
+        self.text.get(start..start + end)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.pos.checked_add(word.len())?;
+        (self.bytes.get(self.pos..end)? == word).then(|| self.pos = end)
+    }
+
+    /// The text of a number in JSON's grammar, and whether it is an integer.
+    fn number_text(&mut self) -> Option<(&'t str, bool)> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.digit()?;
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.digit()?;
+            integer = false;
+        }
+        Some((self.text.get(start..self.pos)?, integer))
+    }
+
+    /// At least one digit.
+    fn digit(&mut self) -> Option<()> {
+        self.next()?.is_ascii_digit().then(|| self.digits())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    /// A number to decode: plain integers of up to 18 digits and decimals
+    /// without exponent, parsed as serde_json (with `float_roundtrip`)
+    /// parses them; anything else is left to the serde path.
+    fn number(&mut self) -> Option<Number> {
+        let (text, integer) = self.number_text()?;
+        if integer {
+            let (negative, digits) = match text.strip_prefix('-') {
+                Some(digits) => (true, digits),
+                None => (false, text),
+            };
+            if digits.len() > 18 {
+                return None;
+            }
+            let magnitude: u64 = digits.parse().ok()?;
+            return match (negative, i64::try_from(magnitude)) {
+                (false, _) => Some(Number::Unsigned(magnitude)),
+                // serde_json reads `-0` as the float -0.0.
+                (true, Ok(m)) if m != 0 => Some(Number::Negative(-m)),
+                (true, _) => None,
+            };
+        }
+        if text.bytes().any(|b| b == b'e' || b == b'E') {
+            return None;
+        }
+        // Both correctly rounded: std's parse and serde_json's with
+        // `float_roundtrip` give the same double.
+        text.parse().ok().filter(|f: &f64| f.is_finite()).map(Number::Float)
+    }
+
+    /// A JSON object as a record of the schema.
+    fn record(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, record: RecordId, root: bool) -> Option<Value> {
+        let fields = &cx.schema.records.get(record)?.fields;
+        if fields.len() > 64 {
+            return None;
+        }
+        self.eat(b'{')?;
+        let start = out.values.len();
+        out.values.resize(start + fields.len(), Value::Missing);
+        let id = if root { cx.id } else { None };
+        let mut seen = 0_u64;
+        let mut next = 0;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                let key = self.string()?;
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                let slot = slot_of(fields, key, next);
+                let is_id = id.is_some_and(|id| id == key);
+                next = slot.map_or(next, |s| s + 1);
+                let value_start = self.pos;
+                match slot.filter(|&s| !root || cx.reads.get(s)) {
+                    None => self.skip()?,
+                    Some(slot) => {
+                        let bit = 1_u64 << slot;
+                        if seen & bit != 0 {
+                            return None;
+                        }
+                        seen |= bit;
+                        let (_, field) = fields.get_index(slot)?;
+                        let value = self.value(cx, out, &field.ty, field.optional)?;
+                        *out.values.get_mut(start + slot)? = value;
+                    }
+                }
+                if is_id {
+                    self.captured = Some(self.text.get(value_start..self.pos)?);
+                }
+                self.ws();
+                match self.next()? {
+                    b',' => self.ws(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        for (slot, field) in fields.values().enumerate() {
+            if !field.optional && seen & (1 << slot) == 0 && (!root || cx.reads.get(slot)) {
+                return None;
+            }
+        }
+        Span::new(start, fields.len()).map(Value::Record)
+    }
+
+    /// A JSON array as a list: its elements wait on the scratch stack, as
+    /// on the serde path.
+    fn list(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, element: &Type) -> Option<Value> {
+        self.eat(b'[')?;
+        let base = out.scratch.len();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                let value = self.value(cx, out, element, false)?;
+                out.scratch.push(value);
+                self.ws();
+                match self.next()? {
+                    b',' => self.ws(),
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        let start = out.values.len();
+        let len = out.scratch.len().checked_sub(base)?;
+        out.values.extend(out.scratch.drain(base..));
+        Span::new(start, len).map(Value::List)
+    }
+
+    /// A value of a schema type.
+    fn value(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, ty: &Type, optional: bool) -> Option<Value> {
+        let result = match self.peek()? {
+            b'{' => {
+                let Type::Record(id) = ty else { return None };
+                return self.record(cx, out, *id, false);
+            }
+            b'[' => {
+                let Type::List(element) = ty else { return None };
+                return self.list(cx, out, element);
+            }
+            b'"' => {
+                let s = self.string()?;
+                ValueSeed { cx, out, ty, optional }.visit_str::<Bail>(s)
+            }
+            b't' => {
+                self.literal(b"true")?;
+                ValueSeed { cx, out, ty, optional }.visit_bool::<Bail>(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                ValueSeed { cx, out, ty, optional }.visit_bool::<Bail>(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                ValueSeed { cx, out, ty, optional }.visit_unit::<Bail>()
+            }
+            b'-' | b'0'..=b'9' => {
+                let seed = ValueSeed { cx, out, ty, optional };
+                match self.number()? {
+                    Number::Unsigned(u) => seed.visit_u64::<Bail>(u),
+                    Number::Negative(i) => seed.visit_i64::<Bail>(i),
+                    Number::Float(f) => seed.visit_f64::<Bail>(f),
+                }
+            }
+            _ => return None,
+        };
+        result.ok()
+    }
+
+    /// Skips a value, checking its syntax, without recursion: a stack of
+    /// bits says which enclosing containers are objects. Deeper than 128,
+    /// the serde path skips it.
+    fn skip(&mut self) -> Option<()> {
+        let mut objects: u128 = 0;
+        let mut depth = 0_u32;
+        loop {
+            // A value starts here.
+            match self.peek()? {
+                b'{' | b'[' => {
+                    let object = self.next()? == b'{';
+                    self.ws();
+                    if self.peek() == Some(if object { b'}' } else { b']' }) {
+                        self.pos += 1;
+                    } else {
+                        if depth == 128 {
+                            return None;
+                        }
+                        objects = (objects << 1) | u128::from(object);
+                        depth += 1;
+                        if object {
+                            self.member_key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => {
+                    self.number_text()?;
+                }
+                _ => return None,
+            }
+            // A value ended here: close the containers it ends.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                self.ws();
+                let object = objects & 1 == 1;
+                match self.next()? {
+                    b',' => {
+                        self.ws();
+                        if object {
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                objects >>= 1;
+                depth -= 1;
+            }
+        }
+    }
+
+    /// `"key":` and the whitespace around it, before a member's value.
+    fn member_key(&mut self) -> Option<()> {
+        self.string()?;
+        self.ws();
+        self.eat(b':')?;
+        self.ws();
+        Some(())
+    }
+}
+
+/// The slot of the field a key names, as [`KeySeed`] finds it: the slot
+/// after the last key found first, as keys usually come in schema order.
+#[inline(always)]
+fn slot_of(fields: &indexmap::IndexMap<String, crate::ir::Field>, key: &str, next: usize) -> Option<usize> {
+    if let Some((name, _)) = fields.get_index(next) {
+        if name.as_str() == key {
+            return Some(next);
+        }
+    }
+    KeySeed { fields, id: None, next: usize::MAX }.visit_str::<Bail>(key).ok()?.slot
+}
+
+/// The bytes of a little-endian word that are a quote, a backslash or
+/// below 0x20, as their high bits: the classic test for a zero byte,
+/// applied three times. Above the first such byte there may be false
+/// ones (a borrow runs on), never below: its lowest bit is exact.
+#[inline(always)]
+fn special(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let quote = zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    quote | backslash | control
+}
