@@ -96,6 +96,23 @@ impl Profile {
         self.values.get(span.range()).unwrap_or_default()
     }
 
+    /// One field of a record, by slot.
+    #[inline(always)]
+    pub fn field(&self, record: Span, slot: u32) -> Option<&Value> {
+        if slot < record.len {
+            self.values.get(record.start as usize + slot as usize)
+        } else {
+            None
+        }
+    }
+
+    /// The text of a string as bytes: without the checks of char
+    /// boundaries that slicing a `str` makes.
+    #[inline(always)]
+    pub fn text_bytes(&self, span: Span) -> &[u8] {
+        self.text.as_bytes().get(span.range()).unwrap_or_default()
+    }
+
     /// The text of a string.
     #[inline]
     pub fn text(&self, span: Span) -> &str {
@@ -168,21 +185,37 @@ pub enum ProfileError {
 /// Which fields of the profile record are decoded, by slot: those some
 /// rule or definition reads. The others are skipped, not checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reads(Vec<bool>);
+pub struct Reads {
+    slots: Vec<bool>,
+    /// Whether the scanner ([`scan`]) may decode: every field name of the
+    /// schema is known to be plain JSON text, free of quotes, backslashes
+    /// and control characters (names from the rule language always are),
+    /// so that a key can be recognised by its bytes.
+    scan: bool,
+}
 
 impl Reads {
     /// Every field of the schema: a profile is checked whole.
     pub fn all(schema: &Schema) -> Reads {
-        Reads(vec![true; schema.root().map_or(0, |r| r.fields.len())])
+        Reads::of(schema, vec![true; schema.root().map_or(0, |r| r.fields.len())])
     }
 
-    /// The fields whose slots are set.
+    /// The fields of `schema` whose slots are set.
+    pub fn of(schema: &Schema, slots: Vec<bool>) -> Reads {
+        let plain = |name: &String| !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+        let scan = schema.records.iter().all(|r| r.fields.keys().all(plain));
+        Reads { slots, scan }
+    }
+
+    /// The fields whose slots are set, without the schema: every line is
+    /// then decoded by serde, without the scanner.
     pub fn from_slots(slots: Vec<bool>) -> Reads {
-        Reads(slots)
+        Reads { slots, scan: false }
     }
 
+    #[inline]
     fn get(&self, slot: usize) -> bool {
-        self.0.get(slot).copied().unwrap_or(true)
+        self.slots.get(slot).copied().unwrap_or(true)
     }
 }
 
@@ -234,10 +267,12 @@ pub fn decode_line_into<'t>(
     profile: &mut Profile,
 ) -> Result<Option<&'t str>, ProfileError> {
     profile.clear();
-    if let Some(captured) = scan::decode(&Cx::new(schema, reads, id), text, profile) {
-        return Ok(captured);
+    if reads.scan {
+        if let Some(captured) = scan::decode(&Cx::new(schema, reads, id), text, profile) {
+            return Ok(captured);
+        }
+        profile.clear();
     }
-    profile.clear();
     decode_line_serde(schema, reads, text, id, profile)
 }
 
@@ -877,7 +912,9 @@ mod tests {
             lines.push(seed.to_owned());
             let bytes = seed.as_bytes();
             for at in 0..=bytes.len() {
-                for insert in [b'"', b'\\', b'\t', 0x01, 0x7f, b',', b'}', b']', b'1', b'-', b'.', b'e', b' ', b'n', b'{', b'['] {
+                for insert in
+                    [b'"', b'\\', b'\t', 0x01, 0x7f, b',', b'}', b']', b'1', b'-', b'.', b'e', b' ', b'n', b'{', b'[']
+                {
                     let mut edited = bytes.to_vec();
                     edited.insert(at, insert);
                     lines.extend(String::from_utf8(edited).ok());
@@ -932,7 +969,7 @@ mod tests {
         lines.push(format!(
             r#"{{"deep":{deep},"id":1,"name":"n","tags":[],"gifts":[],"inner":{{"deep":{{"word":"w"}}}}}}"#
         ));
-        let some = Reads::from_slots(vec![true, false, true, false, true, true]);
+        let some = Reads::of(schema, vec![true, false, true, false, true, true]);
         let mut taken = 0;
         for reads in [Reads::all(schema), some] {
             for line in &lines {
@@ -955,5 +992,21 @@ mod tests {
             p.clear();
             assert!(scan::decode(&Cx::new(schema, &Reads::all(schema), Some("id")), seed, &mut p).is_some(), "{seed}");
         }
+    }
+
+    /// A schema built by an embedder may name a field with a quote: its
+    /// keys are then left to serde, which reads escapes.
+    #[test]
+    fn names_that_are_not_plain_text_turn_the_scanner_off() {
+        let rules = rules();
+        let mut schema = rules.checked().schema.clone();
+        assert!(Reads::all(&schema).scan);
+        let field = schema.records[0].fields.shift_remove("name").unwrap();
+        schema.records[0].fields.insert("na\"me".into(), field);
+        assert!(!Reads::all(&schema).scan);
+        let line = r#"{"id":1,"na\"me":"n","tags":[],"gifts":[],"inner":{"deep":{"word":"w"}}}"#;
+        let (profile, _) = decode_line(&schema, &Reads::all(&schema), line, None).unwrap();
+        let Value::String(name) = profile.fields()[5] else { panic!("{:?}", profile.fields()) };
+        assert_eq!(profile.text(name), "n");
     }
 }

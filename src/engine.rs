@@ -108,7 +108,7 @@ impl Builder {
     pub fn build(self) -> Result<RuleSet, Report> {
         match self.run(true) {
             (report, Some(checked), Some(program)) if !report.has_errors() => {
-                let reads = decode::Reads::from_slots(checked.profile_reads());
+                let reads = decode::Reads::of(&checked.schema, checked.profile_reads());
                 Ok(RuleSet { checked, program, report, reads })
             }
             (report, _, _) => Err(report),

@@ -815,16 +815,20 @@ pub(crate) fn in_set<'a>(value: Val<'_>, set: &ConstSet) -> Val<'a> {
 /// Reads a slot path from a record; unknown as soon as a step is missing.
 #[inline]
 pub(crate) fn read<'a>(profile: &'a Profile, start: Val<'a>, path: &[u32]) -> Val<'a> {
-    let Some((&last, steps)) = path.split_last() else { return start };
-    let Val::Record(mut fields) = start else { return Val::Unknown };
+    let Some((&first, steps)) = path.split_first() else { return start };
+    let Val::Record(fields) = start else { return Val::Unknown };
+    let Some(mut value) = fields.get(first as usize) else { return Val::Unknown };
     // Through nested records without converting each step to a `Val`.
-    for &slot in steps {
-        match fields.get(slot as usize) {
-            Some(Value::Record(inner)) => fields = profile.items(*inner),
+    for &step in steps {
+        match value {
+            Value::Record(record) => match profile.field(*record, step) {
+                Some(inner) => value = inner,
+                None => return Val::Unknown,
+            },
             _ => return Val::Unknown,
         }
     }
-    fields.get(last as usize).map_or(Val::Unknown, |v| Val::of(v, profile))
+    Val::of(value, profile)
 }
 
 /// The integer a guard's constant was filed under ([`Scalar::as_integer`]).

@@ -454,15 +454,13 @@ fn visit_mut(test: &mut Test, f: &mut impl FnMut(&mut Test)) {
 /// Reads a field's value by slot path from a record, without converting it.
 #[inline(always)]
 fn slot<'a>(profile: &'a Profile, root: &'a [Value], path: &[u32]) -> Option<&'a Value> {
-    let (&last, steps) = path.split_last()?;
-    let mut fields = root;
+    let (&first, steps) = path.split_first()?;
+    let mut value = root.get(first as usize)?;
     for &step in steps {
-        match fields.get(step as usize) {
-            Some(Value::Record(inner)) => fields = profile.items(*inner),
-            _ => return None,
-        }
+        let Value::Record(record) = value else { return None };
+        value = profile.field(*record, step)?;
     }
-    fields.get(last as usize)
+    Some(value)
 }
 
 #[inline(always)]
@@ -526,7 +524,7 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
                 profile
                     .items(*items)
                     .iter()
-                    .any(|i| matches!(i, Value::String(s) if profile.text(*s).as_bytes() == item.as_bytes())),
+                    .any(|i| matches!(i, Value::String(s) if profile.text_bytes(*s) == item.as_bytes())),
             ),
             _ => None,
         },
@@ -627,7 +625,7 @@ impl Program {
     ) -> Option<bool> {
         match test {
             Test::Str { path, op, constant } => match slot(profile, root, path)? {
-                Value::String(s) => Some(holds(*op, profile.text(*s).as_bytes().cmp(constant.as_bytes()))),
+                Value::String(s) => Some(holds(*op, profile.text_bytes(*s).cmp(constant.as_bytes()))),
                 _ => None,
             },
             Test::Compare(op, a, b) => {

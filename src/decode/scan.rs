@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 
-use super::{Cx, KeySeed, Profile, Span, Value, ValueSeed};
+use super::{Cx, Profile, Span, Value, ValueSeed};
 use crate::ir::{RecordId, Type};
 
 /// Why the fast path gave up: nothing to say, the serde path will.
@@ -96,6 +96,30 @@ impl<'t> Scan<'t> {
     /// A string without escapes or control characters, at its quote.
     #[inline]
     fn string(&mut self) -> Option<&'t str> {
+        let bytes = self.string_bytes()?;
+        // After a quote and before one: on char boundaries.
+        let end = self.pos - 1;
+        self.text.get(end - bytes.len()..end)
+    }
+
+    /// Whether the string here is exactly `name` (a field name, so
+    /// without quotes or backslashes); if so, it is read.
+    #[inline(always)]
+    fn expect_key(&mut self, name: &[u8]) -> bool {
+        let start = self.pos + 1;
+        let end = start + name.len();
+        let found = self.bytes.get(self.pos) == Some(&b'"')
+            && self.bytes.get(start..end).is_some_and(|key| same(key, name))
+            && self.bytes.get(end) == Some(&b'"');
+        if found {
+            self.pos = end + 1;
+        }
+        found
+    }
+
+    /// [`Scan::string`] as bytes: a key needs no `str`.
+    #[inline(always)]
+    fn string_bytes(&mut self) -> Option<&'t [u8]> {
         self.eat(b'"')?;
         let start = self.pos;
         let rest = self.bytes.get(start..)?;
@@ -124,7 +148,7 @@ impl<'t> Scan<'t> {
             return None;
         }
         self.pos = start + end + 1;
-        self.text.get(start..start + end)
+        rest.get(..end)
     }
 
     fn literal(&mut self, word: &[u8]) -> Option<()> {
@@ -217,12 +241,17 @@ impl<'t> Scan<'t> {
             self.pos += 1;
         } else {
             loop {
-                let key = self.string()?;
+                let (slot, key) = match fields.get_index(next) {
+                    Some((name, _)) if self.expect_key(name.as_bytes()) => (Some(next), name.as_bytes()),
+                    _ => {
+                        let key = self.string_bytes()?;
+                        (slot_of(fields, key, next), key)
+                    }
+                };
                 self.ws();
                 self.eat(b':')?;
                 self.ws();
-                let slot = slot_of(fields, key, next);
-                let is_id = id.is_some_and(|id| id == key);
+                let is_id = id.is_some_and(|id| same(id.as_bytes(), key));
                 next = slot.map_or(next, |s| s + 1);
                 let value_start = self.pos;
                 match slot.filter(|&s| !root || cx.reads.get(s)) {
@@ -350,7 +379,7 @@ impl<'t> Scan<'t> {
                     }
                 }
                 b'"' => {
-                    self.string()?;
+                    self.string_bytes()?;
                 }
                 b't' => self.literal(b"true")?,
                 b'f' => self.literal(b"false")?,
@@ -387,7 +416,7 @@ impl<'t> Scan<'t> {
 
     /// `"key":` and the whitespace around it, before a member's value.
     fn member_key(&mut self) -> Option<()> {
-        self.string()?;
+        self.string_bytes()?;
         self.ws();
         self.eat(b':')?;
         self.ws();
@@ -398,13 +427,24 @@ impl<'t> Scan<'t> {
 /// The slot of the field a key names, as [`KeySeed`] finds it: the slot
 /// after the last key found first, as keys usually come in schema order.
 #[inline(always)]
-fn slot_of(fields: &indexmap::IndexMap<String, crate::ir::Field>, key: &str, next: usize) -> Option<usize> {
+fn slot_of(fields: &indexmap::IndexMap<String, crate::ir::Field>, key: &[u8], next: usize) -> Option<usize> {
     if let Some((name, _)) = fields.get_index(next) {
-        if name.as_str() == key {
+        if same(name.as_bytes(), key) {
             return Some(next);
         }
     }
-    KeySeed { fields, id: None, next: usize::MAX }.visit_str::<Bail>(key).ok()?.slot
+    if fields.len() <= 32 {
+        fields.keys().position(|name| same(name.as_bytes(), key))
+    } else {
+        fields.get_index_of(std::str::from_utf8(key).ok()?)
+    }
+}
+
+/// Byte equality, inline: keys are short, and a call to `memcmp` costs
+/// more than comparing them.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The bytes of a little-endian word that are a quote, a backslash or
