@@ -18,6 +18,10 @@ use serde::de::{self, Visitor};
 use super::{Cx, Profile, Span, Value, ValueSeed};
 use crate::ir::{RecordId, Type};
 
+/// 10^0 to 10^18, exact as doubles.
+const POWERS: [f64; 19] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
+
 /// Why the fast path gave up: nothing to say, the serde path will.
 #[derive(Debug)]
 pub(super) struct Bail;
@@ -196,32 +200,76 @@ impl<'t> Scan<'t> {
     }
 
     /// A number to decode: plain integers of up to 18 digits and decimals
-    /// without exponent, parsed as serde_json (with `float_roundtrip`)
-    /// parses them; anything else is left to the serde path.
+    /// without exponent, valued as serde_json (with `float_roundtrip`)
+    /// values them; anything else is left to the serde path. The digits
+    /// are read once, into the mantissa.
+    #[inline]
     fn number(&mut self) -> Option<Number> {
-        let (text, integer) = self.number_text()?;
-        if integer {
-            let (negative, digits) = match text.strip_prefix('-') {
-                Some(digits) => (true, digits),
-                None => (false, text),
-            };
-            if digits.len() > 18 {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let mut mantissa = 0_u64;
+        let mut digits = 0_u32;
+        match self.peek()? {
+            // JSON allows no digit after a leading zero: one here is a
+            // syntax error the caller finds.
+            b'0' => {
+                self.pos += 1;
+                digits = 1;
+            }
+            b'1'..=b'9' => self.accumulate(&mut mantissa, &mut digits),
+            _ => return None,
+        }
+        let whole = digits;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.accumulate(&mut mantissa, &mut digits);
+            if digits == whole {
                 return None;
             }
-            let magnitude: u64 = digits.parse().ok()?;
-            return match (negative, i64::try_from(magnitude)) {
-                (false, _) => Some(Number::Unsigned(magnitude)),
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            return None;
+        }
+        if digits > 18 {
+            // Beyond u64 or the exact doubles: only decimals, by std.
+            let text = self.text.get(start..self.pos)?;
+            return match digits == whole {
+                true => None,
+                false => text.parse().ok().filter(|f: &f64| f.is_finite()).map(Number::Float),
+            };
+        }
+        let fraction = digits - whole;
+        if fraction == 0 {
+            return match (negative, i64::try_from(mantissa)) {
+                (false, _) => Some(Number::Unsigned(mantissa)),
                 // serde_json reads `-0` as the float -0.0.
                 (true, Ok(m)) if m != 0 => Some(Number::Negative(-m)),
                 (true, _) => None,
             };
         }
-        if text.bytes().any(|b| b == b'e' || b == b'E') {
-            return None;
+        // At most 18 digits, so the mantissa is below 2^60 but maybe not
+        // below 2^53; past that, std parses. Below, mantissa / 10^k with
+        // both exact is one correctly rounded division (Clinger's fast
+        // path), the double that std and serde_json (`float_roundtrip`)
+        // give too.
+        let magnitude = match POWERS.get(fraction as usize) {
+            Some(power) if mantissa < 1 << 53 => mantissa as f64 / power,
+            _ => self.text.get(start..self.pos)?.trim_start_matches('-').parse().ok()?,
+        };
+        Some(Number::Float(if negative { -magnitude } else { magnitude }))
+    }
+
+    /// Digits onto a mantissa (wrapping: past 18 digits it is not used).
+    #[inline(always)]
+    fn accumulate(&mut self, mantissa: &mut u64, digits: &mut u32) {
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            *digits += 1;
+            self.pos += 1;
         }
-        // Both correctly rounded: std's parse and serde_json's with
-        // `float_roundtrip` give the same double.
-        text.parse().ok().filter(|f: &f64| f.is_finite()).map(Number::Float)
     }
 
     /// A JSON object as a record of the schema.
@@ -460,4 +508,72 @@ fn special(word: u64) -> u64 {
     let backslash = zero(word ^ (ONES * u64::from(b'\\')));
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
     quote | backslash | control
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::{Number, Scan};
+
+    fn number(text: &str) -> Option<Number> {
+        let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None };
+        let number = scan.number()?;
+        (scan.pos == text.len()).then_some(number)
+    }
+
+    /// Decimals of every length and scale, as serde_json values them: the
+    /// same double, bit for bit (so -0.0 too), or left to serde.
+    #[test]
+    fn numbers_are_valued_as_serde_json_values_them() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut texts: Vec<String> = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "1",
+            "25.99",
+            "0.1",
+            "0.30000000000000004",
+            "9007199254740993.5",
+            "123456789012345678",
+            "-123456789012345678",
+            "12345678901234567.8",
+            "1234567890123456789.5",
+            "0.000000000000000001",
+            "99.999999999999999999",
+            "4503599627370497.5",
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let whole = state % 10_u64.pow((state >> 60) as u32 % 12);
+            let scale = (state >> 40) as usize % 22;
+            let fraction: String = (0..scale).map(|i| char::from(b'0' + ((state >> (i % 50)) % 10) as u8)).collect();
+            let sign = if state & 1 == 1 { "-" } else { "" };
+            texts.push(if scale == 0 { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") });
+        }
+        let mut fast = 0;
+        for text in &texts {
+            let Some(number) = number(text) else { continue };
+            fast += 1;
+            let json: serde_json::Value = serde_json::from_str(text).unwrap();
+            match number {
+                Number::Unsigned(u) => assert_eq!(json.as_u64(), Some(u), "{text}"),
+                Number::Negative(i) => assert_eq!(json.as_i64(), Some(i), "{text}"),
+                Number::Float(f) => {
+                    assert!(json.is_f64(), "{text}");
+                    assert_eq!(json.as_f64().map(f64::to_bits), Some(f.to_bits()), "{text}");
+                }
+            }
+        }
+        assert!(fast > 19_000, "{fast}");
+        for text in ["1e2", "01", "-", "1.", ".5", "-01.5", "1.5E3", "12345678901234567890"] {
+            assert!(number(text).is_none(), "{text}");
+        }
+    }
 }
