@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use narval::ast::StreamKind;
+use narval::decode::Reads;
 use narval::ir::{Schema, Type};
 use narval::source::{FileId, Sources};
 use narval::{Date, RuleSet};
@@ -382,6 +383,15 @@ fn decode(text: &str, data: &[u8]) -> u64 {
         assert!(read.is_ok(), "a profile valid in every field is refused when only the fields read are decoded");
     }
     sig = sig.add(if full.is_ok() { b"full" } else { b"part" });
+    // The scanner and serde alone decode every line alike: the same
+    // profile and id, or the same error (compared as debug text, where
+    // -0.0 is not 0.0).
+    let schema = &rules.checked().schema;
+    for slots in [vec![true; schema.records[0].fields.len()], rules.checked().profile_reads()] {
+        let scanned = narval::decode::decode_line(schema, &Reads::of(schema, slots.clone()), text, Some("id"));
+        let by_serde = narval::decode::decode_line(schema, &Reads::from_slots(slots), text, Some("id"));
+        assert_eq!(format!("{scanned:?}"), format!("{by_serde:?}"), "the scanner and serde decode differently");
+    }
     if let Ok((_, Some(id))) = rules.decode_line(text, "id") {
         assert!(text.contains(id), "decode_line returned an id that is not in the line");
         sig = sig.add(b"id");

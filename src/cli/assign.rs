@@ -347,7 +347,7 @@ fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>) -> io::Result<Line> {
         if available.is_empty() {
             break;
         }
-        let (part, ends) = match available.iter().position(|&b| b == b'\n') {
+        let (part, ends) = match memchr::memchr(b'\n', available) {
             Some(newline) => (available.get(..=newline).unwrap_or(available), true),
             None => (available, false),
         };
