@@ -86,12 +86,13 @@ pub struct Profile {
 
 impl Profile {
     /// The values of the root record's fields, by slot.
+    #[inline(always)]
     pub fn fields(&self) -> &[Value] {
         self.values.get(..self.root).unwrap_or_default()
     }
 
     /// The elements of a list or the fields of a record.
-    #[inline]
+    #[inline(always)]
     pub fn items(&self, span: Span) -> &[Value] {
         self.values.get(span.range()).unwrap_or_default()
     }
@@ -114,7 +115,7 @@ impl Profile {
     }
 
     /// The text of a string.
-    #[inline]
+    #[inline(always)]
     pub fn text(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or_default()
     }

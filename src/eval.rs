@@ -42,7 +42,7 @@ pub enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of(value: &'a Value, profile: &'a Profile) -> Val<'a> {
         match value {
             Value::Missing => Val::Unknown,

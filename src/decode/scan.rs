@@ -90,9 +90,13 @@ impl<'t> Scan<'t> {
         (self.next()? == byte).then_some(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+        // Compact JSON has none: one comparison says so.
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
             self.pos += 1;
         }
     }
