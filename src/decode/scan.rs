@@ -43,7 +43,7 @@ impl de::Error for Bail {
 /// Decodes `text` into `out` (cleared by the caller), returning the id's
 /// text as written; `None` when the serde path must decide.
 pub(super) fn decode<'t>(cx: &Cx<'_, 't>, text: &'t str, out: &mut Profile) -> Option<Option<&'t str>> {
-    let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None };
+    let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None, depth: 0 };
     scan.ws();
     let root = scan.record(cx, out, 0, true)?;
     scan.ws();
@@ -63,7 +63,14 @@ struct Scan<'t> {
     bytes: &'t [u8],
     pos: usize,
     captured: Option<&'t str>,
+    /// Objects and arrays open around the value being read. serde_json
+    /// refuses more than 128; a schema of lists of lists could ask for
+    /// that, so the scanner leaves deep values to serde.
+    depth: u32,
 }
+
+/// The deepest value the scanner reads, well within serde_json's 128.
+const MAX_DEPTH: u32 = 100;
 
 /// A number as the serde path would see it.
 enum Number {
@@ -283,6 +290,10 @@ impl<'t> Scan<'t> {
             return None;
         }
         self.eat(b'{')?;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         let start = out.values.len();
         out.values.resize(start + fields.len(), Value::Missing);
         let id = if root { cx.id } else { None };
@@ -335,6 +346,7 @@ impl<'t> Scan<'t> {
                 return None;
             }
         }
+        self.depth -= 1;
         Span::new(start, fields.len()).map(Value::Record)
     }
 
@@ -342,6 +354,10 @@ impl<'t> Scan<'t> {
     /// on the serde path.
     fn list(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, element: &Type) -> Option<Value> {
         self.eat(b'[')?;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         let base = out.scratch.len();
         self.ws();
         if self.peek() == Some(b']') {
@@ -358,6 +374,7 @@ impl<'t> Scan<'t> {
                 }
             }
         }
+        self.depth -= 1;
         let start = out.values.len();
         let len = out.scratch.len().checked_sub(base)?;
         out.values.extend(out.scratch.drain(base..));
@@ -521,7 +538,7 @@ mod tests {
     use super::{Number, Scan};
 
     fn number(text: &str) -> Option<Number> {
-        let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None };
+        let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None, depth: 0 };
         let number = scan.number()?;
         (scan.pos == text.len()).then_some(number)
     }
