@@ -493,7 +493,7 @@ impl<'t> Scan<'t> {
     }
 }
 
-/// The slot of the field a key names, as [`KeySeed`] finds it: the slot
+/// The slot of the field a key names, as [`super::KeySeed`] finds it: the slot
 /// after the last key found first, as keys usually come in schema order.
 #[inline(always)]
 fn slot_of(fields: &indexmap::IndexMap<String, crate::ir::Field>, key: &[u8], next: usize) -> Option<usize> {
