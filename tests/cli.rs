@@ -597,6 +597,20 @@ fn every_thread_count_gives_the_same_output_in_input_order() {
         &err[err.len() - 200..]
     );
     assert!(err.contains("narval: line 39999: a profile must be a JSON object, found an array\n"));
+    // Where --max-errors stops is the same on one thread (read, assign and
+    // write in turn) as on several (a pipeline): a batch at a time.
+    let stopped: Vec<Output> = ["1", "2", "3"]
+        .iter()
+        .map(|n| {
+            narval(&["assign", "campaign.narval", "--profiles", "-", "--threads", n, "--max-errors", "12000"], &input)
+        })
+        .collect();
+    for run in &stopped {
+        assert_eq!(code(run), 8, "{}", stderr(run));
+        assert_eq!(stdout(run), stdout(&stopped[0]));
+        assert_eq!(stderr(run), stderr(&stopped[0]));
+    }
+    assert!(lines(&stdout(&stopped[0])).len() < 15_000);
     let out = narval(&["assign", "campaign.narval", "--profiles", "-", "--threads", "0"], "");
     assert_eq!(code(&out), 2);
 }

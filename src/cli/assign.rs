@@ -423,6 +423,24 @@ fn assign_all(
     let mut chunks: Vec<Chunk> = (0..threads).map(|_| Chunk::default()).collect();
     let mut done: Vec<Chunk> = (0..threads).map(|_| Chunk::default()).collect();
     let mut more = current.fill(&mut *input, 1)?;
+    if threads <= 1 {
+        // One thread does everything in turn, as a single-threaded program
+        // would: no reading or writing on another core meanwhile.
+        while more {
+            let lines = current.ends.len();
+            if let Some(chunk) = chunks.first_mut() {
+                assign_run(job, &current, 0..lines, chunk);
+            }
+            read += lines;
+            assigned += chunks.iter().map(|c| c.assigned).sum::<usize>();
+            write_chunks(&mut chunks, sink)?;
+            if max_errors.is_some_and(|max| read - assigned > max) {
+                return Ok((read, assigned, true));
+            }
+            more = current.fill(&mut *input, current.first + lines)?;
+        }
+        return Ok((read, assigned, false));
+    }
     let mut pending = false;
     while more || pending {
         let lines = current.ends.len();

@@ -123,7 +123,7 @@ pub struct AssignArgs {
     /// The profile field copied, as it is, to each output line
     #[arg(long, value_name = "NAME", default_value = "id")]
     pub id_field: String,
-    /// Worker threads; the output is the same for every count [default: all cores]
+    /// Worker threads (1: read, assign and write on one thread); the output is the same for every count [default: all cores]
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Also write each rejected line to FILE, as a JSON line
