@@ -24,6 +24,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod reference;
+mod rng;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +36,8 @@ use narval::{Assignment, Date, RuleSet};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value as Json};
+
+use rng::Rng;
 
 use reference::Streams;
 
@@ -91,34 +94,6 @@ lucky = [7, 40, 65]
 
 const PARTY: &[&str] = &["dem", "rep", "ind", "none"];
 const CONTEXT: &[&str] = &["rally", "debate", "online"];
-
-// ---- random numbers -----------------------------------------------------------
-
-/// SplitMix64: each rule and profile is drawn from its own seed, so that
-/// shrinking can drop rules without changing the others.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 // ---- rule sets ------------------------------------------------------------------
 

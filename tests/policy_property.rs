@@ -23,12 +23,16 @@
 //! the number of rule sets (400 by default, 24 profiles each).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod rng;
+
 use std::cell::Cell;
 
 use narval::RuleSet;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value as Json};
+
+use rng::Rng;
 
 const SCHEMA: &str = r#"narval 1
 schema {
@@ -50,31 +54,6 @@ const PROFILES: usize = 24;
 
 /// Top-level fields, as a policy's allow-list may name them.
 const TOP: &[&str] = &["a", "b", "s", "h", "hr", "o", "op", "l", "consent"];
-
-/// splitmix64: small, fast and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// A random policy.
 #[derive(Debug, Clone)]
