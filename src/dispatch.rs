@@ -290,7 +290,7 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
                 let (path, constant, op) = match (field(nodes, *a), constant(nodes, *b)) {
                     (Some(path), Some(c)) => (path, c, *op),
                     _ => match (field(nodes, *b), constant(nodes, *a)) {
-                        (Some(path), Some(c)) => (path, c, flip(*op)),
+                        (Some(path), Some(c)) => (path, c, op.flipped()),
                         _ => continue,
                     },
                 };
@@ -366,17 +366,6 @@ fn constant(nodes: &[Node], id: NodeId) -> Option<&Scalar> {
     match nodes.get(id as usize)? {
         Node::Const(c) if !matches!(c, Scalar::Unknown) => Some(c),
         _ => None,
-    }
-}
-
-/// `c < x` is `x > c`.
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        other => other,
     }
 }
 

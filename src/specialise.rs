@@ -291,7 +291,7 @@ fn quantifier(nodes: &[Node], agg: &Aggregate, base: Base) -> Option<Test> {
 fn count(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Option<Test> {
     let (agg, op, constant) = match (nodes.get(a as usize)?, nodes.get(b as usize)?) {
         (Node::Aggregate(agg), Node::Const(Scalar::Int(c))) => (agg, op, *c),
-        (Node::Const(Scalar::Int(c)), Node::Aggregate(agg)) => (agg, flip(op), *c),
+        (Node::Const(Scalar::Int(c)), Node::Aggregate(agg)) => (agg, op.flipped(), *c),
         _ => return None,
     };
     if agg.func != AggregateFn::Count {
@@ -309,7 +309,7 @@ fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Test 
     let field_const = match (field(nodes, a, base), nodes.get(b as usize), nodes.get(a as usize), field(nodes, b, base))
     {
         (Some(path), Some(Node::Const(c)), ..) => Some((path, op, c)),
-        (_, _, Some(Node::Const(c)), Some(path)) => Some((path, flip(op), c)),
+        (_, _, Some(Node::Const(c)), Some(path)) => Some((path, op.flipped(), c)),
         _ => None,
     };
     let Some((path, op, constant)) = field_const else {
@@ -337,17 +337,6 @@ fn operand(nodes: &[Node], id: NodeId, base: Base) -> Operand {
             Some(path) => Operand::Field(path.into()),
             None => Operand::Node(id),
         },
-    }
-}
-
-/// `c < x` is `x > c`.
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        other => other,
     }
 }
 
