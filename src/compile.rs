@@ -197,6 +197,10 @@ pub struct Program {
     pub cached_buckets: u32,
     /// The rule conditions in specialised form, which evaluation runs.
     pub tests: Tests,
+    /// The specialised form as native code, when it was generated
+    /// ([`Program::generate_native`]).
+    #[cfg(feature = "jit")]
+    pub native: crate::jit::Native,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -225,6 +229,8 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             caps: Vec::new(),
             cached_buckets: 0,
             tests: Tests::default(),
+            #[cfg(feature = "jit")]
+            native: crate::jit::Native::default(),
         },
         today,
     };
@@ -261,6 +267,24 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
 }
 
 impl Program {
+    /// Generates the native code of the program's specialised tests, which
+    /// [`Program::assign`] then runs. A program without it (more rules or
+    /// streams than native code takes, or a machine Cranelift does not
+    /// support) is evaluated by the interpreter, with the same results.
+    #[cfg(feature = "jit")]
+    pub fn generate_native(&mut self) -> Result<(), crate::jit::Unavailable> {
+        self.native = crate::jit::Native::build(self)?;
+        Ok(())
+    }
+
+    /// [`Program::generate_native`] for the rules outside the indexes only,
+    /// as for a large rule set, whatever its size: tests try both.
+    #[cfg(feature = "jit")]
+    pub fn generate_native_in_part(&mut self) -> Result<(), crate::jit::Unavailable> {
+        self.native = crate::jit::Native::build_as(self, false)?;
+        Ok(())
+    }
+
     /// Requirements whose condition is a constant, by index in the checked
     /// order, with that constant (`None`: unknown).
     pub fn folded_requirements(&self) -> Vec<(usize, Option<bool>)> {

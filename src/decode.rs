@@ -22,32 +22,40 @@ mod scan;
 /// A decoded value. Strings, lists and records are spans of their
 /// [`Profile`]: every value of a profile lives in two buffers that a batch
 /// reuses, so decoding allocates nothing once they have grown.
+///
+/// The layout is fixed (`repr(C, u8)`: a one-byte tag, then the payload at
+/// offset 8, 16 bytes in all), because native code reads it
+/// ([`crate::jit`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C, u8)]
 pub enum Value {
     /// Missing or null (only for optional fields).
-    Missing,
+    Missing = 0,
     /// `bool`
-    Bool(bool),
+    Bool(bool) = 1,
     /// `int`
-    Int(i64),
+    Int(i64) = 2,
     /// `number`
-    Number(f64),
+    Number(f64) = 3,
     /// `money` in cents.
-    Money(i64),
+    Money(i64) = 4,
     /// `string`: its text in [`Profile::text`].
-    String(Span),
+    String(Span) = 5,
     /// `date`
-    Date(Date),
+    Date(Date) = 6,
     /// An enum member by index.
-    Enum(u32),
+    Enum(u32) = 7,
     /// A list: its elements in [`Profile::items`].
-    List(Span),
+    List(Span) = 8,
     /// A record: one value per field, by slot, in [`Profile::items`].
-    Record(Span),
+    Record(Span) = 9,
 }
+
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
 /// Where a string, list or record of a [`Profile`] lies in its buffers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct Span {
     start: u32,
     len: u32,
@@ -89,6 +97,14 @@ impl Profile {
     #[inline(always)]
     pub fn fields(&self) -> &[Value] {
         self.values.get(..self.root).unwrap_or_default()
+    }
+
+    /// Every value, the text of every string, and the number of fields
+    /// of the root record (the first values): what native code reads.
+    #[cfg(feature = "jit")]
+    #[inline(always)]
+    pub(crate) fn raw(&self) -> (&[Value], &[u8], usize) {
+        (&self.values, self.text.as_bytes(), self.root.min(self.values.len()))
     }
 
     /// The elements of a list or the fields of a record.

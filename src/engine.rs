@@ -35,6 +35,11 @@ pub struct Builder {
     inputs: Vec<Input>,
     policies: Vec<Input>,
     today: Option<Date>,
+    /// Evaluate with the interpreter even where native code could be
+    /// generated.
+    interpreted: bool,
+    /// Native code for the rules outside the indexes only.
+    native_in_part: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +84,23 @@ impl Builder {
         self
     }
 
+    /// Evaluates with the interpreter only, without generating native code
+    /// (feature `jit`, on by default): for machines that forbid executable
+    /// memory, or to compare the two. The results are the same.
+    pub fn interpreted(mut self) -> Builder {
+        self.interpreted = true;
+        self
+    }
+
+    /// Generates native code for the rules outside the indexes only, as
+    /// for a rule set of more than [`crate::jit::ALL_RULES`] rules, whatever
+    /// its size; for tests of that path.
+    #[doc(hidden)]
+    pub fn native_in_part(mut self) -> Builder {
+        self.native_in_part = true;
+        self
+    }
+
     /// Loads, parses and checks every file (and what they import) and returns
     /// every diagnostic, sorted by position. A rule set that reads `today`
     /// checks without a date (it is a parameter of evaluation, which
@@ -107,7 +129,18 @@ impl Builder {
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
         match self.run(true) {
-            (report, Some(checked), Some(program)) if !report.has_errors() => {
+            (report, Some(checked), Some(mut program)) if !report.has_errors() => {
+                // Without native code, the interpreter evaluates: the
+                // results are the same, so a failure here is not an error.
+                #[cfg(feature = "jit")]
+                if !self.interpreted {
+                    let _ = match self.native_in_part {
+                        true => program.generate_native_in_part(),
+                        false => program.generate_native(),
+                    };
+                }
+                #[cfg(not(feature = "jit"))]
+                let _ = (&mut program, self.interpreted, self.native_in_part);
                 let reads = decode::Reads::of(&checked.schema, checked.profile_reads());
                 Ok(RuleSet { checked, program, report, reads })
             }
@@ -588,6 +621,21 @@ impl RuleSet {
     /// reference the fast path is tested against.
     pub fn evaluate_unindexed(&self, profile: &decode::Profile) -> StreamSet {
         self.program.assign_plain(profile)
+    }
+
+    /// [`RuleSet::evaluate`] by the specialised interpreter, even when the
+    /// rule set has native code: what the native code is tested against.
+    pub fn evaluate_interpreted(&self, profile: &decode::Profile) -> StreamSet {
+        self.program.assign_interpreted(profile)
+    }
+
+    /// Whether [`RuleSet::evaluate`] runs native code (feature `jit`; see
+    /// [`Builder::interpreted`]).
+    pub fn is_native(&self) -> bool {
+        #[cfg(feature = "jit")]
+        return self.program.native.is_some();
+        #[cfg(not(feature = "jit"))]
+        false
     }
 
     /// The compiled program, for tests that compare its two evaluators

@@ -270,6 +270,12 @@ impl StreamSet {
         StreamSet { inline: [0; 4], more: vec![0; streams.div_ceil(64).saturating_sub(4)] }
     }
 
+    /// A set of up to 256 streams from its words.
+    #[cfg(feature = "jit")]
+    pub(crate) fn from_inline(inline: [u64; 4]) -> StreamSet {
+        StreamSet { inline, more: Vec::new() }
+    }
+
     fn word_mut(&mut self, index: usize) -> Option<&mut u64> {
         match index.checked_sub(4) {
             None => self.inline.get_mut(index),
@@ -365,6 +371,24 @@ impl Program {
     /// The streams a profile receives: assigned by some rule whose condition
     /// is true, and suppressed by none whose condition is true or unknown.
     pub fn assign(&self, profile: &Profile) -> StreamSet {
+        #[cfg(feature = "jit")]
+        if let Some(streams) = self.native.assign(self, profile) {
+            return streams;
+        }
+        self.run(profile, &mut Cx::new(self), |_, _| {})
+    }
+
+    /// [`Program::assign`] after native code evaluated the rules outside
+    /// the indexes (`words`: their assigned streams, then their
+    /// suppressed).
+    #[cfg(feature = "jit")]
+    pub(crate) fn assign_after(&self, profile: &Profile, words: [u64; 8]) -> StreamSet {
+        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, true, Some(words))
+    }
+
+    /// [`Program::assign`] by the specialised interpreter, even when there
+    /// is native code: what the native code is tested against.
+    pub fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
         self.run(profile, &mut Cx::new(self), |_, _| {})
     }
 
@@ -373,7 +397,7 @@ impl Program {
     /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
     /// keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, cx, observe, true)
+        self.evaluate(profile, cx, observe, true, None)
     }
 
     fn evaluate<'a>(
@@ -382,11 +406,19 @@ impl Program {
         cx: &mut Cx<'a>,
         mut observe: impl FnMut(usize, Outcome),
         indexed: bool,
+        always: Option<[u64; 8]>,
     ) -> StreamSet {
         // The fast path runs the specialised tests; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
+        // The rules evaluated whatever the indexes say, already evaluated
+        // by native code: their assigned and suppressed streams.
+        if let Some(words) = always {
+            let (a, s) = words.split_at(4);
+            assigned.inline.iter_mut().zip(a).for_each(|(word, mask)| *word = *mask);
+            suppressed.inline.iter_mut().zip(s).for_each(|(word, mask)| *word = *mask);
+        }
         let tests = &self.tests;
         // `known`: the rule's condition is its guards, which hold (a rule
         // `exact` under `dispatch`, found through a region).
@@ -434,8 +466,10 @@ impl Program {
         }
         // Rules found through an index are evaluated like the others; the
         // rules an index leaves out are false, and a false rule does nothing.
-        for &index in &self.dispatch.always {
-            apply(index, cx);
+        if always.is_none() {
+            for &index in &self.dispatch.always {
+                apply(index, cx);
+            }
         }
         for index in &self.dispatch.indexes {
             let key = read(profile, Val::Record(profile.fields()), &index.path);
@@ -487,14 +521,24 @@ impl Program {
     /// not evaluated: it could remove nothing); then each cap keeps the
     /// first streams of its kind, which are the highest in priority.
     fn guard<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, streams: &mut StreamSet) {
-        for requirement in &self.requirements {
+        for (index, requirement) in self.requirements.iter().enumerate() {
             if !requirement.streams.iter().any(|&s| streams.contains(s as usize)) {
                 continue;
             }
-            if self.test(requirement.condition, cx, profile) != Some(true) {
+            let truth = match self.tests.requirements.get(index) {
+                Some(test) if cx.specialised => self.check(test, cx, profile.fields(), profile),
+                _ => self.test(requirement.condition, cx, profile),
+            };
+            if truth != Some(true) {
                 requirement.streams.iter().for_each(|&s| streams.remove(s));
             }
         }
+        self.cap(streams);
+    }
+
+    /// Each cap keeps the first streams of its kind, the highest in
+    /// priority.
+    pub(crate) fn cap(&self, streams: &mut StreamSet) {
         for cap in &self.caps {
             let mut kept = 0;
             for stream in cap.first..cap.end {
@@ -516,7 +560,7 @@ impl Program {
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
-        self.evaluate(profile, &mut cx, |_, _| {}, false)
+        self.evaluate(profile, &mut cx, |_, _| {}, false, None)
     }
 
     /// Evaluates a condition node.

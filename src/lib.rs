@@ -67,6 +67,8 @@ pub mod eval;
 pub mod explain;
 pub mod format;
 pub mod ir;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod lineage;
 pub mod policy;
 pub mod render;
@@ -80,3 +82,6 @@ pub use decode::ProfileError;
 pub use engine::{Assignment, Builder, Report, RuleSet};
 pub use explain::Explanation;
 pub use value::Date;
+
+/// Whether this build generates native code for rule sets (feature `jit`).
+pub const NATIVE: bool = cfg!(feature = "jit");

@@ -38,6 +38,8 @@ pub struct Tests {
     /// Each boolean definition's value, by definition index; `None` for
     /// definitions of other types (evaluated by the general evaluator).
     pub definitions: Vec<Option<Test>>,
+    /// Each stream requirement's condition, by requirement index.
+    pub requirements: Vec<Test>,
     /// Leaves found in more than one place, each evaluated at most once per
     /// profile ([`Test::Shared`]).
     pub shared: Vec<Test>,
@@ -162,6 +164,7 @@ pub fn build(program: &mut Program) {
     let rules: Vec<Test> = program.rules.iter().map(|rule| test(nodes, rule.condition, profile)).collect();
     let definitions: Vec<Option<Test>> =
         program.definitions.iter().map(|&root| is_condition(nodes, root).then(|| test(nodes, root, profile))).collect();
+    let requirements: Vec<Test> = program.requirements.iter().map(|r| test(nodes, r.condition, profile)).collect();
     // A filter reads its element's fields from the element itself; it is
     // never shared with rules, whose paths start at the profile.
     let filters: Vec<(usize, Test)> = nodes
@@ -184,7 +187,7 @@ pub fn build(program: &mut Program) {
     } else {
         Vec::new()
     };
-    program.tests = share(Tests { rules, definitions, shared: Vec::new(), effects });
+    program.tests = share(Tests { rules, definitions, requirements, shared: Vec::new(), effects });
 }
 
 /// Whether a definition is a condition (its value a truth).
@@ -394,7 +397,7 @@ fn operand_key(operand: &Operand) -> OperandKey {
 /// becomes a [`Test::Shared`] slot.
 fn share(mut tests: Tests) -> Tests {
     let mut counts: HashMap<Key, u32> = HashMap::new();
-    let roots = tests.rules.iter().chain(tests.definitions.iter().flatten());
+    let roots = tests.rules.iter().chain(&tests.requirements).chain(tests.definitions.iter().flatten());
     for root in roots {
         visit(root, &mut |leaf| {
             if let Some(key) = key(leaf) {
@@ -417,7 +420,7 @@ fn share(mut tests: Tests) -> Tests {
         });
         *leaf = Test::Shared(slot);
     };
-    for root in tests.rules.iter_mut().chain(tests.definitions.iter_mut().flatten()) {
+    for root in tests.rules.iter_mut().chain(&mut tests.requirements).chain(tests.definitions.iter_mut().flatten()) {
         visit_mut(root, &mut replace);
     }
     tests.shared = shared;

@@ -5,6 +5,7 @@ use std::fmt;
 /// A calendar date (proleptic Gregorian), stored as days since 1970-01-01 so
 /// that comparison and `± N days` are integer operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
 pub struct Date(pub i32);
 
 impl Date {

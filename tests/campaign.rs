@@ -84,9 +84,22 @@ fn the_example_checks_without_warnings() {
 #[test]
 fn digest_matches_the_published_reference_on_100k_profiles() {
     let profiles = generate(100_000, 2012, false);
-    let digest = narval_digest(&rules(), &profiles);
+    let rules = rules();
+    // With the `jit` feature (the default), the campaign runs as native
+    // code; the interpreter must give the same digest.
+    assert_eq!(rules.is_native(), narval::NATIVE);
+    let digest = narval_digest(&rules, &profiles);
+    let interpreted = narval::RuleSet::builder()
+        .file(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE))
+        .today("2012-10-01".parse().unwrap())
+        .interpreted()
+        .build()
+        .unwrap_or_else(|report| panic!("{}", report.render()));
+    assert!(!interpreted.is_native());
+    let interpreted_digest = narval_digest(&interpreted, &profiles);
     std::fs::remove_file(&profiles).ok();
     assert_eq!(digest, DIGEST_100K);
+    assert_eq!(interpreted_digest, DIGEST_100K);
 }
 
 #[test]

@@ -6,10 +6,16 @@
 //! or not. For each rule set and profile, these must agree with the
 //! reference, rejections included:
 //!
-//! 1. `RuleSet::assign_json`: the decoder, the compiled program, the indexes;
-//! 2. `RuleSet::decode_json` then `evaluate_unindexed`: every rule in turn;
-//! 3. `RuleSet::assign_lines_parallel` on 3 threads, on the whole batch;
-//! 4. for one rule set in 20 ([`CLI_EVERY`]), `narval assign` on the batch
+//! 1. `RuleSet::assign_json`: the decoder, the compiled program as native
+//!    code (feature `jit`);
+//! 2. `RuleSet::decode_json` then `evaluate_interpreted`: the specialised
+//!    interpreter and the indexes;
+//! 3. the same rule set native only for the rules outside the indexes
+//!    (`Builder::native_in_part`, as for a large rule set), the interpreter
+//!    evaluating those the indexes find;
+//! 4. `RuleSet::decode_json` then `evaluate_unindexed`: every rule in turn;
+//! 5. `RuleSet::assign_lines_parallel` on 3 threads, on the whole batch;
+//! 6. for one rule set in 20 ([`CLI_EVERY`]), `narval assign` on the batch
 //!    as NDJSON.
 //!
 //! `NARVAL_DIFF_CASES=N` sets the number of rule sets (300 by default, 30
@@ -1063,6 +1069,9 @@ struct Stats {
     indexed_sets: usize,
     /// Rule outcomes compared between the specialised and general evaluators.
     outcomes: usize,
+    /// Rule sets run as native code, whole and in part.
+    native: usize,
+    native_in_part: usize,
 }
 
 /// What one rule set and profile came to, for a failure message.
@@ -1096,9 +1105,13 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             return Err(TestCaseError::reject("the rule set does not build"));
         }
     };
+    let in_part = RuleSet::builder().source("diff.narval", text.clone()).today(today).native_in_part().build();
+    let in_part = in_part.map_err(|report| TestCaseError::fail(report.render()))?;
     let built = {
         let mut stats = stats.borrow_mut();
         stats.built += 1;
+        stats.native += usize::from(rules.is_native());
+        stats.native_in_part += usize::from(in_part.is_native());
         let dispatch = rules.dispatch();
         stats.indexed_sets += usize::from(!dispatch.indexes.is_empty() || !dispatch.ranges.is_empty());
         stats.built
@@ -1114,6 +1127,9 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
         let engine = rules.assign_json(line);
         let indexed = engine.as_ref().ok().map(streams);
         let plain = rules.decode_json(line).ok().map(|p| streams(&rules.assignment(&rules.evaluate_unindexed(&p))));
+        let interpreted =
+            rules.decode_json(line).ok().map(|p| streams(&rules.assignment(&rules.evaluate_interpreted(&p))));
+        let part = in_part.assign_json(line).ok().map(|a| streams(&a));
         let threaded = parallel[k].as_ref().ok().map(streams);
         if let Ok(profile) = rules.decode_json(line) {
             // Rule by rule, the specialised tests `run` evaluates agree with
@@ -1134,8 +1150,14 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             }
             stats.borrow_mut().outcomes += outcomes.iter().flatten().count();
         }
-        let results =
-            [("reference", &expected), ("assign_json", &indexed), ("unindexed", &plain), ("parallel", &threaded)];
+        let results = [
+            ("reference", &expected),
+            ("assign_json", &indexed),
+            ("interpreted", &interpreted),
+            ("in part", &part),
+            ("unindexed", &plain),
+            ("parallel", &threaded),
+        ];
         if results.iter().any(|(_, r)| **r != expected) {
             return Err(TestCaseError::fail(format!(
                 "the engine disagrees with the reference\n{}engine: {:?}",
@@ -1240,9 +1262,10 @@ fn the_engine_agrees_with_the_reference_evaluator() {
         runner.run(&strategy, |(seed, rule_seeds, profiles_seed)| check(&stats, seed, &rule_seeds, profiles_seed));
     let stats = stats.into_inner();
     eprintln!(
-        "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 4 paths \
+        "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 6 paths \
          ({} rejected by all, {} given some stream); {} rule sets ({} cases) also through `narval assign`; \
-         {} rule sets with dispatch indexes; {} rule outcomes compared, specialised against general",
+         {} rule sets with dispatch indexes; {} rule outcomes compared, specialised against general; \
+         {} rule sets native whole, {} in part",
         stats.generated,
         stats.built,
         stats.cases,
@@ -1251,7 +1274,9 @@ fn the_engine_agrees_with_the_reference_evaluator() {
         stats.cli_sets,
         stats.cli_cases,
         stats.indexed_sets,
-        stats.outcomes
+        stats.outcomes,
+        stats.native,
+        stats.native_in_part
     );
     if let Err(error) = result {
         panic!("{error}");
@@ -1269,6 +1294,12 @@ fn the_engine_agrees_with_the_reference_evaluator() {
     assert!(stats.rejected * 50 >= stats.cases, "too few rejected profiles: {}", stats.rejected);
     assert!(stats.assigned_some * 4 >= stats.cases, "too few profiles given a stream: {}", stats.assigned_some);
     assert!(stats.outcomes >= stats.cases, "too few rule outcomes compared: {}", stats.outcomes);
+    // Native code is what `assign_json` ran, for every rule set it could
+    // be generated for: all of them.
+    if narval::NATIVE {
+        assert_eq!(stats.native, stats.built, "rule sets without native code");
+        assert_eq!(stats.native_in_part, stats.built, "rule sets without native code in part");
+    }
 }
 
 /// The reference itself, on the bundled campaign and its profiles.

@@ -131,6 +131,13 @@ fn profile(rng: &mut Rng) -> Value {
 fn specialised_tests_agree_with_the_general_evaluator() {
     let rules =
         RuleSet::builder().source("specialise.narval", RULES).build().unwrap_or_else(|r| panic!("{}", r.render()));
+    let in_part = RuleSet::builder()
+        .source("specialise.narval", RULES)
+        .native_in_part()
+        .build()
+        .unwrap_or_else(|r| panic!("{}", r.render()));
+    assert_eq!(rules.is_native(), narval::NATIVE);
+    assert_eq!(in_part.is_native(), narval::NATIVE);
     let program = rules.program();
     // The shapes are specialised, not left to the general evaluator.
     fn general(test: &Test) -> bool {
@@ -166,6 +173,9 @@ fn specialised_tests_agree_with_the_general_evaluator() {
             seen.insert((rule, general));
         }
         assert_eq!(streams, rules.evaluate_unindexed(&profile), "{json}");
+        // Native code (feature `jit`), whole and in part, agrees.
+        assert_eq!(streams, rules.evaluate(&profile), "native: {json}");
+        assert_eq!(streams, in_part.evaluate(&profile), "native in part: {json}");
     }
     assert!(decoded >= 4000, "{decoded} profiles decoded");
     assert!(compared >= decoded * program.rules.len() / 2, "{compared} outcomes compared");

@@ -241,6 +241,10 @@ fn run_profile(rules: &RuleSet, json: &str) -> Sig {
     let indexed = rules.evaluate(&profile);
     let plain = rules.evaluate_unindexed(&profile);
     assert_eq!(indexed, plain, "the indexed and the plain evaluator disagree on {json}");
+    // With the `jit` feature, `evaluate` ran native code: the specialised
+    // interpreter must agree too.
+    let interpreted = rules.evaluate_interpreted(&profile);
+    assert_eq!(indexed, interpreted, "native code and the interpreter disagree on {json}");
     let assignment = rules.assignment(&indexed);
     match rules.assign_json(json) {
         Ok(direct) => assert_eq!(direct, assignment, "assign_json disagrees with decode_json + evaluate"),

@@ -1,0 +1,1262 @@
+//! Generates a rule set's function: the specialised tests of
+//! [`crate::specialise`] as Cranelift IR.
+//!
+//! A truth is an `i8`: 0 false, 1 true, 2 unknown ([`super::TRUE`] ...).
+//! Every test is generated into the current block and leaves its truth in
+//! the block it ends in; a leaf that finds its field missing, or of another
+//! kind than it compares, jumps to its "unknown" block.
+
+use std::mem::offset_of;
+
+use cranelift_codegen::entity::EntityRef;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::types::{F64, I128, I32, I64, I8};
+use cranelift_codegen::ir::{AbiParam, Block, InstBuilder, MemFlags, SigRef, Signature, Type, Value as V};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+
+use super::{Code, Entry, Frame, FALSE, TRUE, UNKNOWN};
+use crate::ast::AggregateFn;
+use crate::compile::{ConstSet, Node, Program, Scalar};
+use crate::ir::{Base as NodeBase, CmpOp};
+use crate::specialise::{IntKind, Operand, Test, Tests};
+
+/// [`crate::decode::Value`]'s tags and where its payload lies.
+mod tag {
+    pub const MISSING: i64 = 0;
+    pub const BOOL: i64 = 1;
+    pub const INT: i64 = 2;
+    pub const NUMBER: i64 = 3;
+    pub const MONEY: i64 = 4;
+    pub const STRING: i64 = 5;
+    pub const DATE: i64 = 6;
+    pub const ENUM: i64 = 7;
+    pub const LIST: i64 = 8;
+    pub const RECORD: i64 = 9;
+    /// Offset of the payload; a span's length follows its start.
+    pub const PAYLOAD: i32 = 8;
+    pub const SPAN_LEN: i32 = 12;
+    /// log2 of the size of a value.
+    pub const SHIFT: i64 = 4;
+}
+
+/// Constants compared in line, byte by byte; longer ones call back.
+const MAX_INLINE_STRING: usize = 64;
+/// Constant lists tested in line, item by item; longer ones call back.
+const MAX_INLINE_SET: usize = 16;
+
+/// Owns the memory of the generated code, and frees it when dropped.
+pub(super) struct Memory(Option<JITModule>);
+
+// SAFETY: the module is touched only when dropped (the code it owns is
+// immutable once finalized, and calling it needs no access to the module),
+// so moving it to, or sharing its owner with, another thread is sound.
+unsafe impl Send for Memory {}
+// SAFETY: as for `Send`: no method reads the module through `&Memory`.
+unsafe impl Sync for Memory {}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        if let Some(module) = self.0.take() {
+            // SAFETY: the `Code` that owned this memory is being dropped,
+            // so its entry can no longer be called.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+fn error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Generates and loads a program's function.
+pub(super) fn generate(program: &Program, all: bool) -> Result<Code, String> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(error)?;
+    flags.set("use_colocated_libcalls", "false").map_err(error)?;
+    flags.set("is_pic", "false").map_err(error)?;
+    let isa = cranelift_native::builder().map_err(error)?.finish(settings::Flags::new(flags)).map_err(error)?;
+    if isa.pointer_type() != I64 {
+        return Err("native code needs 64-bit pointers".to_owned());
+    }
+    let call_conv = isa.default_call_conv();
+    let mut memory = Memory(Some(JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()))));
+    let module = memory.0.as_mut().ok_or("no module")?;
+    let mut signature = Signature::new(call_conv);
+    signature.params.push(AbiParam::new(I64));
+    let entry_id = module.declare_function("narval_rules", Linkage::Local, &signature).map_err(error)?;
+    // Each cached test the code reaches (a shared leaf, a boolean
+    // definition) is a function of its own, called the first time a
+    // profile needs it: its code is generated once however many tests use
+    // it, so definitions built on definitions stay linear.
+    signature.returns.push(AbiParam::new(I8));
+    let mut functions = Vec::new();
+    for (slot, _) in cached_tests(program, all) {
+        let id =
+            module.declare_function(&format!("narval_cached_{slot}"), Linkage::Local, &signature).map_err(error)?;
+        functions.push((slot, id));
+    }
+    let mut parts = Parts { module, context: None, builder: FunctionBuilderContext::new(), callbacks: Vec::new() };
+    let mut root_needed = 0;
+    for (slot, test) in cached_tests(program, all) {
+        let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
+        root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
+    }
+    // The rules and requirements in functions of at most `CHUNK`: the time
+    // Cranelift takes grows faster than the size of a function.
+    let rules: Vec<u32> = match all {
+        true => (0..u32::try_from(program.rules.len()).unwrap_or(0)).collect(),
+        false => program.dispatch.always.clone(),
+    };
+    signature.returns.clear();
+    let mut calls = Vec::new();
+    for (n, chunk) in rules.chunks(CHUNK).enumerate() {
+        let id =
+            parts.module.declare_function(&format!("narval_rules_{n}"), Linkage::Local, &signature).map_err(error)?;
+        root_needed = root_needed.max(parts.define(program, id, &functions, Body::Rules(chunk))?);
+        calls.push(id);
+    }
+    let mut requirement_calls = Vec::new();
+    if all {
+        for (n, start) in (0..program.requirements.len()).step_by(CHUNK).enumerate() {
+            let id = parts
+                .module
+                .declare_function(&format!("narval_requirements_{n}"), Linkage::Local, &signature)
+                .map_err(error)?;
+            let range = start..(start + CHUNK).min(program.requirements.len());
+            root_needed = root_needed.max(parts.define(program, id, &functions, Body::Requirements(range))?);
+            requirement_calls.push(id);
+        }
+    }
+    let body = Body::Entry { root_needed, rules: &calls, requirements: all.then_some(&requirement_calls[..]) };
+    parts.define(program, entry_id, &functions, body)?;
+    let module = parts.module;
+    module.finalize_definitions().map_err(error)?;
+    let pointer = module.get_finalized_function(entry_id);
+    // SAFETY: `pointer` is the finalized code of a function declared with
+    // the signature of `Entry` (one pointer argument, no result, the
+    // platform's C calling convention).
+    let entry = unsafe { std::mem::transmute::<*const u8, Entry>(pointer) };
+    let cache = program.tests.shared.len() + program.tests.definitions.len();
+    let callbacks = parts.callbacks;
+    Ok(Code { entry, callbacks, cache, numbers: program.definitions.len(), all, _memory: memory })
+}
+
+/// The cached tests the code of a program reaches, by cache slot: shared
+/// leaves first, then boolean definitions ([`Gen::definitions_at`]).
+fn cached_tests(program: &Program, all: bool) -> Vec<(usize, &Test)> {
+    let tests = &program.tests;
+    let mut stack: Vec<&Test> = if all {
+        tests.rules.iter().chain(&tests.requirements).collect()
+    } else {
+        program.dispatch.always.iter().filter_map(|&r| tests.rules.get(r as usize)).collect()
+    };
+    // The filters of sums, which comparisons reach.
+    stack.extend(
+        (0..u32::try_from(program.definitions.len()).unwrap_or(0))
+            .filter_map(|i| sum(program, i).and_then(|s| s.filter)),
+    );
+    let mut found = std::collections::BTreeMap::new();
+    let definitions_at = tests.shared.len();
+    while let Some(test) = stack.pop() {
+        match test {
+            Test::And(items) | Test::Or(items) => stack.extend(items.iter()),
+            Test::Not(inner) => stack.push(inner),
+            Test::Quantifier { filter, .. } | Test::Count { filter: Some(filter), .. } => stack.push(filter),
+            Test::Shared(index) => {
+                if let Some(leaf) = tests.shared.get(*index as usize) {
+                    if found.insert(*index as usize, leaf).is_none() {
+                        stack.push(leaf);
+                    }
+                }
+            }
+            Test::Def(index) => {
+                if let Some(Some(definition)) = tests.definitions.get(*index as usize) {
+                    if found.insert(definitions_at + *index as usize, definition).is_none() {
+                        stack.push(definition);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// Rules (and requirements) per generated function.
+const CHUNK: usize = 32;
+
+/// What a generated function computes.
+enum Body<'t> {
+    /// Checks the root record has the `root_needed` fields the code reads
+    /// without checking, calls the functions of the rules, and for a
+    /// program native whole, keeps the assigned streams none suppressed
+    /// and calls the functions of the requirements.
+    Entry {
+        root_needed: u32,
+        rules: &'t [cranelift_module::FuncId],
+        requirements: Option<&'t [cranelift_module::FuncId]>,
+    },
+    /// Some rules, by index.
+    Rules(&'t [u32]),
+    /// Some requirements, by index.
+    Requirements(std::ops::Range<usize>),
+    /// One cached test: computes it, stores it in its cache slot and
+    /// returns it.
+    Cached(usize, &'t Test),
+}
+
+/// What generating the functions of one program shares.
+struct Parts<'m> {
+    module: &'m mut JITModule,
+    context: Option<cranelift_codegen::Context>,
+    builder: FunctionBuilderContext,
+    callbacks: Vec<Test>,
+}
+
+impl Parts<'_> {
+    /// Generates and defines one function; returns how many root fields
+    /// it reads without checking.
+    fn define(
+        &mut self,
+        program: &Program,
+        id: cranelift_module::FuncId,
+        functions: &[(usize, cranelift_module::FuncId)],
+        body: Body<'_>,
+    ) -> Result<u32, String> {
+        let mut context = self.context.take().unwrap_or_else(|| self.module.make_context());
+        let call_conv = self.module.isa().default_call_conv();
+        context.func.signature.params.push(AbiParam::new(I64));
+        context.func.signature.call_conv = call_conv;
+        if let Body::Cached(..) = body {
+            context.func.signature.returns.push(AbiParam::new(I8));
+        }
+        let mut cached = std::collections::HashMap::new();
+        for &(slot, function) in functions {
+            cached.insert(slot, self.module.declare_func_in_func(function, &mut context.func));
+        }
+        let mut callees = |ids: &[cranelift_module::FuncId]| {
+            ids.iter().map(|&id| self.module.declare_func_in_func(id, &mut context.func)).collect::<Vec<_>>()
+        };
+        let (rule_calls, requirement_calls) = match &body {
+            Body::Entry { rules, requirements, .. } => (callees(rules), requirements.map(&mut callees)),
+            _ => (Vec::new(), None),
+        };
+        let root_needed = {
+            let mut b = FunctionBuilder::new(&mut context.func, &mut self.builder);
+            let mut signature = Signature::new(call_conv);
+            signature.params.extend([AbiParam::new(I64), AbiParam::new(I32)]);
+            signature.returns.push(AbiParam::new(I8));
+            let sig = b.import_signature(signature);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let frame = *b.block_params(entry).first().ok_or("no frame")?;
+            let field = |b: &mut FunctionBuilder, offset: usize| {
+                b.ins().load(I64, MemFlags::trusted(), frame, i32::try_from(offset).unwrap_or(i32::MAX))
+            };
+            let values = field(&mut b, offset_of!(Frame, values));
+            let values_len = field(&mut b, offset_of!(Frame, values_len));
+            let text = field(&mut b, offset_of!(Frame, text));
+            let text_len = field(&mut b, offset_of!(Frame, text_len));
+            let root_len = field(&mut b, offset_of!(Frame, root_len));
+            let cache = field(&mut b, offset_of!(Frame, cache));
+            let env = field(&mut b, offset_of!(Frame, env));
+            let callback = field(&mut b, offset_of!(Frame, callback));
+            let numbers = field(&mut b, offset_of!(Frame, numbers));
+            let zero = b.ins().iconst(I64, 0);
+            let (check, start) = (b.create_block(), b.create_block());
+            b.ins().jump(check, &[]);
+            b.switch_to_block(start);
+            let mut gen = Gen {
+                b,
+                program,
+                frame,
+                numbers,
+                root_needed: 0,
+                values,
+                values_len,
+                text,
+                text_len,
+                root: Base { start: zero, len: root_len, root: true },
+                cache,
+                env,
+                callback,
+                sig,
+                tests: &program.tests,
+                callbacks: &mut self.callbacks,
+                cached,
+                definitions_at: program.tests.shared.len(),
+                failed: None,
+                variables: 0,
+            };
+            gen.b.switch_to_block(check);
+            match body {
+                Body::Entry { root_needed, .. } => {
+                    // On to the rules when the root record has every field
+                    // the code reads, else out.
+                    let bail = gen.b.create_block();
+                    let long_enough =
+                        gen.b.ins().icmp_imm(IntCC::UnsignedGreaterThanOrEqual, root_len, i64::from(root_needed));
+                    gen.b.ins().brif(long_enough, start, &[], bail, &[]);
+                    gen.b.switch_to_block(bail);
+                    let one = gen.b.ins().iconst(I64, 1);
+                    let at = i32::try_from(offset_of!(Frame, bailed)).unwrap_or(i32::MAX);
+                    gen.b.ins().store(MemFlags::trusted(), one, frame, at);
+                    gen.b.ins().return_(&[]);
+                    gen.b.switch_to_block(start);
+                    for call in rule_calls {
+                        gen.b.ins().call(call, &[frame]);
+                    }
+                    if let Some(requirement_calls) = requirement_calls {
+                        // The streams assigned and not suppressed, which
+                        // the requirements then narrow.
+                        for w in 0..4 {
+                            let out = |w: usize| i32::try_from(offset_of!(Frame, out) + 8 * w).unwrap_or(i32::MAX);
+                            let a = gen.b.ins().load(I64, MemFlags::trusted(), frame, out(w));
+                            let s = gen.b.ins().load(I64, MemFlags::trusted(), frame, out(4 + w));
+                            let kept = gen.b.ins().band_not(a, s);
+                            gen.b.ins().store(MemFlags::trusted(), kept, frame, out(w));
+                        }
+                        for call in requirement_calls {
+                            gen.b.ins().call(call, &[frame]);
+                        }
+                    }
+                    gen.b.ins().return_(&[]);
+                }
+                Body::Rules(rules) => {
+                    gen.b.ins().jump(start, &[]);
+                    gen.b.switch_to_block(start);
+                    gen.rules(program, frame, rules);
+                }
+                Body::Requirements(range) => {
+                    gen.b.ins().jump(start, &[]);
+                    gen.b.switch_to_block(start);
+                    gen.requirements(program, frame, range);
+                }
+                Body::Cached(slot, test) => {
+                    // Called only from the entry, past its check.
+                    gen.b.ins().jump(start, &[]);
+                    gen.b.switch_to_block(start);
+                    let Ok(offset) = i32::try_from(slot) else { return Err("cache too large".to_owned()) };
+                    let stores = Targets { t: gen.b.create_block(), f: gen.b.create_block(), u: gen.b.create_block() };
+                    let root = gen.root;
+                    gen.branch(test, root, true, stores);
+                    for (block, truth) in [(stores.t, TRUE), (stores.f, FALSE), (stores.u, UNKNOWN)] {
+                        gen.b.switch_to_block(block);
+                        let byte = gen.b.ins().iconst(I8, truth + 1);
+                        gen.b.ins().store(MemFlags::trusted(), byte, gen.cache, offset);
+                        let value = gen.b.ins().iconst(I8, truth);
+                        gen.b.ins().return_(&[value]);
+                    }
+                    if let Some(failed) = gen.failed.take() {
+                        return Err(failed);
+                    }
+                }
+            }
+            if let Some(failed) = gen.failed.take() {
+                return Err(failed);
+            }
+            gen.b.seal_all_blocks();
+            let needed = gen.root_needed;
+            gen.b.finalize();
+            needed
+        };
+        self.module.define_function(id, &mut context).map_err(|e| format!("{e:?}"))?;
+        self.module.clear_context(&mut context);
+        self.context = Some(context);
+        Ok(root_needed)
+    }
+}
+
+/// The values of a record: `len` fields from index `start`.
+#[derive(Clone, Copy)]
+struct Base {
+    start: V,
+    len: V,
+    /// The profile's root record, at the start of the values and at least
+    /// [`Gen::root_needed`] long.
+    root: bool,
+}
+
+struct Gen<'g, 'f> {
+    b: FunctionBuilder<'f>,
+    program: &'g Program,
+    frame: V,
+    numbers: V,
+    /// Fields of the root record the code reads without checking: the
+    /// entry bails out when the record is shorter.
+    root_needed: u32,
+    values: V,
+    values_len: V,
+    text: V,
+    text_len: V,
+    root: Base,
+    cache: V,
+    env: V,
+    callback: V,
+    sig: SigRef,
+    tests: &'g Tests,
+    callbacks: &'g mut Vec<Test>,
+    /// The function of each cached test, by cache slot.
+    cached: std::collections::HashMap<usize, cranelift_codegen::ir::FuncRef>,
+    /// Cache byte of definition 0; shared leaves come first.
+    definitions_at: usize,
+    /// Set when a test cannot be generated: the program keeps to the
+    /// interpreter.
+    failed: Option<String>,
+    /// Variables declared so far.
+    variables: usize,
+}
+
+fn int_cc(op: CmpOp) -> IntCC {
+    match op {
+        CmpOp::Eq => IntCC::Equal,
+        CmpOp::Ne => IntCC::NotEqual,
+        CmpOp::Lt => IntCC::SignedLessThan,
+        CmpOp::Le => IntCC::SignedLessThanOrEqual,
+        CmpOp::Gt => IntCC::SignedGreaterThan,
+        CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+    }
+}
+
+fn float_cc(op: CmpOp) -> FloatCC {
+    match op {
+        CmpOp::Eq => FloatCC::Equal,
+        CmpOp::Ne => FloatCC::NotEqual,
+        CmpOp::Lt => FloatCC::LessThan,
+        CmpOp::Le => FloatCC::LessThanOrEqual,
+        CmpOp::Gt => FloatCC::GreaterThan,
+        CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+    }
+}
+
+/// A constant list's members when it is tested in line: strings, or
+/// integers (sorted, so that the code does not depend on hashing).
+enum Members<'s> {
+    Strings(Vec<&'s [u8]>),
+    Integers(Vec<i64>),
+}
+
+fn members(set: &ConstSet) -> Option<Members<'_>> {
+    fn strings(items: Vec<&[u8]>) -> Option<Vec<&[u8]>> {
+        (items.len() <= MAX_INLINE_SET && items.iter().all(|s| s.len() <= MAX_INLINE_STRING)).then_some(items)
+    }
+    match set {
+        ConstSet::FewStrings(items) => strings(items.iter().map(|s| s.as_bytes()).collect()).map(Members::Strings),
+        ConstSet::Strings(items) => {
+            let mut items: Vec<&[u8]> = items.iter().map(|s| s.as_bytes()).collect();
+            items.sort_unstable();
+            strings(items).map(Members::Strings)
+        }
+        ConstSet::Integers(items) if items.len() <= MAX_INLINE_SET => {
+            let mut items: Vec<i64> = items.iter().copied().collect();
+            items.sort_unstable();
+            Some(Members::Integers(items))
+        }
+        ConstSet::Integers(_) | ConstSet::Numbers(_) => None,
+    }
+}
+
+/// A definition computed natively as a number: `sum(list.path)` of `int`
+/// or `money` over a list field of the profile, with a filter generated
+/// natively if any.
+struct Sum<'p> {
+    list: &'p [u32],
+    projection: &'p [u32],
+    filter: Option<&'p Test>,
+    kind: IntKind,
+}
+
+fn sum(program: &Program, index: u32) -> Option<Sum<'_>> {
+    let root = *program.definitions.get(index as usize)?;
+    let Some(Node::Aggregate(agg)) = program.nodes.get(root as usize) else { return None };
+    let kind = match (agg.func, &agg.zero) {
+        (AggregateFn::Sum, Scalar::Money(_)) => IntKind::Money,
+        (AggregateFn::Sum, Scalar::Int(_)) => IntKind::Int,
+        _ => return None,
+    };
+    let Some(Node::Field { base: NodeBase::Profile, path: list }) = program.nodes.get(agg.list as usize) else {
+        return None;
+    };
+    let filter = match (agg.filter, agg.filter_test.as_deref()) {
+        (None, _) => None,
+        (Some(_), Some(test)) if native(program, test) => Some(test),
+        (Some(_), _) => return None,
+    };
+    (!list.is_empty() && !agg.projection.is_empty()).then_some(Sum { list, projection: &agg.projection, filter, kind })
+}
+
+/// A comparison of a [`Sum`] definition with a constant of its kind: the
+/// definition, the operator with the definition on the left, the constant.
+fn sum_compare(program: &Program, op: CmpOp, a: &Operand, b: &Operand) -> Option<(u32, CmpOp, i64)> {
+    let (index, op, constant) = match (a, b) {
+        (Operand::Def(index), Operand::Const(c)) => (*index, op, c),
+        (Operand::Const(c), Operand::Def(index)) => (*index, op.flipped(), c),
+        _ => return None,
+    };
+    let kind = sum(program, index)?.kind;
+    match (kind, constant) {
+        (IntKind::Money, Scalar::Money(c)) | (IntKind::Int, Scalar::Int(c)) => Some((index, op, *c)),
+        _ => None,
+    }
+}
+
+/// Whether a test is generated without calling back, so that it may read
+/// an aggregate's element (a callback reads the profile's root only).
+fn native(program: &Program, test: &Test) -> bool {
+    let native = |test: &Test| native(program, test);
+    match test {
+        Test::Known(_)
+        | Test::Bool(_)
+        | Test::Int { .. }
+        | Test::IntBetween { .. }
+        | Test::FieldMissing(_)
+        | Test::Def(_)
+        | Test::Shared(_) => true,
+        Test::Number { constant, .. } => !constant.is_nan(),
+        Test::NumberBetween { low, high, .. } => !low.is_nan() && !high.is_nan(),
+        Test::Str { op, constant, .. } => matches!(op, CmpOp::Eq | CmpOp::Ne) && constant.len() <= MAX_INLINE_STRING,
+        Test::ListHas { item, .. } => item.len() <= MAX_INLINE_STRING,
+        Test::FieldIn { set, .. } => set.is_empty() || members(set).is_some(),
+        Test::And(items) | Test::Or(items) => items.iter().all(native),
+        Test::Not(inner) => native(inner),
+        Test::Quantifier { filter, .. } => native(filter),
+        Test::Count { filter, .. } => filter.as_deref().map_or(true, native),
+        Test::Compare(op, a, b) => sum_compare(program, *op, a, b).is_some(),
+        Test::InSet(..) | Test::Missing(_) | Test::Node(_) => false,
+    }
+}
+
+fn masks(streams: &[u32]) -> [u64; 4] {
+    let mut words = [0; 4];
+    for &s in streams {
+        if let Some(word) = words.get_mut((s / 64) as usize) {
+            *word |= 1 << (s % 64);
+        }
+    }
+    words
+}
+
+/// Where a test goes when it is true, false or unknown.
+#[derive(Clone, Copy, PartialEq)]
+struct Targets {
+    t: Block,
+    f: Block,
+    u: Block,
+}
+
+impl Gen<'_, '_> {
+    /// Words `at..at + words` of the frame's output, as variables.
+    fn load_words(&mut self, frame: V, at: usize, words: usize) -> Vec<Variable> {
+        (0..words)
+            .map(|w| {
+                let var = self.variable(I64);
+                let offset = i32::try_from(offset_of!(Frame, out) + 8 * (at + w)).unwrap_or(i32::MAX);
+                let value = self.b.ins().load(I64, MemFlags::trusted(), frame, offset);
+                self.b.def_var(var, value);
+                var
+            })
+            .collect()
+    }
+
+    fn store_words(&mut self, frame: V, at: usize, vars: &[Variable]) {
+        for (w, &var) in vars.iter().enumerate() {
+            let value = self.b.use_var(var);
+            let offset = i32::try_from(offset_of!(Frame, out) + 8 * (at + w)).unwrap_or(i32::MAX);
+            self.b.ins().store(MemFlags::trusted(), value, frame, offset);
+        }
+    }
+
+    /// Some rules: each rule's test branches to a block that ors its
+    /// streams into the assigned (output words 0 to 3) and suppressed (4
+    /// to 7) streams.
+    fn rules(&mut self, program: &Program, frame: V, rules: &[u32]) {
+        let words = program.streams.div_ceil(64).min(4);
+        let assigned = self.load_words(frame, 0, words);
+        let suppressed = self.load_words(frame, 4, words);
+        let tests = self.tests;
+        for &rule in rules {
+            let (Some(test), Some(effects)) = (tests.rules.get(rule as usize), tests.effects.get(rule as usize)) else {
+                continue;
+            };
+            let next = self.b.create_block();
+            let or_into = |g: &mut Self, vars: &[Variable], masks: &[u64; 4]| {
+                for (&var, &mask) in vars.iter().zip(masks) {
+                    if mask != 0 {
+                        let current = g.b.use_var(var);
+                        let updated = g.b.ins().bor_imm(current, mask as i64);
+                        g.b.def_var(var, updated);
+                    }
+                }
+            };
+            let assigns = effects.assigns.iter().any(|&m| m != 0);
+            let suppresses = effects.suppresses.iter().any(|&m| m != 0);
+            let t = if assigns || suppresses { self.b.create_block() } else { next };
+            let u = if suppresses { self.b.create_block() } else { next };
+            self.branch(test, self.root, true, Targets { t, f: next, u });
+            if t != next {
+                self.b.switch_to_block(t);
+                or_into(self, &assigned, &effects.assigns);
+                or_into(self, &suppressed, &effects.suppresses);
+                self.b.ins().jump(next, &[]);
+            }
+            if u != next {
+                self.b.switch_to_block(u);
+                or_into(self, &suppressed, &effects.suppresses);
+                self.b.ins().jump(next, &[]);
+            }
+            self.b.switch_to_block(next);
+            // Every block so far has all its predecessors: sealed now, the
+            // variables resolve locally (left unsealed, each use would
+            // look back through the whole function).
+            self.b.seal_all_blocks();
+        }
+        self.store_words(frame, 0, &assigned);
+        self.store_words(frame, 4, &suppressed);
+        self.b.ins().return_(&[]);
+    }
+
+    /// Some requirements, on the streams in output words 0 to 3. A
+    /// requirement none of whose streams is left is not evaluated, as in
+    /// `Program::guard`.
+    fn requirements(&mut self, program: &Program, frame: V, requirements: std::ops::Range<usize>) {
+        let words = program.streams.div_ceil(64).min(4);
+        let result = self.load_words(frame, 0, words);
+        let tests = self.tests;
+        let pairs = program.requirements.iter().zip(&tests.requirements);
+        for (requirement, test) in pairs.skip(requirements.start).take(requirements.len()) {
+            let masks = masks(&requirement.streams);
+            let mut present = self.b.ins().iconst(I64, 0);
+            for (&var, &mask) in result.iter().zip(&masks) {
+                if mask != 0 {
+                    let current = self.b.use_var(var);
+                    let held = self.b.ins().band_imm(current, mask as i64);
+                    present = self.b.ins().bor(present, held);
+                }
+            }
+            let (check, remove, next) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(present, check, &[], next, &[]);
+            self.b.switch_to_block(check);
+            self.branch(test, self.root, true, Targets { t: next, f: remove, u: remove });
+            self.b.switch_to_block(remove);
+            for (&var, &mask) in result.iter().zip(&masks) {
+                if mask != 0 {
+                    let current = self.b.use_var(var);
+                    let kept = self.b.ins().band_imm(current, !mask as i64);
+                    self.b.def_var(var, kept);
+                }
+            }
+            self.b.ins().jump(next, &[]);
+            self.b.switch_to_block(next);
+            self.b.seal_all_blocks();
+        }
+        self.store_words(frame, 0, &result);
+        self.b.ins().return_(&[]);
+    }
+
+    fn variable(&mut self, ty: Type) -> Variable {
+        let variable = Variable::new(self.variables);
+        self.variables += 1;
+        self.b.declare_var(variable, ty);
+        variable
+    }
+
+    fn truth_const(&mut self, truth: i64) -> V {
+        self.b.ins().iconst(I8, truth)
+    }
+
+    /// Gives up on native code for this program.
+    fn fail(&mut self, why: &str) {
+        self.failed.get_or_insert_with(|| why.to_owned());
+    }
+
+    /// Continues in a new block when `condition` holds, else jumps to
+    /// `otherwise` (with `args`).
+    fn require(&mut self, condition: V, otherwise: Block, args: &[V]) {
+        let next = self.b.create_block();
+        self.b.ins().brif(condition, next, &[], otherwise, args);
+        self.b.switch_to_block(next);
+    }
+
+    fn load(&mut self, ty: Type, address: V, offset: i32) -> V {
+        self.b.ins().load(ty, MemFlags::trusted(), address, offset)
+    }
+
+    fn tag(&mut self, address: V) -> V {
+        self.load(I8, address, 0)
+    }
+
+    /// Continues when the value at `address` has tag `want`, else jumps to
+    /// `otherwise`.
+    fn expect(&mut self, address: V, want: i64, otherwise: Block) {
+        let tag = self.tag(address);
+        let is = self.b.ins().icmp_imm(IntCC::Equal, tag, want);
+        self.require(is, otherwise, &[]);
+    }
+
+    /// A span's start and length, as `i64`.
+    fn span(&mut self, address: V) -> (V, V) {
+        let start = self.load(I32, address, tag::PAYLOAD);
+        let len = self.load(I32, address, tag::SPAN_LEN);
+        (self.b.ins().uextend(I64, start), self.b.ins().uextend(I64, len))
+    }
+
+    /// The address of value `index` (checked against the values' length
+    /// by the caller).
+    fn address(&mut self, index: V) -> V {
+        let offset = self.b.ins().ishl_imm(index, tag::SHIFT);
+        self.b.ins().iadd(self.values, offset)
+    }
+
+    /// The address of a field by slot path from `base`; jumps to `missing`
+    /// when a step is not a record or out of range.
+    fn slot(&mut self, base: Base, path: &[u32], missing: Block) -> V {
+        let Some((&first, steps)) = path.split_first() else {
+            self.b.ins().jump(missing, &[]);
+            let dead = self.b.create_block();
+            self.b.switch_to_block(dead);
+            return self.b.ins().iconst(I64, 0);
+        };
+        let mut address = self.field(base, first, missing);
+        for &step in steps {
+            self.expect(address, tag::RECORD, missing);
+            let (start, len) = self.span(address);
+            address = self.field(Base { start, len, root: false }, step, missing);
+        }
+        address
+    }
+
+    /// The address of field `slot` of a record.
+    fn field(&mut self, base: Base, slot: u32, missing: Block) -> V {
+        if base.root {
+            self.root_needed = self.root_needed.max(slot.saturating_add(1));
+            return self.b.ins().iadd_imm(self.values, i64::from(slot) << tag::SHIFT);
+        }
+        let has = self.b.ins().icmp_imm(IntCC::UnsignedGreaterThan, base.len, i64::from(slot));
+        self.require(has, missing, &[]);
+        let index = self.b.ins().iadd_imm(base.start, i64::from(slot));
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, index, self.values_len);
+        self.require(inside, missing, &[]);
+        self.address(index)
+    }
+
+    /// Whether the string of `len` bytes at `start` in the text is
+    /// `constant` (an `i8` 0 or 1).
+    fn bytes_equal(&mut self, start: V, len: V, constant: &[u8]) -> V {
+        let done = self.b.create_block();
+        let result = self.b.append_block_param(done, I8);
+        let no = self.truth_const(FALSE);
+        let same_len = self.b.ins().icmp_imm(IntCC::Equal, len, constant.len() as i64);
+        self.require(same_len, done, &[no]);
+        let end = self.b.ins().iadd_imm(start, constant.len() as i64);
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.text_len);
+        self.require(inside, done, &[no]);
+        let at = self.b.ins().iadd(self.text, start);
+        let mut equal = self.truth_const(TRUE);
+        let mut offset = 0;
+        for size in [8, 4, 2, 1] {
+            while constant.len() - offset >= size {
+                let Some(chunk) = constant.get(offset..offset + size) else { break };
+                // The chunk as the load reads it, zero-extended.
+                let expected = chunk.iter().enumerate().fold(0u64, |word, (i, &byte)| {
+                    if cfg!(target_endian = "little") {
+                        word | u64::from(byte) << (8 * i)
+                    } else {
+                        word << 8 | u64::from(byte)
+                    }
+                });
+                // Unaligned loads: the flags promise no alignment; the bounds
+                // were checked above.
+                let flags = MemFlags::new().with_readonly().with_notrap();
+                let at_offset = i32::try_from(offset).unwrap_or(i32::MAX);
+                let loaded = match size {
+                    8 => self.b.ins().load(I64, flags, at, at_offset),
+                    4 => self.b.ins().uload32(flags, at, at_offset),
+                    2 => self.b.ins().uload16(I64, flags, at, at_offset),
+                    _ => self.b.ins().uload8(I64, flags, at, at_offset),
+                };
+                let same = self.b.ins().icmp_imm(IntCC::Equal, loaded, expected as i64);
+                equal = self.b.ins().band(equal, same);
+                offset += size;
+            }
+        }
+        self.b.ins().jump(done, &[equal]);
+        self.b.switch_to_block(done);
+        result
+    }
+
+    /// The integer of an integer-like value at `address`, by its tag:
+    /// jumps to `otherwise` for other kinds.
+    fn integer(&mut self, address: V, otherwise: Block) -> V {
+        let join = self.b.create_block();
+        let value = self.b.append_block_param(join, I64);
+        let tag = self.tag(address);
+        for (tags, ty, signed) in [
+            ([tag::INT, tag::MONEY], I64, true),
+            ([tag::DATE, tag::DATE], I32, true),
+            ([tag::ENUM, tag::ENUM], I32, false),
+            ([tag::BOOL, tag::BOOL], I8, false),
+        ] {
+            let a = self.b.ins().icmp_imm(IntCC::Equal, tag, tags[0]);
+            let b = self.b.ins().icmp_imm(IntCC::Equal, tag, tags[1]);
+            let is = self.b.ins().bor(a, b);
+            let (this, next) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(is, this, &[], next, &[]);
+            self.b.switch_to_block(this);
+            let raw = self.load(ty, address, tag::PAYLOAD);
+            let wide = match (ty == I64, signed) {
+                (true, _) => raw,
+                (false, true) => self.b.ins().sextend(I64, raw),
+                (false, false) => self.b.ins().uextend(I64, raw),
+            };
+            self.b.ins().jump(join, &[wide]);
+            self.b.switch_to_block(next);
+        }
+        self.b.ins().jump(otherwise, &[]);
+        self.b.switch_to_block(join);
+        value
+    }
+
+    /// Evaluates `test` by calling back into the interpreter.
+    fn call_back(&mut self, test: &Test, to: Targets) {
+        let Ok(index) = u32::try_from(self.callbacks.len()) else {
+            self.fail("too many callbacks");
+            self.b.ins().jump(to.u, &[]);
+            return;
+        };
+        self.callbacks.push(test.clone());
+        let index = self.b.ins().iconst(I32, i64::from(index));
+        let call = self.b.ins().call_indirect(self.sig, self.callback, &[self.env, index]);
+        match self.b.inst_results(call).first() {
+            Some(&truth) => self.dispatch(truth, to),
+            None => {
+                self.fail("callback without a result");
+                self.b.ins().jump(to.u, &[]);
+            }
+        }
+    }
+
+    /// Branches on a truth held as a value.
+    fn dispatch(&mut self, truth: V, to: Targets) {
+        let is_true = self.b.ins().icmp_imm(IntCC::Equal, truth, TRUE);
+        let other = self.b.create_block();
+        self.b.ins().brif(is_true, to.t, &[], other, &[]);
+        self.b.switch_to_block(other);
+        let is_false = self.b.ins().icmp_imm(IntCC::Equal, truth, FALSE);
+        self.b.ins().brif(is_false, to.f, &[], to.u, &[]);
+    }
+
+    /// A test whose truth is cached in byte `slot` of the frame's cache:
+    /// read from there, or computed by its function, which fills it.
+    fn cached(&mut self, slot: usize, to: Targets) {
+        let (Ok(offset), Some(&function)) = (i32::try_from(slot), self.cached.get(&slot)) else {
+            self.fail("a cached test without its function");
+            self.b.ins().jump(to.u, &[]);
+            return;
+        };
+        let (have, miss) = (self.b.create_block(), self.b.create_block());
+        let byte = self.load(I8, self.cache, offset);
+        self.b.ins().brif(byte, have, &[], miss, &[]);
+        self.b.switch_to_block(have);
+        let truth = self.b.ins().iadd_imm(byte, -1);
+        self.dispatch(truth, to);
+        self.b.switch_to_block(miss);
+        let call = self.b.ins().call(function, &[self.frame]);
+        match self.b.inst_results(call).first() {
+            Some(&truth) => self.dispatch(truth, to),
+            None => {
+                self.fail("a cached test without a result");
+                self.b.ins().jump(to.u, &[]);
+            }
+        }
+    }
+
+    /// Branches on `condition` (an `i8` 0 or 1).
+    fn branch_if(&mut self, condition: V, t: Block, f: Block) {
+        self.b.ins().brif(condition, t, &[], f, &[]);
+    }
+
+    /// Generates `test`, its fields read from `base`, ending in a branch to
+    /// `to`; `at_root` when `base` is the profile's root record (callbacks
+    /// read only that).
+    fn branch(&mut self, test: &Test, base: Base, at_root: bool, to: Targets) {
+        if !native(self.program, test) {
+            if at_root {
+                return self.call_back(test, to);
+            }
+            self.fail("a filter that calls back");
+            self.b.ins().jump(to.u, &[]);
+            return;
+        }
+        match test {
+            Test::Known(truth) => {
+                let target = match truth {
+                    Some(true) => to.t,
+                    Some(false) => to.f,
+                    None => to.u,
+                };
+                self.b.ins().jump(target, &[]);
+            }
+            Test::And(items) => self.chain(items, base, at_root, to, false),
+            Test::Or(items) => self.chain(items, base, at_root, to, true),
+            Test::Not(inner) => self.branch(inner, base, at_root, Targets { t: to.f, f: to.t, u: to.u }),
+            Test::Bool(path) => {
+                let address = self.slot(base, path, to.u);
+                self.expect(address, tag::BOOL, to.u);
+                let byte = self.load(I8, address, tag::PAYLOAD);
+                self.branch_if(byte, to.t, to.f);
+            }
+            Test::Int { path, kind, op, constant } => {
+                let address = self.slot(base, path, to.u);
+                let value = self.int_of_kind(address, *kind, to.u);
+                let holds = self.b.ins().icmp_imm(int_cc(*op), value, *constant);
+                self.branch_if(holds, to.t, to.f);
+            }
+            Test::IntBetween { path, kind, low, high } => {
+                if !matches!(kind, IntKind::Int | IntKind::Money | IntKind::Date) {
+                    self.b.ins().jump(to.u, &[]);
+                    return;
+                }
+                let address = self.slot(base, path, to.u);
+                let value = self.int_of_kind(address, *kind, to.u);
+                let above = self.b.ins().icmp_imm(IntCC::SignedGreaterThanOrEqual, value, *low);
+                let below = self.b.ins().icmp_imm(IntCC::SignedLessThanOrEqual, value, *high);
+                let holds = self.b.ins().band(above, below);
+                self.branch_if(holds, to.t, to.f);
+            }
+            Test::Number { path, op, constant } => {
+                let n = self.number(base, path, to.u);
+                let c = self.b.ins().f64const(*constant);
+                let holds = self.b.ins().fcmp(float_cc(*op), n, c);
+                self.branch_if(holds, to.t, to.f);
+            }
+            Test::NumberBetween { path, low, high } => {
+                let n = self.number(base, path, to.u);
+                let (low, high) = (self.b.ins().f64const(*low), self.b.ins().f64const(*high));
+                let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, n, low);
+                let below = self.b.ins().fcmp(FloatCC::LessThanOrEqual, n, high);
+                let holds = self.b.ins().band(above, below);
+                self.branch_if(holds, to.t, to.f);
+            }
+            Test::FieldMissing(path) => {
+                let address = self.slot(base, path, to.t);
+                let tag = self.tag(address);
+                let missing = self.b.ins().icmp_imm(IntCC::Equal, tag, tag::MISSING);
+                self.branch_if(missing, to.t, to.f);
+            }
+            Test::Str { path, op, constant } => {
+                let address = self.slot(base, path, to.u);
+                self.expect(address, tag::STRING, to.u);
+                let (start, len) = self.span(address);
+                let equal = self.bytes_equal(start, len, constant.as_bytes());
+                match op {
+                    CmpOp::Ne => self.branch_if(equal, to.f, to.t),
+                    _ => self.branch_if(equal, to.t, to.f),
+                }
+            }
+            Test::ListHas { path, item } => {
+                let address = self.slot(base, path, to.u);
+                self.expect(address, tag::LIST, to.u);
+                self.each_item(address, |g, element, next| {
+                    let is_string = g.tag(element);
+                    let is_string = g.b.ins().icmp_imm(IntCC::Equal, is_string, tag::STRING);
+                    g.require(is_string, next, &[]);
+                    let (start, len) = g.span(element);
+                    let equal = g.bytes_equal(start, len, item.as_bytes());
+                    g.branch_if(equal, to.t, next);
+                });
+                self.b.ins().jump(to.f, &[]);
+            }
+            Test::FieldIn { set, .. } if set.is_empty() => {
+                self.b.ins().jump(to.f, &[]);
+            }
+            Test::FieldIn { path, set } => {
+                let Some(members) = members(set) else {
+                    self.fail("a list not in line");
+                    self.b.ins().jump(to.u, &[]);
+                    return;
+                };
+                let address = self.slot(base, path, to.u);
+                let mut any = self.truth_const(FALSE);
+                match members {
+                    Members::Strings(items) => {
+                        self.expect(address, tag::STRING, to.u);
+                        let (start, len) = self.span(address);
+                        for item in items {
+                            let equal = self.bytes_equal(start, len, item);
+                            any = self.b.ins().bor(any, equal);
+                        }
+                    }
+                    Members::Integers(items) => {
+                        let value = self.integer(address, to.u);
+                        for item in items {
+                            let equal = self.b.ins().icmp_imm(IntCC::Equal, value, item);
+                            any = self.b.ins().bor(any, equal);
+                        }
+                    }
+                }
+                self.branch_if(any, to.t, to.f);
+            }
+            Test::Quantifier { all, list, filter } => {
+                let address = self.slot(base, list, to.u);
+                self.expect(address, tag::LIST, to.u);
+                let seen_unknown = self.variable(I8);
+                let no = self.truth_const(FALSE);
+                self.b.def_var(seen_unknown, no);
+                let all = *all;
+                self.each_item(address, |g, element, next| {
+                    let base = g.element_base(element);
+                    let unknown = g.b.create_block();
+                    let targets = if all {
+                        Targets { t: next, f: to.f, u: unknown }
+                    } else {
+                        Targets { t: to.t, f: next, u: unknown }
+                    };
+                    g.branch(filter, base, false, targets);
+                    g.b.switch_to_block(unknown);
+                    let yes = g.truth_const(TRUE);
+                    g.b.def_var(seen_unknown, yes);
+                    g.b.ins().jump(next, &[]);
+                });
+                let seen = self.b.use_var(seen_unknown);
+                let otherwise = if all { to.t } else { to.f };
+                self.branch_if(seen, to.u, otherwise);
+            }
+            Test::Count { list, filter, op, constant } => {
+                let address = self.slot(base, list, to.u);
+                self.expect(address, tag::LIST, to.u);
+                let count = match filter {
+                    None => {
+                        let (start, len) = self.span(address);
+                        let end = self.b.ins().iadd(start, len);
+                        let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.values_len);
+                        // A span past the values is an empty list, as
+                        // `Profile::items`.
+                        let zero = self.b.ins().iconst(I64, 0);
+                        self.b.ins().select(inside, len, zero)
+                    }
+                    Some(filter) => {
+                        let count = self.variable(I64);
+                        let zero = self.b.ins().iconst(I64, 0);
+                        self.b.def_var(count, zero);
+                        self.each_item(address, |g, element, next| {
+                            let base = g.element_base(element);
+                            let counted = g.b.create_block();
+                            g.branch(filter, base, false, Targets { t: counted, f: next, u: to.u });
+                            g.b.switch_to_block(counted);
+                            let current = g.b.use_var(count);
+                            let more = g.b.ins().iadd_imm(current, 1);
+                            g.b.def_var(count, more);
+                            g.b.ins().jump(next, &[]);
+                        });
+                        self.b.use_var(count)
+                    }
+                };
+                let holds = self.b.ins().icmp_imm(int_cc(*op), count, *constant);
+                self.branch_if(holds, to.t, to.f);
+            }
+            Test::Shared(index) => self.cached(*index as usize, to),
+            Test::Def(index) => match self.tests.definitions.get(*index as usize) {
+                Some(Some(_)) => self.cached(self.definitions_at + *index as usize, to),
+                // A definition of another type than truth: the interpreter
+                // caches it.
+                _ => self.call_back(test, to),
+            },
+            Test::Compare(op, a, b) => match sum_compare(self.program, *op, a, b) {
+                Some((index, op, constant)) => {
+                    let value = self.sum(index, to.u);
+                    let holds = self.b.ins().icmp_imm(int_cc(op), value, constant);
+                    self.branch_if(holds, to.t, to.f);
+                }
+                None => self.call_back(test, to),
+            },
+            Test::InSet(..) | Test::Missing(_) | Test::Node(_) => self.call_back(test, to),
+        }
+    }
+
+    /// Kleene `and` (`or` when `is_or`) of a chain, left to right, going
+    /// as soon as an operand decides it. An unknown operand is remembered,
+    /// unless unknown goes where the deciding truth goes (an `and` whose
+    /// unknown and false lead to the same block is decided by it).
+    fn chain(&mut self, items: &[Test], base: Base, at_root: bool, to: Targets, is_or: bool) {
+        let (decided, undecided) = if is_or { (to.t, to.f) } else { (to.f, to.t) };
+        let shortcut = to.u == decided;
+        let seen_unknown = (!shortcut).then(|| {
+            let var = self.variable(I8);
+            let no = self.truth_const(FALSE);
+            self.b.def_var(var, no);
+            var
+        });
+        for item in items {
+            let next = self.b.create_block();
+            let unknown = if shortcut { decided } else { self.b.create_block() };
+            let targets = if is_or {
+                Targets { t: decided, f: next, u: unknown }
+            } else {
+                Targets { t: next, f: decided, u: unknown }
+            };
+            self.branch(item, base, at_root, targets);
+            if let Some(var) = seen_unknown {
+                self.b.switch_to_block(unknown);
+                let yes = self.truth_const(TRUE);
+                self.b.def_var(var, yes);
+                self.b.ins().jump(next, &[]);
+            }
+            self.b.switch_to_block(next);
+        }
+        match seen_unknown {
+            Some(var) => {
+                let seen = self.b.use_var(var);
+                self.branch_if(seen, to.u, undecided);
+            }
+            None => {
+                self.b.ins().jump(undecided, &[]);
+            }
+        }
+    }
+
+    /// The value of a [`Sum`] definition, cached; jumps to `unknown` when
+    /// it is unknown (a missing list, element or value, an unknown filter,
+    /// or a total outside 64 bits).
+    fn sum(&mut self, index: u32, unknown: Block) -> V {
+        let program = self.program;
+        let Some(sum) = sum(program, index) else {
+            self.fail("not a sum");
+            return self.b.ins().iconst(I64, 0);
+        };
+        let slot = i32::try_from(self.definitions_at + index as usize).unwrap_or(i32::MAX);
+        let number = i32::try_from(index as usize * 8).unwrap_or(i32::MAX);
+        let (hit, not_hit, compute, join) =
+            (self.b.create_block(), self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let value = self.b.append_block_param(join, I64);
+        let byte = self.load(I8, self.cache, slot);
+        let known = self.b.ins().icmp_imm(IntCC::Equal, byte, 1 + FALSE);
+        self.b.ins().brif(known, hit, &[], not_hit, &[]);
+        self.b.switch_to_block(hit);
+        let cached = self.load(I64, self.numbers, number);
+        self.b.ins().jump(join, &[cached]);
+        self.b.switch_to_block(not_hit);
+        let computed = self.b.ins().icmp_imm(IntCC::Equal, byte, 0);
+        self.b.ins().brif(computed, compute, &[], unknown, &[]);
+        self.b.switch_to_block(compute);
+        // Found unknown: remembered, then unknown.
+        let found_unknown = self.b.create_block();
+        let address = self.slot(self.root, sum.list, found_unknown);
+        self.expect(address, tag::LIST, found_unknown);
+        let total = self.variable(I128);
+        let zero = self.b.ins().iconst(I64, 0);
+        let zero = self.b.ins().sextend(I128, zero);
+        self.b.def_var(total, zero);
+        self.each_item(address, |g, element, next| {
+            if let Some(filter) = sum.filter {
+                let base = g.element_base(element);
+                let passes = g.b.create_block();
+                g.branch(filter, base, false, Targets { t: passes, f: next, u: found_unknown });
+                g.b.switch_to_block(passes);
+            }
+            g.expect(element, tag::RECORD, found_unknown);
+            let (start, len) = g.span(element);
+            let address = g.slot(Base { start, len, root: false }, sum.projection, found_unknown);
+            let tag = g.tag(address);
+            let is_int = g.b.ins().icmp_imm(IntCC::Equal, tag, tag::INT);
+            let is_money = g.b.ins().icmp_imm(IntCC::Equal, tag, tag::MONEY);
+            let is_either = g.b.ins().bor(is_int, is_money);
+            g.require(is_either, found_unknown, &[]);
+            let item = g.load(I64, address, tag::PAYLOAD);
+            let item = g.b.ins().sextend(I128, item);
+            let running = g.b.use_var(total);
+            let running = g.b.ins().iadd(running, item);
+            g.b.def_var(total, running);
+            g.b.ins().jump(next, &[]);
+        });
+        let wide = self.b.use_var(total);
+        let narrow = self.b.ins().ireduce(I64, wide);
+        let back = self.b.ins().sextend(I128, narrow);
+        let fits = self.b.ins().icmp(IntCC::Equal, back, wide);
+        self.require(fits, found_unknown, &[]);
+        self.b.ins().store(MemFlags::trusted(), narrow, self.numbers, number);
+        let one = self.b.ins().iconst(I8, 1 + FALSE);
+        self.b.ins().store(MemFlags::trusted(), one, self.cache, slot);
+        self.b.ins().jump(join, &[narrow]);
+        self.b.switch_to_block(found_unknown);
+        let three = self.b.ins().iconst(I8, 1 + UNKNOWN);
+        self.b.ins().store(MemFlags::trusted(), three, self.cache, slot);
+        self.b.ins().jump(unknown, &[]);
+        self.b.switch_to_block(join);
+        value
+    }
+
+    /// The value of an integer-like field of one kind, as `i64`.
+    fn int_of_kind(&mut self, address: V, kind: IntKind, otherwise: Block) -> V {
+        let (want, ty, signed) = match kind {
+            IntKind::Int => (tag::INT, I64, true),
+            IntKind::Money => (tag::MONEY, I64, true),
+            IntKind::Date => (tag::DATE, I32, true),
+            IntKind::Enum => (tag::ENUM, I32, false),
+            IntKind::Bool => (tag::BOOL, I8, false),
+        };
+        self.expect(address, want, otherwise);
+        let raw = self.load(ty, address, tag::PAYLOAD);
+        match (ty == I64, signed) {
+            (true, _) => raw,
+            (false, true) => self.b.ins().sextend(I64, raw),
+            (false, false) => self.b.ins().uextend(I64, raw),
+        }
+    }
+
+    /// A `number` field's value; jumps to `unknown` when it is missing,
+    /// of another kind, or NaN.
+    fn number(&mut self, base: Base, path: &[u32], unknown: Block) -> V {
+        let address = self.slot(base, path, unknown);
+        self.expect(address, tag::NUMBER, unknown);
+        let n = self.load(F64, address, tag::PAYLOAD);
+        let ordered = self.b.ins().fcmp(FloatCC::Ordered, n, n);
+        self.require(ordered, unknown, &[]);
+        n
+    }
+
+    /// The fields of the element at `element` when it is a record; else
+    /// it has none.
+    fn element_base(&mut self, element: V) -> Base {
+        let join = self.b.create_block();
+        let start = self.b.append_block_param(join, I64);
+        let len = self.b.append_block_param(join, I64);
+        let tag = self.tag(element);
+        let is_record = self.b.ins().icmp_imm(IntCC::Equal, tag, tag::RECORD);
+        let record = self.b.create_block();
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.ins().brif(is_record, record, &[], join, &[zero, zero]);
+        self.b.switch_to_block(record);
+        let (s, l) = self.span(element);
+        self.b.ins().jump(join, &[s, l]);
+        self.b.switch_to_block(join);
+        Base { start, len, root: false }
+    }
+
+    /// Loops over the items of the list at `address`: `body` gets each
+    /// item's address and the block that goes on to the next, and must end
+    /// by jumping somewhere. Continues in the block after the loop; a span
+    /// past the values is an empty list, as `Profile::items`.
+    fn each_item(&mut self, address: V, body: impl FnOnce(&mut Self, V, Block)) {
+        let (start, len) = self.span(address);
+        let end = self.b.ins().iadd(start, len);
+        let (header, item, exit) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.values_len);
+        self.b.ins().brif(inside, header, &[start], exit, &[]);
+        let index = self.b.append_block_param(header, I64);
+        self.b.switch_to_block(header);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, index, end);
+        self.b.ins().brif(more, item, &[], exit, &[]);
+        self.b.switch_to_block(item);
+        let element = self.address(index);
+        let next = self.b.create_block();
+        body(self, element, next);
+        self.b.switch_to_block(next);
+        let following = self.b.ins().iadd_imm(index, 1);
+        self.b.ins().jump(header, &[following]);
+        self.b.switch_to_block(exit);
+    }
+}
