@@ -553,6 +553,32 @@ fn explain_json_has_every_stream_and_rule() {
 }
 
 #[test]
+fn explain_under_a_policy_withholds_what_the_consent_does_not_cover() {
+    let profile = r#"{"id": 4, "age": 40, "consent": {"health": false}, "health": {"score": 42, "carer": true}}"#;
+    let out = narval(&["explain", "guarded.narval", "--profile", "-"], profile);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "      named by high_risk: `risk > 50` is <withheld: consent.health is not true>; \
+             risk = <withheld: consent.health is not true>\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("84") && !text.contains("42"), "{text}");
+    let out = narval(&["explain", "guarded.narval", "--profile", "-", "--format", "json"], profile);
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let high_risk = document["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "high_risk").unwrap();
+    assert_eq!(high_risk["outcome"], Value::Null);
+    assert_eq!(high_risk["because"]["withheld"], "consent.health is not true");
+    assert_eq!(
+        high_risk["because"]["reads"][0],
+        json!({"name": "risk", "value": null, "field": false, "withheld": "consent.health is not true"})
+    );
+    assert_eq!(document["streams"][0]["withheld"], json!(["high_risk"]));
+}
+
+#[test]
 fn explain_refuses_what_it_cannot_choose() {
     let out = narval(&["explain", "campaign.narval", "--profile", "profiles.ndjson"], "");
     assert_eq!(code(&out), 2);
