@@ -114,7 +114,8 @@ pub struct RuleTrace {
 /// The condition that decided a rule: for a false `and`, its first false
 /// operand; for a true `or`, its first true operand; for an unknown one,
 /// its first unknown operand; otherwise the whole condition. Definitions
-/// are followed into.
+/// are followed into. A false `or` is false because every operand is: each
+/// is explained in [`Because::operands`].
 ///
 /// Under a policy, a condition computed from a field the policy does not
 /// let the rules read for this profile is explained by a false top-level
@@ -134,6 +135,11 @@ pub struct Because {
     pub outcome: Option<Outcome>,
     /// The values it read.
     pub reads: Vec<Read>,
+    /// For a false `or` (`a or b or c`, each operand once however the
+    /// chain nests), each operand, explained as a condition of its own;
+    /// left out of JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<Because>,
     /// Why the outcome is not shown: the reasons of [`Read::withheld`].
     /// Left out of JSON when the outcome is shown.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -312,16 +318,20 @@ struct Tracer<'a> {
 
 impl<'a> Tracer<'a> {
     fn because(&self, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>) -> Because {
+        self.because_at(condition, outcome, cx, 0)
+    }
+
+    fn because_at(&self, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>, depth: usize) -> Because {
         let mut within = Vec::new();
         let Some(reason) = self.withheld(condition) else {
             let node = self.decider(condition, outcome, cx, &mut within, 0);
-            return self.decided(node, Some(outcome), within, None, cx);
+            return self.decided(node, Some(outcome), within, None, cx, depth);
         };
         // False whatever the withheld fields hold: the consent, typically.
         if let Some(node) = self.shown_false(condition, cx, &mut within, 0) {
-            return self.decided(node, Some(Outcome::False), within, None, cx);
+            return self.decided(node, Some(Outcome::False), within, None, cx, depth);
         }
-        self.decided(condition, None, Vec::new(), Some(reason), cx)
+        self.decided(condition, None, Vec::new(), Some(reason), cx, depth)
     }
 
     /// The explanation of a decided node.
@@ -332,6 +342,7 @@ impl<'a> Tracer<'a> {
         within: Vec<String>,
         withheld: Option<String>,
         cx: &mut Cx<'a>,
+        depth: usize,
     ) -> Because {
         let span = self.program.spans.get(node as usize).copied();
         let (file, line) = span
@@ -342,7 +353,29 @@ impl<'a> Tracer<'a> {
         let condition = self.text(span);
         // `any(...)` read by the condition `any(...)` says nothing new.
         reads.retain(|r| r.name != condition);
-        Because { condition, file, line, within, outcome, reads, withheld }
+        let mut operands = Vec::new();
+        // Conditions nest at most as deep as the operator and definition limits allow.
+        if outcome == Some(Outcome::False) && depth < 512 {
+            let mut found = Vec::new();
+            self.disjuncts(node, &mut found, 0);
+            if found.len() > 1 {
+                operands = found.into_iter().map(|d| self.because_at(d, Outcome::False, cx, depth + 1)).collect();
+            }
+        }
+        Because { condition, file, line, within, outcome, reads, operands, withheld }
+    }
+
+    /// The operands of an `or` chain, left to right; `node` itself when it
+    /// is no `or`. Parentheses are no nodes, so `a or (b or c)` has three.
+    fn disjuncts(&self, node: NodeId, out: &mut Vec<NodeId>, depth: usize) {
+        match self.program.nodes.get(node as usize) {
+            Some(Node::Or(a, b)) if depth < 512 => {
+                let (a, b) = (*a, *b);
+                self.disjuncts(a, out, depth + 1);
+                self.disjuncts(b, out, depth + 1);
+            }
+            _ => out.push(node),
+        }
     }
 
     /// A top-level conjunct of `node` (through `and` and definitions) that
@@ -397,6 +430,7 @@ impl<'a> Tracer<'a> {
             within: Vec::new(),
             outcome: if withheld.is_some() { None } else { Some(outcome) },
             reads: vec![Read { name: bucket, value, field: false, withheld: withheld.clone() }],
+            operands: Vec::new(),
             withheld,
         }
     }
@@ -722,7 +756,7 @@ impl Explanation {
         let _ = writeln!(out, "  {mark} {}: {state}", stream.stream);
         let line = |out: &mut String, verb: &str, rule: &str| {
             if let Some(trace) = self.rule(rule) {
-                let _ = writeln!(out, "      {verb} {rule}: {}", trace.because.render());
+                let _ = writeln!(out, "      {verb} {rule}: {}", trace.because.render_at("      "));
             }
         };
         // What removed the stream first (rules, requirements, the cap), then what assigned it.
@@ -734,7 +768,8 @@ impl Explanation {
             // Requirements are listed by name, as checking sorts them.
             let found = self.requirements.binary_search_by(|r| r.requirement.as_str().cmp(name)).ok();
             if let Some(requirement) = found.and_then(|i| self.requirements.get(i)) {
-                let _ = writeln!(out, "      blocked by requirement {name}: {}", requirement.because.render());
+                let _ =
+                    writeln!(out, "      blocked by requirement {name}: {}", requirement.because.render_at("      "));
             }
         }
         if stream.capped {
@@ -765,8 +800,22 @@ impl Explanation {
 }
 
 impl Because {
-    /// `` `scores.support between 40 and 60` is false (in `persuadable`): scores.support = 72.5 ``
+    /// `` `scores.support between 40 and 60` is false (in `persuadable`); scores.support = 72.5 ``
+    ///
+    /// A false `or` takes a line per operand, below it:
+    ///
+    /// ```text
+    /// `party == "ind" or age < 30` is false, as is each operand:
+    ///   - `party == "ind"` is false; party = "rep"
+    ///   - `age < 30` is false; age = 50
+    /// ```
     pub fn render(&self) -> String {
+        self.render_at("")
+    }
+
+    /// [`Because::render`] with the operand lines of a false `or` indented
+    /// by `indent` more, to sit below a line that starts so.
+    pub fn render_at(&self, indent: &str) -> String {
         let mut out = match (&self.withheld, self.outcome) {
             (Some(reason), _) => format!("`{}` is <withheld: {reason}>", self.condition),
             (None, outcome) => format!("`{}` is {}", self.condition, outcome.map_or("withheld", Outcome::word)),
@@ -785,7 +834,14 @@ impl Because {
                 (None, None, false) => format!("{} is unknown", r.name),
             })
             .collect();
-        if !reads.is_empty() {
+        if !self.operands.is_empty() {
+            // Each operand names the values it read.
+            out.push_str(", as is each operand:");
+            let inner = format!("{indent}    ");
+            for operand in &self.operands {
+                let _ = write!(out, "\n{indent}  - {}", operand.render_at(&inner));
+            }
+        } else if !reads.is_empty() {
             let _ = write!(out, "; {}", reads.join(", "));
         }
         out

@@ -114,6 +114,62 @@ fn a_true_or_is_explained_by_its_true_operand() {
     assert_eq!(because.condition, r#"party == "ind" or age < 30"#);
     let reads: Vec<String> = because.reads.iter().map(|r| format!("{}={:?}", r.name, r.value)).collect();
     assert_eq!(reads, [r#"party=Some("\"rep\"")"#, r#"age=Some("50")"#]);
+    // ... and blamed operand by operand, since each is why.
+    let operands: Vec<&str> = because.operands.iter().map(|o| o.condition.as_str()).collect();
+    assert_eq!(operands, [r#"party == "ind""#, "age < 30"]);
+    assert_eq!(
+        because.render(),
+        "`party == \"ind\" or age < 30` is false, as is each operand:\n  \
+         - `party == \"ind\"` is false; party = \"rep\"\n  \
+         - `age < 30` is false; age = 50"
+    );
+}
+
+#[test]
+fn a_false_or_lists_every_operand_each_explained_on_its_own() {
+    let rules = RuleSet::builder()
+        .source(
+            "or.narval",
+            r#"narval 1
+schema { age: int, party: one of dem, rep, ind, volunteer: bool, scores: { support: number } }
+issue streams jobs
+young = age < 30
+jobs_for: party == "ind" or (young or volunteer) or (scores.support > 50 and age > 60) -> jobs
+"#,
+        )
+        .build()
+        .unwrap_or_else(|r| panic!("{}", r.render()));
+    let profile = json!({"age": 70, "party": "rep", "volunteer": false, "scores": {"support": 40.0}});
+    let e = rules.explain_value(&profile).unwrap();
+    let because = &e.rule("jobs_for").unwrap().because;
+    assert_eq!(because.outcome, Some(Outcome::False));
+    // Nested `or`s are one chain; an `and` operand is blamed on its first
+    // false operand, a definition is followed into.
+    let lines: Vec<String> = e.render_stream(&e.streams[0]).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            "  - jobs: not assigned",
+            "      not assigned by jobs_for: `party == \"ind\" or (young or volunteer) or (scores.support > 50 and age > 60)` \
+             is false, as is each operand:",
+            "        - `party == \"ind\"` is false; party = \"rep\"",
+            "        - `age < 30` is false (in `young`); age = 70",
+            "        - `volunteer` is false",
+            "        - `scores.support > 50` is false; scores.support = 40.0",
+        ]
+    );
+    let json = serde_json::to_value(&e).unwrap();
+    let operands = json["rules"][0]["because"]["operands"].as_array().unwrap();
+    assert_eq!(operands.len(), 4);
+    assert_eq!(operands[1]["condition"], "age < 30");
+    assert_eq!(operands[1]["within"], json!(["young"]));
+    assert_eq!(operands[1]["reads"], json!([{"name": "age", "value": "70", "field": true}]));
+    assert_eq!(operands[3]["outcome"], "false");
+    // A true `or` is blamed on one operand, with no operand list.
+    let e = rules.explain_value(&json!({"age": 20, "party": "rep", "volunteer": false, "scores": {"support": 40.0}}));
+    let e = e.unwrap();
+    assert!(e.rule("jobs_for").unwrap().because.operands.is_empty());
+    assert!(serde_json::to_value(&e).unwrap()["rules"][0]["because"].get("operands").is_none());
 }
 
 #[test]
