@@ -940,3 +940,72 @@ fn nan_infinity_and_huge_numbers_are_rejected_lines() {
     assert!(!err.contains("99999999999999999999"), "no values in messages: {err}");
     assert!(err.ends_with("narval: 5 profiles read, 1 assigned, 4 rejected\n"), "{err}");
 }
+
+// ---- a closed output pipe ---------------------------------------------------
+
+/// Runs `narval ARGS` in `dir` with stdout into a pipe whose reader takes the
+/// first line and closes it, as `| head -1` does; returns that line, the exit
+/// status and stderr. The outputs are larger than a pipe holds, so narval is
+/// still writing when the pipe closes.
+fn into_head(dir: &Path, args: &[&str]) -> (String, i32, String) {
+    use std::io::{BufRead as _, Read as _};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_narval"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    (first, status.code().expect("narval exits by itself, not by SIGPIPE"), stderr)
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_stops_narval_quietly() {
+    const N: usize = 4000;
+    let dir = Scratch::new("closed-pipe");
+    // Many streams and rules, for `explain` and `audit` to write at length.
+    let mut rules = String::from("narval 1\nschema { id: int, age: int }\nsolicitation streams ");
+    rules.push_str(&(0..N).map(|i| format!("s{i}")).collect::<Vec<_>>().join(", "));
+    rules.push('\n');
+    rules.extend((0..N).map(|i| format!("r{i}: age > {i} -> s{i}\n")));
+    dir.write("big.narval", &rules);
+    // Unused definitions: a warning each, for `check --format json` to write.
+    let unused: String = (0..N).map(|i| format!("unused_{i} = {i}\n")).collect();
+    dir.write("warned.narval", &format!("{rules}{unused}"));
+    // Many test cases and profiles on one rule.
+    let small = "narval 1\nschema { id: int, age: int }\nsolicitation streams s\nr: age > 3 -> s\n";
+    let cases: String = (0..N).map(|i| format!("test \"t{i}\" {{ given {{ id: 1, age: 4 }} expect s }}\n")).collect();
+    dir.write("cases.narval", &format!("{small}{cases}"));
+    dir.write("failing.narval", &format!("{small}{}", cases.replace("age: 4", "age: 0")));
+    let profiles: String = (0..100_000).map(|i| format!("{{\"id\": {i}, \"age\": {}}}\n", i % 7)).collect();
+    dir.write("profiles.ndjson", &profiles);
+    dir.write("bad.ndjson", &format!("not json\n{profiles}"));
+    dir.write("one.json", "{\"id\": 1, \"age\": 2}");
+    let runs: [(&[&str], &str, i32); 6] = [
+        (&["test", "cases.narval"], "test \"t0\"", 0),
+        (&["explain", "big.narval", "--profile", "one.json"], "profile 1 (one.json): 2 of 4000 streams assigned", 0),
+        (&["audit", "big.narval"], "solicitation stream `s0` (priority 1)", 0),
+        (&["audit", "big.narval", "--format", "json"], "{\"streams\":", 0),
+        (&["check", "warned.narval", "--format", "json"], "{\"diagnostics\":", 0),
+        (&["assign", "cases.narval", "--profiles", "profiles.ndjson"], "{\"id\":0,", 0),
+    ];
+    for (args, start, status) in runs {
+        let (first, code, stderr) = into_head(&dir.0, args);
+        assert!(first.starts_with(start), "{args:?}: {first}");
+        assert_eq!((code, stderr.as_str()), (status, ""), "{args:?}");
+    }
+    // The status is the run's own: failing test cases still fail, and
+    // profiles rejected before the pipe closed are counted.
+    let (_, code, stderr) = into_head(&dir.0, &["test", "failing.narval"]);
+    assert_eq!((code, stderr.as_str()), (5, ""));
+    let (_, code, stderr) = into_head(&dir.0, &["assign", "cases.narval", "--profiles", "bad.ndjson"]);
+    assert_eq!((code, stderr.as_str()), (3, "narval: line 1: not valid JSON: syntax error at column 2\n"));
+}

@@ -21,7 +21,7 @@ use narval::ast::StreamKind;
 use narval::decode::Profile;
 use narval::{ProfileError, RuleSet};
 
-use super::{builder, io_reason, plural, print_report, say, AssignArgs, Status};
+use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, AssignArgs, Status};
 
 /// Most lines in one batch.
 const BATCH_LINES: usize = 16 * 1024;
@@ -131,15 +131,22 @@ pub fn run(args: &AssignArgs) -> Status {
     };
     let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
     let ids = args.unique_ids.then(std::collections::HashMap::new);
-    let mut sink = Sink { output, errors, ids, duplicates: 0 };
+    let mut sink = Sink { output, errors, ids, duplicates: 0, reported: 0 };
     let counts = assign_all(&job, input, &mut sink, threads, args.max_errors)
         .map(|(read, assigned, stopped)| (read, assigned - sink.duplicates, stopped));
+    let reported = sink.reported;
     let flushed = sink.output.flush().and_then(|()| stdout.flush());
     let (read, assigned, stopped) = match (counts, flushed) {
         (Ok(counts), Ok(())) => counts,
         (Err(Failure::Read { line, error }), _) => {
             say(format_args!("cannot read line {line} of {name}: {}", io_reason(&error)));
             return Status::Usage;
+        }
+        (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) if is_closed_pipe(&error) => {
+            // The reader has what it wanted (`| head`): stop quietly, with
+            // the status of the lines reported so far, and no summary; the
+            // temporary files of --out and --errors are removed.
+            return if reported > 0 { Status::Rejected } else { Status::Success };
         }
         (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) => {
             say(format_args!("cannot write output: {}", io_reason(&error)));
@@ -186,6 +193,8 @@ struct Sink<'a> {
     ids: Option<std::collections::HashMap<Box<[u8]>, usize>>,
     /// Lines rejected here because their id was seen before.
     duplicates: usize,
+    /// Rejected lines reported on stderr so far.
+    reported: usize,
 }
 
 /// A file written under a temporary name beside its final one, renamed to
@@ -516,6 +525,7 @@ fn write_chunks(chunks: &mut [Chunk], sink: &mut Sink<'_>) -> Result<(), Failure
         }
         for rejected in rejected {
             say(format_args!("line {}: {}", rejected.line, rejected.reason));
+            sink.reported += 1;
             if let (Some(errors), Some(text)) = (sink.errors.as_mut(), rejected.text) {
                 let record = serde_json::json!({
                     "line": rejected.line,
