@@ -1009,3 +1009,75 @@ fn a_reader_that_closes_the_pipe_stops_narval_quietly() {
     let (_, code, stderr) = into_head(&dir.0, &["assign", "cases.narval", "--profiles", "bad.ndjson"]);
     assert_eq!((code, stderr.as_str()), (3, "narval: line 1: not valid JSON: syntax error at column 2\n"));
 }
+
+// ---- temporary files of killed runs -----------------------------------------
+
+/// The files of a folder, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_assign_leaves_a_temporary_file_the_next_run_removes() {
+    let dir = Scratch::new("stale-temp");
+    let out = dir.path("out.ndjson");
+    let out_arg = out.to_str().unwrap();
+    let rules = Path::new(FIXTURES).join("campaign.narval");
+    let rules = rules.to_str().unwrap();
+    // A run that waits for profiles on stdin, killed with SIGKILL.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_narval"))
+        .args(["assign", rules, "--profiles", "-", "--out", out_arg])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let killed = child.id();
+    let temp = format!(".out.ndjson.narval-{host}-{killed}.tmp");
+    for _ in 0..500 {
+        if dir.path(&temp).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(listing(&dir.0), std::slice::from_ref(&temp), "the temporary file is named as documented");
+    // Beside it, files the next run must leave alone: a run still going
+    // (this test's own process), another target, another host, a symbolic
+    // link and a directory with the name of a stale temporary file.
+    let alive = format!(".out.ndjson.narval-{host}-{}.tmp", std::process::id());
+    let mut keep = vec![
+        alive,
+        format!(".other.ndjson.narval-{host}-{killed}.tmp"),
+        format!(".out.ndjson.narval-{host}x-{killed}.tmp"),
+        format!(".out.ndjson.narval-{host}-+{killed}.tmp"),
+        format!(".out.ndjson.narval-{host}-{killed}.tmp.bak"),
+    ];
+    for name in &keep {
+        dir.write(name, "keep");
+    }
+    let linked = dir.write("precious", "keep");
+    // Process ids stay below 2^22 on Linux: these never run.
+    let link = format!(".out.ndjson.narval-{host}-4294967.tmp");
+    std::os::unix::fs::symlink(&linked, dir.path(&link)).unwrap();
+    let folder = format!(".out.ndjson.narval-{host}-4294968.tmp");
+    std::fs::create_dir(dir.path(&folder)).unwrap();
+    keep.extend([link, folder, "out.ndjson".into(), "precious".into()]);
+    keep.sort();
+    let again = narval(&["assign", rules, "--profiles", "profiles.ndjson", "--out", out_arg], "");
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    let said = format!(
+        "narval: removed `{}`, left by an earlier run (process {killed}) that ended before finishing\n",
+        dir.path(&temp).canonicalize().unwrap_or_else(|_| dir.path(&temp)).display()
+    );
+    assert!(stderr(&again).starts_with(&said), "{}", stderr(&again));
+    assert_eq!(listing(&dir.0), keep);
+    assert_eq!(std::fs::read_to_string(&linked).unwrap(), "keep");
+    assert_eq!(lines(&std::fs::read_to_string(&out).unwrap()).len(), 3);
+}

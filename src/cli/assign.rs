@@ -200,6 +200,11 @@ struct Sink<'a> {
 /// A file written under a temporary name beside its final one, renamed to
 /// it by [`AtomicFile::commit`]; dropped without a commit, the temporary is
 /// removed, and whatever had that name before is left as it was.
+///
+/// The temporary name is `.FILE.narval-HOST-PID.tmp` ([`temp_name`]). A run
+/// killed outright (SIGKILL, a power cut) cannot remove it; the next run for
+/// the same FILE does ([`remove_stale`]), when HOST is this host and no
+/// process PID runs any more.
 pub struct AtomicFile {
     file: File,
     temp: PathBuf,
@@ -222,7 +227,17 @@ impl AtomicFile {
             Err(_) => target.to_path_buf(),
         };
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = target.with_file_name(format!(".{name}.narval-{}.tmp", std::process::id()));
+        let host = host_name();
+        if let Some(host) = &host {
+            for (path, pid) in remove_stale(&target, &name, host) {
+                say(format_args!(
+                    "removed `{}`, left by an earlier run (process {pid}) that ended before finishing",
+                    path.display()
+                ));
+            }
+        }
+        let host = host.unwrap_or_else(|| String::from("unknown"));
+        let temp = target.with_file_name(temp_name(&name, &host, std::process::id()));
         let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         Ok(AtomicFile { file, temp, target, committed: false })
     }
@@ -256,6 +271,62 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.temp);
         }
     }
+}
+
+/// The temporary name of the file `name` for process `pid` on `host`.
+fn temp_name(name: &str, host: &str, pid: u32) -> String {
+    format!(".{name}.narval-{host}-{pid}.tmp")
+}
+
+/// This host's name, as a temporary name holds it (letters, digits, `.`,
+/// `-` and `_`); `None` where Linux's `/proc` does not give it.
+fn host_name() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let host = text.trim();
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    (!host.is_empty() && host.len() <= 64 && host.chars().all(fits)).then(|| host.to_string())
+}
+
+/// Removes the temporary files that runs on this host killed before they
+/// could clean up left beside `target` (whose file name is `name`), and
+/// returns them with their process ids. Removed is only a regular file
+/// named exactly [`temp_name`]`(name, host, PID)` whose process PID is not
+/// running: `/proc/PID` is absent, while `/proc/self` is present (without
+/// `/proc`, nothing is removed). A symbolic link, a directory or any other
+/// name is left alone, and removing a name never follows a link.
+fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return Vec::new();
+    }
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let prefix = format!(".{name}.narval-{host}-");
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)?.strip_suffix(".tmp")) else {
+            continue;
+        };
+        // Digits only: `u32::from_str` would take `+12` too.
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        // `file_type` does not follow a symbolic link.
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if pid == std::process::id() || !regular || proc.join(pid.to_string()).exists() {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
+            removed.push((entry.path(), pid));
+        }
+    }
+    removed.sort();
+    removed
 }
 
 /// Whether two paths name one existing file.
