@@ -69,6 +69,12 @@ pub struct Reader {
     /// For a holdout, the share of profiles it holds out, in percent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holdout_percent: Option<f64>,
+    /// Under `suppressed_by`, the action through which it suppresses the
+    /// stream, as written: `no solicitations` or `no issues` when it
+    /// suppresses the stream's whole kind (whether or not it also names the
+    /// stream), else `no STREAM`. Left out of JSON elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// The fields it reads, sorted by path.
     pub reads: Vec<Read>,
 }
@@ -138,7 +144,7 @@ impl Lineage {
                 }
             }
             let holdout_percent = rules.holdouts.iter().find(|h| h.name == name).map(|h| f64::from(h.share) / 100.0);
-            Reader { name: name.to_string(), description: description.clone(), holdout_percent, reads }
+            Reader { name: name.to_string(), description: description.clone(), holdout_percent, action: None, reads }
         };
         let mut rule_readers = Vec::new();
         for rule in &rules.rules {
@@ -175,7 +181,13 @@ impl Lineage {
                 kind: stream.kind,
                 priority: priority.get(slot).copied().unwrap_or(0),
                 assigned_by: pick(&|r| r.assigns.contains(&id)),
-                suppressed_by: pick(&|r| r.suppresses.contains(&id)),
+                suppressed_by: rules
+                    .rules
+                    .iter()
+                    .zip(&rule_readers)
+                    .filter(|(r, _)| r.suppresses.contains(&id))
+                    .map(|(r, reader)| Reader { action: Some(suppression(r, stream)), ..reader.clone() })
+                    .collect(),
                 required_by: rules
                     .requirements
                     .iter()
@@ -230,14 +242,17 @@ impl Lineage {
             for (what, readers) in groups {
                 for reader in readers {
                     any = true;
-                    match reader.holdout_percent {
-                        Some(percent) => {
-                            let _ = writeln!(out, "  {what} holdout `{}` ({percent}% of profiles)", reader.name);
-                        }
-                        None => {
-                            let _ = writeln!(out, "  {what} `{}`", reader.name);
-                        }
+                    // `(5% of profiles, `no solicitations`)`, `(`no door_knock`)`.
+                    let mut notes = Vec::new();
+                    if let Some(percent) = reader.holdout_percent {
+                        notes.push(format!("{percent}% of profiles"));
                     }
+                    if let Some(action) = &reader.action {
+                        notes.push(format!("`{action}`"));
+                    }
+                    let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
+                    let holdout = if reader.holdout_percent.is_some() { "holdout " } else { "" };
+                    let _ = writeln!(out, "  {what} {holdout}`{}`{notes}", reader.name);
                     if reader.reads.is_empty() {
                         let _ = writeln!(out, "    (reads no field)");
                     }
@@ -266,6 +281,15 @@ impl Lineage {
             let _ = writeln!(out, "  {field}");
         }
         out
+    }
+}
+
+/// The action through which `rule` suppresses `stream`.
+fn suppression(rule: &crate::ir::Rule, stream: &crate::ir::Stream) -> String {
+    if rule.suppressed_kinds.contains(&stream.kind) {
+        format!("no {}", stream.kind.plural())
+    } else {
+        format!("no {}", stream.name)
     }
 }
 

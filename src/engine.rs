@@ -312,10 +312,11 @@ impl Builder {
         };
         diagnostic::sort(&mut diagnostics);
         // Sorted, so that the order files come in does not show.
-        let mut policies: Vec<String> = policies.into_iter().map(|p| p.name).collect();
-        policies.sort();
+        let mut in_effect = policies;
+        in_effect.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut policies: Vec<String> = in_effect.iter().map(|p| p.name.clone()).collect();
         policies.dedup();
-        (Report { sources, diagnostics, policies }, checked, compiled)
+        (Report { sources, diagnostics, policies, in_effect }, checked, compiled)
     }
 }
 
@@ -443,13 +444,15 @@ pub struct Report {
     diagnostics: Vec<Diagnostic>,
     /// The names of the policies in effect.
     policies: Vec<String>,
+    /// The policies in effect, by name: `explain` withholds what they guard.
+    in_effect: Vec<policy::Policy>,
 }
 
 impl Report {
     /// A report of diagnostics over `sources`, sorted.
     pub(crate) fn new(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Report {
         diagnostic::sort(&mut diagnostics);
-        Report { sources, diagnostics, policies: Vec::new() }
+        Report { sources, diagnostics, policies: Vec::new(), in_effect: Vec::new() }
     }
 
     /// The names of the policies the rule set was checked against, sorted.
@@ -682,7 +685,8 @@ impl RuleSet {
     }
 
     fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
-        crate::explain::explain(&self.checked, &self.program, self.report.sources(), profile)
+        let report = &self.report;
+        crate::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
     }
 
     fn assign_decoded(&self, profile: &decode::Profile) -> Assignment<'_> {

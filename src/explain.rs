@@ -5,6 +5,10 @@
 //! The trace watches the one evaluation [`Program::run`] makes for
 //! `assign`, so an explanation cannot disagree with an assignment. Unlike
 //! diagnostics, it shows the profile's values: that is what it is asked for.
+//! Under a policy it withholds the values the policy does not let the rules
+//! read for this profile (language guide, section 17.6): a field of a
+//! category whose consent is not true, of a `never read` category, or
+//! outside an `only read` list, and anything computed from one.
 
 use std::fmt::Write as _;
 
@@ -13,8 +17,11 @@ use serde::Serialize;
 use crate::ast::StreamKind;
 use crate::compile::{for_each_operand, Node, NodeId, Program};
 use crate::decode::Profile;
+use crate::decode::Value;
 use crate::eval::{Cx, Outcome, StreamSet, Val};
 use crate::ir::{self, Base, Type};
+use crate::lineage;
+use crate::policy::Policy;
 use crate::source::{Sources, Span};
 use crate::value::format_cents;
 
@@ -37,7 +44,10 @@ pub struct RequirementTrace {
     /// The requirement.
     pub requirement: String,
     /// `true` keeps its streams; `false` or `unknown` suppresses them.
-    pub outcome: Outcome,
+    /// `None` (`null`) when a policy withholds it (see [`Because::withheld`]):
+    /// its streams are then suppressed, since the consent it needs is not
+    /// true.
+    pub outcome: Option<Outcome>,
     /// The streams that need it.
     pub streams: Vec<String>,
     /// The part of the condition that decided the outcome.
@@ -77,6 +87,10 @@ pub struct StreamTrace {
     /// Whether the cap of its kind removed it: the rules and requirements
     /// left it, but streams of higher priority filled the cap.
     pub capped: bool,
+    /// Rules naming it whose outcome a policy withholds (see
+    /// [`Because::withheld`]); left out of JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 /// One rule: how its condition came out, and why.
@@ -86,8 +100,9 @@ pub struct RuleTrace {
     pub rule: String,
     /// Whether the rule is a holdout (`holdout NAME: 5% -> ...`).
     pub holdout: bool,
-    /// `true`, `false` or `unknown`.
-    pub outcome: Outcome,
+    /// `true`, `false` or `unknown`; `None` (`null`) when a policy withholds
+    /// it (see [`Because::withheld`]).
+    pub outcome: Option<Outcome>,
     /// Streams it assigns when true.
     pub assigns: Vec<String>,
     /// Streams it suppresses when true or unknown.
@@ -99,7 +114,13 @@ pub struct RuleTrace {
 /// The condition that decided a rule: for a false `and`, its first false
 /// operand; for a true `or`, its first true operand; for an unknown one,
 /// its first unknown operand; otherwise the whole condition. Definitions
-/// are followed into.
+/// are followed into. A false `or` is false because every operand is: each
+/// is explained in [`Because::operands`].
+///
+/// Under a policy, a condition computed from a field the policy does not
+/// let the rules read for this profile is explained by a false top-level
+/// conjunct that reads no such field, when there is one (the missing
+/// consent, typically); otherwise its outcome is withheld.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Because {
     /// The condition as written.
@@ -110,10 +131,19 @@ pub struct Because {
     pub line: usize,
     /// Definitions followed to reach it, outermost first.
     pub within: Vec<String>,
-    /// How it came out.
-    pub outcome: Outcome,
+    /// How it came out; `None` (`null`) when withheld.
+    pub outcome: Option<Outcome>,
     /// The values it read.
     pub reads: Vec<Read>,
+    /// For a false `or` (`a or b or c`, each operand once however the
+    /// chain nests), each operand, explained as a condition of its own;
+    /// left out of JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operands: Vec<Because>,
+    /// Why the outcome is not shown: the reasons of [`Read::withheld`].
+    /// Left out of JSON when the outcome is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// A value a condition read.
@@ -121,14 +151,28 @@ pub struct Because {
 pub struct Read {
     /// The field path, definition or aggregate as written.
     pub name: String,
-    /// The value as narval writes it; `None` when missing or unknown.
+    /// The value as narval writes it; `None` when missing or unknown, or
+    /// withheld.
     pub value: Option<String>,
     /// Whether `name` is a profile field (then `None` means missing).
     pub field: bool,
+    /// Why the value is not shown, when a policy in effect does not let the
+    /// rules read it for this profile: `consent.health is not true`,
+    /// `health is never read under policy gdpr`, `party is outside the only
+    /// read list of policy france_2012` (several joined by `, `). Left out
+    /// of JSON when the value is not withheld.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// Explains one decoded profile.
-pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Sources, profile: &Profile) -> Explanation {
+pub(crate) fn explain(
+    checked: &ir::RuleSet,
+    program: &Program,
+    sources: &Sources,
+    policies: &[Policy],
+    profile: &Profile,
+) -> Explanation {
     let mut cx = Cx::new(program);
     let mut outcomes = vec![Outcome::False; program.rules.len()];
     let assigned = program.run(profile, &mut cx, |rule, outcome| {
@@ -136,7 +180,7 @@ pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Source
             *slot = outcome;
         }
     });
-    let tracer = Tracer { checked, program, sources, profile };
+    let tracer = Tracer { checked, program, sources, policies, profile };
     let stream_name = |id: &usize| checked.streams.get(*id).map(|s| s.name.clone()).unwrap_or_default();
     let mut rules = Vec::new();
     for ((rule, code), outcome) in checked.rules.iter().zip(&program.rules).zip(&outcomes) {
@@ -153,7 +197,7 @@ pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Source
         rules.push(RuleTrace {
             rule: rule.name.clone(),
             holdout: holdout.is_some(),
-            outcome: *outcome,
+            outcome: because.outcome,
             assigns: rule.assigns.iter().map(stream_name).collect(),
             suppresses: rule.suppresses.iter().map(stream_name).collect(),
             because,
@@ -162,26 +206,46 @@ pub(crate) fn explain(checked: &ir::RuleSet, program: &Program, sources: &Source
     // The engine skips a requirement none of whose streams is left; here
     // every one is evaluated, on the same profile, to the same outcome.
     let mut requirements = Vec::new();
+    let mut met = Vec::new();
     for (requirement, code) in checked.requirements.iter().zip(&program.requirements) {
         let outcome = program.outcome(code.condition, &mut cx, profile);
+        met.push(outcome == Outcome::True);
+        let because = tracer.because(code.condition, outcome, &mut cx);
         requirements.push(RequirementTrace {
             requirement: requirement.name.clone(),
-            outcome,
+            outcome: because.outcome,
             streams: requirement.streams.iter().map(stream_name).collect(),
-            because: tracer.because(code.condition, outcome, &mut cx),
+            because,
         });
     }
     let mut streams = streams(checked, &outcomes, &assigned);
-    let caps = caps(checked, &requirements, &mut streams);
+    let caps = caps(checked, &met, &mut streams);
+    // A rule whose outcome is withheld is filed apart: which list it would
+    // be in says what it is.
+    for trace in rules.iter().filter(|r| r.outcome.is_none()) {
+        for stream in &mut streams {
+            let lists = [&mut stream.assigned_by, &mut stream.not_assigned_by, &mut stream.suppressed_by];
+            let mut named = false;
+            for list in lists {
+                let before = list.len();
+                list.retain(|name| *name != trace.rule);
+                named |= list.len() != before;
+            }
+            if named {
+                stream.withheld.push(trace.rule.clone());
+            }
+        }
+    }
     Explanation { streams, rules, requirements, caps }
 }
 
 /// Files each unmet requirement under its streams, and finds the streams
 /// a cap removed: those the rules assigned and no rule or requirement
 /// suppressed, but that the profile does not receive.
-fn caps(checked: &ir::RuleSet, requirements: &[RequirementTrace], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
-    for (requirement, trace) in checked.requirements.iter().zip(requirements) {
-        if trace.outcome == Outcome::True {
+/// `met`: whether each requirement's condition is true.
+fn caps(checked: &ir::RuleSet, met: &[bool], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
+    for (requirement, met) in checked.requirements.iter().zip(met) {
+        if *met {
             continue;
         }
         for id in &requirement.streams {
@@ -220,6 +284,7 @@ fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) ->
             suppressed_by: Vec::new(),
             blocked_by: Vec::new(),
             capped: false,
+            withheld: Vec::new(),
         })
         .collect();
     // Rule by rule, each filed under the streams it names: not every rule
@@ -247,13 +312,38 @@ struct Tracer<'a> {
     checked: &'a ir::RuleSet,
     program: &'a Program,
     sources: &'a Sources,
+    policies: &'a [Policy],
     profile: &'a Profile,
 }
 
 impl<'a> Tracer<'a> {
     fn because(&self, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>) -> Because {
+        self.because_at(condition, outcome, cx, 0)
+    }
+
+    fn because_at(&self, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>, depth: usize) -> Because {
         let mut within = Vec::new();
-        let node = self.decider(condition, outcome, cx, &mut within, 0);
+        let Some(reason) = self.withheld(condition) else {
+            let node = self.decider(condition, outcome, cx, &mut within, 0);
+            return self.decided(node, Some(outcome), within, None, cx, depth);
+        };
+        // False whatever the withheld fields hold: the consent, typically.
+        if let Some(node) = self.shown_false(condition, cx, &mut within, 0) {
+            return self.decided(node, Some(Outcome::False), within, None, cx, depth);
+        }
+        self.decided(condition, None, Vec::new(), Some(reason), cx, depth)
+    }
+
+    /// The explanation of a decided node.
+    fn decided(
+        &self,
+        node: NodeId,
+        outcome: Option<Outcome>,
+        within: Vec<String>,
+        withheld: Option<String>,
+        cx: &mut Cx<'a>,
+        depth: usize,
+    ) -> Because {
         let span = self.program.spans.get(node as usize).copied();
         let (file, line) = span
             .and_then(|s| self.sources.get(s.file).map(|f| (f.name.clone(), f.line_col(s.start).0)))
@@ -263,7 +353,57 @@ impl<'a> Tracer<'a> {
         let condition = self.text(span);
         // `any(...)` read by the condition `any(...)` says nothing new.
         reads.retain(|r| r.name != condition);
-        Because { condition, file, line, within, outcome, reads }
+        let mut operands = Vec::new();
+        // Conditions nest at most as deep as the operator and definition limits allow.
+        if outcome == Some(Outcome::False) && depth < 512 {
+            let mut found = Vec::new();
+            self.disjuncts(node, &mut found, 0);
+            if found.len() > 1 {
+                operands = found.into_iter().map(|d| self.because_at(d, Outcome::False, cx, depth + 1)).collect();
+            }
+        }
+        Because { condition, file, line, within, outcome, reads, operands, withheld }
+    }
+
+    /// The operands of an `or` chain, left to right; `node` itself when it
+    /// is no `or`. Parentheses are no nodes, so `a or (b or c)` has three.
+    fn disjuncts(&self, node: NodeId, out: &mut Vec<NodeId>, depth: usize) {
+        match self.program.nodes.get(node as usize) {
+            Some(Node::Or(a, b)) if depth < 512 => {
+                let (a, b) = (*a, *b);
+                self.disjuncts(a, out, depth + 1);
+                self.disjuncts(b, out, depth + 1);
+            }
+            _ => out.push(node),
+        }
+    }
+
+    /// A top-level conjunct of `node` (through `and` and definitions) that
+    /// reads no withheld field and is false, narrowed by [`Tracer::decider`].
+    fn shown_false(&self, node: NodeId, cx: &mut Cx<'a>, within: &mut Vec<String>, depth: usize) -> Option<NodeId> {
+        if depth > 512 {
+            return None;
+        }
+        match self.program.nodes.get(node as usize)? {
+            Node::And(a, b) => {
+                let (a, b) = (*a, *b);
+                self.shown_false(a, cx, within, depth + 1).or_else(|| self.shown_false(b, cx, within, depth + 1))
+            }
+            Node::Def(index) => {
+                let root = *self.program.definitions.get(*index as usize)?;
+                let name = self.checked.definitions.get(*index as usize).map(|d| d.name.clone()).unwrap_or_default();
+                within.push(name);
+                let found = self.shown_false(root, cx, within, depth + 1);
+                if found.is_none() {
+                    within.pop();
+                }
+                found
+            }
+            _ if self.withheld(node).is_none() && self.outcome(node, cx) == Outcome::False => {
+                Some(self.decider(node, Outcome::False, cx, within, depth + 1))
+            }
+            _ => None,
+        }
     }
 
     /// A holdout's condition as it reads in the guide, `bucket(id, "NAME")
@@ -275,8 +415,9 @@ impl<'a> Tracer<'a> {
             .map(|f| (f.name.clone(), f.line_col(holdout.span.start).0))
             .unwrap_or_default();
         let bucket = format!("bucket(id, {:?})", holdout.name);
+        let withheld = self.withheld(condition);
         let value = match self.program.nodes.get(condition as usize) {
-            Some(Node::Compare(_, left, _)) => {
+            Some(Node::Compare(_, left, _)) if withheld.is_none() => {
                 show(self.program.eval(*left, cx, self.profile), &Type::Number, &self.checked.schema, self.profile)
             }
             _ => None,
@@ -287,8 +428,10 @@ impl<'a> Tracer<'a> {
             file,
             line,
             within: Vec::new(),
-            outcome,
-            reads: vec![Read { name: bucket, value, field: false }],
+            outcome: if withheld.is_some() { None } else { Some(outcome) },
+            reads: vec![Read { name: bucket, value, field: false, withheld: withheld.clone() }],
+            operands: Vec::new(),
+            withheld,
         }
     }
 
@@ -362,12 +505,149 @@ impl<'a> Tracer<'a> {
                 if out.iter().any(|r| r.name == name) {
                     return;
                 }
+                if let Some(reason) = self.withheld(node) {
+                    out.push(Read { name, value: None, field, withheld: Some(reason) });
+                    return;
+                }
                 let value = self.program.eval(node, cx, self.profile);
                 let ty = self.program.types.get(node as usize).cloned().unwrap_or(Type::Bool);
-                out.push(Read { name, value: show(value, &ty, &self.checked.schema, self.profile), field });
+                let value = show(value, &ty, &self.checked.schema, self.profile);
+                out.push(Read { name, value, field, withheld: None });
             }
             None if depth < 512 => for_each_operand(n, |operand| self.reads(operand, cx, out, depth + 1)),
             None => {}
+        }
+    }
+
+    /// Why the value of `node` may not be shown for this profile, if a
+    /// policy in effect does not let the rules read a field it is computed
+    /// from: every reason, sorted, joined by `, `.
+    fn withheld(&self, node: NodeId) -> Option<String> {
+        if self.policies.is_empty() {
+            return None;
+        }
+        let mut fields = Vec::new();
+        self.fields(node, &[], &mut fields, 0);
+        let mut reasons = Vec::new();
+        for (path, categories) in &fields {
+            let dotted = path.join(".");
+            for policy in self.policies {
+                if let Some(allow) = &policy.allow {
+                    if !allow.iter().any(|a| path.starts_with(&a.names)) {
+                        reasons.push(format!("{dotted} is outside the only read list of policy {}", policy.name));
+                    }
+                }
+                for category in categories {
+                    if policy.never.iter().any(|n| n.dotted() == *category) {
+                        reasons.push(format!("{category} is never read under policy {}", policy.name));
+                    }
+                    for consent in policy.consents.iter().filter(|c| c.category.dotted() == *category) {
+                        if !self.consented(&consent.field.names) {
+                            reasons.push(format!("{} is not true", consent.field.dotted()));
+                        }
+                    }
+                }
+            }
+        }
+        reasons.sort();
+        reasons.dedup();
+        (!reasons.is_empty()).then(|| reasons.join(", "))
+    }
+
+    /// Whether the profile's bool field at `names` is true: missing, null,
+    /// not decoded, inside a list or not a bool all count as not true.
+    fn consented(&self, names: &[String]) -> bool {
+        let Some((slots, Type::Bool)) = lineage::lookup(&self.checked.schema, names) else { return false };
+        let mut slots = slots.iter();
+        let Some(first) = slots.next() else { return false };
+        let mut value = self.profile.fields().get(*first);
+        for slot in slots {
+            value = match (value, u32::try_from(*slot)) {
+                (Some(Value::Record(record)), Ok(slot)) => self.profile.field(*record, slot),
+                _ => None,
+            };
+        }
+        matches!(value, Some(Value::Bool(true)))
+    }
+
+    /// The profile fields a node's value is computed from, through
+    /// definitions and aggregates, each with its categories, as
+    /// [`crate::lineage`] finds them in the checked rule set. `elements`:
+    /// the elements of the enclosing aggregates, innermost last.
+    fn fields(&self, node: NodeId, elements: &[Vec<Element>], out: &mut Vec<(Vec<String>, Vec<String>)>, depth: usize) {
+        // Nodes nest at most as deep as the operator and definition limits allow.
+        if depth > 512 {
+            return;
+        }
+        let schema = &self.checked.schema;
+        let Some(n) = self.program.nodes.get(node as usize) else { return };
+        match n {
+            Node::Field { base: Base::Profile, path } => {
+                let path: Vec<usize> = path.iter().map(|s| *s as usize).collect();
+                if let Some((names, categories, _)) = lineage::resolve(schema, Some(0), &Type::Record(0), &path) {
+                    out.push((names, categories));
+                }
+            }
+            Node::Field { base: Base::Element(up), path } => {
+                let level = elements.len().checked_sub(1 + *up as usize).and_then(|i| elements.get(i));
+                for element in level.into_iter().flatten() {
+                    if let Some((names, categories, _)) = element.resolve(schema, path) {
+                        out.push((names, categories));
+                    }
+                }
+            }
+            Node::Def(index) => {
+                if let Some(&root) = self.program.definitions.get(*index as usize) {
+                    self.fields(root, &[], out, depth + 1);
+                }
+            }
+            Node::Aggregate(aggregate) => {
+                let bases = self.elements(aggregate.list, elements, 0);
+                let direct_field = matches!(self.program.nodes.get(aggregate.list as usize), Some(Node::Field { .. }));
+                // As in lineage: the list itself is read unless a projection
+                // or a filter names the fields of its elements that are read.
+                if !direct_field || (aggregate.projection.is_empty() && aggregate.filter.is_none()) {
+                    self.fields(aggregate.list, elements, out, depth + 1);
+                }
+                if !aggregate.projection.is_empty() {
+                    for element in &bases {
+                        if let Some((names, categories, _)) = element.resolve(schema, &aggregate.projection) {
+                            out.push((names, categories));
+                        }
+                    }
+                }
+                if let Some(filter) = aggregate.filter {
+                    let mut inner = elements.to_vec();
+                    inner.push(bases);
+                    self.fields(filter, &inner, out, depth + 1);
+                }
+            }
+            other => for_each_operand(other, |operand| self.fields(operand, elements, out, depth + 1)),
+        }
+    }
+
+    /// What the elements of a list node are: the list field it reads
+    /// (through definitions), or nothing for a list of constants.
+    fn elements(&self, list: NodeId, elements: &[Vec<Element>], depth: usize) -> Vec<Element> {
+        let schema = &self.checked.schema;
+        let element = |found: Option<(Vec<String>, Vec<String>, Type)>| match found {
+            Some((path, categories, Type::List(ty))) => vec![Element { path, categories, ty: *ty }],
+            _ => Vec::new(),
+        };
+        match self.program.nodes.get(list as usize) {
+            Some(Node::Field { base: Base::Profile, path }) => {
+                let path: Vec<usize> = path.iter().map(|s| *s as usize).collect();
+                element(lineage::resolve(schema, Some(0), &Type::Record(0), &path))
+            }
+            Some(Node::Field { base: Base::Element(up), path }) => {
+                let level = elements.len().checked_sub(1 + *up as usize).and_then(|i| elements.get(i));
+                level.into_iter().flatten().flat_map(|e| element(e.resolve(schema, path))).collect()
+            }
+            Some(Node::Def(index)) if depth < 64 => match self.program.definitions.get(*index as usize) {
+                Some(&root) => self.elements(root, &[], depth + 1),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
         }
     }
 
@@ -381,6 +661,29 @@ impl<'a> Tracer<'a> {
             file.text.get(s.start as usize..s.end as usize).map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
         })
         .unwrap_or_default()
+    }
+}
+
+/// The element of a list an aggregate iterates: its path, categories and type.
+#[derive(Clone, Debug)]
+struct Element {
+    path: Vec<String>,
+    categories: Vec<String>,
+    ty: Type,
+}
+
+impl Element {
+    /// The full path, categories and type of a path of slots below the element.
+    fn resolve(&self, schema: &ir::Schema, path: &[u32]) -> Option<(Vec<String>, Vec<String>, Type)> {
+        let record = match &self.ty {
+            Type::Record(id) => Some(*id),
+            _ => None,
+        };
+        let path: Vec<usize> = path.iter().map(|s| *s as usize).collect();
+        let (names, categories, ty) = lineage::resolve(schema, record, &self.ty, &path)?;
+        let full = self.path.iter().cloned().chain(names).collect();
+        let categories = self.categories.iter().cloned().chain(categories).collect();
+        Some((full, categories, ty))
     }
 }
 
@@ -453,7 +756,7 @@ impl Explanation {
         let _ = writeln!(out, "  {mark} {}: {state}", stream.stream);
         let line = |out: &mut String, verb: &str, rule: &str| {
             if let Some(trace) = self.rule(rule) {
-                let _ = writeln!(out, "      {verb} {rule}: {}", trace.because.render());
+                let _ = writeln!(out, "      {verb} {rule}: {}", trace.because.render_at("      "));
             }
         };
         // What removed the stream first (rules, requirements, the cap), then what assigned it.
@@ -465,7 +768,8 @@ impl Explanation {
             // Requirements are listed by name, as checking sorts them.
             let found = self.requirements.binary_search_by(|r| r.requirement.as_str().cmp(name)).ok();
             if let Some(requirement) = found.and_then(|i| self.requirements.get(i)) {
-                let _ = writeln!(out, "      blocked by requirement {name}: {}", requirement.because.render());
+                let _ =
+                    writeln!(out, "      blocked by requirement {name}: {}", requirement.because.render_at("      "));
             }
         }
         if stream.capped {
@@ -485,7 +789,10 @@ impl Explanation {
         for rule in &stream.not_assigned_by {
             line(&mut out, "not assigned by", rule);
         }
-        if stream.assigned_by.is_empty() && stream.not_assigned_by.is_empty() {
+        for rule in &stream.withheld {
+            line(&mut out, "named by", rule);
+        }
+        if stream.assigned_by.is_empty() && stream.not_assigned_by.is_empty() && stream.withheld.is_empty() {
             let _ = writeln!(out, "      no rule assigns it");
         }
         out
@@ -493,9 +800,26 @@ impl Explanation {
 }
 
 impl Because {
-    /// `` `scores.support between 40 and 60` is false (in `persuadable`): scores.support = 72.5 ``
+    /// `` `scores.support between 40 and 60` is false (in `persuadable`); scores.support = 72.5 ``
+    ///
+    /// A false `or` takes a line per operand, below it:
+    ///
+    /// ```text
+    /// `party == "ind" or age < 30` is false, as is each operand:
+    ///   - `party == "ind"` is false; party = "rep"
+    ///   - `age < 30` is false; age = 50
+    /// ```
     pub fn render(&self) -> String {
-        let mut out = format!("`{}` is {}", self.condition, self.outcome.word());
+        self.render_at("")
+    }
+
+    /// [`Because::render`] with the operand lines of a false `or` indented
+    /// by `indent` more, to sit below a line that starts so.
+    pub fn render_at(&self, indent: &str) -> String {
+        let mut out = match (&self.withheld, self.outcome) {
+            (Some(reason), _) => format!("`{}` is <withheld: {reason}>", self.condition),
+            (None, outcome) => format!("`{}` is {}", self.condition, outcome.map_or("withheld", Outcome::word)),
+        };
         if !self.within.is_empty() {
             let names: Vec<String> = self.within.iter().map(|n| format!("`{n}`")).collect();
             let _ = write!(out, " (in {})", names.join(" in "));
@@ -503,15 +827,125 @@ impl Because {
         let reads: Vec<String> = self
             .reads
             .iter()
-            .map(|r| match (&r.value, r.field) {
-                (Some(value), _) => format!("{} = {value}", r.name),
-                (None, true) => format!("{} is missing", r.name),
-                (None, false) => format!("{} is unknown", r.name),
+            .map(|r| match (&r.withheld, &r.value, r.field) {
+                (Some(reason), _, _) => format!("{} = <withheld: {reason}>", r.name),
+                (None, Some(value), _) => format!("{} = {value}", r.name),
+                (None, None, true) => format!("{} is missing", r.name),
+                (None, None, false) => format!("{} is unknown", r.name),
             })
             .collect();
-        if !reads.is_empty() {
+        if !self.operands.is_empty() {
+            // Each operand names the values it read.
+            out.push_str(", as is each operand:");
+            let inner = format!("{indent}    ");
+            for operand in &self.operands {
+                let _ = write!(out, "\n{indent}  - {}", operand.render_at(&inner));
+            }
+        } else if !reads.is_empty() {
             let _ = write!(out, "; {}", reads.join(", "));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+    use crate::policy::Named;
+
+    /// `never read` and `only read` cannot be broken by a rule set that
+    /// builds, so the policies are put beside an unchecked one here: the
+    /// explanation must be safe by construction all the same.
+    fn explained(policy: Policy) -> Explanation {
+        let rules = crate::RuleSet::builder()
+            .source(
+                "t.narval",
+                r#"narval 1
+                schema {
+                  age: int
+                  party: string tagged opinion
+                  scans: list of { kind: string tagged biometric, year: int }
+                  gifts: list of { amount: money, year: int }
+                }
+                solicitation streams visit, call, mail, ask
+                recent = count(scans where year > 2010)
+                scanned: recent > 0 -> visit
+                leaning: party == "left" -> call
+                adults: age >= 18 -> mail
+                givers: sum(gifts.amount) > $10 -> ask
+                irises: count(scans where kind == "iris") > 0 -> visit
+                "#,
+            )
+            .build()
+            .unwrap_or_else(|r| panic!("{}", r.render()));
+        let profile = rules
+            .decode_json(
+                r#"{"age": 40, "party": "left", "scans": [{"kind": "iris", "year": 2011}],
+                    "gifts": [{"amount": 20, "year": 2011}]}"#,
+            )
+            .unwrap();
+        let program = rules.program();
+        explain(rules.checked(), program, rules.report().sources(), &[policy], &profile)
+    }
+
+    fn named(path: &str) -> Named {
+        Named { names: path.split('.').map(String::from).collect(), span: Span::default() }
+    }
+
+    fn policy(allow: Option<Vec<Named>>, never: Vec<Named>) -> Policy {
+        Policy { name: "p".into(), description: None, span: Span::default(), allow, consents: Vec::new(), never }
+    }
+
+    fn stream_of<'e>(e: &'e Explanation, name: &str) -> &'e StreamTrace {
+        e.streams.iter().find(|s| s.stream == name).unwrap()
+    }
+
+    fn render(e: &Explanation, rule: &str) -> String {
+        e.rule(rule).unwrap().because.render()
+    }
+
+    #[test]
+    fn a_never_read_category_is_withheld_through_a_list_element() {
+        let e = explained(policy(None, vec![named("biometric")]));
+        // `recent` filters on `scans.year`, whose record is not tagged; but
+        // a field of the element is tagged, and the filter reads `scans.year`
+        // only: the count reads nothing tagged, and is shown.
+        assert_eq!(render(&e, "scanned"), "`recent > 0` is true; recent = 1");
+        let withheld = "biometric is never read under policy p";
+        assert_eq!(
+            render(&e, "irises"),
+            format!("`count(scans where kind == \"iris\") > 0` is <withheld: {withheld}>; count(scans where kind == \"iris\") = <withheld: {withheld}>")
+        );
+        assert_eq!(stream_of(&e, "visit").withheld, ["irises"]);
+        assert_eq!(stream_of(&e, "visit").assigned_by, ["scanned"]);
+        let e = explained(policy(None, vec![named("opinion")]));
+        assert_eq!(e.rule("leaning").unwrap().outcome, None);
+        assert_eq!(
+            render(&e, "leaning"),
+            "`party == \"left\"` is <withheld: opinion is never read under policy p>; \
+             party = <withheld: opinion is never read under policy p>"
+        );
+        assert_eq!(render(&e, "adults"), "`age >= 18` is true; age = 40");
+    }
+
+    #[test]
+    fn a_field_outside_the_allow_list_is_withheld() {
+        let e = explained(policy(Some(vec![named("age"), named("gifts.amount")]), Vec::new()));
+        assert_eq!(render(&e, "adults"), "`age >= 18` is true; age = 40");
+        assert_eq!(render(&e, "givers"), "`sum(gifts.amount) > $10` is true; sum(gifts.amount) = $20");
+        let withheld = "scans.year is outside the only read list of policy p";
+        assert_eq!(
+            render(&e, "scanned"),
+            format!("`recent > 0` is <withheld: {withheld}>; recent = <withheld: {withheld}>")
+        );
+        assert_eq!(
+            e.rule("leaning").unwrap().because.withheld.as_deref(),
+            Some("party is outside the only read list of policy p")
+        );
+        // `scans.kind` alone is allowed: `recent` filters on `scans.year`.
+        let e = explained(policy(Some(vec![named("scans.kind")]), Vec::new()));
+        assert_eq!(e.rule("scanned").unwrap().outcome, None);
     }
 }

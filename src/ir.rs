@@ -154,6 +154,9 @@ pub struct Rule {
     pub assigns: Vec<StreamId>,
     /// Streams it suppresses when the condition is true or unknown.
     pub suppresses: Vec<StreamId>,
+    /// The kinds it suppresses whole (`no solicitations`, `no issues`), in
+    /// the order written, each once: their streams are in `suppresses` too.
+    pub suppressed_kinds: Vec<StreamKind>,
     /// Where it was declared.
     pub span: Span,
 }

@@ -245,15 +245,15 @@ impl Suite {
                 let program = programs.entry(today).or_insert_with(|| compile::compile(&self.checked, today));
                 match self.profile(test) {
                     Ok(profile) => {
-                        let explanation = explain::explain(&self.checked, program, &self.sources, &profile);
+                        let explanation = explain::explain(&self.checked, program, &self.sources, &[], &profile);
                         for (slot, (trace, rule)) in
                             fired.iter_mut().zip(explanation.rules.iter().zip(&self.checked.rules))
                         {
-                            *slot |= trace.outcome == Outcome::True
-                                || (trace.outcome == Outcome::Unknown && !rule.suppresses.is_empty());
+                            *slot |= trace.outcome == Some(Outcome::True)
+                                || (trace.outcome == Some(Outcome::Unknown) && !rule.suppresses.is_empty());
                         }
                         for (slot, trace) in blocked.iter_mut().zip(&explanation.requirements) {
-                            *slot |= trace.outcome != Outcome::True;
+                            *slot |= trace.outcome != Some(Outcome::True);
                         }
                         observe_conditions(program, &profile, &mut conditions);
                         self.judge(test, &explanation)

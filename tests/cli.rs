@@ -553,6 +553,32 @@ fn explain_json_has_every_stream_and_rule() {
 }
 
 #[test]
+fn explain_under_a_policy_withholds_what_the_consent_does_not_cover() {
+    let profile = r#"{"id": 4, "age": 40, "consent": {"health": false}, "health": {"score": 42, "carer": true}}"#;
+    let out = narval(&["explain", "guarded.narval", "--profile", "-"], profile);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "      named by high_risk: `risk > 50` is <withheld: consent.health is not true>; \
+             risk = <withheld: consent.health is not true>\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("84") && !text.contains("42"), "{text}");
+    let out = narval(&["explain", "guarded.narval", "--profile", "-", "--format", "json"], profile);
+    let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let high_risk = document["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "high_risk").unwrap();
+    assert_eq!(high_risk["outcome"], Value::Null);
+    assert_eq!(high_risk["because"]["withheld"], "consent.health is not true");
+    assert_eq!(
+        high_risk["because"]["reads"][0],
+        json!({"name": "risk", "value": null, "field": false, "withheld": "consent.health is not true"})
+    );
+    assert_eq!(document["streams"][0]["withheld"], json!(["high_risk"]));
+}
+
+#[test]
 fn explain_refuses_what_it_cannot_choose() {
     let out = narval(&["explain", "campaign.narval", "--profile", "profiles.ndjson"], "");
     assert_eq!(code(&out), 2);
@@ -913,4 +939,145 @@ fn nan_infinity_and_huge_numbers_are_rejected_lines() {
     assert!(err.contains("narval: line 4: field `age` is not a whole number within the range of `int`"), "{err}");
     assert!(!err.contains("99999999999999999999"), "no values in messages: {err}");
     assert!(err.ends_with("narval: 5 profiles read, 1 assigned, 4 rejected\n"), "{err}");
+}
+
+// ---- a closed output pipe ---------------------------------------------------
+
+/// Runs `narval ARGS` in `dir` with stdout into a pipe whose reader takes the
+/// first line and closes it, as `| head -1` does; returns that line, the exit
+/// status and stderr. The outputs are larger than a pipe holds, so narval is
+/// still writing when the pipe closes.
+fn into_head(dir: &Path, args: &[&str]) -> (String, i32, String) {
+    use std::io::{BufRead as _, Read as _};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_narval"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    reader.read_line(&mut first).unwrap();
+    drop(reader);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    (first, status.code().expect("narval exits by itself, not by SIGPIPE"), stderr)
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_stops_narval_quietly() {
+    const N: usize = 4000;
+    let dir = Scratch::new("closed-pipe");
+    // Many streams and rules, for `explain` and `audit` to write at length.
+    let mut rules = String::from("narval 1\nschema { id: int, age: int }\nsolicitation streams ");
+    rules.push_str(&(0..N).map(|i| format!("s{i}")).collect::<Vec<_>>().join(", "));
+    rules.push('\n');
+    rules.extend((0..N).map(|i| format!("r{i}: age > {i} -> s{i}\n")));
+    dir.write("big.narval", &rules);
+    // Unused definitions: a warning each, for `check --format json` to write.
+    let unused: String = (0..N).map(|i| format!("unused_{i} = {i}\n")).collect();
+    dir.write("warned.narval", &format!("{rules}{unused}"));
+    // Many test cases and profiles on one rule.
+    let small = "narval 1\nschema { id: int, age: int }\nsolicitation streams s\nr: age > 3 -> s\n";
+    let cases: String = (0..N).map(|i| format!("test \"t{i}\" {{ given {{ id: 1, age: 4 }} expect s }}\n")).collect();
+    dir.write("cases.narval", &format!("{small}{cases}"));
+    dir.write("failing.narval", &format!("{small}{}", cases.replace("age: 4", "age: 0")));
+    let profiles: String = (0..100_000).map(|i| format!("{{\"id\": {i}, \"age\": {}}}\n", i % 7)).collect();
+    dir.write("profiles.ndjson", &profiles);
+    dir.write("bad.ndjson", &format!("not json\n{profiles}"));
+    dir.write("one.json", "{\"id\": 1, \"age\": 2}");
+    let runs: [(&[&str], &str, i32); 6] = [
+        (&["test", "cases.narval"], "test \"t0\"", 0),
+        (&["explain", "big.narval", "--profile", "one.json"], "profile 1 (one.json): 2 of 4000 streams assigned", 0),
+        (&["audit", "big.narval"], "solicitation stream `s0` (priority 1)", 0),
+        (&["audit", "big.narval", "--format", "json"], "{\"streams\":", 0),
+        (&["check", "warned.narval", "--format", "json"], "{\"diagnostics\":", 0),
+        (&["assign", "cases.narval", "--profiles", "profiles.ndjson"], "{\"id\":0,", 0),
+    ];
+    for (args, start, status) in runs {
+        let (first, code, stderr) = into_head(&dir.0, args);
+        assert!(first.starts_with(start), "{args:?}: {first}");
+        assert_eq!((code, stderr.as_str()), (status, ""), "{args:?}");
+    }
+    // The status is the run's own: failing test cases still fail, and
+    // profiles rejected before the pipe closed are counted.
+    let (_, code, stderr) = into_head(&dir.0, &["test", "failing.narval"]);
+    assert_eq!((code, stderr.as_str()), (5, ""));
+    let (_, code, stderr) = into_head(&dir.0, &["assign", "cases.narval", "--profiles", "bad.ndjson"]);
+    assert_eq!((code, stderr.as_str()), (3, "narval: line 1: not valid JSON: syntax error at column 2\n"));
+}
+
+// ---- temporary files of killed runs -----------------------------------------
+
+/// The files of a folder, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_assign_leaves_a_temporary_file_the_next_run_removes() {
+    let dir = Scratch::new("stale-temp");
+    let out = dir.path("out.ndjson");
+    let out_arg = out.to_str().unwrap();
+    let rules = Path::new(FIXTURES).join("campaign.narval");
+    let rules = rules.to_str().unwrap();
+    // A run that waits for profiles on stdin, killed with SIGKILL.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_narval"))
+        .args(["assign", rules, "--profiles", "-", "--out", out_arg])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let killed = child.id();
+    let temp = format!(".out.ndjson.narval-{host}-{killed}.tmp");
+    for _ in 0..500 {
+        if dir.path(&temp).exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(listing(&dir.0), std::slice::from_ref(&temp), "the temporary file is named as documented");
+    // Beside it, files the next run must leave alone: a run still going
+    // (this test's own process), another target, another host, a symbolic
+    // link and a directory with the name of a stale temporary file.
+    let alive = format!(".out.ndjson.narval-{host}-{}.tmp", std::process::id());
+    let mut keep = vec![
+        alive,
+        format!(".other.ndjson.narval-{host}-{killed}.tmp"),
+        format!(".out.ndjson.narval-{host}x-{killed}.tmp"),
+        format!(".out.ndjson.narval-{host}-+{killed}.tmp"),
+        format!(".out.ndjson.narval-{host}-{killed}.tmp.bak"),
+    ];
+    for name in &keep {
+        dir.write(name, "keep");
+    }
+    let linked = dir.write("precious", "keep");
+    // Process ids stay below 2^22 on Linux: these never run.
+    let link = format!(".out.ndjson.narval-{host}-4294967.tmp");
+    std::os::unix::fs::symlink(&linked, dir.path(&link)).unwrap();
+    let folder = format!(".out.ndjson.narval-{host}-4294968.tmp");
+    std::fs::create_dir(dir.path(&folder)).unwrap();
+    keep.extend([link, folder, "out.ndjson".into(), "precious".into()]);
+    keep.sort();
+    let again = narval(&["assign", rules, "--profiles", "profiles.ndjson", "--out", out_arg], "");
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    let said = format!(
+        "narval: removed `{}`, left by an earlier run (process {killed}) that ended before finishing\n",
+        dir.path(&temp).canonicalize().unwrap_or_else(|_| dir.path(&temp)).display()
+    );
+    assert!(stderr(&again).starts_with(&said), "{}", stderr(&again));
+    assert_eq!(listing(&dir.0), keep);
+    assert_eq!(std::fs::read_to_string(&linked).unwrap(), "keep");
+    assert_eq!(lines(&std::fs::read_to_string(&out).unwrap()).len(), 3);
 }

@@ -66,10 +66,10 @@ fn stream<'a>(e: &'a Explanation, name: &str) -> &'a narval::explain::StreamTrac
 fn a_false_condition_is_named_with_the_values_it_read() {
     let e = explain(json!({"scores": {"support": 72.5, "turnout": 60.0}}));
     let persuade = e.rule("persuade").unwrap();
-    assert_eq!(persuade.outcome, Outcome::False);
+    assert_eq!(persuade.outcome, Some(Outcome::False));
     assert_eq!(persuade.because.condition, "scores.support between 40 and 60");
     assert_eq!(persuade.because.within, ["persuadable"]);
-    assert_eq!(persuade.because.outcome, Outcome::False);
+    assert_eq!(persuade.because.outcome, Some(Outcome::False));
     assert_eq!(persuade.because.reads.len(), 1);
     assert_eq!(persuade.because.reads[0].name, "scores.support");
     assert_eq!(persuade.because.reads[0].value.as_deref(), Some("72.5"));
@@ -93,7 +93,7 @@ fn the_second_operand_of_an_and_is_blamed_when_the_first_holds() {
 fn missing_data_is_named_as_missing() {
     let e = explain(json!({"last_contact": null}));
     let rule = e.rule("recently_contacted").unwrap();
-    assert_eq!(rule.outcome, Outcome::Unknown);
+    assert_eq!(rule.outcome, Some(Outcome::Unknown));
     assert!(rule.because.render().contains("last_contact is missing"), "{}", rule.because.render());
     // The unknown suppression fails closed: no door knock.
     let door = stream(&e, "door_knock");
@@ -114,13 +114,69 @@ fn a_true_or_is_explained_by_its_true_operand() {
     assert_eq!(because.condition, r#"party == "ind" or age < 30"#);
     let reads: Vec<String> = because.reads.iter().map(|r| format!("{}={:?}", r.name, r.value)).collect();
     assert_eq!(reads, [r#"party=Some("\"rep\"")"#, r#"age=Some("50")"#]);
+    // ... and blamed operand by operand, since each is why.
+    let operands: Vec<&str> = because.operands.iter().map(|o| o.condition.as_str()).collect();
+    assert_eq!(operands, [r#"party == "ind""#, "age < 30"]);
+    assert_eq!(
+        because.render(),
+        "`party == \"ind\" or age < 30` is false, as is each operand:\n  \
+         - `party == \"ind\"` is false; party = \"rep\"\n  \
+         - `age < 30` is false; age = 50"
+    );
+}
+
+#[test]
+fn a_false_or_lists_every_operand_each_explained_on_its_own() {
+    let rules = RuleSet::builder()
+        .source(
+            "or.narval",
+            r#"narval 1
+schema { age: int, party: one of dem, rep, ind, volunteer: bool, scores: { support: number } }
+issue streams jobs
+young = age < 30
+jobs_for: party == "ind" or (young or volunteer) or (scores.support > 50 and age > 60) -> jobs
+"#,
+        )
+        .build()
+        .unwrap_or_else(|r| panic!("{}", r.render()));
+    let profile = json!({"age": 70, "party": "rep", "volunteer": false, "scores": {"support": 40.0}});
+    let e = rules.explain_value(&profile).unwrap();
+    let because = &e.rule("jobs_for").unwrap().because;
+    assert_eq!(because.outcome, Some(Outcome::False));
+    // Nested `or`s are one chain; an `and` operand is blamed on its first
+    // false operand, a definition is followed into.
+    let lines: Vec<String> = e.render_stream(&e.streams[0]).lines().map(String::from).collect();
+    assert_eq!(
+        lines,
+        [
+            "  - jobs: not assigned",
+            "      not assigned by jobs_for: `party == \"ind\" or (young or volunteer) or (scores.support > 50 and age > 60)` \
+             is false, as is each operand:",
+            "        - `party == \"ind\"` is false; party = \"rep\"",
+            "        - `age < 30` is false (in `young`); age = 70",
+            "        - `volunteer` is false",
+            "        - `scores.support > 50` is false; scores.support = 40.0",
+        ]
+    );
+    let json = serde_json::to_value(&e).unwrap();
+    let operands = json["rules"][0]["because"]["operands"].as_array().unwrap();
+    assert_eq!(operands.len(), 4);
+    assert_eq!(operands[1]["condition"], "age < 30");
+    assert_eq!(operands[1]["within"], json!(["young"]));
+    assert_eq!(operands[1]["reads"], json!([{"name": "age", "value": "70", "field": true}]));
+    assert_eq!(operands[3]["outcome"], "false");
+    // A true `or` is blamed on one operand, with no operand list.
+    let e = rules.explain_value(&json!({"age": 20, "party": "rep", "volunteer": false, "scores": {"support": 40.0}}));
+    let e = e.unwrap();
+    assert!(e.rule("jobs_for").unwrap().because.operands.is_empty());
+    assert!(serde_json::to_value(&e).unwrap()["rules"][0]["because"].get("operands").is_none());
 }
 
 #[test]
 fn definitions_constants_and_money_are_shown_as_written_in_rules() {
     let e = explain(json!({"donations": [{"amount": 2000}, {"amount": "600.50"}]}));
     let because = &e.rule("ask").unwrap().because;
-    assert_eq!(because.outcome, Outcome::False);
+    assert_eq!(because.outcome, Some(Outcome::False));
     let reads: Vec<(&str, Option<&str>)> =
         because.reads.iter().map(|r| (r.name.as_str(), r.value.as_deref())).collect();
     assert_eq!(reads, [("total", Some("$2600.50")), ("cap", Some("$2500"))]);
@@ -200,4 +256,79 @@ fn explain_and_assign_agree_on_generated_campaign_profiles() {
         }
     }
     assert!(total >= 5000, "{total}");
+}
+
+// ---- under a policy ---------------------------------------------------------
+
+/// `tests/cli/guarded.narval`: `risk` and `carers` read health data, guarded
+/// by the requirement `health_consent`; `late_guard` by its own conjunct.
+fn guarded() -> RuleSet {
+    RuleSet::builder()
+        .file(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/guarded.narval"))
+        .build()
+        .unwrap_or_else(|r| panic!("{}", r.render()))
+}
+
+fn guarded_profile(consent: Value) -> Value {
+    json!({"id": 1, "age": 40, "consent": {"health": consent}, "health": {"score": 42, "carer": true}})
+}
+
+#[test]
+fn without_consent_the_values_of_guarded_fields_are_withheld() {
+    let rules = guarded();
+    for consent in [json!(false), Value::Null] {
+        let e = rules.explain_value(&guarded_profile(consent.clone())).unwrap();
+        let high_risk = e.rule("high_risk").unwrap();
+        assert_eq!(high_risk.outcome, None, "{consent}");
+        assert_eq!(high_risk.because.withheld.as_deref(), Some("consent.health is not true"));
+        assert_eq!(high_risk.because.reads.len(), 1);
+        assert_eq!(high_risk.because.reads[0].name, "risk");
+        assert_eq!(high_risk.because.reads[0].value, None);
+        assert_eq!(
+            high_risk.because.render(),
+            "`risk > 50` is <withheld: consent.health is not true>; risk = <withheld: consent.health is not true>"
+        );
+        // A bool field that is the whole condition would show in its outcome.
+        let carers = e.rule("carers").unwrap();
+        assert_eq!(carers.outcome, None);
+        assert_eq!(carers.because.render(), "`health.carer` is <withheld: consent.health is not true>");
+        // Which list a rule is filed in would tell its outcome too.
+        let checkups = stream(&e, "checkups");
+        assert!(checkups.assigned_by.is_empty() && checkups.not_assigned_by.is_empty());
+        assert_eq!(checkups.withheld, ["carers"]);
+        assert_eq!(stream(&e, "care_email").withheld, ["high_risk"]);
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(!json.contains("84") && !json.contains("42"), "{json}");
+        // The rules and requirement that read no health data are shown.
+        assert_eq!(e.rule("adults").unwrap().because.render(), "`age >= 18` is true; age = 40");
+        assert_eq!(e.requirements[0].outcome, Some(Outcome::False));
+        assert_agree(&rules, &guarded_profile(consent));
+    }
+}
+
+#[test]
+fn a_false_consent_conjunct_explains_the_rule_that_reads_behind_it() {
+    let e = guarded().explain_value(&guarded_profile(json!(false))).unwrap();
+    let late = e.rule("late_guard").unwrap();
+    assert_eq!(late.outcome, Some(Outcome::False));
+    assert_eq!(late.because.render(), "`consent.health` is false");
+    assert_eq!(stream(&e, "visit").not_assigned_by, ["late_guard"]);
+    // Unknown, the consent decides nothing alone: the outcome is withheld.
+    let e = guarded().explain_value(&guarded_profile(Value::Null)).unwrap();
+    assert_eq!(e.rule("late_guard").unwrap().outcome, None);
+    assert_eq!(stream(&e, "visit").withheld, ["late_guard"]);
+}
+
+#[test]
+fn with_consent_every_value_is_shown() {
+    let rules = guarded();
+    let e = rules.explain_value(&guarded_profile(json!(true))).unwrap();
+    let high_risk = e.rule("high_risk").unwrap();
+    assert_eq!(high_risk.outcome, Some(Outcome::True));
+    assert_eq!(high_risk.because.render(), "`risk > 50` is true; risk = 84");
+    assert_eq!(high_risk.because.withheld, None);
+    assert!(e.streams.iter().all(|s| s.withheld.is_empty()));
+    let json = serde_json::to_value(&e).unwrap();
+    assert!(json["rules"][1]["because"].get("withheld").is_none(), "{json}");
+    assert_agree(&rules, &guarded_profile(json!(true)));
 }

@@ -288,7 +288,36 @@ fn the_lineage_names_holdouts_and_caps() {
     assert_eq!(a.assigned_by[0].holdout_percent, None);
     let text = audit.lineage.render();
     assert!(text.contains("  capped: a profile keeps at most 1 solicitation stream\n"), "{text}");
-    assert!(text.contains("  suppressed by holdout `lift` (2.5% of profiles)\n    id\n"), "{text}");
+    assert!(text.contains("  suppressed by holdout `lift` (2.5% of profiles, `no solicitations`)\n    id\n"), "{text}");
+    assert_eq!(a.suppressed_by[0].action.as_deref(), Some("no solicitations"));
+}
+
+#[test]
+fn the_lineage_names_the_action_that_suppresses_each_stream() {
+    let text = "narval 1\nschema { id: int, age: int }\nsolicitation streams a, b\nissue streams i, j\n\
+                kids: age < 18 -> no solicitations, no a\nteens: age < 20 -> no b, no i\n\
+                old: age > 90 -> no issues\nholdout lift: 5% -> no j\nr: age > 3 -> a, b, i, j\n";
+    let audit = narval::RuleSet::builder().source("h.narval", text).audit().map_err(|r| r.render()).unwrap();
+    let actions = |stream: usize| -> Vec<(String, Option<String>)> {
+        let s = &audit.lineage.streams[stream];
+        s.suppressed_by.iter().map(|r| (r.name.clone(), r.action.clone())).collect()
+    };
+    let some = |name: &str, action: &str| (name.to_string(), Some(action.to_string()));
+    // `no solicitations` covers `a` whether or not `no a` is written too.
+    assert_eq!(actions(0), [some("kids", "no solicitations")]);
+    assert_eq!(actions(1), [some("kids", "no solicitations"), some("teens", "no b")]);
+    assert_eq!(actions(2), [some("old", "no issues"), some("teens", "no i")]);
+    assert_eq!(actions(3), [some("lift", "no j"), some("old", "no issues")]);
+    let text = audit.lineage.render();
+    assert!(
+        text.contains("  suppressed by `kids` (`no solicitations`)\n    age\n  suppressed by `teens` (`no b`)\n"),
+        "{text}"
+    );
+    assert!(text.contains("  suppressed by holdout `lift` (5% of profiles, `no j`)\n"), "{text}");
+    assert!(text.contains("  assigned by `r`\n"), "{text}");
+    let json = serde_json::to_value(&audit.lineage).unwrap();
+    assert_eq!(json["streams"][1]["suppressed_by"][1]["action"], "no b");
+    assert!(json["streams"][1]["assigned_by"][0].get("action").is_none(), "{json}");
 }
 
 #[test]

@@ -176,9 +176,15 @@ fn check_holdout(
     };
     let id = profile_id(checker, holdout.name.span);
     let mut suppresses = Vec::new();
+    let mut suppressed_kinds = Vec::new();
     for action in &holdout.actions {
         match &action.node {
-            Action::SuppressAll(kind) => suppresses.extend(of_kind(streams, *kind)),
+            Action::SuppressAll(kind) => {
+                suppresses.extend(of_kind(streams, *kind));
+                if !suppressed_kinds.contains(kind) {
+                    suppressed_kinds.push(*kind);
+                }
+            }
             // The grammar allows only suppressions after a holdout's arrow.
             Action::Suppress(stream) | Action::Assign(stream) => match checker.stream_ids.get(stream) {
                 Some(id) => suppresses.push(*id),
@@ -214,6 +220,7 @@ fn check_holdout(
         condition,
         assigns: Vec::new(),
         suppresses,
+        suppressed_kinds,
         span: name.span,
     };
     let checked =

@@ -389,6 +389,7 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
         condition,
         assigns,
         suppresses,
+        suppressed_kinds,
         span: rule.name.span,
     })
 }

@@ -21,7 +21,7 @@ use narval::ast::StreamKind;
 use narval::decode::Profile;
 use narval::{ProfileError, RuleSet};
 
-use super::{builder, io_reason, plural, print_report, say, AssignArgs, Status};
+use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, AssignArgs, Status};
 
 /// Most lines in one batch.
 const BATCH_LINES: usize = 16 * 1024;
@@ -131,15 +131,22 @@ pub fn run(args: &AssignArgs) -> Status {
     };
     let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
     let ids = args.unique_ids.then(std::collections::HashMap::new);
-    let mut sink = Sink { output, errors, ids, duplicates: 0 };
+    let mut sink = Sink { output, errors, ids, duplicates: 0, reported: 0 };
     let counts = assign_all(&job, input, &mut sink, threads, args.max_errors)
         .map(|(read, assigned, stopped)| (read, assigned - sink.duplicates, stopped));
+    let reported = sink.reported;
     let flushed = sink.output.flush().and_then(|()| stdout.flush());
     let (read, assigned, stopped) = match (counts, flushed) {
         (Ok(counts), Ok(())) => counts,
         (Err(Failure::Read { line, error }), _) => {
             say(format_args!("cannot read line {line} of {name}: {}", io_reason(&error)));
             return Status::Usage;
+        }
+        (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) if is_closed_pipe(&error) => {
+            // The reader has what it wanted (`| head`): stop quietly, with
+            // the status of the lines reported so far, and no summary; the
+            // temporary files of --out and --errors are removed.
+            return if reported > 0 { Status::Rejected } else { Status::Success };
         }
         (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) => {
             say(format_args!("cannot write output: {}", io_reason(&error)));
@@ -186,11 +193,18 @@ struct Sink<'a> {
     ids: Option<std::collections::HashMap<Box<[u8]>, usize>>,
     /// Lines rejected here because their id was seen before.
     duplicates: usize,
+    /// Rejected lines reported on stderr so far.
+    reported: usize,
 }
 
 /// A file written under a temporary name beside its final one, renamed to
 /// it by [`AtomicFile::commit`]; dropped without a commit, the temporary is
 /// removed, and whatever had that name before is left as it was.
+///
+/// The temporary name is `.FILE.narval-HOST-PID.tmp` ([`temp_name`]). A run
+/// killed outright (SIGKILL, a power cut) cannot remove it; the next run for
+/// the same FILE does ([`remove_stale`]), when HOST is this host and no
+/// process PID runs any more.
 pub struct AtomicFile {
     file: File,
     temp: PathBuf,
@@ -213,7 +227,17 @@ impl AtomicFile {
             Err(_) => target.to_path_buf(),
         };
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temp = target.with_file_name(format!(".{name}.narval-{}.tmp", std::process::id()));
+        let host = host_name();
+        if let Some(host) = &host {
+            for (path, pid) in remove_stale(&target, &name, host) {
+                say(format_args!(
+                    "removed `{}`, left by an earlier run (process {pid}) that ended before finishing",
+                    path.display()
+                ));
+            }
+        }
+        let host = host.unwrap_or_else(|| String::from("unknown"));
+        let temp = target.with_file_name(temp_name(&name, &host, std::process::id()));
         let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         Ok(AtomicFile { file, temp, target, committed: false })
     }
@@ -247,6 +271,62 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.temp);
         }
     }
+}
+
+/// The temporary name of the file `name` for process `pid` on `host`.
+fn temp_name(name: &str, host: &str, pid: u32) -> String {
+    format!(".{name}.narval-{host}-{pid}.tmp")
+}
+
+/// This host's name, as a temporary name holds it (letters, digits, `.`,
+/// `-` and `_`); `None` where Linux's `/proc` does not give it.
+fn host_name() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let host = text.trim();
+    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    (!host.is_empty() && host.len() <= 64 && host.chars().all(fits)).then(|| host.to_string())
+}
+
+/// Removes the temporary files that runs on this host killed before they
+/// could clean up left beside `target` (whose file name is `name`), and
+/// returns them with their process ids. Removed is only a regular file
+/// named exactly [`temp_name`]`(name, host, PID)` whose process PID is not
+/// running: `/proc/PID` is absent, while `/proc/self` is present (without
+/// `/proc`, nothing is removed). A symbolic link, a directory or any other
+/// name is left alone, and removing a name never follows a link.
+fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return Vec::new();
+    }
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let prefix = format!(".{name}.narval-{host}-");
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)?.strip_suffix(".tmp")) else {
+            continue;
+        };
+        // Digits only: `u32::from_str` would take `+12` too.
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(pid) = pid.parse::<u32>() else { continue };
+        // `file_type` does not follow a symbolic link.
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if pid == std::process::id() || !regular || proc.join(pid.to_string()).exists() {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
+            removed.push((entry.path(), pid));
+        }
+    }
+    removed.sort();
+    removed
 }
 
 /// Whether two paths name one existing file.
@@ -516,6 +596,7 @@ fn write_chunks(chunks: &mut [Chunk], sink: &mut Sink<'_>) -> Result<(), Failure
         }
         for rejected in rejected {
             say(format_args!("line {}: {}", rejected.line, rejected.reason));
+            sink.reported += 1;
             if let (Some(errors), Some(text)) = (sink.errors.as_mut(), rejected.text) {
                 let record = serde_json::json!({
                     "line": rejected.line,

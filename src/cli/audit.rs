@@ -7,7 +7,7 @@ use narval::audit::Lineage;
 use narval::diagnostic::LocatedDiagnostic;
 use serde::Serialize;
 
-use super::{builder, io_reason, print_report, say, AuditArgs, Status, TraceFormat};
+use super::{builder, output_error, print_report, say, AuditArgs, Status, TraceFormat};
 
 /// The document `--format json` writes (language guide, section 17.5).
 #[derive(Serialize)]
@@ -95,8 +95,5 @@ pub fn run(args: &AuditArgs) -> Status {
 
 fn write(text: &str) -> Result<(), Status> {
     let mut stdout = io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|error| {
-        say(format_args!("cannot write output: {}", io_reason(&error)));
-        Status::Output
-    })
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).or_else(|error| output_error(&error))
 }

@@ -10,7 +10,7 @@ use narval::Explanation;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{builder, io_reason, print_report, say, ExplainArgs, Status, TraceFormat};
+use super::{builder, io_reason, output_error, print_report, say, ExplainArgs, Status, TraceFormat};
 
 /// The document `--format json` writes.
 #[derive(Serialize)]
@@ -58,12 +58,9 @@ pub fn run(args: &ExplainArgs) -> Status {
         TraceFormat::Human => write_human(&explanation, id, &name, line),
         TraceFormat::Json => write_json(&JsonExplanation { id, line, explanation: &explanation }),
     };
-    match written {
+    match written.or_else(|error| output_error(&error)) {
         Ok(()) => Status::Success,
-        Err(error) => {
-            say(format_args!("cannot write output: {}", io_reason(&error)));
-            Status::Output
-        }
+        Err(status) => status,
     }
 }
 

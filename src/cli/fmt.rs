@@ -5,7 +5,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::Path;
 
-use super::{io_reason, plural, print_report, say, FmtArgs, Status};
+use super::{io_reason, output_error, plural, print_report, say, FmtArgs, Status};
 
 /// The most cells the line diff's table may have; larger differences are
 /// shown as one region.
@@ -89,9 +89,10 @@ fn read(path: &Path, stdin: bool) -> io::Result<String> {
 
 fn write_stdout(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).inspect_err(|error| {
-        say(format_args!("cannot write output: {}", io_reason(error)));
-    })
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) => output_error(&error).map_err(|_| error),
+    }
 }
 
 /// Replaces a file's text all at once: the new text goes to a temporary file

@@ -26,7 +26,8 @@ Exit status:
   5  some test cases failed or could not run (test)
   6  coverage is below --threshold or --condition-threshold (test)
   7  files are not formatted (fmt --check)
-  8  assign stopped: more lines were rejected than --max-errors allows";
+  8  assign stopped: more lines were rejected than --max-errors allows
+A reader that closes the output early (`| head`) stops narval quietly, with the status of what it had done.";
 
 /// Rule-based message targeting: check rule files, and assign solicitation
 /// and issue streams to profiles.
@@ -271,8 +272,8 @@ fn builder(files: &[PathBuf], today: Option<Date>) -> Builder {
 
 /// Prints a report in a format: `human` on stderr, the others on stdout as
 /// [`narval::render`] builds them (one compact JSON document and a newline
-/// for `json` and `sarif`). When stdout cannot be written, says so on stderr
-/// and returns [`Status::Output`].
+/// for `json` and `sarif`). When stdout cannot be written, see
+/// [`output_error`].
 fn emit_report(report: &Report, format: Format) -> Result<(), Status> {
     let text = match format {
         Format::Human => {
@@ -284,10 +285,25 @@ fn emit_report(report: &Report, format: Format) -> Result<(), Status> {
         Format::Github => render::github(report),
     };
     let mut stdout = io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|error| {
-        say(format_args!("cannot write output: {}", io_reason(&error)));
-        Status::Output
-    })
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).or_else(|error| output_error(&error))
+}
+
+/// What a failed write of the output means for a command. A reader that
+/// closed the pipe (`narval test | head -1`) has read what it wanted: the
+/// command stops writing, says nothing, and ends with the status its result
+/// gives (`Ok`), as ripgrep does. Any other failure is said on stderr and
+/// is [`Status::Output`].
+fn output_error(error: &io::Error) -> Result<(), Status> {
+    if is_closed_pipe(error) {
+        return Ok(());
+    }
+    say(format_args!("cannot write output: {}", io_reason(error)));
+    Err(Status::Output)
+}
+
+/// Whether a write failed because the reader closed the pipe.
+fn is_closed_pipe(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::BrokenPipe
 }
 
 /// Prints a report on stderr like rustc: every diagnostic, then a summary.

@@ -5,7 +5,7 @@ use std::io::{self, Write as _};
 
 use narval::testing::{CaseStatus, Coverage, TestReport};
 
-use super::{builder, emit_report, io_reason, plural, say, Format, Status, TestArgs};
+use super::{builder, emit_report, output_error, plural, say, Format, Status, TestArgs};
 
 /// Runs the suite and prints what it found.
 pub fn run(args: &TestArgs) -> Status {
@@ -29,9 +29,8 @@ pub fn run(args: &TestArgs) -> Status {
             Err(status) => return status,
         },
     };
-    if let Err(error) = written {
-        say(format_args!("cannot write output: {}", io_reason(&error)));
-        return Status::Output;
+    if let Err(status) = written.or_else(|error| output_error(&error)) {
+        return status;
     }
     if report.failed() + report.errors() > 0 {
         return Status::TestsFailed;
