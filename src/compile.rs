@@ -277,11 +277,12 @@ impl Program {
         Ok(())
     }
 
-    /// [`Program::generate_native`] for the rules outside the indexes only,
-    /// as for a large rule set, whatever its size: tests try both.
+    /// [`Program::generate_native`] whole (`all`) or for the rules outside
+    /// the indexes only, as for a large rule set, whatever its size, with
+    /// `chunk` rules to a function: tests try each way.
     #[cfg(feature = "jit")]
-    pub fn generate_native_in_part(&mut self) -> Result<(), crate::jit::Unavailable> {
-        self.native = crate::jit::Native::build_as(self, false)?;
+    pub fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), crate::jit::Unavailable> {
+        self.native = crate::jit::Native::build_chunked(self, all, chunk)?;
         Ok(())
     }
 

@@ -38,8 +38,10 @@ pub struct Builder {
     /// Evaluate with the interpreter even where native code could be
     /// generated.
     interpreted: bool,
-    /// Native code for the rules outside the indexes only.
+    /// Native code for the rules outside the indexes only (tests).
     native_in_part: bool,
+    /// Native code with one rule to a function (tests).
+    native_chunked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +103,15 @@ impl Builder {
         self
     }
 
+    /// Generates native code with one rule and one requirement to a
+    /// function, as a rule set of many rules is generated in chunks of
+    /// them; for tests of that path.
+    #[doc(hidden)]
+    pub fn native_chunked(mut self) -> Builder {
+        self.native_chunked = true;
+        self
+    }
+
     /// Loads, parses and checks every file (and what they import) and returns
     /// every diagnostic, sorted by position. A rule set that reads `today`
     /// checks without a date (it is a parameter of evaluation, which
@@ -134,13 +145,14 @@ impl Builder {
                 // results are the same, so a failure here is not an error.
                 #[cfg(feature = "jit")]
                 if !self.interpreted {
-                    let _ = match self.native_in_part {
-                        true => program.generate_native_in_part(),
-                        false => program.generate_native(),
+                    let _ = match (self.native_in_part, self.native_chunked) {
+                        (false, false) => program.generate_native(),
+                        (in_part, true) => program.generate_native_as(!in_part, 1),
+                        (true, false) => program.generate_native_as(false, crate::jit::CHUNK),
                     };
                 }
                 #[cfg(not(feature = "jit"))]
-                let _ = (&mut program, self.interpreted, self.native_in_part);
+                let _ = (&mut program, self.interpreted, self.native_in_part, self.native_chunked);
                 let reads = decode::Reads::of(&checked.schema, checked.profile_reads());
                 Ok(RuleSet { checked, program, report, reads })
             }

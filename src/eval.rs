@@ -313,6 +313,16 @@ impl StreamSet {
         }
     }
 
+    /// The number of streams in the set.
+    pub fn len(&self) -> usize {
+        self.words().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.words().all(|&w| w == 0)
+    }
+
     /// Whether a stream is in the set.
     pub fn contains(&self, stream: usize) -> bool {
         self.words().nth(stream / 64).is_some_and(|w| w & (1 << (stream % 64)) != 0)

@@ -13,6 +13,8 @@
 //! 3. the same rule set native only for the rules outside the indexes
 //!    (`Builder::native_in_part`, as for a large rule set), the interpreter
 //!    evaluating those the indexes find;
+//!    and the same native whole but one rule and one requirement to a
+//!    function (`Builder::native_chunked`, as a large rule set is cut);
 //! 4. `RuleSet::decode_json` then `evaluate_unindexed`: every rule in turn;
 //! 5. `RuleSet::assign_lines_parallel` on 3 threads, on the whole batch;
 //! 6. for one rule set in 20 ([`CLI_EVERY`]), `narval assign` on the batch
@@ -1072,6 +1074,7 @@ struct Stats {
     /// Rule sets run as native code, whole and in part.
     native: usize,
     native_in_part: usize,
+    native_chunked: usize,
 }
 
 /// What one rule set and profile came to, for a failure message.
@@ -1107,11 +1110,14 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
     };
     let in_part = RuleSet::builder().source("diff.narval", text.clone()).today(today).native_in_part().build();
     let in_part = in_part.map_err(|report| TestCaseError::fail(report.render()))?;
+    let chunked = RuleSet::builder().source("diff.narval", text.clone()).today(today).native_chunked().build();
+    let chunked = chunked.map_err(|report| TestCaseError::fail(report.render()))?;
     let built = {
         let mut stats = stats.borrow_mut();
         stats.built += 1;
         stats.native += usize::from(rules.is_native());
         stats.native_in_part += usize::from(in_part.is_native());
+        stats.native_chunked += usize::from(chunked.is_native());
         let dispatch = rules.dispatch();
         stats.indexed_sets += usize::from(!dispatch.indexes.is_empty() || !dispatch.ranges.is_empty());
         stats.built
@@ -1130,6 +1136,7 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
         let interpreted =
             rules.decode_json(line).ok().map(|p| streams(&rules.assignment(&rules.evaluate_interpreted(&p))));
         let part = in_part.assign_json(line).ok().map(|a| streams(&a));
+        let one_by_one = chunked.assign_json(line).ok().map(|a| streams(&a));
         let threaded = parallel[k].as_ref().ok().map(streams);
         if let Ok(profile) = rules.decode_json(line) {
             // Rule by rule, the specialised tests `run` evaluates agree with
@@ -1155,6 +1162,7 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             ("assign_json", &indexed),
             ("interpreted", &interpreted),
             ("in part", &part),
+            ("chunked", &one_by_one),
             ("unindexed", &plain),
             ("parallel", &threaded),
         ];
@@ -1262,10 +1270,10 @@ fn the_engine_agrees_with_the_reference_evaluator() {
         runner.run(&strategy, |(seed, rule_seeds, profiles_seed)| check(&stats, seed, &rule_seeds, profiles_seed));
     let stats = stats.into_inner();
     eprintln!(
-        "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 6 paths \
+        "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 7 paths \
          ({} rejected by all, {} given some stream); {} rule sets ({} cases) also through `narval assign`; \
          {} rule sets with dispatch indexes; {} rule outcomes compared, specialised against general; \
-         {} rule sets native whole, {} in part",
+         {} rule sets native whole, {} in part, {} a rule to a function",
         stats.generated,
         stats.built,
         stats.cases,
@@ -1276,7 +1284,8 @@ fn the_engine_agrees_with_the_reference_evaluator() {
         stats.indexed_sets,
         stats.outcomes,
         stats.native,
-        stats.native_in_part
+        stats.native_in_part,
+        stats.native_chunked
     );
     if let Err(error) = result {
         panic!("{error}");
@@ -1299,6 +1308,7 @@ fn the_engine_agrees_with_the_reference_evaluator() {
     if narval::NATIVE {
         assert_eq!(stats.native, stats.built, "rule sets without native code");
         assert_eq!(stats.native_in_part, stats.built, "rule sets without native code in part");
+        assert_eq!(stats.native_chunked, stats.built, "rule sets without native code a rule to a function");
     }
 }
 

@@ -72,7 +72,7 @@ fn error(e: impl std::fmt::Display) -> String {
 }
 
 /// Generates and loads a program's function.
-pub(super) fn generate(program: &Program, all: bool) -> Result<Code, String> {
+pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Code, String> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(error)?;
     flags.set("use_colocated_libcalls", "false").map_err(error)?;
@@ -106,32 +106,40 @@ pub(super) fn generate(program: &Program, all: bool) -> Result<Code, String> {
     }
     // The rules and requirements in functions of at most `CHUNK`: the time
     // Cranelift takes grows faster than the size of a function.
-    let rules: Vec<u32> = match all {
-        true => (0..u32::try_from(program.rules.len()).unwrap_or(0)).collect(),
-        false => program.dispatch.always.clone(),
-    };
-    signature.returns.clear();
-    let mut calls = Vec::new();
-    for (n, chunk) in rules.chunks(CHUNK).enumerate() {
-        let id =
-            parts.module.declare_function(&format!("narval_rules_{n}"), Linkage::Local, &signature).map_err(error)?;
-        root_needed = root_needed.max(parts.define(program, id, &functions, Body::Rules(chunk))?);
-        calls.push(id);
-    }
-    let mut requirement_calls = Vec::new();
-    if all {
-        for (n, start) in (0..program.requirements.len()).step_by(CHUNK).enumerate() {
+    let chunk = chunk.max(1);
+    if all && chunk == CHUNK && program.rules.len() <= CHUNK && program.requirements.len() <= CHUNK {
+        // Small enough for one function: no calls, the streams in registers.
+        parts.define(program, entry_id, &functions, Body::Whole { root_needed })?;
+    } else {
+        let rules: Vec<u32> = match all {
+            true => (0..u32::try_from(program.rules.len()).unwrap_or(0)).collect(),
+            false => program.dispatch.always.clone(),
+        };
+        signature.returns.clear();
+        let mut calls = Vec::new();
+        for (n, rules) in rules.chunks(chunk).enumerate() {
             let id = parts
                 .module
-                .declare_function(&format!("narval_requirements_{n}"), Linkage::Local, &signature)
+                .declare_function(&format!("narval_rules_{n}"), Linkage::Local, &signature)
                 .map_err(error)?;
-            let range = start..(start + CHUNK).min(program.requirements.len());
-            root_needed = root_needed.max(parts.define(program, id, &functions, Body::Requirements(range))?);
-            requirement_calls.push(id);
+            root_needed = root_needed.max(parts.define(program, id, &functions, Body::Rules(rules))?);
+            calls.push(id);
         }
+        let mut requirement_calls = Vec::new();
+        if all {
+            for (n, start) in (0..program.requirements.len()).step_by(chunk).enumerate() {
+                let id = parts
+                    .module
+                    .declare_function(&format!("narval_requirements_{n}"), Linkage::Local, &signature)
+                    .map_err(error)?;
+                let range = start..(start + chunk).min(program.requirements.len());
+                root_needed = root_needed.max(parts.define(program, id, &functions, Body::Requirements(range))?);
+                requirement_calls.push(id);
+            }
+        }
+        let body = Body::Entry { root_needed, rules: &calls, requirements: all.then_some(&requirement_calls[..]) };
+        parts.define(program, entry_id, &functions, body)?;
     }
-    let body = Body::Entry { root_needed, rules: &calls, requirements: all.then_some(&requirement_calls[..]) };
-    parts.define(program, entry_id, &functions, body)?;
     let module = parts.module;
     module.finalize_definitions().map_err(error)?;
     let pointer = module.get_finalized_function(entry_id);
@@ -186,7 +194,7 @@ fn cached_tests(program: &Program, all: bool) -> Vec<(usize, &Test)> {
 }
 
 /// Rules (and requirements) per generated function.
-const CHUNK: usize = 32;
+pub(super) const CHUNK: usize = 32;
 
 /// What a generated function computes.
 enum Body<'t> {
@@ -199,6 +207,8 @@ enum Body<'t> {
         rules: &'t [cranelift_module::FuncId],
         requirements: Option<&'t [cranelift_module::FuncId]>,
     },
+    /// The whole program in one function, with the entry's check.
+    Whole { root_needed: u32 },
     /// Some rules, by index.
     Rules(&'t [u32]),
     /// Some requirements, by index.
@@ -325,6 +335,32 @@ impl Parts<'_> {
                         }
                     }
                     gen.b.ins().return_(&[]);
+                }
+                Body::Whole { root_needed } => {
+                    // Every root field the rules and requirements may read
+                    // (the walk over-counts, which only bails out more).
+                    let tests = &program.tests;
+                    let reach = tests.rules.iter().chain(&tests.requirements).map(root_reach).max().unwrap_or(0);
+                    let sums = (0..u32::try_from(program.definitions.len()).unwrap_or(0))
+                        .filter_map(|i| sum(program, i))
+                        .filter_map(|sum| sum.list.first().map(|&slot| slot.saturating_add(1)))
+                        .max()
+                        .unwrap_or(0);
+                    let needed = root_needed.max(reach).max(sums);
+                    let bail = gen.b.create_block();
+                    let long_enough =
+                        gen.b.ins().icmp_imm(IntCC::UnsignedGreaterThanOrEqual, root_len, i64::from(needed));
+                    gen.b.ins().brif(long_enough, start, &[], bail, &[]);
+                    gen.b.switch_to_block(bail);
+                    let one = gen.b.ins().iconst(I64, 1);
+                    let at = i32::try_from(offset_of!(Frame, bailed)).unwrap_or(i32::MAX);
+                    gen.b.ins().store(MemFlags::trusted(), one, frame, at);
+                    gen.b.ins().return_(&[]);
+                    gen.b.switch_to_block(start);
+                    gen.whole(program, frame);
+                    if gen.root_needed > needed {
+                        return Err("a root field read past the entry's check".to_owned());
+                    }
                 }
                 Body::Rules(rules) => {
                     gen.b.ins().jump(start, &[]);
@@ -530,6 +566,43 @@ fn native(program: &Program, test: &Test) -> bool {
     }
 }
 
+/// Whether a test uses a cached test (a shared leaf, a boolean
+/// definition), its filters' included.
+fn reaches_cached(test: &Test) -> bool {
+    match test {
+        Test::Shared(_) | Test::Def(_) => true,
+        Test::And(items) | Test::Or(items) => items.iter().any(reaches_cached),
+        Test::Not(inner) => reaches_cached(inner),
+        Test::Quantifier { filter, .. } | Test::Count { filter: Some(filter), .. } => reaches_cached(filter),
+        // A comparison of a sum reads its filter.
+        Test::Compare(..) => true,
+        _ => false,
+    }
+}
+
+/// One more than the highest root slot a test reads from its own record
+/// (not its filters', which read elements, nor its cached tests', which
+/// are functions of their own).
+fn root_reach(test: &Test) -> u32 {
+    let first = |path: &[u32]| path.first().map_or(0, |&slot| slot.saturating_add(1));
+    match test {
+        Test::And(items) | Test::Or(items) => items.iter().map(root_reach).max().unwrap_or(0),
+        Test::Not(inner) => root_reach(inner),
+        Test::Bool(path)
+        | Test::Int { path, .. }
+        | Test::IntBetween { path, .. }
+        | Test::Number { path, .. }
+        | Test::NumberBetween { path, .. }
+        | Test::Str { path, .. }
+        | Test::ListHas { path, .. }
+        | Test::FieldMissing(path)
+        | Test::FieldIn { path, .. }
+        | Test::Quantifier { list: path, .. }
+        | Test::Count { list: path, .. } => first(path),
+        _ => 0,
+    }
+}
+
 fn masks(streams: &[u32]) -> [u64; 4] {
     let mut words = [0; 4];
     for &s in streams {
@@ -577,6 +650,14 @@ impl Gen<'_, '_> {
         let words = program.streams.div_ceil(64).min(4);
         let assigned = self.load_words(frame, 0, words);
         let suppressed = self.load_words(frame, 4, words);
+        self.rules_into(rules, &assigned, &suppressed);
+        self.store_words(frame, 0, &assigned);
+        self.store_words(frame, 4, &suppressed);
+        self.b.ins().return_(&[]);
+    }
+
+    /// Some rules, their streams ored into the variables.
+    fn rules_into(&mut self, rules: &[u32], assigned: &[Variable], suppressed: &[Variable]) {
         let tests = self.tests;
         for &rule in rules {
             let (Some(test), Some(effects)) = (tests.rules.get(rule as usize), tests.effects.get(rule as usize)) else {
@@ -592,6 +673,7 @@ impl Gen<'_, '_> {
                     }
                 }
             };
+            let (assigned, suppressed) = (assigned, suppressed);
             let assigns = effects.assigns.iter().any(|&m| m != 0);
             let suppresses = effects.suppresses.iter().any(|&m| m != 0);
             let t = if assigns || suppresses { self.b.create_block() } else { next };
@@ -599,13 +681,13 @@ impl Gen<'_, '_> {
             self.branch(test, self.root, true, Targets { t, f: next, u });
             if t != next {
                 self.b.switch_to_block(t);
-                or_into(self, &assigned, &effects.assigns);
-                or_into(self, &suppressed, &effects.suppresses);
+                or_into(self, assigned, &effects.assigns);
+                or_into(self, suppressed, &effects.suppresses);
                 self.b.ins().jump(next, &[]);
             }
             if u != next {
                 self.b.switch_to_block(u);
-                or_into(self, &suppressed, &effects.suppresses);
+                or_into(self, suppressed, &effects.suppresses);
                 self.b.ins().jump(next, &[]);
             }
             self.b.switch_to_block(next);
@@ -614,9 +696,6 @@ impl Gen<'_, '_> {
             // look back through the whole function).
             self.b.seal_all_blocks();
         }
-        self.store_words(frame, 0, &assigned);
-        self.store_words(frame, 4, &suppressed);
-        self.b.ins().return_(&[]);
     }
 
     /// Some requirements, on the streams in output words 0 to 3. A
@@ -625,6 +704,13 @@ impl Gen<'_, '_> {
     fn requirements(&mut self, program: &Program, frame: V, requirements: std::ops::Range<usize>) {
         let words = program.streams.div_ceil(64).min(4);
         let result = self.load_words(frame, 0, words);
+        self.requirements_into(program, requirements, &result);
+        self.store_words(frame, 0, &result);
+        self.b.ins().return_(&[]);
+    }
+
+    /// Some requirements, on the streams in the variables.
+    fn requirements_into(&mut self, program: &Program, requirements: std::ops::Range<usize>, result: &[Variable]) {
         let tests = self.tests;
         let pairs = program.requirements.iter().zip(&tests.requirements);
         for (requirement, test) in pairs.skip(requirements.start).take(requirements.len()) {
@@ -653,7 +739,32 @@ impl Gen<'_, '_> {
             self.b.switch_to_block(next);
             self.b.seal_all_blocks();
         }
-        self.store_words(frame, 0, &result);
+    }
+
+    /// A whole small program in the entry: the rules, the streams assigned
+    /// and not suppressed, the requirements, stored to output words 0 to 3.
+    fn whole(&mut self, program: &Program, frame: V) {
+        let words = program.streams.div_ceil(64).min(4);
+        let vars = |g: &mut Self| -> Vec<Variable> {
+            (0..words)
+                .map(|_| {
+                    let var = g.variable(I64);
+                    let zero = g.b.ins().iconst(I64, 0);
+                    g.b.def_var(var, zero);
+                    var
+                })
+                .collect()
+        };
+        let (assigned, suppressed) = (vars(self), vars(self));
+        let rules: Vec<u32> = (0..u32::try_from(program.rules.len()).unwrap_or(0)).collect();
+        self.rules_into(&rules, &assigned, &suppressed);
+        for (&a, &s) in assigned.iter().zip(&suppressed) {
+            let (a_value, s_value) = (self.b.use_var(a), self.b.use_var(s));
+            let kept = self.b.ins().band_not(a_value, s_value);
+            self.b.def_var(a, kept);
+        }
+        self.requirements_into(program, 0..program.requirements.len(), &assigned);
+        self.store_words(frame, 0, &assigned);
         self.b.ins().return_(&[]);
     }
 
@@ -864,6 +975,25 @@ impl Gen<'_, '_> {
         let truth = self.b.ins().iadd_imm(byte, -1);
         self.dispatch(truth, to);
         self.b.switch_to_block(miss);
+        let tests = self.tests;
+        let test = match slot.checked_sub(self.definitions_at) {
+            None => tests.shared.get(slot),
+            Some(index) => tests.definitions.get(index).and_then(Option::as_ref),
+        };
+        if let Some(test) = test.filter(|test| !reaches_cached(test)) {
+            // A test that uses no other cached test is computed in place:
+            // no call, and its code cannot multiply.
+            let stores = Targets { t: self.b.create_block(), f: self.b.create_block(), u: self.b.create_block() };
+            let root = self.root;
+            self.branch(test, root, true, stores);
+            for (block, truth, target) in [(stores.t, TRUE, to.t), (stores.f, FALSE, to.f), (stores.u, UNKNOWN, to.u)] {
+                self.b.switch_to_block(block);
+                let byte = self.b.ins().iconst(I8, truth + 1);
+                self.b.ins().store(MemFlags::trusted(), byte, self.cache, offset);
+                self.b.ins().jump(target, &[]);
+            }
+            return;
+        }
         let call = self.b.ins().call(function, &[self.frame]);
         match self.b.inst_results(call).first() {
             Some(&truth) => self.dispatch(truth, to),

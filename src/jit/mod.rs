@@ -79,6 +79,9 @@ pub enum Unavailable {
 /// ([`crate::dispatch`]) are evaluated by the interpreter.
 pub const MAX_RULES: usize = 1024;
 
+/// Rules (and requirements) per generated function.
+pub const CHUNK: usize = gen::CHUNK;
+
 /// Rule sets with at most this many rules are native whole: every rule,
 /// the requirements, without the indexes. Larger ones are native for the
 /// rules outside the indexes; the interpreter evaluates the rules the
@@ -95,6 +98,12 @@ impl Native {
     /// [`Native::build`], whole (`all`) or only for the rules outside the
     /// indexes, whatever the number of rules: tests try both.
     pub fn build_as(program: &Program, all: bool) -> Result<Native, Unavailable> {
+        Native::build_chunked(program, all, gen::CHUNK)
+    }
+
+    /// [`Native::build_as`] with `chunk` rules to a function (32 otherwise;
+    /// a small program is one function): tests try one.
+    pub fn build_chunked(program: &Program, all: bool, chunk: usize) -> Result<Native, Unavailable> {
         if program.streams > 256 || program.tests.effects.len() != program.rules.len() {
             return Err(Unavailable::Streams);
         }
@@ -103,7 +112,7 @@ impl Native {
         if !all && program.dispatch.always.len() > MAX_RULES {
             return Err(Unavailable::Rules(MAX_RULES));
         }
-        let code = gen::generate(program, all).map_err(Unavailable::Codegen)?;
+        let code = gen::generate(program, all, chunk).map_err(Unavailable::Codegen)?;
         Ok(Native { code: Some(Arc::new(code)) })
     }
 
