@@ -4,7 +4,7 @@
 #
 #   benches/compare.sh [--n N] [--mem-n N] [--runs R] [--criterion] [--keep]
 #
-#   --n N        profiles for the speed runs (default 200000; env NARVAL_BENCH_N)
+#   --n N        profiles for the speed runs (default 1000000; env NARVAL_BENCH_N)
 #   --mem-n N    profiles for the peak-memory runs (default 1000000; env NARVAL_BENCH_MEM_N)
 #   --runs R     speed runs per configuration, the best is kept (default 3; env NARVAL_BENCH_RUNS)
 #   --criterion  then run `cargo bench --bench campaign --bench scaling` (several minutes)
@@ -27,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 shared=${NARVAL_BENCH_SHARED:-$root/../shared/bench}
-n=${NARVAL_BENCH_N:-200000}
+n=${NARVAL_BENCH_N:-1000000}
 mem_n=${NARVAL_BENCH_MEM_N:-1000000}
 runs=${NARVAL_BENCH_RUNS:-3}
 criterion=0

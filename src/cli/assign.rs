@@ -5,17 +5,21 @@
 //! reported on stderr with its line number; the run goes on after a
 //! rejection.
 //!
-//! Lines are read in batches. The lines of a batch are split among the
-//! worker threads in contiguous runs, and their output is written in input
-//! order, so the output is the same for every thread count. While the
-//! workers assign one batch, the main thread writes the previous batch's
-//! output and reads the next batch; memory is bounded by two batches,
-//! whatever the number of profiles.
+//! Lines are read in batches. A batch is cut into pieces of 1,024 lines,
+//! which the threads take in turn, and their output is written in input
+//! order, so the output is the same for every thread count. With N
+//! threads, N - 1 workers start on a batch while the main thread writes the
+//! previous batch's output and reads the next batch, then takes pieces
+//! too: N threads busy, none waiting for a slower one at the end of a
+//! batch. Memory is bounded by two batches, whatever the number of
+//! profiles. With one thread, one thread reads, assigns and writes in turn.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+use std::sync::Mutex;
 
 use narval::ast::StreamKind;
 use narval::decode::Profile;
@@ -25,6 +29,8 @@ use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, Assig
 
 /// Most lines in one batch.
 const BATCH_LINES: usize = 16 * 1024;
+/// Lines in one piece of a batch, the unit of work of a thread.
+const PIECE_LINES: usize = 1024;
 /// Most bytes in one batch (a batch ends at the line that crosses it).
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Longest profile line read; a longer one is skipped to its end and
@@ -500,8 +506,9 @@ fn assign_all(
     let (mut read, mut assigned) = (0_usize, 0_usize);
     let mut current = Batch::default();
     let mut next = Batch::default();
-    let mut chunks: Vec<Chunk> = (0..threads).map(|_| Chunk::default()).collect();
-    let mut done: Vec<Chunk> = (0..threads).map(|_| Chunk::default()).collect();
+    let pieces = if threads <= 1 { 1 } else { BATCH_LINES.div_ceil(PIECE_LINES) };
+    let mut chunks: Vec<Chunk> = (0..pieces).map(|_| Chunk::default()).collect();
+    let mut done: Vec<Chunk> = (0..pieces).map(|_| Chunk::default()).collect();
     let mut more = current.fill(&mut *input, 1)?;
     if threads <= 1 {
         // One thread does everything in turn, as a single-threaded program
@@ -524,24 +531,37 @@ fn assign_all(
     let mut pending = false;
     while more || pending {
         let lines = current.ends.len();
+        // The batch in pieces, which the workers take in turn: a worker
+        // that loses its core for a while takes fewer, and none waits for
+        // another at the end of the batch.
+        let runs = if more { pieces_of(lines) } else { Vec::new() };
+        let work = Mutex::new(chunks.iter_mut().zip(runs));
         let read_next = std::thread::scope(|scope| {
-            if more {
-                let runs = split(lines, threads);
-                for (chunk, run) in chunks.iter_mut().zip(runs) {
-                    let batch = &current;
-                    scope.spawn(move || assign_run(job, batch, run, chunk));
+            let (work, batch) = (&work, &current);
+            let take = move || {
+                while let Some((chunk, run)) = work.lock().ok().and_then(|mut pieces| pieces.next()) {
+                    assign_run(job, batch, run, chunk);
                 }
+            };
+            for _ in 1..threads {
+                scope.spawn(take);
             }
-            // Meanwhile: the previous batch out, the next batch in.
-            if pending {
-                write_chunks(&mut done, sink)?;
-            }
-            if more {
-                next.fill(&mut *input, current.first + lines)
-            } else {
-                Ok(false)
-            }
+            // Meanwhile, on this thread: the previous batch out, the next
+            // batch in; then pieces of this one, as the other workers.
+            let io = (|| {
+                if pending {
+                    write_chunks(&mut done, sink)?;
+                }
+                if more {
+                    next.fill(&mut *input, batch.first + lines)
+                } else {
+                    Ok(false)
+                }
+            })();
+            take();
+            io
         });
+        drop(work);
         let read_more = read_next?;
         if more {
             read += lines;
@@ -561,10 +581,9 @@ fn assign_all(
     Ok((read, assigned, false))
 }
 
-/// `lines` split into `parts` contiguous runs of nearly equal length.
-fn split(lines: usize, parts: usize) -> Vec<Range<usize>> {
-    let parts = parts.max(1);
-    (0..parts).map(|i| (lines * i / parts)..(lines * (i + 1) / parts)).collect()
+/// `lines` in pieces of [`PIECE_LINES`], in order.
+fn pieces_of(lines: usize) -> Vec<Range<usize>> {
+    (0..lines).step_by(PIECE_LINES).map(|start| start..(start + PIECE_LINES).min(lines)).collect()
 }
 
 /// Writes each chunk's output, then reports its rejected lines, in order.
