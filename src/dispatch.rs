@@ -34,16 +34,77 @@ pub struct Dispatch {
     pub exact: Vec<u8>,
 }
 
+/// The hasher of the indexes: a multiply-rotate hash over eight bytes at a
+/// time (as rustc's FxHash), several times faster than the default SipHash
+/// on short keys. Flooding is no concern: the keys are the rule set's
+/// constants, fixed when it is built, and a profile's value is only looked
+/// up, so the worst a chosen value can do is land in the bucket of one key.
+pub type Fast = std::hash::BuildHasherDefault<FastHasher>;
+
+/// See [`Fast`].
+#[derive(Clone, Copy, Default)]
+pub struct FastHasher(u64);
+
+impl FastHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word.iter_mut().zip(rest).for_each(|(w, b)| *w = *b);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The rules guarded by an equality on one field.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Index {
     /// The field's slot path from the profile.
     pub path: Box<[u32]>,
     /// Rules by the string their guard compares with.
-    pub strings: HashMap<Box<str>, Vec<u32>>,
+    pub strings: HashMap<Box<str>, Vec<u32>, Fast>,
     /// Rules by the integer their guard compares with (ints, enum members,
     /// money in cents, dates, booleans).
-    pub integers: HashMap<i64, Vec<u32>>,
+    pub integers: HashMap<i64, Vec<u32>, Fast>,
     /// Every rule of the index, for a profile where the field is missing.
     pub all: Vec<u32>,
 }

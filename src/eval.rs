@@ -283,7 +283,7 @@ impl StreamSet {
         }
     }
 
-    fn words(&self) -> impl Iterator<Item = &u64> + '_ {
+    pub(crate) fn words(&self) -> impl Iterator<Item = &u64> + '_ {
         self.inline.iter().chain(&self.more)
     }
 
@@ -390,10 +390,11 @@ impl Program {
 
     /// [`Program::assign`] after native code evaluated the rules outside
     /// the indexes (`words`: their assigned streams, then their
-    /// suppressed).
+    /// suppressed), up to the requirements, which native code applies too:
+    /// the streams assigned by some rule and suppressed by none.
     #[cfg(feature = "jit")]
     pub(crate) fn assign_after(&self, profile: &Profile, words: [u64; 8]) -> StreamSet {
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, true, Some(words))
+        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, true, Some(words), false)
     }
 
     /// [`Program::assign`] by the specialised interpreter, even when there
@@ -407,7 +408,7 @@ impl Program {
     /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
     /// keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, cx, observe, true, None)
+        self.evaluate(profile, cx, observe, true, None, true)
     }
 
     fn evaluate<'a>(
@@ -417,6 +418,7 @@ impl Program {
         mut observe: impl FnMut(usize, Outcome),
         indexed: bool,
         always: Option<[u64; 8]>,
+        guard: bool,
     ) -> StreamSet {
         // The fast path runs the specialised tests; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
@@ -522,7 +524,9 @@ impl Program {
             }
         }
         assigned.remove_all(&suppressed);
-        self.guard(profile, cx, &mut assigned);
+        if guard {
+            self.guard(profile, cx, &mut assigned);
+        }
         assigned
     }
 
@@ -570,7 +574,7 @@ impl Program {
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
-        self.evaluate(profile, &mut cx, |_, _| {}, false, None)
+        self.evaluate(profile, &mut cx, |_, _| {}, false, None, true)
     }
 
     /// Evaluates a condition node.

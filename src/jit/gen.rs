@@ -109,6 +109,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
         let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
         root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
     }
+    let mut requirements_id = None;
     // The rules and requirements in functions of at most `CHUNK`: the time
     // Cranelift takes grows faster than the size of a function.
     let chunk = chunk.max(1);
@@ -131,7 +132,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
             calls.push(id);
         }
         let mut requirement_calls = Vec::new();
-        if all {
+        {
             for (n, start) in (0..program.requirements.len()).step_by(chunk).enumerate() {
                 let id = parts
                     .module
@@ -144,6 +145,14 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
         }
         let body = Body::Entry { root_needed, rules: &calls, requirements: all.then_some(&requirement_calls[..]) };
         parts.define(program, entry_id, &functions, body)?;
+        if !all {
+            // The requirements, called after the interpreter: on the
+            // streams in output words 0 to 3 (none suppressed in 4 to 7).
+            let id = parts.module.declare_function("narval_requirements", Linkage::Local, &signature).map_err(error)?;
+            let body = Body::Entry { root_needed, rules: &[], requirements: Some(&requirement_calls[..]) };
+            parts.define(program, id, &functions, body)?;
+            requirements_id = Some(id);
+        }
     }
     let module = parts.module;
     module.finalize_definitions().map_err(error)?;
@@ -152,9 +161,14 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
     // the signature of `Entry` (one pointer argument, no result, the
     // platform's C calling convention).
     let entry = unsafe { std::mem::transmute::<*const u8, Entry>(pointer) };
+    let requirements = requirements_id.map(|id| {
+        let pointer = module.get_finalized_function(id);
+        // SAFETY: as for the entry, whose signature it has.
+        unsafe { std::mem::transmute::<*const u8, Entry>(pointer) }
+    });
     let cache = program.tests.shared.len() + program.tests.definitions.len();
     let callbacks = parts.callbacks;
-    Ok(Code { entry, callbacks, cache, numbers: program.definitions.len(), all, _memory: memory })
+    Ok(Code { entry, callbacks, cache, numbers: program.definitions.len(), all, requirements, _memory: memory })
 }
 
 /// The cached tests the code of a program reaches, by cache slot: shared
@@ -162,10 +176,11 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
 fn cached_tests(program: &Program, all: bool) -> Vec<(usize, &Test)> {
     let tests = &program.tests;
     let mut stack: Vec<&Test> = if all {
-        tests.rules.iter().chain(&tests.requirements).collect()
+        tests.rules.iter().collect()
     } else {
         program.dispatch.always.iter().filter_map(|&r| tests.rules.get(r as usize)).collect()
     };
+    stack.extend(&tests.requirements);
     // The filters of sums, which comparisons reach.
     stack.extend(
         (0..u32::try_from(program.definitions.len()).unwrap_or(0))

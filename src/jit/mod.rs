@@ -82,17 +82,26 @@ pub const MAX_RULES: usize = 1024;
 /// Rules (and requirements) per generated function.
 pub const CHUNK: usize = gen::CHUNK;
 
-/// Rule sets with at most this many rules are native whole: every rule,
-/// the requirements, without the indexes. Larger ones are native for the
-/// rules outside the indexes; the interpreter evaluates the rules the
-/// indexes find, and the requirements.
+/// A rule set with more rules found through indexes than this is native in
+/// part, whatever its size ([`ALL_RULES`]).
+pub const INDEXED_RULES: usize = 16;
+
+/// Rule sets with at most this many rules (and at most [`INDEXED_RULES`]
+/// found through indexes) are native whole: every rule, the requirements,
+/// without the indexes. Other ones are native for the rules outside the
+/// indexes and for the requirements; the interpreter evaluates the rules
+/// the indexes find.
 pub const ALL_RULES: usize = 256;
 
 impl Native {
     /// Generates the native code of a program whose specialised tests are
     /// built.
     pub fn build(program: &Program) -> Result<Native, Unavailable> {
-        Native::build_as(program, program.rules.len() <= ALL_RULES)
+        // Native whole when the rules are few, and few of them are found
+        // through indexes: evaluating many indexed rules natively, one
+        // after the other, costs more than finding them.
+        let indexed = program.rules.len().saturating_sub(program.dispatch.always.len());
+        Native::build_as(program, program.rules.len() <= ALL_RULES && indexed <= INDEXED_RULES)
     }
 
     /// [`Native::build`], whole (`all`) or only for the rules outside the
@@ -168,7 +177,16 @@ impl Native {
             return None;
         }
         if !code.all {
-            return Some(program.assign_after(profile, frame.out));
+            // The rules the indexes find, by the interpreter; then the
+            // requirements, natively again, on the streams it leaves.
+            let streams = program.assign_after(profile, frame.out);
+            frame.out = [0; 8];
+            frame.out.iter_mut().zip(streams.words()).for_each(|(o, w)| *o = *w);
+            if let Some(requirements) = code.requirements {
+                // SAFETY: as for the entry above; the frame is unchanged
+                // but for its output words.
+                unsafe { requirements(&mut frame) };
+            }
         }
         let mut out = [0; 4];
         out.iter_mut().zip(&frame.out).for_each(|(o, w)| *o = *w);
@@ -252,6 +270,10 @@ struct Code {
     numbers: usize,
     /// Whether it evaluates the whole program ([`ALL_RULES`]).
     all: bool,
+    /// For a program native in part, the requirements, applied to the
+    /// streams in output words 0 to 3 after the interpreter has evaluated
+    /// the rules the indexes find.
+    requirements: Option<Entry>,
     /// Frees the code's memory when the last program using it goes.
     _memory: gen::Memory,
 }
