@@ -637,6 +637,11 @@ fn every_thread_count_gives_the_same_output_in_input_order() {
         assert_eq!(stderr(run), stderr(&stopped[0]));
     }
     assert!(lines(&stdout(&stopped[0])).len() < 15_000);
+    // The interpreter gives the very same output as native code.
+    let interpreted =
+        narval(&["assign", "campaign.narval", "--profiles", "-", "--threads", "2", "--interpreted"], &input);
+    assert_eq!(stdout(&interpreted), stdout(&runs[0]));
+    assert_eq!(stderr(&interpreted), stderr(&runs[0]));
     let out = narval(&["assign", "campaign.narval", "--profiles", "-", "--threads", "0"], "");
     assert_eq!(code(&out), 2);
 }

@@ -95,7 +95,9 @@ pub fn run(args: &AssignArgs) -> Status {
             return Status::Usage;
         }
     }
-    let rules = match builder(&args.rules, args.today).build() {
+    let builder = builder(&args.rules, args.today);
+    let builder = if args.interpreted { builder.interpreted() } else { builder };
+    let rules = match builder.build() {
         Ok(rules) => rules,
         Err(report) => {
             print_report(&report);

@@ -139,6 +139,10 @@ pub struct AssignArgs {
     /// line; keeps every id in memory, so memory grows with the number of profiles
     #[arg(long)]
     pub unique_ids: bool,
+    /// Evaluate with the interpreter, without generating native code (for
+    /// machines that forbid executable memory); the output is the same
+    #[arg(long)]
+    pub interpreted: bool,
 }
 
 /// `narval test`.
