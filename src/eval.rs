@@ -377,6 +377,27 @@ impl Outcome {
     }
 }
 
+/// How [`Program`]'s evaluation runs.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Through the indexes and the specialised tests (else every rule by
+    /// the general evaluator: the plain path).
+    indexed: bool,
+    /// The streams native code assigned and suppressed by the rules
+    /// outside the indexes, which are then not evaluated again.
+    always: Option<[u64; 8]>,
+    /// Applying the requirements and caps (native code applies them
+    /// itself).
+    guard: bool,
+    /// Nobody observes the rules' outcomes: the rules a range region
+    /// decides may be applied as one mask.
+    quiet: bool,
+}
+
+impl Mode {
+    const QUIET: Mode = Mode { indexed: true, always: None, guard: true, quiet: true };
+}
+
 impl Program {
     /// The streams a profile receives: assigned by some rule whose condition
     /// is true, and suppressed by none whose condition is true or unknown.
@@ -385,7 +406,7 @@ impl Program {
         if let Some(streams) = self.native.assign(self, profile) {
             return streams;
         }
-        self.run(profile, &mut Cx::new(self), |_, _| {})
+        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, Mode::QUIET)
     }
 
     /// [`Program::assign`] after native code evaluated the rules outside
@@ -394,13 +415,13 @@ impl Program {
     /// the streams assigned by some rule and suppressed by none.
     #[cfg(feature = "jit")]
     pub(crate) fn assign_after(&self, profile: &Profile, words: [u64; 8]) -> StreamSet {
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, true, Some(words), false)
+        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, Mode { always: Some(words), guard: false, ..Mode::QUIET })
     }
 
     /// [`Program::assign`] by the specialised interpreter, even when there
     /// is native code: what the native code is tested against.
     pub fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
-        self.run(profile, &mut Cx::new(self), |_, _| {})
+        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, Mode::QUIET)
     }
 
     /// [`Program::assign`], telling `observe` how each rule came out (by
@@ -408,7 +429,7 @@ impl Program {
     /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
     /// keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, cx, observe, true, None, true)
+        self.evaluate(profile, cx, observe, Mode { quiet: false, ..Mode::QUIET })
     }
 
     fn evaluate<'a>(
@@ -416,10 +437,9 @@ impl Program {
         profile: &'a Profile,
         cx: &mut Cx<'a>,
         mut observe: impl FnMut(usize, Outcome),
-        indexed: bool,
-        always: Option<[u64; 8]>,
-        guard: bool,
+        mode: Mode,
     ) -> StreamSet {
+        let Mode { indexed, always, guard, quiet } = mode;
         // The fast path runs the specialised tests; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
@@ -504,25 +524,51 @@ impl Program {
             _ => None,
         };
         let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
-        for index in &self.dispatch.ranges {
+        // Without an observer, the rules a region decides are one mask.
+        let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
+        let mut decide = |effects: &crate::specialise::Effects| {
+            decided_assigns.iter_mut().zip(&effects.assigns).for_each(|(d, m)| *d |= m);
+            decided_suppresses.iter_mut().zip(&effects.suppresses).for_each(|(d, m)| *d |= m);
+        };
+        for (i, index) in self.dispatch.ranges.iter().enumerate() {
+            let masks = if quiet { tests.regions.get(i) } else { None };
             let Some(region) = value(index).and_then(|v| index.region(v)) else {
                 index.all.iter().for_each(|&rule| run(rule, cx, false));
                 continue;
             };
-            for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
-                run(rule, cx, exact(rule, 1));
+            match masks.and_then(|m| m.direct.get(region)) {
+                Some((decided, rest)) => {
+                    decide(decided);
+                    rest.iter().for_each(|&rule| run(rule, cx, false));
+                }
+                None => {
+                    for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
+                        run(rule, cx, exact(rule, 1));
+                    }
+                }
             }
             // Rules with a second guard, found by it.
             let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
             match value(nested).and_then(|v| nested.region(v)) {
                 Some(inner) => {
-                    for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
-                        run(rule, cx, exact(rule, 2));
+                    let nested_masks = masks.and_then(|m| m.nested.get(region)).and_then(Option::as_ref);
+                    match nested_masks.and_then(|m| m.get(inner)) {
+                        Some((decided, rest)) => {
+                            decide(decided);
+                            rest.iter().for_each(|&rule| run(rule, cx, false));
+                        }
+                        None => {
+                            for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
+                                run(rule, cx, exact(rule, 2));
+                            }
+                        }
                     }
                 }
                 None => nested.all.iter().for_each(|&rule| run(rule, cx, false)),
             }
         }
+        assigned.add_inline(&decided_assigns);
+        suppressed.add_inline(&decided_suppresses);
         assigned.remove_all(&suppressed);
         if guard {
             self.guard(profile, cx, &mut assigned);
@@ -574,7 +620,7 @@ impl Program {
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
-        self.evaluate(profile, &mut cx, |_, _| {}, false, None, true)
+        self.evaluate(profile, &mut cx, |_, _| {}, Mode { indexed: false, quiet: false, ..Mode::QUIET })
     }
 
     /// Evaluates a condition node.

@@ -46,6 +46,42 @@ pub struct Tests {
     /// Each rule's streams as bit masks, by rule index, when every stream
     /// fits the inline words of a stream set (256 streams); else empty.
     pub effects: Vec<Effects>,
+    /// For each range index of [`crate::dispatch::Dispatch::ranges`] (when
+    /// there are effects): the rules its regions decide
+    /// ([`crate::dispatch::Dispatch::exact`]) as one mask per region, and
+    /// the rules left to evaluate. A profile's region then costs one `or`,
+    /// however many rules it holds.
+    pub regions: Vec<RegionMasks>,
+}
+
+/// The rules of one range index's regions, by region.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RegionMasks {
+    /// Per region: the streams of the rules the region makes true, and the
+    /// other rules of the region.
+    pub direct: Vec<Region>,
+    /// Per region, the same for its nested index's regions.
+    pub nested: Vec<Option<Vec<Region>>>,
+}
+
+/// The streams of the rules a region makes true, and its other rules.
+pub type Region = (Effects, Box<[u32]>);
+
+/// Splits a region's rules into those with `guards` exact guards (their
+/// streams, combined) and the others.
+fn region_masks(rules: &[u32], exact: &[u8], guards: u8, effects: &[Effects]) -> Region {
+    let mut combined = Effects::default();
+    let mut rest = Vec::new();
+    for &rule in rules {
+        match (exact.get(rule as usize), effects.get(rule as usize)) {
+            (Some(&g), Some(e)) if g == guards => {
+                combined.assigns.iter_mut().zip(&e.assigns).for_each(|(c, m)| *c |= m);
+                combined.suppresses.iter_mut().zip(&e.suppresses).for_each(|(c, m)| *c |= m);
+            }
+            _ => rest.push(rule),
+        }
+    }
+    (combined, rest.into())
 }
 
 /// The streams a rule assigns and suppresses, as masks: bit `s % 64` of
@@ -187,7 +223,29 @@ pub fn build(program: &mut Program) {
     } else {
         Vec::new()
     };
-    program.tests = share(Tests { rules, definitions, requirements, shared: Vec::new(), effects });
+    let regions = if effects.is_empty() {
+        Vec::new()
+    } else {
+        let exact = &program.dispatch.exact;
+        program
+            .dispatch
+            .ranges
+            .iter()
+            .map(|index| RegionMasks {
+                direct: index.regions.iter().map(|rules| region_masks(rules, exact, 1, &effects)).collect(),
+                nested: index
+                    .nested
+                    .iter()
+                    .map(|nested| {
+                        nested
+                            .as_ref()
+                            .map(|n| n.regions.iter().map(|rules| region_masks(rules, exact, 2, &effects)).collect())
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    program.tests = share(Tests { rules, definitions, requirements, shared: Vec::new(), effects, regions });
 }
 
 /// Whether a definition is a condition (its value a truth).
