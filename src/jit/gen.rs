@@ -325,18 +325,7 @@ impl Parts<'_> {
             gen.b.switch_to_block(check);
             match body {
                 Body::Entry { root_needed, .. } => {
-                    // On to the rules when the root record has every field
-                    // the code reads, else out.
-                    let bail = gen.b.create_block();
-                    let long_enough =
-                        gen.b.ins().icmp_imm(IntCC::UnsignedGreaterThanOrEqual, root_len, i64::from(root_needed));
-                    gen.b.ins().brif(long_enough, start, &[], bail, &[]);
-                    gen.b.switch_to_block(bail);
-                    let one = gen.b.ins().iconst(I64, 1);
-                    let at = i32::try_from(offset_of!(Frame, bailed)).unwrap_or(i32::MAX);
-                    gen.b.ins().store(MemFlags::trusted(), one, frame, at);
-                    gen.b.ins().return_(&[]);
-                    gen.b.switch_to_block(start);
+                    gen.check_root(frame, root_len, root_needed, start);
                     for call in rule_calls {
                         gen.b.ins().call(call, &[frame]);
                     }
@@ -367,16 +356,7 @@ impl Parts<'_> {
                         .max()
                         .unwrap_or(0);
                     let needed = root_needed.max(reach).max(sums);
-                    let bail = gen.b.create_block();
-                    let long_enough =
-                        gen.b.ins().icmp_imm(IntCC::UnsignedGreaterThanOrEqual, root_len, i64::from(needed));
-                    gen.b.ins().brif(long_enough, start, &[], bail, &[]);
-                    gen.b.switch_to_block(bail);
-                    let one = gen.b.ins().iconst(I64, 1);
-                    let at = i32::try_from(offset_of!(Frame, bailed)).unwrap_or(i32::MAX);
-                    gen.b.ins().store(MemFlags::trusted(), one, frame, at);
-                    gen.b.ins().return_(&[]);
-                    gen.b.switch_to_block(start);
+                    gen.check_root(frame, root_len, needed, start);
                     gen.whole(program, frame);
                     if gen.root_needed > needed {
                         return Err("a root field read past the entry's check".to_owned());
@@ -642,6 +622,21 @@ struct Targets {
 }
 
 impl Gen<'_, '_> {
+    /// The entry's check: on to `start` when the root record has the
+    /// `needed` fields the code reads without checking, else out, the frame
+    /// marked as bailed (the interpreter then evaluates the profile).
+    fn check_root(&mut self, frame: V, root_len: V, needed: u32, start: Block) {
+        let bail = self.b.create_block();
+        let long_enough = self.b.ins().icmp_imm(IntCC::UnsignedGreaterThanOrEqual, root_len, i64::from(needed));
+        self.b.ins().brif(long_enough, start, &[], bail, &[]);
+        self.b.switch_to_block(bail);
+        let one = self.b.ins().iconst(I64, 1);
+        let at = i32::try_from(offset_of!(Frame, bailed)).unwrap_or(i32::MAX);
+        self.b.ins().store(MemFlags::trusted(), one, frame, at);
+        self.b.ins().return_(&[]);
+        self.b.switch_to_block(start);
+    }
+
     /// Words `at..at + words` of the frame's output, as variables.
     fn load_words(&mut self, frame: V, at: usize, words: usize) -> Vec<Variable> {
         (0..words)
