@@ -32,6 +32,13 @@ pub struct Dispatch {
     /// of its range index (and for 2, of the nested index) is true without
     /// being evaluated: the region is where its guards hold.
     pub exact: Vec<u8>,
+    /// By rule: the position of its guard among the operands of its
+    /// top-level `and` chain (0 when the condition is the guard alone),
+    /// `None` for a rule without one. A rule found through its index under
+    /// a value (not through [`Index::all`] or [`RangeIndex::all`] for a
+    /// missing field) has a true guard: its condition is then the other
+    /// operands ([`crate::specialise::Tests::residuals`]).
+    pub guard_at: Vec<Option<u32>>,
 }
 
 /// The hasher of the indexes: a multiply-rotate hash over eight bytes at a
@@ -166,9 +173,14 @@ pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
     let mut ranged_at: HashMap<Box<[u32]>, usize> = HashMap::new();
     let mut always = Vec::new();
     let mut exact = vec![0; conditions.len()];
+    let mut guard_at = vec![None; conditions.len()];
     for (rule, &condition) in conditions.iter().enumerate() {
         let rule = u32::try_from(rule).unwrap_or(u32::MAX);
-        match guard(nodes, condition) {
+        let found = guard(nodes, condition);
+        if let (Some(slot), Some((_, _, at))) = (guard_at.get_mut(rule as usize), &found) {
+            *slot = Some(*at);
+        }
+        match found.map(|(path, test, _)| (path, test)) {
             None => always.push(rule),
             Some((path, Test::Range(low, high, second, whole))) => {
                 if let Some(slot) = exact.get_mut(rule as usize) {
@@ -216,7 +228,7 @@ pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
         }
     }
     always.sort_unstable();
-    Dispatch { always, indexes, ranges, exact }
+    Dispatch { always, indexes, ranges, exact, guard_at }
 }
 
 /// A range index over the rules' intervals, unless it would not pay: too
@@ -331,17 +343,18 @@ impl RangeIndex {
 }
 
 /// The guard of a condition: an operand of its top-level `and` chain that
-/// tests a profile field against constants. An equality is preferred to a
-/// range, which narrows less.
-fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
+/// tests a profile field against constants, with its position in the
+/// chain. An equality is preferred to a range, which narrows less.
+fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>, u32)> {
     // Range guards in the order of the chain: the first is the guard, the
     // first on another field its second.
-    let mut ranges: Vec<(&[u32], Bound, Bound)> = Vec::new();
+    let mut ranges: Vec<(&[u32], Bound, Bound, u32)> = Vec::new();
     let mut operands = 0;
     let mut stack = vec![condition];
     while let Some(id) = stack.pop() {
         let node = nodes.get(id as usize)?;
         operands += usize::from(!matches!(node, Node::And(..)));
+        let at = u32::try_from(operands.saturating_sub(1)).unwrap_or(u32::MAX);
         match node {
             Node::And(a, b) => {
                 stack.push(*b);
@@ -357,10 +370,10 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
                 };
                 if op == CmpOp::Eq {
                     match constant {
-                        Scalar::Str(s) => return Some((path, Test::Strings(vec![s]))),
+                        Scalar::Str(s) => return Some((path, Test::Strings(vec![s]), at)),
                         other => {
                             if let Some(i) = other.as_integer() {
-                                return Some((path, Test::Integers(vec![i])));
+                                return Some((path, Test::Integers(vec![i]), at));
                             }
                         }
                     }
@@ -375,7 +388,7 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
                         CmpOp::Ne => None,
                     };
                     if let Some((low, high)) = range {
-                        ranges.push((path, low, high));
+                        ranges.push((path, low, high, at));
                     }
                 }
             }
@@ -386,34 +399,36 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>)> {
                     continue;
                 };
                 if let (Some(low), Some(high)) = (number(low), number(high)) {
-                    ranges.push((path, Some((low, true)), Some((high, true))));
+                    ranges.push((path, Some((low, true)), Some((high, true)), at));
                 }
             }
             Node::InSet(value, set) => {
                 let Some(path) = field(nodes, *value) else { continue };
                 match &**set {
                     ConstSet::Strings(items) => {
-                        return Some((path, Test::Strings(items.iter().map(|s| &**s).collect())));
+                        return Some((path, Test::Strings(items.iter().map(|s| &**s).collect()), at));
                     }
                     ConstSet::FewStrings(items) => {
-                        return Some((path, Test::Strings(items.iter().map(|s| &**s).collect())));
+                        return Some((path, Test::Strings(items.iter().map(|s| &**s).collect()), at));
                     }
-                    ConstSet::Integers(items) => return Some((path, Test::Integers(items.iter().copied().collect()))),
+                    ConstSet::Integers(items) => {
+                        return Some((path, Test::Integers(items.iter().copied().collect()), at));
+                    }
                     ConstSet::Numbers(_) => {}
                 }
             }
             _ => {}
         }
     }
-    let (path, low, high) = *ranges.first()?;
-    let second = ranges.iter().find(|(other, ..)| *other != path).copied();
+    let (path, low, high, at) = *ranges.first()?;
+    let second = ranges.iter().find(|(other, ..)| *other != path).map(|&(path, low, high, _)| (path, low, high));
     // Every operand is a guard used: the first alone, or both.
     let whole = match (operands, ranges.len(), second) {
         (1, 1, None) => 1,
         (2, 2, Some(_)) => 2,
         _ => 0,
     };
-    Some((path, Test::Range(low, high, second, whole)))
+    Some((path, Test::Range(low, high, second, whole), at))
 }
 
 fn field(nodes: &[Node], id: NodeId) -> Option<&[u32]> {

@@ -377,6 +377,29 @@ impl Outcome {
     }
 }
 
+/// Evaluates a rule's residual ([`crate::specialise::Tests::residuals`])
+/// by index, when native code has it (`None` otherwise).
+pub(crate) type Residuals<'r> = dyn FnMut(u32) -> Option<Option<bool>> + 'r;
+
+/// The interpreter's scratch: the caller's, or made when a test first needs
+/// it (native code evaluates most profiles without it). Made in place on
+/// the stack, once per evaluation, and never moved: boxing it would cost
+/// an allocation per profile.
+#[allow(clippy::large_enum_variant)]
+enum Scratch<'c, 'a> {
+    Given(&'c mut Cx<'a>),
+    Made(Option<Cx<'a>>),
+}
+
+impl<'a> Scratch<'_, 'a> {
+    fn get(&mut self, program: &Program) -> &mut Cx<'a> {
+        match self {
+            Scratch::Given(cx) => cx,
+            Scratch::Made(cx) => cx.get_or_insert_with(|| Cx::new(program)),
+        }
+    }
+}
+
 /// How [`Program`]'s evaluation runs.
 #[derive(Clone, Copy)]
 struct Mode {
@@ -406,7 +429,7 @@ impl Program {
         if let Some(streams) = self.native.assign(self, profile) {
             return streams;
         }
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, Mode::QUIET)
+        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET, None)
     }
 
     /// [`Program::assign`] after native code evaluated the rules outside
@@ -414,14 +437,18 @@ impl Program {
     /// suppressed), up to the requirements, which native code applies too:
     /// the streams assigned by some rule and suppressed by none.
     #[cfg(feature = "jit")]
-    pub(crate) fn assign_after(&self, profile: &Profile, words: [u64; 8]) -> StreamSet {
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, Mode { always: Some(words), guard: false, ..Mode::QUIET })
+    ///
+    /// `native` evaluates a residual ([`crate::specialise::Tests::residuals`])
+    /// of a rule found under its guard, when native code has it.
+    pub(crate) fn assign_after(&self, profile: &Profile, words: [u64; 8], native: &mut Residuals<'_>) -> StreamSet {
+        let mode = Mode { always: Some(words), guard: false, ..Mode::QUIET };
+        self.evaluate(profile, Scratch::Made(None), |_, _| {}, mode, Some(native))
     }
 
     /// [`Program::assign`] by the specialised interpreter, even when there
     /// is native code: what the native code is tested against.
     pub fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
-        self.evaluate(profile, &mut Cx::new(self), |_, _| {}, Mode::QUIET)
+        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET, None)
     }
 
     /// [`Program::assign`], telling `observe` how each rule came out (by
@@ -429,16 +456,18 @@ impl Program {
     /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
     /// keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, cx, observe, Mode { quiet: false, ..Mode::QUIET })
+        self.evaluate(profile, Scratch::Given(cx), observe, Mode { quiet: false, ..Mode::QUIET }, None)
     }
 
     fn evaluate<'a>(
         &'a self,
         profile: &'a Profile,
-        cx: &mut Cx<'a>,
+        mut cx: Scratch<'_, 'a>,
         mut observe: impl FnMut(usize, Outcome),
         mode: Mode,
+        mut native: Option<&mut Residuals<'_>>,
     ) -> StreamSet {
+        let cx = &mut cx;
         let Mode { indexed, always, guard, quiet } = mode;
         // The fast path runs the specialised tests; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
@@ -453,13 +482,24 @@ impl Program {
         }
         let tests = &self.tests;
         // `known`: the rule's condition is its guards, which hold (a rule
-        // `exact` under `dispatch`, found through a region).
-        let mut run = |index: u32, cx: &mut Cx<'a>, known: bool| {
+        // `exact` under `dispatch`, found through a region). `found`: found
+        // under its guard, which then holds: the rule's truth is its
+        // residual's.
+        let mut run = |index: u32, cx: &mut Scratch<'_, 'a>, known: bool, found: bool| {
             let index = index as usize;
             let truth = match (tests.rules.get(index), tests.effects.get(index)) {
                 (Some(test), Some(effects)) if indexed => {
                     // Streams as masks over the inline words: no loop.
-                    let truth = if known { Some(true) } else { self.check(test, cx, profile.fields(), profile) };
+                    let residual = if found { tests.residual(index) } else { None };
+                    let truth = match residual {
+                        _ if known => Some(true),
+                        Some((_, crate::specialise::Test::Known(truth))) => *truth,
+                        Some((r, _)) => match native.as_mut().and_then(|native| native(r)) {
+                            Some(truth) => truth,
+                            None => self.check(test, cx.get(self), profile.fields(), profile),
+                        },
+                        None => self.check(test, cx.get(self), profile.fields(), profile),
+                    };
                     match truth {
                         Some(true) => {
                             assigned.add_inline(&effects.assigns);
@@ -472,8 +512,8 @@ impl Program {
                     return;
                 }
                 (Some(_), None) if known => Some(true),
-                (Some(test), None) if indexed => self.check(test, cx, profile.fields(), profile),
-                _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx, profile)),
+                (Some(test), None) if indexed => self.check(test, cx.get(self), profile.fields(), profile),
+                _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx.get(self), profile)),
             };
             let outcome = Outcome::of(truth);
             observe(index, outcome);
@@ -487,34 +527,34 @@ impl Program {
                 Outcome::False => {}
             }
         };
-        let mut apply = |index: u32, cx: &mut Cx<'a>| run(index, cx, false);
+        let mut apply = |index: u32, cx: &mut Scratch<'_, 'a>, found: bool| run(index, cx, false, found);
         if !indexed {
             for index in 0..u32::try_from(self.rules.len()).unwrap_or(u32::MAX) {
-                apply(index, cx);
+                apply(index, cx, false);
             }
             assigned.remove_all(&suppressed);
-            self.guard(profile, cx, &mut assigned);
+            self.guard(profile, cx.get(self), &mut assigned);
             return assigned;
         }
         // Rules found through an index are evaluated like the others; the
         // rules an index leaves out are false, and a false rule does nothing.
         if always.is_none() {
             for &index in &self.dispatch.always {
-                apply(index, cx);
+                apply(index, cx, false);
             }
         }
         for index in &self.dispatch.indexes {
             let key = read(profile, Val::Record(profile.fields()), &index.path);
-            let rules = match key {
-                Val::Str(s) => index.strings.get(s).map_or(&[][..], Vec::as_slice),
-                Val::Unknown => &index.all,
+            let (rules, found) = match key {
+                Val::Str(s) => (index.strings.get(s).map_or(&[][..], Vec::as_slice), true),
+                Val::Unknown => (&index.all[..], false),
                 other => match integer_key(other) {
-                    Some(i) => index.integers.get(&i).map_or(&[][..], Vec::as_slice),
-                    None => &index.all,
+                    Some(i) => (index.integers.get(&i).map_or(&[][..], Vec::as_slice), true),
+                    None => (&index.all[..], false),
                 },
             };
             for &rule in rules {
-                apply(rule, cx);
+                apply(rule, cx, found);
             }
         }
         let value = |index: &RangeIndex| match read(profile, Val::Record(profile.fields()), &index.path) {
@@ -533,17 +573,17 @@ impl Program {
         for (i, index) in self.dispatch.ranges.iter().enumerate() {
             let masks = if quiet { tests.regions.get(i) } else { None };
             let Some(region) = value(index).and_then(|v| index.region(v)) else {
-                index.all.iter().for_each(|&rule| run(rule, cx, false));
+                index.all.iter().for_each(|&rule| run(rule, cx, false, false));
                 continue;
             };
             match masks.and_then(|m| m.direct.get(region)) {
                 Some((decided, rest)) => {
                     decide(decided);
-                    rest.iter().for_each(|&rule| run(rule, cx, false));
+                    rest.iter().for_each(|&rule| run(rule, cx, false, true));
                 }
                 None => {
                     for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
-                        run(rule, cx, exact(rule, 1));
+                        run(rule, cx, exact(rule, 1), true);
                     }
                 }
             }
@@ -555,23 +595,24 @@ impl Program {
                     match nested_masks.and_then(|m| m.get(inner)) {
                         Some((decided, rest)) => {
                             decide(decided);
-                            rest.iter().for_each(|&rule| run(rule, cx, false));
+                            rest.iter().for_each(|&rule| run(rule, cx, false, true));
                         }
                         None => {
                             for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
-                                run(rule, cx, exact(rule, 2));
+                                run(rule, cx, exact(rule, 2), true);
                             }
                         }
                     }
                 }
-                None => nested.all.iter().for_each(|&rule| run(rule, cx, false)),
+                // Found through the region: the first guard holds.
+                None => nested.all.iter().for_each(|&rule| run(rule, cx, false, true)),
             }
         }
         assigned.add_inline(&decided_assigns);
         suppressed.add_inline(&decided_suppresses);
         assigned.remove_all(&suppressed);
         if guard {
-            self.guard(profile, cx, &mut assigned);
+            self.guard(profile, cx.get(self), &mut assigned);
         }
         assigned
     }
@@ -620,7 +661,13 @@ impl Program {
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
-        self.evaluate(profile, &mut cx, |_, _| {}, Mode { indexed: false, quiet: false, ..Mode::QUIET })
+        self.evaluate(
+            profile,
+            Scratch::Given(&mut cx),
+            |_, _| {},
+            Mode { indexed: false, quiet: false, ..Mode::QUIET },
+            None,
+        )
     }
 
     /// Evaluates a condition node.

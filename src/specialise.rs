@@ -52,6 +52,25 @@ pub struct Tests {
     /// the rules left to evaluate. A profile's region then costs one `or`,
     /// however many rules it holds.
     pub regions: Vec<RegionMasks>,
+    /// The conditions of rules found through an index under a value, whose
+    /// guard is then true: the other operands of the rule's `and` chain
+    /// ([`crate::dispatch::Dispatch::guard_at`]), by Kleene logic the rule's
+    /// truth when the guard is true. Distinct ones only: generated rule
+    /// sets share a few (`precinct == "..." and issues contains "jobs"`
+    /// leaves `issues contains "jobs"`), which native code then holds as one
+    /// function each. [`Test::Known`] for a rule that is its guard alone.
+    pub residuals: Vec<Test>,
+    /// By rule, its residual in [`Tests::residuals`]; `u32::MAX` for a rule
+    /// without a guard.
+    pub residual_of: Vec<u32>,
+}
+
+impl Tests {
+    /// The residual of a rule found under its guard, with its index.
+    pub fn residual(&self, rule: usize) -> Option<(u32, &Test)> {
+        let index = *self.residual_of.get(rule)?;
+        Some((index, self.residuals.get(index as usize)?))
+    }
 }
 
 /// The rules of one range index's regions, by region.
@@ -245,7 +264,50 @@ pub fn build(program: &mut Program) {
             })
             .collect()
     };
-    program.tests = share(Tests { rules, definitions, requirements, shared: Vec::new(), effects, regions });
+    let tests = Tests { rules, definitions, requirements, effects, regions, ..Tests::default() };
+    program.tests = residuals(&program.nodes, program, share(tests));
+}
+
+/// Fills [`Tests::residuals`] from the shared tests of the rules: each
+/// rule's `and` chain without its guard, the operands in the order of
+/// [`chain`], as [`crate::dispatch`] counts them.
+fn residuals(nodes: &[Node], program: &Program, mut tests: Tests) -> Tests {
+    let mut distinct: HashMap<String, u32> = HashMap::new();
+    let mut residuals = Vec::new();
+    let mut residual_of = Vec::with_capacity(tests.rules.len());
+    for (rule, test) in tests.rules.iter().enumerate() {
+        let at = program.dispatch.guard_at.get(rule).copied().flatten();
+        let condition = program.rules.get(rule).map(|r| r.condition);
+        let is_and = condition.is_some_and(|c| matches!(nodes.get(c as usize), Some(Node::And(..))));
+        let residual = match (at, test) {
+            (None, _) => None,
+            (Some(at), Test::And(items)) if is_and && (at as usize) < items.len() => {
+                let mut rest: Vec<Test> = items.iter().take(at as usize).cloned().collect();
+                rest.extend(items.iter().skip(at as usize + 1).cloned());
+                Some(match rest.len() {
+                    0 => Test::Known(Some(true)),
+                    1 => rest.pop().unwrap_or(Test::Known(Some(true))),
+                    _ => Test::And(rest.into()),
+                })
+            }
+            (Some(0), _) if !is_and => Some(Test::Known(Some(true))),
+            // Not the shape the guard was found in: the whole condition.
+            (Some(_), test) => Some(test.clone()),
+        };
+        let index = residual.map_or(u32::MAX, |residual| {
+            // Tests hold floats, so they are told apart by their exact
+            // debug form (a float's is its shortest round trip).
+            let next = u32::try_from(residuals.len()).unwrap_or(u32::MAX);
+            *distinct.entry(format!("{residual:?}")).or_insert_with(|| {
+                residuals.push(residual);
+                next
+            })
+        });
+        residual_of.push(index);
+    }
+    tests.residuals = residuals;
+    tests.residual_of = residual_of;
+    tests
 }
 
 /// Whether a definition is a condition (its value a truth).

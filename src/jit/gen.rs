@@ -109,6 +109,17 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
         let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
         root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
     }
+    // The residuals of the rules found through indexes, a function each,
+    // which the interpreter calls as it finds the rules.
+    let mut residual_ids = Vec::new();
+    for (index, test) in residuals(program, all) {
+        let id = parts
+            .module
+            .declare_function(&format!("narval_residual_{index}"), Linkage::Local, &signature)
+            .map_err(error)?;
+        root_needed = root_needed.max(parts.define(program, id, &functions, Body::Residual(test))?);
+        residual_ids.push((index, id));
+    }
     let mut requirements_id = None;
     // The rules and requirements in functions of at most `CHUNK`: the time
     // Cranelift takes grows faster than the size of a function.
@@ -166,9 +177,48 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
         // SAFETY: as for the entry, whose signature it has.
         unsafe { std::mem::transmute::<*const u8, Entry>(pointer) }
     });
+    let mut residuals = vec![None; program.tests.residuals.len()];
+    for (index, id) in residual_ids {
+        let pointer = module.get_finalized_function(id);
+        // SAFETY: the finalized code of a function declared with the
+        // signature of `Check` (one pointer argument, an `i8` result, the
+        // platform's C calling convention).
+        let check = unsafe { std::mem::transmute::<*const u8, super::Check>(pointer) };
+        if let Some(slot) = residuals.get_mut(index) {
+            *slot = Some(check);
+        }
+    }
     let cache = program.tests.shared.len() + program.tests.definitions.len();
     let callbacks = parts.callbacks;
-    Ok(Code { entry, callbacks, cache, numbers: program.definitions.len(), all, requirements, _memory: memory })
+    let numbers = program.definitions.len();
+    Ok(Code { entry, callbacks, cache, numbers, all, requirements, residuals, _memory: memory })
+}
+
+/// Most residuals generated: a rule set with more distinct ones evaluates
+/// the others on the interpreter.
+const MAX_RESIDUALS: usize = super::MAX_RULES;
+
+/// The residuals native code evaluates for a program native in part
+/// (none for one native whole): those of the rules found through indexes
+/// but constant ones, by index in [`Tests::residuals`].
+fn residuals(program: &Program, all: bool) -> Vec<(usize, &Test)> {
+    if all {
+        return Vec::new();
+    }
+    let tests = &program.tests;
+    let mut always = program.dispatch.always.iter().peekable();
+    let mut used = std::collections::BTreeSet::new();
+    for rule in 0..u32::try_from(tests.rules.len()).unwrap_or(0) {
+        if always.next_if_eq(&&rule).is_some() {
+            continue;
+        }
+        if let Some((index, test)) = tests.residual(rule as usize) {
+            if !matches!(test, Test::Known(_)) {
+                used.insert(index as usize);
+            }
+        }
+    }
+    used.into_iter().take(MAX_RESIDUALS).filter_map(|index| Some((index, tests.residuals.get(index)?))).collect()
 }
 
 /// The cached tests the code of a program reaches, by cache slot: shared
@@ -180,6 +230,7 @@ fn cached_tests(program: &Program, all: bool) -> Vec<(usize, &Test)> {
     } else {
         program.dispatch.always.iter().filter_map(|&r| tests.rules.get(r as usize)).collect()
     };
+    stack.extend(residuals(program, all).into_iter().map(|(_, test)| test));
     stack.extend(&tests.requirements);
     // The filters of sums, which comparisons reach.
     stack.extend(
@@ -236,6 +287,9 @@ enum Body<'t> {
     /// One cached test: computes it, stores it in its cache slot and
     /// returns it.
     Cached(usize, &'t Test),
+    /// One residual of rules found through an index: computes it and
+    /// returns it.
+    Residual(&'t Test),
 }
 
 /// What generating the functions of one program shares.
@@ -260,7 +314,7 @@ impl Parts<'_> {
         let call_conv = self.module.isa().default_call_conv();
         context.func.signature.params.push(AbiParam::new(I64));
         context.func.signature.call_conv = call_conv;
-        if let Body::Cached(..) = body {
+        if let Body::Cached(..) | Body::Residual(_) = body {
             context.func.signature.returns.push(AbiParam::new(I8));
         }
         let mut cached = std::collections::HashMap::new();
@@ -389,6 +443,19 @@ impl Parts<'_> {
                     }
                     if let Some(failed) = gen.failed.take() {
                         return Err(failed);
+                    }
+                }
+                Body::Residual(test) => {
+                    // Called after the entry, which passed its check.
+                    gen.b.ins().jump(start, &[]);
+                    gen.b.switch_to_block(start);
+                    let returns = Targets { t: gen.b.create_block(), f: gen.b.create_block(), u: gen.b.create_block() };
+                    let root = gen.root;
+                    gen.branch(test, root, true, returns);
+                    for (block, truth) in [(returns.t, TRUE), (returns.f, FALSE), (returns.u, UNKNOWN)] {
+                        gen.b.switch_to_block(block);
+                        let value = gen.b.ins().iconst(I8, truth);
+                        gen.b.ins().return_(&[value]);
                     }
                 }
             }

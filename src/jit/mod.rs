@@ -89,8 +89,9 @@ pub const INDEXED_RULES: usize = 16;
 /// Rule sets with at most this many rules (and at most [`INDEXED_RULES`]
 /// found through indexes) are native whole: every rule, the requirements,
 /// without the indexes. Other ones are native for the rules outside the
-/// indexes and for the requirements; the interpreter evaluates the rules
-/// the indexes find.
+/// indexes and for the requirements; the interpreter walks the indexes and
+/// calls native code for the residuals of the rules it finds
+/// ([`crate::specialise::Tests::residuals`]).
 pub const ALL_RULES: usize = 256;
 
 impl Native {
@@ -177,9 +178,23 @@ impl Native {
             return None;
         }
         if !code.all {
-            // The rules the indexes find, by the interpreter; then the
-            // requirements, natively again, on the streams it leaves.
-            let streams = program.assign_after(profile, frame.out);
+            // The rules the indexes find, by the interpreter, which calls
+            // back for their residuals; then the requirements, natively
+            // again, on the streams it leaves.
+            let words = frame.out;
+            let mut residual = |index: u32| {
+                let check = (*code.residuals.get(index as usize)?)?;
+                // SAFETY: as for the entry above, which passed its check of
+                // the root record: the frame is unchanged but for its
+                // output words and cache.
+                let truth = unsafe { check(&mut frame) };
+                Some(match i64::from(truth) {
+                    TRUE => Some(true),
+                    FALSE => Some(false),
+                    _ => None,
+                })
+            };
+            let streams = program.assign_after(profile, words, &mut residual);
             frame.out = [0; 8];
             frame.out.iter_mut().zip(streams.words()).for_each(|(o, w)| *o = *w);
             if let Some(requirements) = code.requirements {
@@ -259,6 +274,9 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
 
 type Entry = unsafe extern "C" fn(*mut Frame);
 
+/// A function computing one test of the profile of its frame.
+type Check = unsafe extern "C" fn(*mut Frame) -> u8;
+
 /// A compiled rule set: the function, the tests it calls back for, and the
 /// memory that holds the code.
 struct Code {
@@ -274,6 +292,9 @@ struct Code {
     /// streams in output words 0 to 3 after the interpreter has evaluated
     /// the rules the indexes find.
     requirements: Option<Entry>,
+    /// By index in [`crate::specialise::Tests::residuals`], the function of
+    /// each residual native code evaluates.
+    residuals: Vec<Option<Check>>,
     /// Frees the code's memory when the last program using it goes.
     _memory: gen::Memory,
 }
