@@ -139,6 +139,53 @@ pub struct RangeIndex {
     /// Every rule of the index, for a missing field or a value beyond the
     /// exact range of `f64`.
     pub all: Vec<u32>,
+    /// The regions by integer, when the bounds are integers close together.
+    pub dense: Option<Dense>,
+}
+
+/// The regions of a range index by integer, for bounds that are all
+/// integers close together (scores from 0 to 100, ages): a value's region
+/// in a few instructions instead of a binary search. Exactly the regions
+/// [`RangeIndex::region`] finds by searching the bounds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dense {
+    /// The first bound.
+    low: i64,
+    /// For each integer from the first bound to the last: its region, and
+    /// the region of the values strictly between it and the next integer.
+    regions: Vec<(u32, u32)>,
+}
+
+/// The widest span of bounds a [`Dense`] table covers.
+const DENSE_SPAN: f64 = 4096.0;
+
+impl Dense {
+    fn build(bounds: &[f64]) -> Option<Dense> {
+        let (&first, &last) = (bounds.first()?, bounds.last()?);
+        if bounds.iter().any(|b| b.fract() != 0.0) || last - first > DENSE_SPAN {
+            return None;
+        }
+        let region = |value: f64| {
+            let i = bounds.partition_point(|b| *b < value);
+            let region = if bounds.get(i) == Some(&value) { 2 * i + 1 } else { 2 * i };
+            u32::try_from(region).ok()
+        };
+        let (low, high) = (first as i64, last as i64);
+        let regions =
+            (low..=high).map(|k| Some((region(k as f64)?, region(k as f64 + 0.5)?))).collect::<Option<_>>()?;
+        Some(Dense { low, regions })
+    }
+
+    /// The region of a finite value within the exact range of `f64`;
+    /// `None` outside the table.
+    #[inline]
+    fn region(&self, value: f64) -> Option<usize> {
+        // The floor, without a call: the value is exact as an integer.
+        let truncated = value as i64;
+        let floor = if truncated as f64 > value { truncated - 1 } else { truncated };
+        let &(at, above) = self.regions.get(usize::try_from(floor - self.low).ok()?)?;
+        Some(if floor as f64 == value { at } else { above } as usize)
+    }
 }
 
 /// Integers within this magnitude are exact as `f64`, so they order alike.
@@ -278,7 +325,8 @@ fn range_index(path: Box<[u32]>, rules: &[Ranged<'_>]) -> Option<RangeIndex> {
         nested.clear();
     }
     let all = rules.iter().map(|(rule, ..)| *rule).collect();
-    Some(RangeIndex { path, bounds, regions: direct, nested, all })
+    let dense = Dense::build(&bounds);
+    Some(RangeIndex { path, bounds, regions: direct, nested, all, dense })
 }
 
 /// A region's rules: those evaluated directly, and a nested index over the
@@ -330,11 +378,19 @@ impl RangeIndex {
         }
     }
 
+    /// The rules filed in a region, but those of its nested index.
+    pub fn rules_in(&self, region: usize) -> &[u32] {
+        self.regions.get(region).map_or(&[][..], Vec::as_slice)
+    }
+
     /// The region of a value, where every guard filed in it holds; `None`
     /// for a value beyond the exact range of `f64`.
     pub fn region(&self, value: f64) -> Option<usize> {
         if !value.is_finite() || value.abs() > EXACT {
             return None;
+        }
+        if let Some(region) = self.dense.as_ref().and_then(|dense| dense.region(value)) {
+            return Some(region);
         }
         let i = self.bounds.partition_point(|b| *b < value);
         let region = if self.bounds.get(i) == Some(&value) { 2 * i + 1 } else { 2 * i };

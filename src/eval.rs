@@ -379,6 +379,7 @@ impl Outcome {
 
 /// Evaluates a rule's residual ([`crate::specialise::Tests::residuals`])
 /// by index, when native code has it (`None` otherwise).
+#[cfg(feature = "jit")]
 pub(crate) type Residuals<'r> = dyn FnMut(u32) -> Option<Option<bool>> + 'r;
 
 /// The interpreter's scratch: the caller's, or made when a test first needs
@@ -406,9 +407,6 @@ struct Mode {
     /// Through the indexes and the specialised tests (else every rule by
     /// the general evaluator: the plain path).
     indexed: bool,
-    /// The streams native code assigned and suppressed by the rules
-    /// outside the indexes, which are then not evaluated again.
-    always: Option<[u64; 8]>,
     /// Applying the requirements and caps (native code applies them
     /// itself).
     guard: bool,
@@ -418,7 +416,7 @@ struct Mode {
 }
 
 impl Mode {
-    const QUIET: Mode = Mode { indexed: true, always: None, guard: true, quiet: true };
+    const QUIET: Mode = Mode { indexed: true, guard: true, quiet: true };
 }
 
 impl Program {
@@ -429,26 +427,93 @@ impl Program {
         if let Some(streams) = self.native.assign(self, profile) {
             return streams;
         }
-        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET, None)
+        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET)
     }
 
-    /// [`Program::assign`] after native code evaluated the rules outside
-    /// the indexes (`words`: their assigned streams, then their
-    /// suppressed), up to the requirements, which native code applies too:
-    /// the streams assigned by some rule and suppressed by none.
+    /// The rules the indexes find, for native code, which evaluated the
+    /// others: their assigned streams ored into `words` 0 to 3, their
+    /// suppressed into 4 to 7. Nobody observes, so the rules a region
+    /// decides apply as one mask; a rule found under its guard's value is
+    /// its residual ([`crate::specialise::Tests::residuals`]), which
+    /// `native` evaluates when it has it; any other rule the interpreter
+    /// evaluates. Needs the rules' effects (at most 256 streams), which
+    /// native code needs too.
     #[cfg(feature = "jit")]
     ///
-    /// `native` evaluates a residual ([`crate::specialise::Tests::residuals`])
-    /// of a rule found under its guard, when native code has it.
-    pub(crate) fn assign_after(&self, profile: &Profile, words: [u64; 8], native: &mut Residuals<'_>) -> StreamSet {
-        let mode = Mode { always: Some(words), guard: false, ..Mode::QUIET };
-        self.evaluate(profile, Scratch::Made(None), |_, _| {}, mode, Some(native))
+    /// Indexes of fewer than `walk_from` rules are left out: native code
+    /// evaluated their rules.
+    pub(crate) fn walk_found(
+        &self,
+        profile: &Profile,
+        words: &mut [u64; 8],
+        native: &mut Residuals<'_>,
+        walk_from: usize,
+    ) {
+        let (tests, fields) = (&self.tests, profile.fields());
+        let mut cx = Scratch::Made(None);
+        let or = |words: &mut [u64; 8], effects: &crate::specialise::Effects, assigned: bool| {
+            let (a, s) = words.split_at_mut(4);
+            if assigned {
+                a.iter_mut().zip(&effects.assigns).for_each(|(w, m)| *w |= m);
+            }
+            s.iter_mut().zip(&effects.suppresses).for_each(|(w, m)| *w |= m);
+        };
+        let mut apply = |rule: u32, found: bool, words: &mut [u64; 8]| {
+            let rule = rule as usize;
+            let (Some(test), Some(effects)) = (tests.rules.get(rule), tests.effects.get(rule)) else { return };
+            let truth = match tests.residual(rule).filter(|_| found) {
+                Some((_, crate::specialise::Test::Known(truth))) => *truth,
+                Some((residual, _)) => match native(residual) {
+                    Some(truth) => truth,
+                    None => self.check(test, cx.get(self), fields, profile),
+                },
+                None => self.check(test, cx.get(self), fields, profile),
+            };
+            match truth {
+                Some(true) => or(words, effects, true),
+                None => or(words, effects, false),
+                Some(false) => {}
+            }
+        };
+        let walked = |rules: &[u32]| rules.len() >= walk_from;
+        for index in self.dispatch.indexes.iter().filter(|index| walked(&index.all)) {
+            let (rules, found) = index.find(read(profile, Val::Record(fields), &index.path));
+            rules.iter().for_each(|&rule| apply(rule, found, words));
+        }
+        for (i, index) in self.dispatch.ranges.iter().enumerate().filter(|(_, index)| walked(&index.all)) {
+            let masks = tests.regions.get(i);
+            let Some(region) = range_key(read(profile, Val::Record(fields), &index.path)).and_then(|v| index.region(v))
+            else {
+                index.all.iter().for_each(|&rule| apply(rule, false, words));
+                continue;
+            };
+            // Found through the region: the first guard holds, and the
+            // rules it decides are one mask.
+            match masks.and_then(|m| m.direct.get(region)) {
+                Some((decided, rest)) => {
+                    or(words, decided, true);
+                    rest.iter().for_each(|&rule| apply(rule, true, words));
+                }
+                None => index.rules_in(region).iter().for_each(|&rule| apply(rule, true, words)),
+            }
+            let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
+            match range_key(read(profile, Val::Record(fields), &nested.path)).and_then(|v| nested.region(v)) {
+                Some(inner) => match masks.and_then(|m| m.nested.get(region)?.as_ref()?.get(inner)) {
+                    Some((decided, rest)) => {
+                        or(words, decided, true);
+                        rest.iter().for_each(|&rule| apply(rule, true, words));
+                    }
+                    None => nested.rules_in(inner).iter().for_each(|&rule| apply(rule, true, words)),
+                },
+                None => nested.all.iter().for_each(|&rule| apply(rule, true, words)),
+            }
+        }
     }
 
     /// [`Program::assign`] by the specialised interpreter, even when there
     /// is native code: what the native code is tested against.
     pub fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
-        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET, None)
+        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET)
     }
 
     /// [`Program::assign`], telling `observe` how each rule came out (by
@@ -456,7 +521,7 @@ impl Program {
     /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
     /// keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, Scratch::Given(cx), observe, Mode { quiet: false, ..Mode::QUIET }, None)
+        self.evaluate(profile, Scratch::Given(cx), observe, Mode { quiet: false, ..Mode::QUIET })
     }
 
     fn evaluate<'a>(
@@ -465,41 +530,23 @@ impl Program {
         mut cx: Scratch<'_, 'a>,
         mut observe: impl FnMut(usize, Outcome),
         mode: Mode,
-        mut native: Option<&mut Residuals<'_>>,
     ) -> StreamSet {
         let cx = &mut cx;
-        let Mode { indexed, always, guard, quiet } = mode;
+        let Mode { indexed, guard, quiet } = mode;
         // The fast path runs the specialised tests; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
-        // The rules evaluated whatever the indexes say, already evaluated
-        // by native code: their assigned and suppressed streams.
-        if let Some(words) = always {
-            let (a, s) = words.split_at(4);
-            assigned.inline.iter_mut().zip(a).for_each(|(word, mask)| *word = *mask);
-            suppressed.inline.iter_mut().zip(s).for_each(|(word, mask)| *word = *mask);
-        }
         let tests = &self.tests;
         // `known`: the rule's condition is its guards, which hold (a rule
-        // `exact` under `dispatch`, found through a region). `found`: found
-        // under its guard, which then holds: the rule's truth is its
-        // residual's.
-        let mut run = |index: u32, cx: &mut Scratch<'_, 'a>, known: bool, found: bool| {
+        // `exact` under `dispatch`, found through a region).
+        let mut run = |index: u32, cx: &mut Scratch<'_, 'a>, known: bool| {
             let index = index as usize;
             let truth = match (tests.rules.get(index), tests.effects.get(index)) {
                 (Some(test), Some(effects)) if indexed => {
                     // Streams as masks over the inline words: no loop.
-                    let residual = if found { tests.residual(index) } else { None };
-                    let truth = match residual {
-                        _ if known => Some(true),
-                        Some((_, crate::specialise::Test::Known(truth))) => *truth,
-                        Some((r, _)) => match native.as_mut().and_then(|native| native(r)) {
-                            Some(truth) => truth,
-                            None => self.check(test, cx.get(self), profile.fields(), profile),
-                        },
-                        None => self.check(test, cx.get(self), profile.fields(), profile),
-                    };
+                    let truth =
+                        if known { Some(true) } else { self.check(test, cx.get(self), profile.fields(), profile) };
                     match truth {
                         Some(true) => {
                             assigned.add_inline(&effects.assigns);
@@ -527,10 +574,10 @@ impl Program {
                 Outcome::False => {}
             }
         };
-        let mut apply = |index: u32, cx: &mut Scratch<'_, 'a>, found: bool| run(index, cx, false, found);
+        let mut apply = |index: u32, cx: &mut Scratch<'_, 'a>| run(index, cx, false);
         if !indexed {
             for index in 0..u32::try_from(self.rules.len()).unwrap_or(u32::MAX) {
-                apply(index, cx, false);
+                apply(index, cx);
             }
             assigned.remove_all(&suppressed);
             self.guard(profile, cx.get(self), &mut assigned);
@@ -538,31 +585,16 @@ impl Program {
         }
         // Rules found through an index are evaluated like the others; the
         // rules an index leaves out are false, and a false rule does nothing.
-        if always.is_none() {
-            for &index in &self.dispatch.always {
-                apply(index, cx, false);
-            }
+        for &index in &self.dispatch.always {
+            apply(index, cx);
         }
         for index in &self.dispatch.indexes {
-            let key = read(profile, Val::Record(profile.fields()), &index.path);
-            let (rules, found) = match key {
-                Val::Str(s) => (index.strings.get(s).map_or(&[][..], Vec::as_slice), true),
-                Val::Unknown => (&index.all[..], false),
-                other => match integer_key(other) {
-                    Some(i) => (index.integers.get(&i).map_or(&[][..], Vec::as_slice), true),
-                    None => (&index.all[..], false),
-                },
-            };
+            let (rules, _) = index.find(read(profile, Val::Record(profile.fields()), &index.path));
             for &rule in rules {
-                apply(rule, cx, found);
+                apply(rule, cx);
             }
         }
-        let value = |index: &RangeIndex| match read(profile, Val::Record(profile.fields()), &index.path) {
-            Val::Int(i) | Val::Money(i) => Some(i as f64),
-            Val::Date(d) => Some(f64::from(d.0)),
-            Val::Number(n) => Some(n),
-            _ => None,
-        };
+        let value = |index: &RangeIndex| range_key(read(profile, Val::Record(profile.fields()), &index.path));
         let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
         // Without an observer, the rules a region decides are one mask.
         let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
@@ -573,17 +605,17 @@ impl Program {
         for (i, index) in self.dispatch.ranges.iter().enumerate() {
             let masks = if quiet { tests.regions.get(i) } else { None };
             let Some(region) = value(index).and_then(|v| index.region(v)) else {
-                index.all.iter().for_each(|&rule| run(rule, cx, false, false));
+                index.all.iter().for_each(|&rule| run(rule, cx, false));
                 continue;
             };
             match masks.and_then(|m| m.direct.get(region)) {
                 Some((decided, rest)) => {
                     decide(decided);
-                    rest.iter().for_each(|&rule| run(rule, cx, false, true));
+                    rest.iter().for_each(|&rule| run(rule, cx, false));
                 }
                 None => {
                     for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
-                        run(rule, cx, exact(rule, 1), true);
+                        run(rule, cx, exact(rule, 1));
                     }
                 }
             }
@@ -595,17 +627,16 @@ impl Program {
                     match nested_masks.and_then(|m| m.get(inner)) {
                         Some((decided, rest)) => {
                             decide(decided);
-                            rest.iter().for_each(|&rule| run(rule, cx, false, true));
+                            rest.iter().for_each(|&rule| run(rule, cx, false));
                         }
                         None => {
                             for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
-                                run(rule, cx, exact(rule, 2), true);
+                                run(rule, cx, exact(rule, 2));
                             }
                         }
                     }
                 }
-                // Found through the region: the first guard holds.
-                None => nested.all.iter().for_each(|&rule| run(rule, cx, false, true)),
+                None => nested.all.iter().for_each(|&rule| run(rule, cx, false)),
             }
         }
         assigned.add_inline(&decided_assigns);
@@ -661,13 +692,7 @@ impl Program {
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
-        self.evaluate(
-            profile,
-            Scratch::Given(&mut cx),
-            |_, _| {},
-            Mode { indexed: false, quiet: false, ..Mode::QUIET },
-            None,
-        )
+        self.evaluate(profile, Scratch::Given(&mut cx), |_, _| {}, Mode { indexed: false, quiet: false, ..Mode::QUIET })
     }
 
     /// Evaluates a condition node.
@@ -980,6 +1005,36 @@ pub(crate) fn read<'a>(profile: &'a Profile, start: Val<'a>, path: &[u32]) -> Va
         }
     }
     Val::of(value, profile)
+}
+
+/// A value's place on the line of a range index's bounds; `None` for a
+/// missing value or one of another kind.
+#[inline]
+fn range_key(value: Val<'_>) -> Option<f64> {
+    match value {
+        Val::Int(i) | Val::Money(i) => Some(i as f64),
+        Val::Date(d) => Some(f64::from(d.0)),
+        Val::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+impl crate::dispatch::Index {
+    /// The rules whose guard can hold for the field's value, and whether
+    /// they were found under it (their guard then holds); for a missing
+    /// value, or one of a kind no guard compares with, every rule of the
+    /// index, not found.
+    #[inline]
+    pub(crate) fn find(&self, key: Val<'_>) -> (&[u32], bool) {
+        match key {
+            Val::Str(s) => (self.strings.get(s).map_or(&[][..], Vec::as_slice), true),
+            Val::Unknown => (&self.all, false),
+            other => match integer_key(other) {
+                Some(i) => (self.integers.get(&i).map_or(&[][..], Vec::as_slice), true),
+                None => (&self.all, false),
+            },
+        }
+    }
 }
 
 /// The integer a guard's constant was filed under ([`Scalar::as_integer`]).

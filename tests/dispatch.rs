@@ -230,3 +230,35 @@ fn guarded_rules_are_indexed() {
     assert_eq!(streams, [0, 1, 2, 3]);
     assert_eq!(streams, rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>());
 }
+
+/// A value's region by the table of a range index whose bounds are
+/// integers close together is the region a search of the bounds finds:
+/// integers, the values between them, beyond both ends, negative zero.
+#[test]
+fn the_table_of_regions_agrees_with_the_bounds() {
+    let runner_config = Config { cases: 64, ..Config::default() };
+    let bands = proptest::collection::vec((-30i64..30, 0i64..6, any::<bool>()), 3..24);
+    let values = proptest::collection::vec(prop_oneof![-40i64..40, (-80i64..80).prop_map(|v| v * 7)], 1..40);
+    proptest!(runner_config, |(bands in bands, values in values)| {
+        let mut text = String::from(SCHEMA);
+        for (n, (low, width, open)) in bands.iter().enumerate() {
+            let op = if *open { "<" } else { "<=" };
+            text.push_str(&format!("r{n}: n >= {low} and n {op} {} -> k{}\n", low + width, n % 4));
+        }
+        let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+        let index = rules.dispatch().ranges.iter().find(|r| r.all.len() == bands.len()).unwrap();
+        prop_assert!(index.dense.is_some(), "integer bounds make a table");
+        let searched = |value: f64| {
+            let i = index.bounds.partition_point(|b| *b < value);
+            if index.bounds.get(i) == Some(&value) { 2 * i + 1 } else { 2 * i }
+        };
+        let mut probes: Vec<f64> = vec![-0.0, 0.0, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 1e15, -1e15];
+        for v in &values {
+            let v = *v as f64;
+            probes.extend([v, v + 0.5, v - 0.25, v + 1e-9, v - 1e-9]);
+        }
+        for value in probes {
+            prop_assert_eq!(index.region(value), Some(searched(value)), "value {}", value);
+        }
+    });
+}

@@ -113,6 +113,9 @@ fn a_generated_rule_set_agrees_with_a_plain_model_on_generated_profiles() {
     let places = places();
     let generated = rulegen::generate(300, &places).unwrap();
     let rules = build(&generated);
+    // 323 rules: native in part, the interpreter walking the large indexes
+    // and native code evaluating the rest, the small indexes' rules included.
+    assert_eq!(rules.is_native(), narval::NATIVE);
     let (mut changed, mut fired) = (0, 0);
     for line in workload::lines(&workload::profiles(20_000, 2012, false)).iter().take(5_000) {
         let json: Value = serde_json::from_str(line).unwrap();

@@ -72,7 +72,7 @@ fn error(e: impl std::fmt::Display) -> String {
 }
 
 /// Generates and loads a program's function.
-pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Code, String> {
+pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: usize) -> Result<Code, String> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(error)?;
     // The verifier checks the generated IR (what a bug here would break):
@@ -98,21 +98,21 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
     // it, so definitions built on definitions stay linear.
     signature.returns.push(AbiParam::new(I8));
     let mut functions = Vec::new();
-    for (slot, _) in cached_tests(program, all) {
+    for (slot, _) in cached_tests(program, all, walk_from) {
         let id =
             module.declare_function(&format!("narval_cached_{slot}"), Linkage::Local, &signature).map_err(error)?;
         functions.push((slot, id));
     }
     let mut parts = Parts { module, context: None, builder: FunctionBuilderContext::new(), callbacks: Vec::new() };
     let mut root_needed = 0;
-    for (slot, test) in cached_tests(program, all) {
+    for (slot, test) in cached_tests(program, all, walk_from) {
         let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
         root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
     }
     // The residuals of the rules found through indexes, a function each,
     // which the interpreter calls as it finds the rules.
     let mut residual_ids = Vec::new();
-    for (index, test) in residuals(program, all) {
+    for (index, test) in residuals(program, all, walk_from) {
         let id = parts
             .module
             .declare_function(&format!("narval_residual_{index}"), Linkage::Local, &signature)
@@ -130,7 +130,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
     } else {
         let rules: Vec<u32> = match all {
             true => (0..u32::try_from(program.rules.len()).unwrap_or(0)).collect(),
-            false => program.dispatch.always.clone(),
+            false => super::entry_rules(program, walk_from),
         };
         signature.returns.clear();
         let mut calls = Vec::new();
@@ -191,7 +191,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize) -> Result<Cod
     let cache = program.tests.shared.len() + program.tests.definitions.len();
     let callbacks = parts.callbacks;
     let numbers = program.definitions.len();
-    Ok(Code { entry, callbacks, cache, numbers, all, requirements, residuals, _memory: memory })
+    Ok(Code { entry, callbacks, cache, numbers, all, requirements, walk_from, residuals, _memory: memory })
 }
 
 /// Most residuals generated: a rule set with more distinct ones evaluates
@@ -201,12 +201,13 @@ const MAX_RESIDUALS: usize = super::MAX_RULES;
 /// The residuals native code evaluates for a program native in part
 /// (none for one native whole): those of the rules found through indexes
 /// but constant ones, by index in [`Tests::residuals`].
-fn residuals(program: &Program, all: bool) -> Vec<(usize, &Test)> {
+fn residuals(program: &Program, all: bool, walk_from: usize) -> Vec<(usize, &Test)> {
     if all {
         return Vec::new();
     }
     let tests = &program.tests;
-    let mut always = program.dispatch.always.iter().peekable();
+    let entry = super::entry_rules(program, walk_from);
+    let mut always = entry.iter().peekable();
     let mut used = std::collections::BTreeSet::new();
     for rule in 0..u32::try_from(tests.rules.len()).unwrap_or(0) {
         if always.next_if_eq(&&rule).is_some() {
@@ -223,14 +224,14 @@ fn residuals(program: &Program, all: bool) -> Vec<(usize, &Test)> {
 
 /// The cached tests the code of a program reaches, by cache slot: shared
 /// leaves first, then boolean definitions ([`Gen::definitions_at`]).
-fn cached_tests(program: &Program, all: bool) -> Vec<(usize, &Test)> {
+fn cached_tests(program: &Program, all: bool, walk_from: usize) -> Vec<(usize, &Test)> {
     let tests = &program.tests;
     let mut stack: Vec<&Test> = if all {
         tests.rules.iter().collect()
     } else {
-        program.dispatch.always.iter().filter_map(|&r| tests.rules.get(r as usize)).collect()
+        super::entry_rules(program, walk_from).into_iter().filter_map(|r| tests.rules.get(r as usize)).collect()
     };
-    stack.extend(residuals(program, all).into_iter().map(|(_, test)| test));
+    stack.extend(residuals(program, all, walk_from).into_iter().map(|(_, test)| test));
     stack.extend(&tests.requirements);
     // The filters of sums, which comparisons reach.
     stack.extend(

@@ -86,6 +86,26 @@ pub const CHUNK: usize = gen::CHUNK;
 /// part, whatever its size ([`ALL_RULES`]).
 pub const INDEXED_RULES: usize = 16;
 
+/// In a program native in part, an index of fewer rules than this is not
+/// walked: its rules are native in the entry, like the rules outside the
+/// indexes, since evaluating a few rules natively costs less than finding
+/// them (the campaign's five rules guarded by `age`).
+pub const WALKED_INDEX: usize = INDEXED_RULES + 1;
+
+/// The rules the entry of a program native in part evaluates: those outside
+/// the indexes and those of the indexes of fewer than `walk_from` rules,
+/// which the interpreter does not walk, in order.
+pub(crate) fn entry_rules(program: &Program, walk_from: usize) -> Vec<u32> {
+    let dispatch = &program.dispatch;
+    let mut rules = dispatch.always.clone();
+    let unwalked = |all: &[u32]| all.len() < walk_from;
+    rules.extend(dispatch.indexes.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
+    rules.extend(dispatch.ranges.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
+    rules.sort_unstable();
+    rules.dedup();
+    rules
+}
+
 /// Rule sets with at most this many rules (and at most [`INDEXED_RULES`]
 /// found through indexes) are native whole: every rule, the requirements,
 /// without the indexes. Other ones are native for the rules outside the
@@ -102,27 +122,30 @@ impl Native {
         // through indexes: evaluating many indexed rules natively, one
         // after the other, costs more than finding them.
         let indexed = program.rules.len().saturating_sub(program.dispatch.always.len());
-        Native::build_as(program, program.rules.len() <= ALL_RULES && indexed <= INDEXED_RULES)
+        let all = program.rules.len() <= ALL_RULES && indexed <= INDEXED_RULES;
+        Native::generate(program, all, gen::CHUNK, WALKED_INDEX)
     }
 
     /// [`Native::build`], whole (`all`) or only for the rules outside the
-    /// indexes, whatever the number of rules: tests try both.
-    pub fn build_as(program: &Program, all: bool) -> Result<Native, Unavailable> {
-        Native::build_chunked(program, all, gen::CHUNK)
+    /// indexes, with `chunk` rules to a function (32 otherwise; a small
+    /// program is one function), whatever the number of rules: tests try
+    /// each way. In part, the interpreter walks every index, however few
+    /// its rules ([`WALKED_INDEX`]), so that tests of small rule sets take
+    /// the path of large ones.
+    pub fn build_chunked(program: &Program, all: bool, chunk: usize) -> Result<Native, Unavailable> {
+        Native::generate(program, all, chunk, 0)
     }
 
-    /// [`Native::build_as`] with `chunk` rules to a function (32 otherwise;
-    /// a small program is one function): tests try one.
-    pub fn build_chunked(program: &Program, all: bool, chunk: usize) -> Result<Native, Unavailable> {
+    fn generate(program: &Program, all: bool, chunk: usize, walk_from: usize) -> Result<Native, Unavailable> {
         if program.streams > 256 || program.tests.effects.len() != program.rules.len() {
             return Err(Unavailable::Streams);
         }
         // A small rule set is native whole; a large one, whose rules are
         // mostly found through indexes, only for its other rules.
-        if !all && program.dispatch.always.len() > MAX_RULES {
+        if !all && entry_rules(program, walk_from).len() > MAX_RULES {
             return Err(Unavailable::Rules(MAX_RULES));
         }
-        let code = gen::generate(program, all, chunk).map_err(Unavailable::Codegen)?;
+        let code = gen::generate(program, all, chunk, walk_from).map_err(Unavailable::Codegen)?;
         Ok(Native { code: Some(Arc::new(code)) })
     }
 
@@ -178,10 +201,10 @@ impl Native {
             return None;
         }
         if !code.all {
-            // The rules the indexes find, by the interpreter, which calls
-            // back for their residuals; then the requirements, natively
-            // again, on the streams it leaves.
-            let words = frame.out;
+            // The rules the indexes find, walked by the interpreter, which
+            // calls back for their residuals; then the requirements,
+            // natively again, on the streams left.
+            let mut words = frame.out;
             let mut residual = |index: u32| {
                 let check = (*code.residuals.get(index as usize)?)?;
                 // SAFETY: as for the entry above, which passed its check of
@@ -194,9 +217,10 @@ impl Native {
                     _ => None,
                 })
             };
-            let streams = program.assign_after(profile, words, &mut residual);
+            program.walk_found(profile, &mut words, &mut residual, code.walk_from);
+            let (assigned, suppressed) = words.split_at(4);
             frame.out = [0; 8];
-            frame.out.iter_mut().zip(streams.words()).for_each(|(o, w)| *o = *w);
+            frame.out.iter_mut().zip(assigned.iter().zip(suppressed)).for_each(|(o, (a, s))| *o = a & !s);
             if let Some(requirements) = code.requirements {
                 // SAFETY: as for the entry above; the frame is unchanged
                 // but for its output words.
@@ -292,6 +316,9 @@ struct Code {
     /// streams in output words 0 to 3 after the interpreter has evaluated
     /// the rules the indexes find.
     requirements: Option<Entry>,
+    /// Indexes of fewer rules than this are native in the entry, not
+    /// walked ([`WALKED_INDEX`]).
+    walk_from: usize,
     /// By index in [`crate::specialise::Tests::residuals`], the function of
     /// each residual native code evaluates.
     residuals: Vec<Option<Check>>,
