@@ -99,6 +99,20 @@ impl Profile {
         self.values.get(..self.root).unwrap_or_default()
     }
 
+    /// The value at a path of slots from the root record; `None` when the
+    /// path leads through a value that is not a record, or past a record's
+    /// fields.
+    #[inline]
+    pub fn at(&self, path: &[u32]) -> Option<&Value> {
+        let (&first, steps) = path.split_first()?;
+        let mut value = self.fields().get(first as usize)?;
+        for &step in steps {
+            let Value::Record(record) = value else { return None };
+            value = self.field(*record, step)?;
+        }
+        Some(value)
+    }
+
     /// Every value, the text of every string, and the number of fields
     /// of the root record (the first values): what native code reads.
     #[cfg(feature = "jit")]

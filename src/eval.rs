@@ -477,7 +477,7 @@ impl Program {
         };
         let walked = |rules: &[u32]| rules.len() >= walk_from;
         for index in self.dispatch.indexes.iter().filter(|index| walked(&index.all)) {
-            let (rules, found) = index.find(read(profile, Val::Record(fields), &index.path));
+            let (rules, found) = index.find(profile, profile.at(&index.path));
             rules.iter().for_each(|&rule| apply(rule, found, words));
         }
         for (i, index) in self.dispatch.ranges.iter().enumerate().filter(|(_, index)| walked(&index.all)) {
@@ -589,7 +589,7 @@ impl Program {
             apply(index, cx);
         }
         for index in &self.dispatch.indexes {
-            let (rules, _) = index.find(read(profile, Val::Record(profile.fields()), &index.path));
+            let (rules, _) = index.find(profile, profile.at(&index.path));
             for &rule in rules {
                 apply(rule, cx);
             }
@@ -1020,16 +1020,16 @@ fn range_key(value: Val<'_>) -> Option<f64> {
 }
 
 impl crate::dispatch::Index {
-    /// The rules whose guard can hold for the field's value, and whether
-    /// they were found under it (their guard then holds); for a missing
-    /// value, or one of a kind no guard compares with, every rule of the
-    /// index, not found.
+    /// The rules whose guard can hold for the field's value (`None`: the
+    /// path leads nowhere), and whether they were found under it (their
+    /// guard then holds); for a missing value, or one of a kind no guard
+    /// compares with, every rule of the index, not found.
     #[inline]
-    pub(crate) fn find(&self, key: Val<'_>) -> (&[u32], bool) {
-        match key {
-            Val::Str(s) => (self.strings.get(s).map_or(&[][..], Vec::as_slice), true),
-            Val::Unknown => (&self.all, false),
-            other => match integer_key(other) {
+    pub(crate) fn find(&self, profile: &Profile, value: Option<&Value>) -> (&[u32], bool) {
+        match value {
+            Some(Value::String(s)) => (self.strings.get(profile.text_bytes(*s)).unwrap_or_default(), true),
+            None | Some(Value::Missing) => (&self.all, false),
+            Some(other) => match integer_key(Val::of(other, profile)) {
                 Some(i) => (self.integers.get(&i).map_or(&[][..], Vec::as_slice), true),
                 None => (&self.all, false),
             },

@@ -222,7 +222,10 @@ fn guarded_rules_are_indexed() {
     assert_eq!(dispatch.indexes[0].all.len(), 30);
     let mut filed = [3, 8, 13, 18, 23, 28].map(|n| rule_index(&rules, n));
     filed.sort_unstable();
-    assert_eq!(dispatch.indexes[0].strings["v3"], filed);
+    assert_eq!(dispatch.indexes[0].strings.get(b"v3"), Some(&filed[..]));
+    for absent in [&b"v"[..], b"v3\0", b"v30", b"", b"V3"] {
+        assert_eq!(dispatch.indexes[0].strings.get(absent), None, "{absent:?}");
+    }
     assert_eq!(dispatch.always.len(), 1);
     let profile = rules.decode_json(r#"{"s": "v3", "x": 2}"#).unwrap();
     let streams: Vec<usize> = rules.evaluate(&profile).iter().collect();
@@ -259,6 +262,35 @@ fn the_table_of_regions_agrees_with_the_bounds() {
         }
         for value in probes {
             prop_assert_eq!(index.region(value), Some(searched(value)), "value {}", value);
+        }
+    });
+}
+
+/// The table of an equality index finds every key's rules, and nothing for
+/// any other string: keys that are prefixes of each other, empty, of every
+/// length around a word; probes with zero bytes too.
+#[test]
+fn the_string_table_finds_exactly_its_keys() {
+    let runner_config = Config { cases: 64, ..Config::default() };
+    let keys = proptest::collection::vec("[a-c]{0,18}", 3..60);
+    let probes = proptest::collection::vec("[a-c\\x00]{0,18}", 0..60);
+    proptest!(runner_config, |(keys in keys, probes in probes)| {
+        let mut text = String::from(SCHEMA);
+        for (n, key) in keys.iter().enumerate() {
+            text.push_str(&format!("r{n}: s == {} and x > 1 -> k{}\n", serde_json::to_string(key).unwrap(), n % 4));
+        }
+        let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+        let index = &rules.dispatch().indexes[0];
+        let mut distinct = keys.clone();
+        distinct.sort();
+        distinct.dedup();
+        prop_assert_eq!(index.strings.len(), distinct.len());
+        for probe in keys.iter().chain(&probes) {
+            let mut expected: Vec<u32> =
+                (0..keys.len()).filter(|&n| keys[n] == *probe).map(|n| rule_index(&rules, n)).collect();
+            expected.sort_unstable();
+            let found = index.strings.get(probe.as_bytes()).map(<[u32]>::to_vec);
+            prop_assert_eq!(found, (!expected.is_empty()).then_some(expected), "{:?}", probe);
         }
     });
 }
