@@ -103,11 +103,23 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: us
             module.declare_function(&format!("narval_cached_{slot}"), Linkage::Local, &signature).map_err(error)?;
         functions.push((slot, id));
     }
-    let mut parts = Parts { module, context: None, builder: FunctionBuilderContext::new(), callbacks: Vec::new() };
+    // Each list mask's function, in the cache slots after the definitions'.
+    let lists = list_masks(program);
+    let lists_at = program.tests.shared.len() + program.tests.definitions.len();
+    for k in 0..lists.len() {
+        let id = module.declare_function(&format!("narval_list_{k}"), Linkage::Local, &signature).map_err(error)?;
+        functions.push((lists_at + k, id));
+    }
+    let mut parts =
+        Parts { module, context: None, builder: FunctionBuilderContext::new(), callbacks: Vec::new(), lists: &lists };
     let mut root_needed = 0;
     for (slot, test) in cached_tests(program, all, walk_from) {
         let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
         root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
+    }
+    for k in 0..lists.len() {
+        let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == lists_at + k) else { continue };
+        root_needed = root_needed.max(parts.define(program, id, &functions, Body::List(k))?);
     }
     // The residuals of the rules found through indexes, a function each,
     // which the interpreter calls as it finds the rules.
@@ -188,10 +200,51 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: us
             *slot = Some(check);
         }
     }
-    let cache = program.tests.shared.len() + program.tests.definitions.len();
+    let cache = lists_at + lists.len();
     let callbacks = parts.callbacks;
-    let numbers = program.definitions.len();
+    let numbers = program.definitions.len() + lists.len();
     Ok(Code { entry, callbacks, cache, numbers, all, requirements, walk_from, residuals, _memory: memory })
+}
+
+/// A list of strings that tests look into for several constants from the
+/// root record (`issues contains "jobs"`, `issues contains "veterans"`,
+/// ...): scanned once per profile into a mask of the constants it holds
+/// (bit `i` for `items[i]`), which each test then reads, instead of one
+/// scan per constant.
+pub(super) struct ListMask {
+    path: Box<[u32]>,
+    items: Vec<Box<str>>,
+}
+
+/// Constants a list mask holds: the bits of its number.
+const MASK_ITEMS: usize = 64;
+
+/// The list masks worth keeping: every list looked into for at least two
+/// constants (each short enough to compare in line) by the program's tests
+/// from the root record (not by filters, which read elements), in order of
+/// first use.
+fn list_masks(program: &Program) -> Vec<ListMask> {
+    let tests = &program.tests;
+    let mut lists: Vec<ListMask> = Vec::new();
+    let mut stack: Vec<&Test> = tests.rules.iter().chain(&tests.requirements).chain(&tests.residuals).collect();
+    stack.extend(tests.shared.iter().chain(tests.definitions.iter().flatten()));
+    stack.reverse();
+    while let Some(test) = stack.pop() {
+        match test {
+            Test::And(items) | Test::Or(items) => stack.extend(items.iter().rev()),
+            Test::Not(inner) => stack.push(inner),
+            Test::ListHas { path, item } if item.len() <= MAX_INLINE_STRING => {
+                match lists.iter_mut().find(|list| list.path == *path) {
+                    Some(list) if list.items.contains(item) || list.items.len() >= MASK_ITEMS => {}
+                    Some(list) => list.items.push(item.clone()),
+                    None => lists.push(ListMask { path: path.clone(), items: vec![item.clone()] }),
+                }
+            }
+            _ => {}
+        }
+    }
+    lists.retain(|list| list.items.len() > 1);
+    lists
 }
 
 /// Most residuals generated: a rule set with more distinct ones evaluates
@@ -291,6 +344,9 @@ enum Body<'t> {
     /// One residual of rules found through an index: computes it and
     /// returns it.
     Residual(&'t Test),
+    /// One list mask, by index: scans the list, stores the mask and its
+    /// cache byte, and returns whether it is known.
+    List(usize),
 }
 
 /// What generating the functions of one program shares.
@@ -299,6 +355,7 @@ struct Parts<'m> {
     context: Option<cranelift_codegen::Context>,
     builder: FunctionBuilderContext,
     callbacks: Vec<Test>,
+    lists: &'m [ListMask],
 }
 
 impl Parts<'_> {
@@ -315,7 +372,7 @@ impl Parts<'_> {
         let call_conv = self.module.isa().default_call_conv();
         context.func.signature.params.push(AbiParam::new(I64));
         context.func.signature.call_conv = call_conv;
-        if let Body::Cached(..) | Body::Residual(_) = body {
+        if let Body::Cached(..) | Body::Residual(_) | Body::List(_) = body {
             context.func.signature.returns.push(AbiParam::new(I8));
         }
         let mut cached = std::collections::HashMap::new();
@@ -374,6 +431,7 @@ impl Parts<'_> {
                 callbacks: &mut self.callbacks,
                 cached,
                 definitions_at: program.tests.shared.len(),
+                lists: self.lists,
                 failed: None,
                 variables: 0,
             };
@@ -446,6 +504,11 @@ impl Parts<'_> {
                         return Err(failed);
                     }
                 }
+                Body::List(k) => {
+                    gen.b.ins().jump(start, &[]);
+                    gen.b.switch_to_block(start);
+                    gen.list_mask(k);
+                }
                 Body::Residual(test) => {
                     // Called after the entry, which passed its check.
                     gen.b.ins().jump(start, &[]);
@@ -508,6 +571,9 @@ struct Gen<'g, 'f> {
     cached: std::collections::HashMap<usize, cranelift_codegen::ir::FuncRef>,
     /// Cache byte of definition 0; shared leaves come first.
     definitions_at: usize,
+    /// The list masks, whose cache bytes follow the definitions' and whose
+    /// numbers follow theirs.
+    lists: &'g [ListMask],
     /// Set when a test cannot be generated: the program keeps to the
     /// interpreter.
     failed: Option<String>,
@@ -1087,6 +1153,117 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// The list mask of a list and the bit of a constant in it.
+    fn mask_of(&self, path: &[u32], item: &str) -> Option<(usize, u32)> {
+        let k = self.lists.iter().position(|list| *list.path == *path)?;
+        let bit = self.lists.get(k)?.items.iter().position(|i| **i == *item)?;
+        Some((k, u32::try_from(bit).ok()?))
+    }
+
+    /// The cache byte and number of list mask `k`.
+    fn mask_slots(&self, k: usize) -> (i32, i32) {
+        let byte = self.definitions_at + self.tests.definitions.len() + k;
+        let number = (self.program.definitions.len() + k) * 8;
+        (i32::try_from(byte).unwrap_or(i32::MAX), i32::try_from(number).unwrap_or(i32::MAX))
+    }
+
+    /// Whether the list of mask `k` holds its constant `bit`: the mask,
+    /// computed the first time a profile needs it; unknown for a missing
+    /// list.
+    fn list_has(&mut self, k: usize, bit: u32, to: Targets) {
+        let (byte_at, number_at) = self.mask_slots(k);
+        let Some(&function) = self.cached.get(&(self.definitions_at + self.tests.definitions.len() + k)) else {
+            self.fail("a list mask without its function");
+            self.b.ins().jump(to.u, &[]);
+            return;
+        };
+        let (known, miss, test) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let byte = self.load(I8, self.cache, byte_at);
+        let is_known = self.b.ins().icmp_imm(IntCC::Equal, byte, 1 + FALSE);
+        self.b.ins().brif(is_known, known, &[], miss, &[]);
+        self.b.switch_to_block(miss);
+        // Not computed yet (0), or found unknown.
+        let computed = self.b.ins().icmp_imm(IntCC::Equal, byte, 0);
+        self.b.ins().brif(computed, test, &[], to.u, &[]);
+        self.b.switch_to_block(test);
+        let call = self.b.ins().call(function, &[self.frame]);
+        let Some(&truth) = self.b.inst_results(call).first() else {
+            self.fail("a list mask without a result");
+            self.b.ins().jump(to.u, &[]);
+            return;
+        };
+        let now_known = self.b.ins().icmp_imm(IntCC::Equal, truth, FALSE);
+        self.b.ins().brif(now_known, known, &[], to.u, &[]);
+        self.b.switch_to_block(known);
+        let mask = self.load(I64, self.numbers, number_at);
+        let held = self.b.ins().band_imm(mask, 1i64 << bit);
+        self.b.ins().brif(held, to.t, &[], to.f, &[]);
+    }
+
+    /// The function of list mask `k`: the constants the list holds, stored
+    /// as its number with its cache byte "known" (returns false); or, for a
+    /// missing list or a value of another kind, the cache byte "unknown"
+    /// (returns unknown). As [`Test::ListHas`]: items that are not strings
+    /// hold no constant.
+    fn list_mask(&mut self, k: usize) {
+        let lists = self.lists;
+        let Some(list) = lists.get(k) else {
+            self.fail("no such list mask");
+            let unknown = self.truth_const(UNKNOWN);
+            self.b.ins().return_(&[unknown]);
+            return;
+        };
+        let (byte_at, number_at) = self.mask_slots(k);
+        let unknown = self.b.create_block();
+        let address = self.slot(self.root, &list.path, unknown);
+        self.expect(address, tag::LIST, unknown);
+        let mask = self.variable(I64);
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b.def_var(mask, zero);
+        self.each_item(address, |g, element, next| {
+            let is_string = g.tag(element);
+            let is_string = g.b.ins().icmp_imm(IntCC::Equal, is_string, tag::STRING);
+            g.require(is_string, next, &[]);
+            let (start, len) = g.span(element);
+            // On the item's length first: then only the constants of that
+            // length are compared.
+            let mut lengths: Vec<usize> = list.items.iter().map(|item| item.len()).collect();
+            lengths.sort_unstable();
+            lengths.dedup();
+            let mut switch = cranelift_frontend::Switch::new();
+            let mut groups = Vec::new();
+            for length in lengths {
+                let block = g.b.create_block();
+                switch.set_entry(length as u128, block);
+                groups.push((length, block));
+            }
+            switch.emit(&mut g.b, len, next);
+            for (length, block) in groups {
+                g.b.switch_to_block(block);
+                for (bit, item) in list.items.iter().enumerate().filter(|(_, item)| item.len() == length) {
+                    let equal = g.bytes_equal(start, len, item.as_bytes());
+                    let equal = g.b.ins().uextend(I64, equal);
+                    let shifted = g.b.ins().ishl_imm(equal, bit as i64);
+                    let current = g.b.use_var(mask);
+                    let updated = g.b.ins().bor(current, shifted);
+                    g.b.def_var(mask, updated);
+                }
+                g.b.ins().jump(next, &[]);
+            }
+        });
+        let value = self.b.use_var(mask);
+        self.b.ins().store(MemFlags::trusted(), value, self.numbers, number_at);
+        for (block, truth) in [(None, FALSE), (Some(unknown), UNKNOWN)] {
+            if let Some(block) = block {
+                self.b.switch_to_block(block);
+            }
+            let byte = self.b.ins().iconst(I8, truth + 1);
+            self.b.ins().store(MemFlags::trusted(), byte, self.cache, byte_at);
+            let result = self.truth_const(truth);
+            self.b.ins().return_(&[result]);
+        }
+    }
+
     /// Branches on `condition` (an `i8` 0 or 1).
     fn branch_if(&mut self, condition: V, t: Block, f: Block) {
         self.b.ins().brif(condition, t, &[], f, &[]);
@@ -1168,6 +1345,11 @@ impl Gen<'_, '_> {
                 match op {
                     CmpOp::Ne => self.branch_if(equal, to.f, to.t),
                     _ => self.branch_if(equal, to.t, to.f),
+                }
+            }
+            Test::ListHas { path, item } if base.root && self.mask_of(path, item).is_some() => {
+                if let Some((k, bit)) = self.mask_of(path, item) {
+                    self.list_has(k, bit, to);
                 }
             }
             Test::ListHas { path, item } => {
