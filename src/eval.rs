@@ -427,7 +427,7 @@ impl Program {
         if let Some(streams) = self.native.assign(self, profile) {
             return streams;
         }
-        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET)
+        self.assign_interpreted(profile)
     }
 
     /// The rules the indexes find, for native code, which evaluated the
@@ -482,8 +482,7 @@ impl Program {
         }
         for (i, index) in self.dispatch.ranges.iter().enumerate().filter(|(_, index)| walked(&index.all)) {
             let masks = tests.regions.get(i);
-            let Some(region) = range_key(read(profile, Val::Record(fields), &index.path)).and_then(|v| index.region(v))
-            else {
+            let Some(region) = range_key(profile, &index.path).and_then(|v| index.region(v)) else {
                 index.all.iter().for_each(|&rule| apply(rule, false, words));
                 continue;
             };
@@ -497,7 +496,7 @@ impl Program {
                 None => index.rules_in(region).iter().for_each(|&rule| apply(rule, true, words)),
             }
             let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
-            match range_key(read(profile, Val::Record(fields), &nested.path)).and_then(|v| nested.region(v)) {
+            match range_key(profile, &nested.path).and_then(|v| nested.region(v)) {
                 Some(inner) => match masks.and_then(|m| m.nested.get(region)?.as_ref()?.get(inner)) {
                     Some((decided, rest)) => {
                         or(words, decided, true);
@@ -512,6 +511,10 @@ impl Program {
 
     /// [`Program::assign`] by the specialised interpreter, even when there
     /// is native code: what the native code is tested against.
+    ///
+    /// Not inlined: the interpreter's scratch would make every caller's
+    /// frame larger.
+    #[inline(never)]
     pub fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
         self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET)
     }
@@ -594,7 +597,7 @@ impl Program {
                 apply(rule, cx);
             }
         }
-        let value = |index: &RangeIndex| range_key(read(profile, Val::Record(profile.fields()), &index.path));
+        let value = |index: &RangeIndex| range_key(profile, &index.path);
         let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
         // Without an observer, the rules a region decides are one mask.
         let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
@@ -1007,14 +1010,14 @@ pub(crate) fn read<'a>(profile: &'a Profile, start: Val<'a>, path: &[u32]) -> Va
     Val::of(value, profile)
 }
 
-/// A value's place on the line of a range index's bounds; `None` for a
-/// missing value or one of another kind.
+/// The place on the line of a range index's bounds of the value at a
+/// path; `None` for a missing value or one of another kind.
 #[inline]
-fn range_key(value: Val<'_>) -> Option<f64> {
-    match value {
-        Val::Int(i) | Val::Money(i) => Some(i as f64),
-        Val::Date(d) => Some(f64::from(d.0)),
-        Val::Number(n) => Some(n),
+fn range_key(profile: &Profile, path: &[u32]) -> Option<f64> {
+    match profile.at(path)? {
+        Value::Int(i) | Value::Money(i) => Some(*i as f64),
+        Value::Date(d) => Some(f64::from(d.0)),
+        Value::Number(n) => Some(*n),
         _ => None,
     }
 }

@@ -157,24 +157,35 @@ impl Native {
     /// The streams of a profile, by native code; `None` without it.
     pub(crate) fn assign(&self, program: &Program, profile: &Profile) -> Option<StreamSet> {
         let code = self.code.as_deref()?;
-        let mut small = [0u8; 64];
-        let mut large = Vec::new();
-        let cache: &mut [u8] = if code.cache <= small.len() {
-            &mut small
-        } else {
-            large.resize(code.cache, 0);
-            &mut large
-        };
+        if code.cache > SMALL_CACHE || code.numbers > SMALL_NUMBERS {
+            return self.assign_large(code, program, profile);
+        }
+        let mut cache = [0u8; SMALL_CACHE];
         // Read only where the code wrote them first (their cache byte
         // says so), so they need no zeroing.
-        let mut small_numbers = [std::mem::MaybeUninit::<i64>::uninit(); 16];
-        let mut large_numbers = Vec::new();
-        let numbers: &mut [std::mem::MaybeUninit<i64>] = if code.numbers <= small_numbers.len() {
-            &mut small_numbers
-        } else {
-            large_numbers.resize(code.numbers, std::mem::MaybeUninit::uninit());
-            &mut large_numbers
-        };
+        let mut numbers = [std::mem::MaybeUninit::<i64>::uninit(); SMALL_NUMBERS];
+        Native::run(code, program, profile, &mut cache, &mut numbers)
+    }
+
+    /// [`Native::assign`] for a rule set whose cache or numbers do not fit
+    /// on the stack.
+    #[inline(never)]
+    fn assign_large(&self, code: &Code, program: &Program, profile: &Profile) -> Option<StreamSet> {
+        let mut cache = vec![0u8; code.cache];
+        let mut numbers = vec![std::mem::MaybeUninit::<i64>::uninit(); code.numbers];
+        Native::run(code, program, profile, &mut cache, &mut numbers)
+    }
+
+    /// Runs the code on a profile with a cache and numbers of at least the
+    /// sizes it needs.
+    #[inline(always)]
+    fn run(
+        code: &Code,
+        program: &Program,
+        profile: &Profile,
+        cache: &mut [u8],
+        numbers: &mut [std::mem::MaybeUninit<i64>],
+    ) -> Option<StreamSet> {
         let (values, text, root) = profile.raw();
         let mut env = Env { program, profile, cx: None, callbacks: &code.callbacks };
         let mut frame = Frame {
@@ -234,6 +245,11 @@ impl Native {
         Some(streams)
     }
 }
+
+/// Cache bytes and numbers kept on the stack; a rule set needing more has
+/// them on the heap.
+const SMALL_CACHE: usize = 64;
+const SMALL_NUMBERS: usize = 16;
 
 /// What the generated function is given: the profile's buffers, the cache,
 /// the callback with its context, and the words it writes the streams to.
