@@ -44,16 +44,34 @@ pub struct Dispatch {
 /// Rules by string: an open-addressing table built once, whose lookup
 /// (one hash of the profile's bytes, a compare of the stored hash, then of
 /// the bytes) costs about a third of a general hash map's on the short keys
-/// of campaigns (`PP-OH-02001`), looked up twice per profile.
+/// of campaigns (`PP-OH-02001`), looked up twice per profile. Keys and
+/// rules lie in two arenas, and a key's only rule in its entry: a lookup
+/// touches the slots, one entry and the key's bytes, which matters once
+/// thousands of keys no longer fit in the cache.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Strings {
     /// Index into `entries` + 1, by slot; 0 is empty. A power of two of
     /// slots, at least twice the entries.
     slots: Vec<u32>,
-    /// Each key, with its hash and its rules, in order of first filing.
-    entries: Vec<(u64, Box<[u8]>, Vec<u32>)>,
+    /// Each key, in order of first filing.
+    entries: Vec<Entry>,
+    /// The keys' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// The rules of the keys with more than one.
+    rules: Vec<u32>,
     /// How far right a hash is shifted to give its slot.
     shift: u32,
+}
+
+/// A key of [`Strings`]: its hash, where its bytes are, and its rules: the
+/// rule itself when it has one, else where they are.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Entry {
+    hash: u64,
+    key: u32,
+    key_len: u32,
+    rules: u32,
+    rules_len: u32,
 }
 
 impl Strings {
@@ -90,17 +108,31 @@ impl Strings {
     fn build(keys: Vec<(Box<str>, Vec<u32>)>) -> Strings {
         let capacity = (2 * keys.len()).max(2).next_power_of_two();
         let shift = 64 - capacity.trailing_zeros();
-        let mut table = Strings { slots: vec![0; capacity], entries: Vec::with_capacity(keys.len()), shift };
+        let mut table = Strings { slots: vec![0; capacity], shift, ..Strings::default() };
+        let at = |len: usize| u32::try_from(len).unwrap_or(u32::MAX);
         for (key, rules) in keys {
-            let key: Box<[u8]> = key.into_boxed_bytes();
-            let hash = Strings::hash(&key);
+            let hash = Strings::hash(key.as_bytes());
             let mut slot = table.slot_of(hash);
             while table.slots.get(slot).is_some_and(|&e| e != 0) {
                 slot = (slot + 1) & (capacity - 1);
             }
-            table.entries.push((hash, key, rules));
+            let entry = Entry {
+                hash,
+                key: at(table.bytes.len()),
+                key_len: at(key.len()),
+                rules: match rules.as_slice() {
+                    [only] => *only,
+                    _ => at(table.rules.len()),
+                },
+                rules_len: at(rules.len()),
+            };
+            table.bytes.extend_from_slice(key.as_bytes());
+            if rules.len() != 1 {
+                table.rules.extend_from_slice(&rules);
+            }
+            table.entries.push(entry);
             if let Some(place) = table.slots.get_mut(slot) {
-                *place = u32::try_from(table.entries.len()).unwrap_or(u32::MAX);
+                *place = at(table.entries.len());
             }
         }
         table
@@ -119,10 +151,16 @@ impl Strings {
         let mask = self.slots.len().wrapping_sub(1);
         let mut slot = self.slot_of(hash);
         loop {
-            let entry = (*self.slots.get(slot)? as usize).checked_sub(1)?;
-            let (stored, stored_key, rules) = self.entries.get(entry)?;
-            if *stored == hash && **stored_key == *key {
-                return Some(rules);
+            let index = (*self.slots.get(slot)? as usize).checked_sub(1)?;
+            let entry = self.entries.get(index)?;
+            if entry.hash == hash && entry.key_len as usize == key.len() {
+                let start = entry.key as usize;
+                if self.bytes.get(start..start + key.len()) == Some(key) {
+                    return match entry.rules_len {
+                        1 => Some(std::slice::from_ref(&entry.rules)),
+                        len => self.rules.get(entry.rules as usize..entry.rules as usize + len as usize),
+                    };
+                }
             }
             slot = (slot + 1) & mask;
         }

@@ -459,15 +459,17 @@ impl Program {
             s.iter_mut().zip(&effects.suppresses).for_each(|(w, m)| *w |= m);
         };
         let mut apply = |rule: u32, found: bool, words: &mut [u64; 8]| {
-            let rule = rule as usize;
-            let (Some(test), Some(effects)) = (tests.rules.get(rule), tests.effects.get(rule)) else { return };
-            let truth = match tests.residual(rule).filter(|_| found) {
-                Some((_, crate::specialise::Test::Known(truth))) => *truth,
-                Some((residual, _)) => match native(residual) {
-                    Some(truth) => truth,
-                    None => self.check(test, cx.get(self), fields, profile),
-                },
-                None => self.check(test, cx.get(self), fields, profile),
+            let Some(&(residual, effects)) = tests.found.get(rule as usize) else { return };
+            let Some(effects) = tests.masks.get(effects as usize) else { return };
+            let residual = tests.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
+            let known = match residual {
+                Some((_, crate::specialise::Test::Known(truth))) => Some(*truth),
+                Some((residual, _)) => native(residual),
+                None => None,
+            };
+            let truth = match known {
+                Some(truth) => truth,
+                None => tests.rules.get(rule as usize).and_then(|test| self.check(test, cx.get(self), fields, profile)),
             };
             match truth {
                 Some(true) => or(words, effects, true),
@@ -490,7 +492,7 @@ impl Program {
             // rules it decides are one mask.
             match masks.and_then(|m| m.direct.get(region)) {
                 Some((decided, rest)) => {
-                    or(words, decided, true);
+                    tests.masks.get(*decided as usize).inspect(|decided| or(words, decided, true));
                     rest.iter().for_each(|&rule| apply(rule, true, words));
                 }
                 None => index.rules_in(region).iter().for_each(|&rule| apply(rule, true, words)),
@@ -499,7 +501,7 @@ impl Program {
             match range_key(profile, &nested.path).and_then(|v| nested.region(v)) {
                 Some(inner) => match masks.and_then(|m| m.nested.get(region)?.as_ref()?.get(inner)) {
                     Some((decided, rest)) => {
-                        or(words, decided, true);
+                        tests.masks.get(*decided as usize).inspect(|decided| or(words, decided, true));
                         rest.iter().for_each(|&rule| apply(rule, true, words));
                     }
                     None => nested.rules_in(inner).iter().for_each(|&rule| apply(rule, true, words)),
@@ -601,7 +603,8 @@ impl Program {
         let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
         // Without an observer, the rules a region decides are one mask.
         let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
-        let mut decide = |effects: &crate::specialise::Effects| {
+        let mut decide = |effects: &u32| {
+            let Some(effects) = tests.masks.get(*effects as usize) else { return };
             decided_assigns.iter_mut().zip(&effects.assigns).for_each(|(d, m)| *d |= m);
             decided_suppresses.iter_mut().zip(&effects.suppresses).for_each(|(d, m)| *d |= m);
         };

@@ -63,6 +63,13 @@ pub struct Tests {
     /// By rule, its residual in [`Tests::residuals`]; `u32::MAX` for a rule
     /// without a guard.
     pub residual_of: Vec<u32>,
+    /// The distinct effects of the rules and of the regions' decided rules
+    /// ([`Region`], [`Tests::found`]): a few dozen however many rules, so
+    /// they stay in cache where 64 bytes a rule would not.
+    pub masks: Vec<Effects>,
+    /// By rule, what the walk of the indexes needs when it finds the rule,
+    /// packed in 8 bytes: its residual and its effects in [`Tests::masks`].
+    pub found: Vec<(u32, u32)>,
 }
 
 impl Tests {
@@ -83,12 +90,30 @@ pub struct RegionMasks {
     pub nested: Vec<Option<Vec<Region>>>,
 }
 
-/// The streams of the rules a region makes true, and its other rules.
-pub type Region = (Effects, Box<[u32]>);
+/// The streams of the rules a region makes true (in [`Tests::masks`]), and
+/// its other rules.
+pub type Region = (u32, Box<[u32]>);
+
+/// The distinct effects, each with its index.
+#[derive(Default)]
+struct Masks {
+    masks: Vec<Effects>,
+    at: HashMap<([u64; 4], [u64; 4]), u32>,
+}
+
+impl Masks {
+    fn index(&mut self, effects: &Effects) -> u32 {
+        let next = u32::try_from(self.masks.len()).unwrap_or(u32::MAX);
+        *self.at.entry((effects.assigns, effects.suppresses)).or_insert_with(|| {
+            self.masks.push(effects.clone());
+            next
+        })
+    }
+}
 
 /// Splits a region's rules into those with `guards` exact guards (their
 /// streams, combined) and the others.
-fn region_masks(rules: &[u32], exact: &[u8], guards: u8, effects: &[Effects]) -> Region {
+fn region_masks(rules: &[u32], exact: &[u8], guards: u8, effects: &[Effects], masks: &mut Masks) -> Region {
     let mut combined = Effects::default();
     let mut rest = Vec::new();
     for &rule in rules {
@@ -100,7 +125,7 @@ fn region_masks(rules: &[u32], exact: &[u8], guards: u8, effects: &[Effects]) ->
             _ => rest.push(rule),
         }
     }
-    (combined, rest.into())
+    (masks.index(&combined), rest.into())
 }
 
 /// The streams a rule assigns and suppresses, as masks: bit `s % 64` of
@@ -242,30 +267,31 @@ pub fn build(program: &mut Program) {
     } else {
         Vec::new()
     };
+    let mut masks = Masks::default();
     let regions = if effects.is_empty() {
         Vec::new()
     } else {
         let exact = &program.dispatch.exact;
+        let mut region = |rules: &Vec<u32>, guards| region_masks(rules, exact, guards, &effects, &mut masks);
         program
             .dispatch
             .ranges
             .iter()
             .map(|index| RegionMasks {
-                direct: index.regions.iter().map(|rules| region_masks(rules, exact, 1, &effects)).collect(),
+                direct: index.regions.iter().map(|rules| region(rules, 1)).collect(),
                 nested: index
                     .nested
                     .iter()
-                    .map(|nested| {
-                        nested
-                            .as_ref()
-                            .map(|n| n.regions.iter().map(|rules| region_masks(rules, exact, 2, &effects)).collect())
-                    })
+                    .map(|nested| nested.as_ref().map(|n| n.regions.iter().map(|rules| region(rules, 2)).collect()))
                     .collect(),
             })
             .collect()
     };
     let tests = Tests { rules, definitions, requirements, effects, regions, ..Tests::default() };
-    program.tests = residuals(&program.nodes, program, share(tests));
+    let mut tests = residuals(&program.nodes, program, share(tests));
+    tests.found = tests.effects.iter().zip(&tests.residual_of).map(|(e, &r)| (r, masks.index(e))).collect();
+    tests.masks = masks.masks;
+    program.tests = tests;
 }
 
 /// Fills [`Tests::residuals`] from the shared tests of the rules: each
