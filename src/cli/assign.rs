@@ -5,7 +5,7 @@
 //! reported on stderr with its line number; the run goes on after a
 //! rejection.
 //!
-//! Lines are read in batches. A batch is cut into pieces of 1,024 lines,
+//! Lines are read in batches. A batch is cut into pieces of 256 lines,
 //! which the threads take in turn, and their output is written in input
 //! order, so the output is the same for every thread count. With N
 //! threads, N - 1 workers start on a batch while the main thread writes the
@@ -30,7 +30,7 @@ use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, Assig
 /// Most lines in one batch.
 const BATCH_LINES: usize = 16 * 1024;
 /// Lines in one piece of a batch, the unit of work of a thread.
-const PIECE_LINES: usize = 1024;
+const PIECE_LINES: usize = 256;
 /// Most bytes in one batch (a batch ends at the line that crosses it).
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Longest profile line read; a longer one is skipped to its end and
