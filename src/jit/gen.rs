@@ -72,7 +72,19 @@ fn error(e: impl std::fmt::Display) -> String {
 }
 
 /// Generates and loads a program's function.
-pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: usize) -> Result<Code, String> {
+///
+/// `all`: native whole; `chunk`: rules to a function; `walk_from`: the
+/// fewest rules of an index the interpreter walks ([`super::WALKED_INDEX`]);
+/// `every_other`: only every other residual generated (the interpreter
+/// evaluates the others, as past [`MAX_RESIDUALS`]), for tests.
+pub(super) fn generate(
+    program: &Program,
+    all: bool,
+    chunk: usize,
+    walk_from: usize,
+    every_other: bool,
+) -> Result<Code, String> {
+    let shape = Shape { all, walk_from, every_other };
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(error)?;
     // The verifier checks the generated IR (what a bug here would break):
@@ -98,7 +110,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: us
     // it, so definitions built on definitions stay linear.
     signature.returns.push(AbiParam::new(I8));
     let mut functions = Vec::new();
-    for (slot, _) in cached_tests(program, all, walk_from) {
+    for (slot, _) in cached_tests(program, shape) {
         let id =
             module.declare_function(&format!("narval_cached_{slot}"), Linkage::Local, &signature).map_err(error)?;
         functions.push((slot, id));
@@ -113,7 +125,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: us
     let mut parts =
         Parts { module, context: None, builder: FunctionBuilderContext::new(), callbacks: Vec::new(), lists: &lists };
     let mut root_needed = 0;
-    for (slot, test) in cached_tests(program, all, walk_from) {
+    for (slot, test) in cached_tests(program, shape) {
         let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
         root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
     }
@@ -124,7 +136,7 @@ pub(super) fn generate(program: &Program, all: bool, chunk: usize, walk_from: us
     // The residuals of the rules found through indexes, a function each,
     // which the interpreter calls as it finds the rules.
     let mut residual_ids = Vec::new();
-    for (index, test) in residuals(program, all, walk_from) {
+    for (index, test) in residuals(program, shape) {
         let id = parts
             .module
             .declare_function(&format!("narval_residual_{index}"), Linkage::Local, &signature)
@@ -251,10 +263,19 @@ fn list_masks(program: &Program) -> Vec<ListMask> {
 /// the others on the interpreter.
 const MAX_RESIDUALS: usize = super::MAX_RULES;
 
+/// Which tests a program's code covers.
+#[derive(Clone, Copy)]
+struct Shape {
+    all: bool,
+    walk_from: usize,
+    every_other: bool,
+}
+
 /// The residuals native code evaluates for a program native in part
 /// (none for one native whole): those of the rules found through indexes
 /// but constant ones, by index in [`Tests::residuals`].
-fn residuals(program: &Program, all: bool, walk_from: usize) -> Vec<(usize, &Test)> {
+fn residuals(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
+    let Shape { all, walk_from, every_other } = shape;
     if all {
         return Vec::new();
     }
@@ -272,19 +293,21 @@ fn residuals(program: &Program, all: bool, walk_from: usize) -> Vec<(usize, &Tes
             }
         }
     }
-    used.into_iter().take(MAX_RESIDUALS).filter_map(|index| Some((index, tests.residuals.get(index)?))).collect()
+    let generated = used.into_iter().filter(|index| !every_other || index % 2 == 0);
+    generated.take(MAX_RESIDUALS).filter_map(|index| Some((index, tests.residuals.get(index)?))).collect()
 }
 
 /// The cached tests the code of a program reaches, by cache slot: shared
 /// leaves first, then boolean definitions ([`Gen::definitions_at`]).
-fn cached_tests(program: &Program, all: bool, walk_from: usize) -> Vec<(usize, &Test)> {
+fn cached_tests(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
+    let Shape { all, walk_from, .. } = shape;
     let tests = &program.tests;
     let mut stack: Vec<&Test> = if all {
         tests.rules.iter().collect()
     } else {
         super::entry_rules(program, walk_from).into_iter().filter_map(|r| tests.rules.get(r as usize)).collect()
     };
-    stack.extend(residuals(program, all, walk_from).into_iter().map(|(_, test)| test));
+    stack.extend(residuals(program, shape).into_iter().map(|(_, test)| test));
     stack.extend(&tests.requirements);
     // The filters of sums, which comparisons reach.
     stack.extend(

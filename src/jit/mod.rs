@@ -123,7 +123,7 @@ impl Native {
         // after the other, costs more than finding them.
         let indexed = program.rules.len().saturating_sub(program.dispatch.always.len());
         let all = program.rules.len() <= ALL_RULES && indexed <= INDEXED_RULES;
-        Native::generate(program, all, gen::CHUNK, WALKED_INDEX)
+        Native::generate(program, all, gen::CHUNK, WALKED_INDEX, false)
     }
 
     /// [`Native::build`], whole (`all`) or only for the rules outside the
@@ -131,12 +131,20 @@ impl Native {
     /// program is one function), whatever the number of rules: tests try
     /// each way. In part, the interpreter walks every index, however few
     /// its rules ([`WALKED_INDEX`]), so that tests of small rule sets take
-    /// the path of large ones.
+    /// the path of large ones; and only every other residual is native,
+    /// so that the interpreter evaluates the others, as it does past the
+    /// limit of a large rule set.
     pub fn build_chunked(program: &Program, all: bool, chunk: usize) -> Result<Native, Unavailable> {
-        Native::generate(program, all, chunk, 0)
+        Native::generate(program, all, chunk, 0, true)
     }
 
-    fn generate(program: &Program, all: bool, chunk: usize, walk_from: usize) -> Result<Native, Unavailable> {
+    fn generate(
+        program: &Program,
+        all: bool,
+        chunk: usize,
+        walk_from: usize,
+        every_other: bool,
+    ) -> Result<Native, Unavailable> {
         if program.streams > 256 || program.tests.effects.len() != program.rules.len() {
             return Err(Unavailable::Streams);
         }
@@ -145,7 +153,7 @@ impl Native {
         if !all && entry_rules(program, walk_from).len() > MAX_RULES {
             return Err(Unavailable::Rules(MAX_RULES));
         }
-        let code = gen::generate(program, all, chunk, walk_from).map_err(Unavailable::Codegen)?;
+        let code = gen::generate(program, all, chunk, walk_from, every_other).map_err(Unavailable::Codegen)?;
         Ok(Native { code: Some(Arc::new(code)) })
     }
 
