@@ -290,6 +290,8 @@ pub struct Dense {
     /// For each integer from the first bound to the last: its region, and
     /// the region of the values strictly between it and the next integer.
     regions: Vec<(u32, u32)>,
+    /// The region above the last bound.
+    above: u32,
 }
 
 /// The widest span of bounds a [`Dense`] table covers.
@@ -309,18 +311,24 @@ impl Dense {
         let (low, high) = (first as i64, last as i64);
         let regions =
             (low..=high).map(|k| Some((region(k as f64)?, region(k as f64 + 0.5)?))).collect::<Option<_>>()?;
-        Some(Dense { low, regions })
+        Some(Dense { low, regions, above: u32::try_from(2 * bounds.len()).ok()? })
     }
 
-    /// The region of a finite value within the exact range of `f64`;
-    /// `None` outside the table.
+    /// The region of a finite value within the exact range of `f64`.
     #[inline]
-    fn region(&self, value: f64) -> Option<usize> {
+    fn region(&self, value: f64) -> usize {
         // The floor, without a call: the value is exact as an integer.
         let truncated = value as i64;
         let floor = if truncated as f64 > value { truncated - 1 } else { truncated };
-        let &(at, above) = self.regions.get(usize::try_from(floor - self.low).ok()?)?;
-        Some(if floor as f64 == value { at } else { above } as usize)
+        match usize::try_from(floor - self.low) {
+            // Below the first bound: the first region.
+            Err(_) => 0,
+            Ok(k) => match self.regions.get(k) {
+                Some(&(at, above)) => (if floor as f64 == value { at } else { above }) as usize,
+                // Past the last integer of the table: above the last bound.
+                None => self.above as usize,
+            },
+        }
     }
 }
 
@@ -533,8 +541,8 @@ impl RangeIndex {
         if !value.is_finite() || value.abs() > EXACT {
             return None;
         }
-        if let Some(region) = self.dense.as_ref().and_then(|dense| dense.region(value)) {
-            return Some(region);
+        if let Some(dense) = &self.dense {
+            return Some(dense.region(value));
         }
         let i = self.bounds.partition_point(|b| *b < value);
         let region = if self.bounds.get(i) == Some(&value) { 2 * i + 1 } else { 2 * i };
