@@ -8,6 +8,7 @@
 #   --mem-n N    profiles for the peak-memory runs (default 1000000; env NARVAL_BENCH_MEM_N)
 #   --runs R     speed runs per configuration, the best is kept (default 3; env NARVAL_BENCH_RUNS)
 #   --criterion  then run `cargo bench --bench campaign --bench scaling` (several minutes)
+#                and `cargo bench --bench interleaved` (the evaluation ratios, passes in turn)
 #                and summarise its figures
 #   --keep       keep the output files under target/bench-data
 #
@@ -273,4 +274,9 @@ for n in ["+0", "+10", "+100", "+1000", "+10000"]:
     target = "well under 1 s" if n == "+10000" else ""
     print(f"| check + compile, 23 rules {n} (ms) | {mean / 1e6:.1f} | | | {target} |")
 PY
+  # The evaluation ratios again, with passes taken in turn so that the
+  # machine's drift between criterion's routines cannot bias them.
+  say "cargo bench --bench interleaved"
+  echo
+  cargo bench --locked --bench interleaved 2>/dev/null | sed -n '/^###/,$p'
 fi
