@@ -77,7 +77,8 @@ struct Entry {
 impl Strings {
     /// The hash of a key: its length, then its words of eight bytes, the
     /// last one overlapping the one before when the length is not a
-    /// multiple of eight; a short key in one word. No byte loop: keys are
+    /// multiple of eight (a key of 8 to 16 bytes: its first and last eight);
+    /// a short key in one word. No byte loop: keys are
     /// short, and equal hashes are told apart by comparing the bytes.
     #[inline]
     fn hash(key: &[u8]) -> u64 {
@@ -85,6 +86,11 @@ impl Strings {
         let half = |bytes: &[u8; 4]| u64::from(u32::from_le_bytes(*bytes));
         let mut hasher = FastHasher(key.len() as u64);
         match (key.first_chunk::<8>(), key.last_chunk::<8>()) {
+            // Most keys: two words, which overlap below 16 bytes.
+            (Some(first), Some(last)) if key.len() <= 16 => {
+                hasher.add(word(first));
+                hasher.add(word(last));
+            }
             (Some(_), Some(last)) => {
                 let mut chunks = key.chunks_exact(8);
                 for chunk in &mut chunks {
