@@ -127,8 +127,8 @@ impl Native {
     }
 
     /// [`Native::build`], whole (`all`) or only for the rules outside the
-    /// indexes, with `chunk` rules to a function (32 otherwise; a small
-    /// program is one function), whatever the number of rules: tests try
+    /// indexes, with `chunk` rules to a function (32 otherwise; a program
+    /// native whole of up to 64 rules is one function), whatever the number of rules: tests try
     /// each way. In part, the interpreter walks every index, however few
     /// its rules ([`WALKED_INDEX`]), so that tests of small rule sets take
     /// the path of large ones; and only every other residual is native,
