@@ -27,6 +27,7 @@ const DIR: &str = "/narval-fuzz-sources";
 const CAMPAIGN_SCHEMA: &str = include_str!("../../examples/campaign-2012/schema.narval");
 const CAMPAIGN_RULES: &str = include_str!("../../examples/campaign-2012/campaign.narval");
 const OPERATOR_RULES: &str = include_str!("../rules/operators.narval");
+const INDEXED_RULES: &str = include_str!("../rules/indexed.narval");
 const CAMPAIGN_PROFILE: &str = r#"{"id":3,"email":"p3@example.org","state":"OH","zip":"69455","precinct":"OH-045-0378","polling_place":"PP-OH-04515","age":53,"party":"ind","registered":false,"engagement":3,"volunteer":false,"scores":{"support":55.5,"turnout":58.8,"persuasion":86.8},"donations":[{"amount":250,"context":"rally","date":"2012-07-10"},{"amount":"2500.99","context":"debate","date":"2012-08-07"}],"issues":["jobs","healthcare"],"consent":{"email":true,"sms":true,"phone":true},"last_contact":"2012-09-28"}"#;
 
 /// One thing to fuzz.
@@ -87,10 +88,15 @@ impl Target {
     }
 }
 
-/// Builds the two fixed rule sets once.
+/// Builds the fixed rule sets once.
 struct Fixed {
     campaign: RuleSet,
     operators: RuleSet,
+    /// The campaign rules and rules as campaigns generate them, native in
+    /// part: the interpreter walks their indexes and calls native code for
+    /// the residuals of the rules it finds (every other one, the rest
+    /// interpreted).
+    indexed: RuleSet,
 }
 
 fn fixed() -> &'static Fixed {
@@ -107,6 +113,13 @@ fn fixed() -> &'static Fixed {
                     .source(format!("{DIR}/campaign.narval"), CAMPAIGN_RULES),
             ),
             operators: build(RuleSet::builder().source(format!("{DIR}/operators.narval"), OPERATOR_RULES)),
+            indexed: build(
+                RuleSet::builder()
+                    .source(format!("{DIR}/schema.narval"), CAMPAIGN_SCHEMA)
+                    .source(format!("{DIR}/campaign.narval"), CAMPAIGN_RULES)
+                    .source(format!("{DIR}/indexed.narval"), INDEXED_RULES)
+                    .native_in_part(),
+            ),
         }
     })
 }
@@ -414,7 +427,7 @@ fn decode(text: &str, data: &[u8]) -> u64 {
 fn eval(text: &str) -> u64 {
     let fixed = fixed();
     let mut sig = Sig::new();
-    for rules in [&fixed.campaign, &fixed.operators] {
+    for rules in [&fixed.campaign, &fixed.operators, &fixed.indexed] {
         sig = sig.num(run_profile(rules, text).0);
         if let Ok(value) = serde_json::from_str::<Value>(text) {
             let by_value = rules.assign_value(&value);
