@@ -45,21 +45,6 @@ fn baseline_decode(lines: &[String]) -> usize {
     lines.iter().filter(|line| black_box(baseline::parse(black_box(line))).is_ok()).count()
 }
 
-/// The number of streams given, over all profiles.
-fn narval_evaluate(rules: &RuleSet, profiles: &[Profile]) -> usize {
-    profiles.iter().map(|profile| black_box(rules.evaluate(black_box(profile))).len()).sum()
-}
-
-fn baseline_evaluate(profiles: &[baseline::Profile]) -> usize {
-    profiles
-        .iter()
-        .map(|profile| {
-            let (solicitations, issues) = black_box(baseline::assign(black_box(profile)));
-            (solicitations.count_ones() + issues.count_ones()) as usize
-        })
-        .sum()
-}
-
 /// One output line into `out`, as `narval assign` writes it: the profile
 /// decoded with its id as written into a reused profile
 /// (`RuleSet::decode_line_into`), then assigned.
@@ -116,11 +101,11 @@ fn campaign(c: &mut Criterion) {
 
     let decoded: Vec<Profile> = lines.iter().map(|line| rules.decode_json(line).unwrap()).collect();
     let parsed: Vec<baseline::Profile> = lines.iter().map(|line| baseline::parse(line).unwrap()).collect();
-    let streams = baseline_evaluate(&parsed);
+    let streams = baseline::count_assigned(&parsed);
     let bytes = baseline_end_to_end(&lines, &mut theirs);
     assert_eq!(narval_decode(&rules, &lines), PROFILES);
     assert_eq!(baseline_decode(&lines), PROFILES);
-    assert_eq!(narval_evaluate(&rules, &decoded), streams);
+    assert_eq!(workload::evaluate(&rules, &decoded), streams);
     assert!(streams > PROFILES, "{streams} streams over {PROFILES} profiles");
     assert_eq!(narval_end_to_end(&rules, &lines, &mut ours), bytes);
 
@@ -132,8 +117,8 @@ fn campaign(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("evaluate");
     configure(&mut group, PROFILES);
-    group.bench_function("narval", |b| b.iter(|| assert_eq!(narval_evaluate(&rules, &decoded), streams)));
-    group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline_evaluate(&parsed), streams)));
+    group.bench_function("narval", |b| b.iter(|| assert_eq!(workload::evaluate(&rules, &decoded), streams)));
+    group.bench_function("baseline", |b| b.iter(|| assert_eq!(baseline::count_assigned(&parsed), streams)));
     group.finish();
 
     let mut group = c.benchmark_group("end_to_end");

@@ -21,30 +21,13 @@ mod rulegen;
 #[path = "workload/mod.rs"]
 mod workload;
 
-use std::hint::black_box;
 use std::time::Instant;
 
 use narval::decode::Profile;
-use narval::RuleSet;
 
 const PROFILES: usize = 20_000;
 const SEED: u64 = 2012;
 const GENERATED: usize = 10_000;
-
-/// The number of streams given, over all profiles.
-fn narval_evaluate(rules: &RuleSet, profiles: &[Profile]) -> usize {
-    profiles.iter().map(|profile| black_box(rules.evaluate(black_box(profile))).len()).sum()
-}
-
-fn baseline_evaluate(profiles: &[baseline::Profile]) -> usize {
-    profiles
-        .iter()
-        .map(|profile| {
-            let (solicitations, issues) = black_box(baseline::assign(black_box(profile)));
-            (solicitations.count_ones() + issues.count_ones()) as usize
-        })
-        .sum()
-}
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
@@ -71,9 +54,9 @@ fn main() {
     let large_profiles: Vec<Profile> = lines.iter().map(|line| large.decode_json(line).unwrap()).collect();
     let parsed: Vec<baseline::Profile> = lines.iter().map(|line| baseline::parse(line).unwrap()).collect();
 
-    let expected = narval_evaluate(&campaign, &profiles);
-    assert_eq!(baseline_evaluate(&parsed), expected, "narval and the baseline give the same streams");
-    let expected_large = narval_evaluate(&large, &large_profiles);
+    let expected = workload::evaluate(&campaign, &profiles);
+    assert_eq!(baseline::count_assigned(&parsed), expected, "narval and the baseline give the same streams");
+    let expected_large = workload::evaluate(&large, &large_profiles);
     assert!(expected_large > expected, "the generated rules fire");
 
     // Seconds per pass, by round: narval, baseline, narval with 10,000 rules.
@@ -83,9 +66,9 @@ fn main() {
             let which = (round + k) % 3;
             let start = Instant::now();
             let count = match which {
-                0 => narval_evaluate(&campaign, &profiles),
-                1 => baseline_evaluate(&parsed),
-                _ => narval_evaluate(&large, &large_profiles),
+                0 => workload::evaluate(&campaign, &profiles),
+                1 => baseline::count_assigned(&parsed),
+                _ => workload::evaluate(&large, &large_profiles),
             };
             time[which] = start.elapsed().as_secs_f64();
             assert_eq!(count, if which == 2 { expected_large } else { expected });

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput};
 use narval::decode::Profile;
-use narval::RuleSet;
 
 /// Generated rules on top of the campaign's, and the profiles each
 /// evaluation pass reads: the same 20,000 at every size, so that the rates
@@ -27,11 +26,6 @@ use narval::RuleSet;
 /// faster: the first profiles of the file are those whose polling places
 /// and precincts the generated rules name, and a small set stays in cache.)
 const SIZES: [(usize, usize); 5] = [(0, 20_000), (10, 20_000), (100, 20_000), (1_000, 20_000), (10_000, 20_000)];
-
-/// The number of streams given, over all profiles.
-fn evaluate(rules: &RuleSet, profiles: &[Profile]) -> usize {
-    profiles.iter().map(|profile| black_box(rules.evaluate(black_box(profile))).len()).sum()
-}
 
 fn scaling(c: &mut Criterion) {
     let lines = workload::lines(&workload::profiles(20_000, 2012, false));
@@ -70,12 +64,12 @@ fn scaling(c: &mut Criterion) {
         let rules = builder.clone().build().unwrap_or_else(|report| panic!("{}", report.render()));
         let profiles: Vec<Profile> = lines[..count].iter().map(|line| rules.decode_json(line).unwrap()).collect();
         // Generated rules only assign: they add streams to the campaign's, never take any away.
-        let streams = evaluate(&rules, &profiles);
-        let campaign_streams = evaluate(&alone, &profiles);
+        let streams = workload::evaluate(&rules, &profiles);
+        let campaign_streams = workload::evaluate(&alone, &profiles);
         assert!(streams >= campaign_streams && campaign_streams > count, "{streams} streams, {campaign_streams} alone");
         group.throughput(Throughput::Elements(count as u64));
         group.bench_function(BenchmarkId::from_parameter(format!("+{n}")), |b| {
-            b.iter(|| assert_eq!(evaluate(&rules, &profiles), streams))
+            b.iter(|| assert_eq!(workload::evaluate(&rules, &profiles), streams))
         });
     }
     group.finish();

@@ -141,7 +141,9 @@ pub struct Effects {
 /// Streams a set holds inline ([`crate::eval::StreamSet`]).
 const INLINE_STREAMS: usize = 256;
 
-fn masks(streams: &[u32]) -> [u64; 4] {
+/// Streams as bit masks: bit `s % 64` of word `s / 64` is stream `s`
+/// (the first 256).
+pub(crate) fn masks(streams: &[u32]) -> [u64; 4] {
     let mut words = [0; 4];
     for &s in streams {
         if let Some(word) = words.get_mut((s / 64) as usize) {

@@ -379,3 +379,16 @@ pub fn write_record(out: &mut Vec<u8>, id: i64, (solicitations, issues): (u32, u
     out.push(b'\n');
     Ok(())
 }
+
+/// Assigns every profile, as the benches time it; returns the number of
+/// streams given (the bits of the masks), which they check against
+/// narval's.
+pub fn count_assigned(profiles: &[Profile]) -> usize {
+    profiles
+        .iter()
+        .map(|profile| {
+            let (solicitations, issues) = std::hint::black_box(assign(std::hint::black_box(profile)));
+            (solicitations.count_ones() + issues.count_ones()) as usize
+        })
+        .sum()
+}

@@ -21,7 +21,7 @@ use super::{Code, Entry, Frame, FALSE, TRUE, UNKNOWN};
 use crate::ast::AggregateFn;
 use crate::compile::{ConstSet, Node, Program, Scalar};
 use crate::ir::{Base as NodeBase, CmpOp};
-use crate::specialise::{IntKind, Operand, Test, Tests};
+use crate::specialise::{masks, IntKind, Operand, Test, Tests};
 
 /// [`crate::decode::Value`]'s tags and where its payload lies.
 mod tag {
@@ -764,16 +764,6 @@ fn root_reach(test: &Test) -> u32 {
         | Test::Count { list: path, .. } => first(path),
         _ => 0,
     }
-}
-
-fn masks(streams: &[u32]) -> [u64; 4] {
-    let mut words = [0; 4];
-    for &s in streams {
-        if let Some(word) = words.get_mut((s / 64) as usize) {
-            *word |= 1 << (s % 64);
-        }
-    }
-    words
 }
 
 /// Where a test goes when it is true, false or unknown.
