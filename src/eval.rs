@@ -620,7 +620,7 @@ impl Program {
                     rest.iter().for_each(|&rule| run(rule, cx, false));
                 }
                 None => {
-                    for &rule in index.regions.get(region).map_or(&[][..], Vec::as_slice) {
+                    for &rule in index.rules_in(region) {
                         run(rule, cx, exact(rule, 1));
                     }
                 }
@@ -636,7 +636,7 @@ impl Program {
                             rest.iter().for_each(|&rule| run(rule, cx, false));
                         }
                         None => {
-                            for &rule in nested.regions.get(inner).map_or(&[][..], Vec::as_slice) {
+                            for &rule in nested.rules_in(inner) {
                                 run(rule, cx, exact(rule, 2));
                             }
                         }
