@@ -842,8 +842,7 @@ impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
 }
 
 /// What a number beyond a double is not.
-const OUT_OF_RANGE: &str =
-    "a number within the range of a double (at most about 1.8e308, and not so small that it rounds to 0)";
+const OUT_OF_RANGE: &str = "within the range of a double (as 1e400 and 1e-400 are not)";
 
 /// A JSON number as narval reads it, the same on both paths.
 #[derive(Debug)]

@@ -96,7 +96,10 @@ fn whole(
     if let Err(error) = input.take(PROFILE_FILE_LIMIT).read_to_end(&mut text) {
         return Err(Refusal::Usage(format!("cannot read `{name}`: {}", io_reason(&error))));
     }
-    match rules.decode_line_into(&text, id_field, profile) {
+    // The newline that ends the file ends its last line: not counted in
+    // the limit, as for `assign`.
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    match rules.decode_line_into(body, id_field, profile) {
         Ok(id) => Ok((id.to_owned(), None)),
         Err(ProfileError::Empty) => Err(Refusal::Usage(format!("`{name}` holds no profile"))),
         Err(ProfileError::InvalidJson { .. } | ProfileError::TooLong)
@@ -145,8 +148,10 @@ fn by_id(
             }
             Ok(_) => {}
             Err(error) => {
-                let value = serde_json::from_slice::<Value>(line).ok();
-                if matches(value.as_ref().and_then(|v| v.get(id_field))) {
+                // Read leniently: any depth, any number, any duplicate.
+                let keys = serde_json::from_slice::<std::collections::BTreeMap<String, &RawValue>>(line).ok();
+                let id = keys.as_ref().and_then(|keys| keys.get(id_field));
+                if matches(id.and_then(|id| serde_json::from_str::<Value>(id.get()).ok()).as_ref()) {
                     return Err(Refusal::Rejected(format!("{name} line {number}: {error}")));
                 }
             }
