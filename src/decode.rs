@@ -419,7 +419,7 @@ enum Problem {
     /// Beyond the 4 GiB a profile's buffers address.
     TooLarge,
     /// A syntax error inside a value read again from its own text (see
-    /// [`ValueSeed::from_raw`]), with its place in the whole text.
+    /// [`ValueSeed::decode_raw`]), with its place in the whole text.
     Json {
         reason: String,
     },
@@ -582,7 +582,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
                 cx.captured.set(Some(raw));
                 if let Some(slot) = read {
                     let value = decode_field(cx, fields, slot, &mut seen, |ty, optional| {
-                        ValueSeed { cx, out: &mut *out, ty, optional }.from_raw(raw)
+                        ValueSeed { cx, out: &mut *out, ty, optional }.decode_raw(raw)
                     })?;
                     if let Some(v) = out.values.get_mut(start + slot) {
                         *v = value;
@@ -771,7 +771,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
             // `1e-400` (0) cannot tell it from `0`.
             Type::Int | Type::Number | Type::Money => {
                 let raw = <&'de RawValue as serde::Deserialize>::deserialize(deserializer)?;
-                self.from_raw(raw)
+                self.decode_raw(raw)
             }
             _ => deserializer.deserialize_any(self),
         }
@@ -782,7 +782,7 @@ impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
     /// A value from its JSON text, a part of [`Cx::text`]: a number by
     /// [`number_literal`], anything else by serde, with the column of an
     /// error counted in the whole text.
-    fn from_raw<E: de::Error>(self, raw: &'de RawValue) -> Result<Value, E> {
+    fn decode_raw<E: de::Error>(self, raw: &'de RawValue) -> Result<Value, E> {
         let text = raw.get();
         if let Some(b'-' | b'0'..=b'9') = text.bytes().next() {
             return self.number(number_literal(text));

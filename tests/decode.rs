@@ -1,7 +1,7 @@
 //! One decoder, one truth: `narval assign` and `narval explain` accept and
 //! reject the same profile lines (exit 3 when one is rejected), for the same reason, with the same
 //! streams. `tests/decode/hostile.ndjson` holds lines on every edge of JSON
-//! (its comments are in `hostile.md`); beside it, what a user sees:
+//! (`hostile.md` says what each line tries); beside it, what a user sees:
 //! `hostile.assign.stderr` and `hostile.assign.stdout` for `narval assign`,
 //! `hostile.explain` for `narval explain --id N` on each line N (each line's
 //! id, when it has one, is its number). `NARVAL_BLESS=1 cargo test --test
@@ -83,7 +83,8 @@ fn assign_and_explain_give_every_hostile_line_the_same_verdict() {
     let mut explained = String::new();
     for number in 1..=count {
         let id = number.to_string();
-        let out = narval(&["explain", "campaign.narval", "--profile", "hostile.ndjson", "--id", &id, "--format", "json"]);
+        let out =
+            narval(&["explain", "campaign.narval", "--profile", "hostile.ndjson", "--id", &id, "--format", "json"]);
         let verdict = match out.status.code() {
             Some(0) => {
                 let document: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -89,8 +89,20 @@ const NUMBERS: &[&str] = &[
 ];
 
 const INSERTS: &[&[u8]] = &[
-    b" ", b"\t", b"\r", b"\x0c", b"\x0b", b"\xc2\xa0", b"\xef\xbb\xbf", b"\x00", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80",
-    b",", b"\\", b"\"",
+    b" ",
+    b"\t",
+    b"\r",
+    b"\x0c",
+    b"\x0b",
+    b"\xc2\xa0",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"\xff",
+    b"\xc0\xaf",
+    b"\xed\xa0\x80",
+    b",",
+    b"\\",
+    b"\"",
 ];
 
 fn deep(depth: usize) -> String {
@@ -123,7 +135,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 
 /// The byte offsets of the keys (their opening quote) and the numbers of
 /// a valid line.
-fn places(line: &[u8]) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
+/// Byte ranges of a line.
+type Ranges = Vec<(usize, usize)>;
+
+fn places(line: &[u8]) -> (Ranges, Ranges) {
     let (mut keys, mut numbers) = (Vec::new(), Vec::new());
     let mut i = 0;
     while i < line.len() {
@@ -307,7 +322,14 @@ fn every_path_gives_a_hostile_line_the_same_verdict() {
                 let one = scratch.0.join("one.json");
                 std::fs::write(&one, line).unwrap();
                 let out = Command::new(binary)
-                    .args(["explain", rules_file.to_str().unwrap(), "--profile", one.to_str().unwrap(), "--format", "json"])
+                    .args([
+                        "explain",
+                        rules_file.to_str().unwrap(),
+                        "--profile",
+                        one.to_str().unwrap(),
+                        "--format",
+                        "json",
+                    ])
                     .output()
                     .unwrap();
                 let stderr = String::from_utf8(out.stderr).unwrap();
