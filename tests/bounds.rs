@@ -143,3 +143,89 @@ fn the_limit_is_exactly_64() {
     assert_eq!(not(narval::syntax::MAX_NESTING), Vec::<&str>::new());
     assert_eq!(not(narval::syntax::MAX_NESTING + 1), ["E0006"]);
 }
+
+/// Counts the bytes each thread allocates: the budget of an analysis is
+/// counted, not timed.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static BYTES: Cell<u64> = const { Cell::new(0) };
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = BYTES.try_with(|b| b.set(b.get().saturating_add(layout.size() as u64)));
+            System.alloc(layout)
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            System.dealloc(ptr, layout)
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = BYTES.try_with(|b| b.set(b.get().saturating_add(new_size as u64)));
+            System.realloc(ptr, layout, new_size)
+        }
+    }
+
+    /// The bytes allocated on this thread while `f` runs.
+    pub fn bytes(f: impl FnOnce()) -> u64 {
+        let before = BYTES.with(Cell::get);
+        f();
+        BYTES.with(Cell::get) - before
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+/// `n + 1` definitions each using the one before twice, read by rules, a
+/// requirement and a test: the reads of `dN` are 2^n with repeats.
+fn doubling(n: usize) -> String {
+    let mut text = String::from(
+        "narval 1\nschema { id: int, a: int tagged health, o: optional int, b: bool, oc: optional bool, \
+         consent: bool, xs: list of int }\nsolicitation streams s, t\nissue streams u\n",
+    );
+    text.push_str("d0 = a + (o ?? 0)\nc0 = consent and b and (oc ?? false)\n");
+    for i in 1..=n {
+        text.push_str(&format!("d{i} = d{} + d{}\nc{i} = c{} and c{}\n", i - 1, i - 1, i - 1, i - 1));
+    }
+    text.push_str(&format!(
+        "r: d{n} > 1 and c{n} -> s\nq: c{n} -> no t\nw: c{n} and o > d{n} -> s\n\
+         u: c{n} and count(xs where it > d{n}) > 0 and d{n} > 0 -> u\nrequire rq: c{n} and d{n} > 0 for t\n\
+         test \"t\" {{ given {{ id: 1, a: 1, b: true, oc: true, consent: true, xs: [1] }} expect s }}\n"
+    ));
+    text
+}
+
+/// Bytes allocated by every analysis of `doubling(n)`: check with a
+/// policy, audit, tests with coverage, explain.
+fn analyses(n: usize) -> u64 {
+    let text = doubling(n);
+    let policy = "narval 1\npolicy p { read health only if consent }\n";
+    let builder =
+        || narval::RuleSet::builder().source("d.narval", text.clone()).policy_source("p.narval", policy).interpreted();
+    counting::bytes(|| {
+        let report = builder().check();
+        assert!(!report.has_errors(), "{}", report.render());
+        builder().audit().unwrap();
+        let suite = builder().today("2026-01-01".parse().unwrap()).build_tests().unwrap();
+        let _ = suite.run();
+        let rules = builder().build().unwrap();
+        rules.explain_json(r#"{"id": 1, "a": 1, "b": true, "oc": true, "o": 2, "consent": true, "xs": [1]}"#).unwrap();
+    })
+}
+
+/// Before, `audit` and `check --policy` listed a definition's reads once per
+/// path to it: 32 such definitions (1.3 kB) exhausted 2 GiB.
+#[test]
+fn analyses_over_shared_definitions_are_linear() {
+    analyses(1); // lazily built tables
+    let (small, large) = (analyses(8), analyses(16));
+    let top = analyses(31);
+    // Linear: 8 more definitions cost about as much again, never 2^8 times.
+    assert!(large < 3 * small, "{small} bytes for 8 definitions, {large} for 16");
+    assert!(top < 6 * small, "{small} bytes for 8 definitions, {top} for 31");
+}
