@@ -229,3 +229,54 @@ fn analyses_over_shared_definitions_are_linear() {
     assert!(large < 3 * small, "{small} bytes for 8 definitions, {large} for 16");
     assert!(top < 6 * small, "{small} bytes for 8 definitions, {top} for 31");
 }
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli"))
+}
+
+#[test]
+fn absurd_thread_counts_are_refused_with_a_message() {
+    for threads in ["0", "257", "100000", "18446744073709551615", "18446744073709551616"] {
+        let output =
+            narval(&fixtures(), &["assign", "suite.narval", "--profiles", "profiles.ndjson", "--threads", threads]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "--threads {threads}\n{stderr}");
+        assert!(output.stdout.is_empty(), "--threads {threads}");
+        assert!(stderr.contains("--threads"), "--threads {threads}\n{stderr}");
+    }
+    let output = narval(&fixtures(), &["assign", "suite.narval", "--profiles", "profiles.ndjson", "--threads", "256"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// Threads that the system cannot start (here: too little address space
+/// for their stacks) are an error, not a panic.
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_that_cannot_start_are_an_error_not_a_panic() {
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 250000 && exec {} assign suite.narval --profiles profiles.ndjson --threads 256",
+            env!("CARGO_BIN_EXE_narval")
+        ))
+        .current_dir(fixtures())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot start 256 threads"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn the_library_caps_its_threads() {
+    let rules = narval::RuleSet::builder()
+        .source("r.narval", "narval 1\nschema { id: int }\nsolicitation streams s\nr: id > 1 -> s\n")
+        .build()
+        .unwrap();
+    let lines: Vec<String> = (0..1000).map(|i| format!("{{\"id\": {i}}}")).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let results = rules.assign_lines_parallel(&lines, usize::MAX);
+    assert_eq!(results.len(), 1000);
+    assert!(results.iter().all(Result::is_ok));
+}
