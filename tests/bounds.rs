@@ -256,7 +256,7 @@ fn threads_that_cannot_start_are_an_error_not_a_panic() {
     let output = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "ulimit -v 250000 && exec {} assign suite.narval --profiles profiles.ndjson --threads 256",
+            "ulimit -v 600000 && exec {} assign suite.narval --profiles profiles.ndjson --threads 256",
             env!("CARGO_BIN_EXE_narval")
         ))
         .current_dir(fixtures())
@@ -279,4 +279,30 @@ fn the_library_caps_its_threads() {
     let results = rules.assign_lines_parallel(&lines, usize::MAX);
     assert_eq!(results.len(), 1000);
     assert!(results.iter().all(Result::is_ok));
+}
+
+/// The deepest rule set the limits allow: 32 definitions, each on the one
+/// before, each nested 60 deep with 250 operators. Walks through the
+/// definitions go 32 times that deep; no command overflows its stack.
+#[test]
+fn the_deepest_rule_set_the_limits_allow_runs_in_every_command() {
+    let scratch = Scratch::new("chain");
+    let mut text = String::from("narval 1\nschema { id: int, a: int }\nsolicitation streams s\nd0 = a\n");
+    for i in 1..32 {
+        text.push_str(&format!("d{i} = {}d{}{}{}\n", "(".repeat(60), i - 1, " + 1".repeat(250), ")".repeat(60)));
+    }
+    text.push_str("r: d31 > 1 -> s\ntest \"t\" { given { id: 1, a: 1 } expect s }\n");
+    std::fs::write(scratch.0.join("chain.narval"), text).unwrap();
+    std::fs::write(scratch.0.join("p.ndjson"), "{\"id\": 1, \"a\": 1}\n").unwrap();
+    let commands: [&[&str]; 5] = [
+        &["check", "chain.narval"],
+        &["audit", "chain.narval"],
+        &["test", "chain.narval"],
+        &["explain", "chain.narval", "--profile", "p.ndjson"],
+        &["assign", "chain.narval", "--profiles", "p.ndjson"],
+    ];
+    for args in commands {
+        let output = narval(&scratch.0, args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}\n{}", String::from_utf8_lossy(&output.stderr));
+    }
 }
