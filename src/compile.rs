@@ -214,6 +214,17 @@ pub enum Folded {
 
 /// Compiles a checked rule set for the evaluation date `today`.
 pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+    compile_with(rules, today, false)
+}
+
+/// [`compile`], keeping every operand of every `and` and `or` as written,
+/// constant or not (`today >= 2026-01-01` with `today` known), for condition
+/// coverage: folding `true and x` to `x` would drop a condition.
+pub fn compile_as_written(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+    compile_with(rules, today, true)
+}
+
+fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> Program {
     let mut compiler = Compiler {
         program: Program {
             nodes: Vec::new(),
@@ -233,6 +244,7 @@ pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
             native: crate::jit::Native::default(),
         },
         today,
+        as_written,
     };
     for def in &rules.definitions {
         let node = compiler.expr(&def.value);
@@ -318,6 +330,8 @@ impl Program {
 struct Compiler {
     program: Program,
     today: Option<Date>,
+    /// Keep `and` and `or` with their operands, constant or not.
+    as_written: bool,
 }
 
 impl Compiler {
@@ -348,6 +362,7 @@ impl Compiler {
             | Node::InHashedList { .. } => return node,
             // Folded below when its value is a constant.
             Node::Bucket { .. } => {}
+            Node::And(..) | Node::Or(..) if self.as_written => return node,
             Node::And(a, b) | Node::Or(a, b) => {
                 let is_and = matches!(node, Node::And(..));
                 let (ca, cb) = (self.constant(*a).cloned(), self.constant(*b).cloned());

@@ -71,6 +71,10 @@ codes! {
     /// operators (`a > 1 and a > 1 and ...`), or list definitions standing
     /// for more than a million items in all, counting each use.
     TooLarge = "E0005", Error, "a rule file or an expression over a size limit";
+    /// Text nested more than 64 deep, counting brackets, `list of` and
+    /// prefix operators together: `schema { a: list of list of ... int }`,
+    /// `((((... a > 1 ...))))`, `not not not ... a`.
+    TooDeep = "E0006", Error, "text nested deeper than the limit of 64";
     /// A field path not in the schema: `scores.suport`.
     UnknownField = "E0101", Error, "a field path not in the schema";
     /// An action naming an undeclared stream: `-> door_knok`.

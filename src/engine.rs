@@ -712,19 +712,37 @@ impl RuleSet {
     }
 }
 
-/// `f` over `items` on `threads` scoped threads, each taking a contiguous
-/// run; the results are in input order.
+/// Most threads [`RuleSet::assign_batch_parallel`] and
+/// [`RuleSet::assign_lines_parallel`] start; a larger count is taken as this.
+pub const MAX_THREADS: usize = 256;
+
+/// `f` over `items` on `threads` scoped threads (at most [`MAX_THREADS`]),
+/// each taking a contiguous run; the results are in input order. A run
+/// whose thread cannot be started is done on this thread.
 fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = threads.clamp(1, items.len().max(1));
+    let threads = threads.clamp(1, items.len().clamp(1, MAX_THREADS));
     if threads == 1 {
         return items.iter().map(&f).collect();
     }
     let run = items.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            items.chunks(run).map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>())).collect();
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(run)
+            .map(|chunk| {
+                let work = move || chunk.iter().map(f).collect::<Vec<R>>();
+                std::thread::Builder::new().spawn_scoped(scope, work).map_err(|_| chunk)
+            })
+            .collect();
         let mut results = Vec::with_capacity(items.len());
         for handle in handles {
+            let handle = match handle {
+                Ok(handle) => handle,
+                Err(chunk) => {
+                    results.extend(chunk.iter().map(f));
+                    continue;
+                }
+            };
             match handle.join() {
                 Ok(part) => results.extend(part),
                 // A worker panicked: evaluation never panics on its own, so

@@ -10,6 +10,7 @@
 //! category whose consent is not true, of a `never read` category, or
 //! outside an `only read` list, and anything computed from one.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -527,7 +528,7 @@ impl<'a> Tracer<'a> {
             return None;
         }
         let mut fields = Vec::new();
-        self.fields(node, &[], &mut fields, 0);
+        self.fields(node, &[], &mut fields, &mut HashSet::new(), 0);
         let mut reasons = Vec::new();
         for (path, categories) in &fields {
             let dotted = path.join(".");
@@ -574,7 +575,16 @@ impl<'a> Tracer<'a> {
     /// definitions and aggregates, each with its categories, as
     /// [`crate::lineage`] finds them in the checked rule set. `elements`:
     /// the elements of the enclosing aggregates, innermost last.
-    fn fields(&self, node: NodeId, elements: &[Vec<Element>], out: &mut Vec<(Vec<String>, Vec<String>)>, depth: usize) {
+    /// `seen`: the definitions already walked, each once (`d2 = d1 + d1`
+    /// would otherwise be walked 2^n times down a chain).
+    fn fields(
+        &self,
+        node: NodeId,
+        elements: &[Vec<Element>],
+        out: &mut Vec<(Vec<String>, Vec<String>)>,
+        seen: &mut HashSet<u32>,
+        depth: usize,
+    ) {
         // Nodes nest at most as deep as the operator and definition limits allow.
         if depth > 512 {
             return;
@@ -597,8 +607,8 @@ impl<'a> Tracer<'a> {
                 }
             }
             Node::Def(index) => {
-                if let Some(&root) = self.program.definitions.get(*index as usize) {
-                    self.fields(root, &[], out, depth + 1);
+                if let Some(&root) = self.program.definitions.get(*index as usize).filter(|_| seen.insert(*index)) {
+                    self.fields(root, &[], out, seen, depth + 1);
                 }
             }
             Node::Aggregate(aggregate) => {
@@ -607,7 +617,7 @@ impl<'a> Tracer<'a> {
                 // As in lineage: the list itself is read unless a projection
                 // or a filter names the fields of its elements that are read.
                 if !direct_field || (aggregate.projection.is_empty() && aggregate.filter.is_none()) {
-                    self.fields(aggregate.list, elements, out, depth + 1);
+                    self.fields(aggregate.list, elements, out, seen, depth + 1);
                 }
                 if !aggregate.projection.is_empty() {
                     for element in &bases {
@@ -619,10 +629,10 @@ impl<'a> Tracer<'a> {
                 if let Some(filter) = aggregate.filter {
                     let mut inner = elements.to_vec();
                     inner.push(bases);
-                    self.fields(filter, &inner, out, depth + 1);
+                    self.fields(filter, &inner, out, seen, depth + 1);
                 }
             }
-            other => for_each_operand(other, |operand| self.fields(operand, elements, out, depth + 1)),
+            other => for_each_operand(other, |operand| self.fields(operand, elements, out, seen, depth + 1)),
         }
     }
 

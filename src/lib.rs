@@ -79,7 +79,7 @@ pub mod testing;
 pub mod value;
 
 pub use decode::ProfileError;
-pub use engine::{Assignment, Builder, Report, RuleSet};
+pub use engine::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
 pub use explain::Explanation;
 pub use value::Date;
 

@@ -7,7 +7,7 @@
 //! [`crate::audit`] reports; later back ends (impact analysis between
 //! versions) can share it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::ir::{Base, DefId, Expr, ExprKind, RecordId, RuleSet, Schema, Type};
@@ -86,6 +86,15 @@ impl<'r> Reads<'r> {
         if depth < 64 {
             self.walk(&def.value, &[], &mut out, depth + 1);
         }
+        // One read per field and place it is written: a definition that
+        // uses another twice (`d2 = d1 + d1`) would otherwise hold twice its
+        // reads, and a chain of them 2^n. Where it is used, every read of a
+        // definition takes the span of the use, so only `through` differs
+        // between repeats; the first chain found is kept.
+        // INVARIANT: a definition's reads are at most the field nodes of the
+        // rule set, so every analysis over them is linear in its size.
+        let mut seen = HashSet::new();
+        out.retain(|read| seen.insert((read.path.clone(), read.origin)));
         let found: Rc<[FieldRead]> = out.into();
         self.memo.insert(id, Rc::clone(&found));
         found

@@ -427,7 +427,7 @@ fn with_origin(rules: &RuleSet, diagnostic: Diagnostic, read: &FieldRead) -> Dia
 fn guarded(rules: &RuleSet, reader: &Reader<'_>, field: &[String]) -> Guard {
     let Some((slots, _)) = lineage::lookup(&rules.schema, field) else { return Guard::Missing };
     let mut conjuncts = Vec::new();
-    top_conjuncts(rules, reader.condition(), &mut conjuncts, 0);
+    top_conjuncts(rules, reader.condition(), &mut conjuncts);
     let guards: Vec<&Expr> = conjuncts.into_iter().filter(|c| is_guard(c, &slots)).collect();
     match reader {
         // A requirement suppresses on false and on unknown alike.
@@ -441,7 +441,7 @@ fn guarded(rules: &RuleSet, reader: &Reader<'_>, field: &[String]) -> Guard {
             let required = |stream: usize| {
                 rules.requirements.iter().any(|r| {
                     let mut conjuncts = Vec::new();
-                    top_conjuncts(rules, &r.condition, &mut conjuncts, 0);
+                    top_conjuncts(rules, &r.condition, &mut conjuncts);
                     r.streams.contains(&stream) && conjuncts.iter().any(|c| is_guard(c, &slots))
                 })
             };
@@ -459,14 +459,30 @@ fn guarded(rules: &RuleSet, reader: &Reader<'_>, field: &[String]) -> Guard {
 
 /// The top-level conjuncts of a condition: through `and` chains and the
 /// definitions whose value is one.
-fn top_conjuncts<'e>(rules: &'e RuleSet, e: &'e Expr, out: &mut Vec<&'e Expr>, depth: usize) {
+fn top_conjuncts<'e>(rules: &'e RuleSet, e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    conjuncts_of(rules, e, out, &mut HashSet::new(), 0);
+}
+
+/// Each definition's conjuncts are listed once (`d2 = d1 and d1` would
+/// otherwise list them 2^n times down a chain): the conjuncts are a set.
+fn conjuncts_of<'e>(
+    rules: &'e RuleSet,
+    e: &'e Expr,
+    out: &mut Vec<&'e Expr>,
+    seen: &mut HashSet<ir::DefId>,
+    depth: usize,
+) {
     match &e.kind {
         ExprKind::And(a, b) => {
-            top_conjuncts(rules, a, out, depth);
-            top_conjuncts(rules, b, out, depth);
+            conjuncts_of(rules, a, out, seen, depth);
+            conjuncts_of(rules, b, out, seen, depth);
         }
         ExprKind::Def(id) if depth < 64 => match rules.definitions.get(*id) {
-            Some(def) => top_conjuncts(rules, &def.value, out, depth + 1),
+            Some(def) => {
+                if seen.insert(*id) {
+                    conjuncts_of(rules, &def.value, out, seen, depth + 1);
+                }
+            }
             None => out.push(e),
         },
         _ => out.push(e),

@@ -242,7 +242,10 @@ impl Suite {
                         .into(),
                 }
             } else {
-                let program = programs.entry(today).or_insert_with(|| compile::compile(&self.checked, today));
+                // Compiled as written: coverage counts every operand, also
+                // the ones constant on this date.
+                let program =
+                    programs.entry(today).or_insert_with(|| compile::compile_as_written(&self.checked, today));
                 match self.profile(test) {
                     Ok(profile) => {
                         let explanation = explain::explain(&self.checked, program, &self.sources, &[], &profile);
@@ -264,7 +267,8 @@ impl Suite {
             cases.push(CaseResult { name: test.name.clone(), file, line, span: test.span, status });
         }
         // Conditions no case reached still count, as never evaluated.
-        let program = programs.into_values().next().unwrap_or_else(|| compile::compile(&self.checked, self.today));
+        let program =
+            programs.into_values().next().unwrap_or_else(|| compile::compile_as_written(&self.checked, self.today));
         for span in condition_spans(&program) {
             conditions.entry(span).or_default();
         }
@@ -456,15 +460,26 @@ fn observe_conditions(program: &Program, profile: &Profile, seen: &mut BTreeMap<
 }
 
 /// Calls `f` with each operand of each `and`/`or` under `node`, not going
-/// into definitions (walked from their own roots) or `where` filters.
+/// into definitions (walked from their own roots) or `where` filters. A
+/// chain is its operands: `a and b and c` is `a`, `b` and `c`, not also
+/// `a and b`.
 fn walk_conditions(program: &Program, node: NodeId, f: &mut impl FnMut(NodeId)) {
     let mut stack = vec![node];
     while let Some(id) = stack.pop() {
         let Some(n) = program.nodes.get(id as usize) else { continue };
         match n {
             Node::And(a, b) | Node::Or(a, b) => {
-                f(*a);
-                f(*b);
+                let is_and = matches!(n, Node::And(..));
+                for operand in [*a, *b] {
+                    let same_chain = match program.nodes.get(operand as usize) {
+                        Some(Node::And(..)) => is_and,
+                        Some(Node::Or(..)) => !is_and,
+                        _ => false,
+                    };
+                    if !same_chain {
+                        f(operand);
+                    }
+                }
                 stack.push(*a);
                 stack.push(*b);
             }

@@ -116,7 +116,7 @@ fn a_hundred_thousand_nested_parentheses_are_an_error_not_a_stack_overflow() {
     );
     let report = narval::RuleSet::builder().source("deep.narval", text).check();
     let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
-    assert_eq!(codes, ["E0001"]);
+    assert_eq!(codes, ["E0006"]);
     assert!(report.diagnostics()[0].message.contains("nested more than 64 deep"), "{}", report.render());
     // The same depth of brackets in a written test profile.
     let text = format!("narval 1\nschema {{ a: int }}\nprofile p = {}\n", "{ a: ".repeat(100_000));

@@ -333,6 +333,19 @@ impl<'a> Resolver<'_, 'a> {
             }
         };
         if let Err(error) = crate::decode::from_json_value(self.schema, &json) {
+            // At the value written for the field the decoder names, when
+            // this profile writes it; else at the whole profile.
+            let entries = match &value.node {
+                ProfileValue::Record(entries) => Some(entries),
+                ProfileValue::Extend { with, .. } => with.as_ref(),
+            };
+            let at = match &error {
+                crate::decode::ProfileError::WrongType { field, .. }
+                | crate::decode::ProfileError::InvalidValue { field, .. } => {
+                    entries.and_then(|entries| locate(entries, &segments(field)))
+                }
+                _ => None,
+            };
             let help = match error {
                 crate::decode::ProfileError::MissingField { .. } => {
                     "the schema requires this field: give it a value (`missing` is only for optional fields)"
@@ -342,7 +355,7 @@ impl<'a> Resolver<'_, 'a> {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::ProfileDoesNotFit,
-                    value.span,
+                    at.unwrap_or(value.span),
                     format!("profile does not fit the schema: {error}"),
                 )
                 .with_help(help),
@@ -445,4 +458,49 @@ impl<'a> Resolver<'_, 'a> {
             }
         })
     }
+}
+
+/// One step of a decoder's field path: a name or a list index.
+#[derive(Debug, PartialEq)]
+enum Segment<'p> {
+    Name(&'p str),
+    Index(usize),
+}
+
+/// The steps of a field path as the decoder writes it: `donations[2].amount`.
+fn segments(path: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let mut pieces = part.split('[');
+        if let Some(name) = pieces.next().filter(|name| !name.is_empty()) {
+            out.push(Segment::Name(name));
+        }
+        for index in pieces {
+            if let Ok(i) = index.trim_end_matches(']').parse() {
+                out.push(Segment::Index(i));
+            }
+        }
+    }
+    out
+}
+
+/// The span of the value written at `path` in `entries` (the last entry
+/// that writes it, as the last one wins); the nearest enclosing value when
+/// the path goes below what is written.
+fn locate(entries: &[Entry], path: &[Segment<'_>]) -> Option<Span> {
+    entries.iter().rev().find_map(|entry| {
+        let names = entry.path.len();
+        let matches = path.len() >= names
+            && entry.path.iter().zip(path).all(|(name, segment)| *segment == Segment::Name(name.node.as_str()));
+        matches.then(|| locate_value(&entry.value, path.get(names..).unwrap_or_default()))
+    })
+}
+
+fn locate_value(value: &ast::Spanned<Value>, rest: &[Segment<'_>]) -> Span {
+    let inner = match (&value.node, rest.split_first()) {
+        (Value::Record(entries), Some(_)) => locate(entries, rest),
+        (Value::List(items), Some((Segment::Index(i), rest))) => items.get(*i).map(|item| locate_value(item, rest)),
+        _ => None,
+    };
+    inner.unwrap_or(value.span)
 }

@@ -27,6 +27,9 @@ use narval::{ProfileError, RuleSet};
 
 use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, AssignArgs, Status};
 
+/// Most `--threads`: more would only wait for the cores (and each thread
+/// holds a piece of a batch).
+pub const MAX_THREADS: usize = 256;
 /// Most lines in one batch.
 const BATCH_LINES: usize = 16 * 1024;
 /// Lines in one piece of a batch, the unit of work of a thread.
@@ -60,12 +63,12 @@ pub fn run(args: &AssignArgs) -> Status {
         format!("`{}`", args.profiles.display())
     };
     let threads = match args.threads {
-        Some(0) => {
-            say("--threads must be at least 1");
+        Some(n) if !(1..=MAX_THREADS).contains(&n) => {
+            say(format_args!("--threads must be between 1 and {MAX_THREADS}"));
             return Status::Usage;
         }
         Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, usize::from),
+        None => std::thread::available_parallelism().map_or(1, usize::from).min(MAX_THREADS),
     };
     let input = match open_profiles(&args.profiles) {
         Ok(input) => input,
@@ -139,6 +142,10 @@ pub fn run(args: &AssignArgs) -> Status {
         (Ok(counts), Ok(())) => counts,
         (Err(Failure::Read { line, error }), _) => {
             say(format_args!("cannot read line {line} of {name}: {}", io_reason(&error)));
+            return Status::Usage;
+        }
+        (Err(Failure::Spawn(error)), _) => {
+            say(format_args!("cannot start {threads} threads: {}", io_reason(&error)));
             return Status::Usage;
         }
         (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) if is_closed_pipe(&error) => {
@@ -385,8 +392,14 @@ fn stream_names(rules: &RuleSet) -> Vec<String> {
 
 /// Why a run stopped early.
 enum Failure {
-    Read { line: usize, error: io::Error },
+    Read {
+        line: usize,
+        error: io::Error,
+    },
     Write(io::Error),
+    /// A worker thread could not be started (too many threads for the
+    /// system's limits).
+    Spawn(io::Error),
 }
 
 /// Lines read from the input: one buffer, and where each line starts.
@@ -560,8 +573,12 @@ fn assign_all(
                     assign_run(job, batch, run, chunk);
                 }
             };
+            let mut spawned = Ok(());
             for _ in 1..threads {
-                scope.spawn(take);
+                if let Err(error) = std::thread::Builder::new().spawn_scoped(scope, take) {
+                    spawned = Err(Failure::Spawn(error));
+                    break;
+                }
             }
             // Meanwhile, on this thread: the previous batch out, the next
             // batch in; then pieces of this one, as the other workers.
@@ -576,7 +593,7 @@ fn assign_all(
                 }
             })();
             take();
-            io
+            spawned.and(io)
         });
         drop(work);
         let read_more = read_next?;

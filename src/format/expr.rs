@@ -7,7 +7,6 @@
 use super::trivia::Trivia;
 use crate::ast::{BinaryOp, Expr, ExprKind, Literal, Name, Spanned, UnaryOp};
 use crate::source::Span;
-use crate::syntax::MAX_NESTING;
 
 /// How tightly an expression binds, loosest first, as in the Pratt parser of
 /// `syntax::expr`: `or`, `and`, `not`, comparisons and word operators, `??`,
@@ -86,11 +85,11 @@ impl Printer<'_, '_> {
 
     /// Prints with the parentheses for clarity, unless they would nest
     /// brackets deeper than the parser accepts: the text had at most
-    /// [`MAX_NESTING`] without them.
+    /// [`crate::syntax::MAX_NESTING`] without them.
     fn print(&self, write: impl Fn(&Self, &mut String)) -> String {
         let mut out = String::new();
         write(self, &mut out);
-        if self.clarity && nesting(&out) > MAX_NESTING {
+        if self.clarity && crate::syntax::too_deep(&out).is_some() {
             out.clear();
             write(&Printer { clarity: false, ..*self }, &mut out);
         }
@@ -229,27 +228,6 @@ impl Printer<'_, '_> {
             }
         }
     }
-}
-
-/// How deep the brackets of a printed expression nest (brackets in strings
-/// do not count).
-fn nesting(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0);
-    let (mut in_string, mut escaped) = (false, false);
-    for c in text.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_string => escaped = true,
-            '"' => in_string = !in_string,
-            '(' | '[' if !in_string => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            ')' | ']' if !in_string => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 /// A literal spelled from its value, for a span that does not hold it (not

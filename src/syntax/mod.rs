@@ -16,8 +16,10 @@ use crate::ast;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-/// Deepest nesting of `(` and `[` a rule file may use. Deeper text is refused
-/// before parsing so that a hostile file cannot overflow the stack.
+/// Deepest nesting a rule file may use, of brackets, `list of` and prefix
+/// operators together (see `check_nesting`). Deeper text is refused before
+/// parsing so that a hostile file cannot overflow the stack: this is the one
+/// depth limit of the language, error [`Code::TooDeep`].
 pub const MAX_NESTING: usize = 64;
 
 /// Most operators one definition or rule condition may hold. Checking and
@@ -198,27 +200,88 @@ fn is_operator(rule: Rule) -> bool {
 }
 
 /// Refuses text nested deeper than [`MAX_NESTING`], pointing at the first
-/// bracket too deep. Brackets inside strings and comments do not count.
+/// token too deep. Nesting is counted on the tokens, before pest sees them,
+/// for every construct that nests: brackets (`(`, `[`, and `{` of schema
+/// records and test profiles), `list of` in types, and chains of prefix
+/// operators (`not not ...`, `- - ...`). A prefix chain counts its length
+/// where it stands: it ends at the next token that is not a prefix, and a
+/// bracket opened after it nests below it. Brackets, words and `-` inside
+/// strings and comments do not count.
+///
+/// INVARIANT: after this check, no syntax tree nests more than
+/// [`MAX_NESTING`] levels of these constructs; every later walk over a
+/// type or an expression (lowering, checking, formatting, the analyses,
+/// compiling, evaluating, native code) relies on it for its stack.
+/// Operator chains (`a or b or ...`) are bounded by [`MAX_OPERATORS`].
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
-    let mut depth = 0usize;
-    for (i, c) in code_chars(text) {
-        match c {
+    let (start, end) = too_deep(text)?;
+    Some(
+        Diagnostic::new(Code::TooDeep, Span::new(file, start, end), format!("nested more than {MAX_NESTING} deep"))
+            .with_label("too deep")
+            .with_help("split the expression into named definitions, or nest the schema less deeply"),
+    )
+}
+
+/// The byte range of the first token nested deeper than [`MAX_NESTING`], as
+/// `check_nesting` counts; the formatter asks it of what it prints.
+pub(crate) fn too_deep(text: &str) -> Option<(usize, usize)> {
+    // `base`: the depth of the innermost open bracket; `run`: the prefix
+    // operators just before the current token; `open`: each open bracket's
+    // outer `base`.
+    let (mut base, mut run) = (0usize, 0usize);
+    let mut open: Vec<usize> = Vec::new();
+    let mut chars = code_chars(text).peekable();
+    while let Some((i, c)) = chars.next() {
+        let mut end = i + c.len_utf8();
+        let deeper = match c {
             '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::new(
-                            Code::Syntax,
-                            Span::new(file, i, i + 1),
-                            format!("brackets nested more than {MAX_NESTING} deep"),
-                        )
-                        .with_label("too deep")
-                        .with_help("split the expression into named definitions"),
-                    );
+                open.push(base);
+                base += run + 1;
+                run = 0;
+                base
+            }
+            ')' | ']' | '}' => {
+                base = open.pop().unwrap_or(0);
+                run = 0;
+                continue;
+            }
+            '-' if chars.peek().is_some_and(|&(_, next)| next == '>') => {
+                run = 0;
+                continue;
+            }
+            '-' => {
+                run += 1;
+                base + run
+            }
+            c if c.is_ascii_alphanumeric() || c == '_' => {
+                while let Some(&(j, next)) = chars.peek() {
+                    if !(next.is_ascii_alphanumeric() || next == '_') {
+                        break;
+                    }
+                    end = j + next.len_utf8();
+                    chars.next();
+                }
+                match text.get(i..end) {
+                    Some("list" | "not") => {
+                        run += 1;
+                        base + run
+                    }
+                    // `list of`, `optional list of`: words inside the chain.
+                    Some("of" | "optional") => continue,
+                    _ => {
+                        run = 0;
+                        continue;
+                    }
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            c if c.is_whitespace() => continue,
+            _ => {
+                run = 0;
+                continue;
+            }
+        };
+        if deeper > MAX_NESTING {
+            return Some((i, end));
         }
     }
     None
