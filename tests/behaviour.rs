@@ -555,6 +555,51 @@ fn between_with_missing_data() {
     give("{}", "age between 50 and opt_age", False);
 }
 
+/// `x between a and b` is `a <= x and x <= b`, each comparison typed on its
+/// own: an int beside an int stays exact beyond 2^53 (where doubles skip
+/// odd numbers), whatever the other bound is.
+#[test]
+fn between_is_its_expansion() {
+    let at_2_53 = r#"{"age": 9007199254740992, "opt_age": 9007199254740993}"#;
+    give(at_2_53, "age between 9007199254740993 and 9007199254740994.0", False);
+    give(at_2_53, "9007199254740993 <= age and age <= 9007199254740994.0", False);
+    give(at_2_53, "age between opt_age and opt_score", False);
+    give(at_2_53, "age between 9007199254740993 and opt_score", False);
+    give(at_2_53, "age between 9007199254740991 and opt_score", Unknown);
+    give(at_2_53, "age between 9007199254740992 and 9007199254740992.5", True);
+    give(at_2_53, "opt_age between 9007199254740992.0 and 9007199254740992", False);
+    give("{}", "amount between -250.50 and 250.50", True);
+}
+
+/// `x in [a, b]` is `x == a or x == b`, each comparison typed on its own.
+#[test]
+fn in_is_its_expansion() {
+    let at_2_53 = r#"{"age": 9007199254740992, "opt_age": 9007199254740993}"#;
+    give(at_2_53, "age in [9007199254740993, 0.5]", False);
+    give(at_2_53, "age == 9007199254740993 or age == 0.5", False);
+    give(at_2_53, "age in [opt_age, 0.5]", False);
+    give(at_2_53, "age not in [9007199254740993, 0.5]", True);
+    give(at_2_53, "age in [9007199254740992, 0.5]", True);
+    give(at_2_53, "age in [opt_score, 9007199254740993]", Unknown);
+    give(at_2_53, "[9007199254740993, 0.5] contains age", False);
+    give(r#"{"score": 40}"#, "score in [age, 0.5]", True);
+}
+
+/// Unary minus works on every literal, beside money too.
+#[test]
+fn a_negative_decimal_is_an_amount_beside_money() {
+    give("{}", "amount > -2500.50", True);
+    give("{}", "amount > 2500.50", False);
+    give("{}", "amount > -$2500.50", True);
+    give(r#"{"amount": -2500.50}"#, "amount == -2500.50", True);
+    give(r#"{"amount": -2500.50}"#, "amount == -(-(-2500.50))", True);
+    give(r#"{"amount": -2500.50}"#, "amount in [-2500.50, 7]", True);
+    give(r#"{"amount": -2500.50}"#, "amount between -2500.50 and -2500.5", True);
+    give("{}", "amount - 250.50 == -0.0", True);
+    refuses("amount > -2500.505", "E0202");
+    refuses("amount > -score", "E0202");
+}
+
 #[test]
 fn in_a_list_literal() {
     give("{}", r#"name in ["Ada Lovelace", "Bob"]"#, True);
