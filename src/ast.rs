@@ -159,6 +159,9 @@ pub struct FieldDecl {
     pub optional: bool,
     /// Its type.
     pub ty: Spanned<TypeExpr>,
+    /// `in cents` after a `money` type (or `list of money`): where it is
+    /// written, when the JSON holds whole cents rather than dollars.
+    pub in_cents: Option<Span>,
     /// Category tags for data-protection policies: `tagged health`.
     pub tags: Vec<Name>,
 }
