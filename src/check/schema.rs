@@ -33,13 +33,13 @@ fn add_field(schema: &mut Schema, record: RecordId, decl: &FieldDecl, diagnostic
         return;
     }
     let ty = lower_type(schema, &decl.ty, diagnostics);
-    let cents = match decl.in_cents {
+    let cents = match &decl.in_cents {
         Some(_) if in_money(&ty) => true,
-        Some(span) => {
+        Some(Spanned { span, .. }) => {
             diagnostics.push(
                 Diagnostic::new(
                     Code::TypeMismatch,
-                    span,
+                    *span,
                     format!("`in cents` applies to money, but `{}` is {}", decl.name.node, schema.describe(&ty)),
                 )
                 .with_help("write `money in cents` or `list of money in cents`"),

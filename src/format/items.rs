@@ -556,7 +556,7 @@ fn fill(pieces: &[Piece]) -> Vec<&[Piece]> {
 
 /// Where a field's declaration ends: after its type or its last tag.
 fn field_end(field: &FieldDecl) -> usize {
-    let ty_end = field.in_cents.map_or(end(field.ty.span), end).max(end(field.ty.span));
+    let ty_end = field.in_cents.as_ref().map_or(end(field.ty.span), |unit| end(unit.span)).max(end(field.ty.span));
     field.tags.last().map_or(ty_end, |tag| end(tag.span).max(ty_end))
 }
 

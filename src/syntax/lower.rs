@@ -275,7 +275,7 @@ impl Lower {
         let name = self.name(children.expect(Rule::name)?)?;
         let optional = children.optional(Rule::optional).is_some();
         let ty = self.field_type(children.next()?)?;
-        let in_cents = children.optional(Rule::in_cents).map(|unit| self.span(&unit));
+        let in_cents = children.optional(Rule::in_cents).map(|unit| Spanned { node: (), span: self.span(&unit) });
         let tags = match children.optional(Rule::tags) {
             Some(tags) => self.tags(tags)?,
             None => Vec::new(),
