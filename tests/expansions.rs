@@ -31,6 +31,9 @@ const PAIRS: &[(&str, &str)] = &[
     // 10.2: `x between a and b` is `a <= x and x <= b`.
     ("i between j and n", "j <= i and i <= n"),
     ("i between n and j", "n <= i and i <= j"),
+    ("i between j and k", "j <= i and i <= k"),
+    ("n between m and 0.5", "m <= n and n <= 0.5"),
+    ("k between i and 9007199254740992.0", "i <= k and k <= 9007199254740992.0"),
     ("k between 9007199254740993 and m", "9007199254740993 <= k and k <= m"),
     ("n between i and k", "i <= n and n <= k"),
     ("a between -2500.50 and b", "-2500.50 <= a and a <= b"),
