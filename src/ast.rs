@@ -159,6 +159,10 @@ pub struct FieldDecl {
     pub optional: bool,
     /// Its type.
     pub ty: Spanned<TypeExpr>,
+    /// `in cents` after a `money` type (or `list of money`): where it is
+    /// written (left out of equality, as every span), when the JSON holds
+    /// whole cents rather than dollars.
+    pub in_cents: Option<Spanned<()>>,
     /// Category tags for data-protection policies: `tagged health`.
     pub tags: Vec<Name>,
 }

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::Value as Json;
 
 use crate::ir::{RecordId, Schema, Type};
-use crate::value::{parse_cents, Date};
+use crate::value::{cents_of_number, parse_cents, Date, MONEY_NUMBER_LIMIT};
 
 mod scan;
 
@@ -581,8 +581,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
                 let raw: &'de RawValue = map.next_value()?;
                 cx.captured.set(Some(raw));
                 if let Some(slot) = read {
-                    let value = decode_field(cx, fields, slot, &mut seen, |ty, optional| {
-                        ValueSeed { cx, out: &mut *out, ty, optional }.decode_raw(raw)
+                    let value = decode_field(cx, fields, slot, &mut seen, |ty, optional, cents| {
+                        ValueSeed { cx, out: &mut *out, ty, optional, cents }.decode_raw(raw)
                     })?;
                     if let Some(v) = out.values.get_mut(start + slot) {
                         *v = value;
@@ -594,8 +594,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            let value = decode_field(cx, fields, slot, &mut seen, |ty, optional| {
-                map.next_value_seed(ValueSeed { cx, out: &mut *out, ty, optional })
+            let value = decode_field(cx, fields, slot, &mut seen, |ty, optional, cents| {
+                map.next_value_seed(ValueSeed { cx, out: &mut *out, ty, optional, cents })
             })?;
             if let Some(v) = out.values.get_mut(start + slot) {
                 *v = value;
@@ -653,7 +653,7 @@ fn decode_field<'s, E: de::Error>(
     fields: &'s indexmap::IndexMap<String, crate::ir::Field>,
     slot: usize,
     seen: &mut Seen,
-    decode: impl FnOnce(&'s Type, bool) -> Result<Value, E>,
+    decode: impl FnOnce(&'s Type, bool, bool) -> Result<Value, E>,
 ) -> Result<Value, E> {
     let Some((_, field)) = fields.get_index(slot) else {
         return Ok(Value::Missing);
@@ -662,7 +662,7 @@ fn decode_field<'s, E: de::Error>(
         cx.path.borrow_mut().push(Part::Field(field.name.clone()));
         return Err(cx.fail(Problem::Duplicate));
     }
-    let result = decode(&field.ty, field.optional);
+    let result = decode(&field.ty, field.optional, field.cents);
     cx.within(|| Part::Field(field.name.clone()), result)
 }
 
@@ -759,6 +759,8 @@ struct ValueSeed<'c, 's, 'o, 't, 'de> {
     out: &'o mut Profile,
     ty: &'t Type,
     optional: bool,
+    /// `money in cents`: amounts arrive as whole cents, not dollars.
+    cents: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
@@ -832,10 +834,16 @@ impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
             Type::Int => Err(self.invalid("a whole number within the range of `int`")),
             Type::Number if f.is_finite() => Ok(Value::Number(f)),
             Type::Number => Err(self.invalid(OUT_OF_RANGE)),
+            // A number of cents written `1250.0` is 1250 cents; a fraction of
+            // a cent is not an amount.
+            Type::Money if self.cents => match integral && f.abs() < 9.0e15 {
+                true => Ok(Value::Money(f as i64)),
+                false => Err(self.invalid(NOT_CENTS)),
+            },
             Type::Money if f.abs() >= MONEY_NUMBER_LIMIT => {
                 Err(self.invalid("an amount below 10^13 as a JSON number (write larger amounts as strings)"))
             }
-            Type::Money => self.money(cents_of(f)),
+            Type::Money => self.money(cents_of_number(f)),
             _ => Err(self.wrong("a number")),
         }
     }
@@ -904,27 +912,18 @@ impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
     }
 
     fn money<E: de::Error>(&self, cents: Option<i64>) -> Result<Value, E> {
-        cents.map(Value::Money).ok_or_else(|| self.invalid("an amount with at most two decimals"))
+        let expected = if self.cents { NOT_CENTS } else { "an amount with at most two decimals" };
+        cents.map(Value::Money).ok_or_else(|| self.invalid(expected))
     }
 }
 
-/// Below this size a JSON number is read as money: a double still tells
-/// every amount of cents from the next up to 2^46 (about 7e13), and reading
-/// one back is exact. Above, `1000000000000000.5` and `…0.48` are one double.
-const MONEY_NUMBER_LIMIT: f64 = 1e13;
+/// What a string that is not a plain decimal (`"$50"`, `"1,000"`) hears for
+/// a `money` field.
+const NOT_DOLLARS: &str =
+    "an amount of money: write a JSON number of dollars with at most two decimals, such as `12.50`";
 
-/// The cents of a JSON number when it is an amount with at most two
-/// decimals: `37.5` is 3750. A double is accepted when it is the nearest
-/// double to `cents / 100`, which is what parsing the decimal gives; below
-/// [`MONEY_NUMBER_LIMIT`], `f * 100` is within a fifth of a cent of the
-/// decimal's cents, so rounding it finds them.
-fn cents_of(f: f64) -> Option<i64> {
-    if !f.is_finite() || f.abs() >= MONEY_NUMBER_LIMIT {
-        return None;
-    }
-    let cents = (f * 100.0).round();
-    (cents / 100.0 == f).then_some(cents as i64)
-}
+/// What anything but a whole JSON number hears for `money in cents`.
+const NOT_CENTS: &str = "an amount in cents: write a JSON integer of cents, such as `1250`";
 
 impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
     type Value = Value;
@@ -956,6 +955,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
         match self.ty {
             Type::Int => Ok(Value::Int(i)),
             Type::Number => Ok(Value::Number(i as f64)),
+            Type::Money if self.cents => Ok(Value::Money(i)),
             Type::Money => self.money(i.checked_mul(100)),
             _ => Err(self.wrong("a number")),
         }
@@ -982,7 +982,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
                 self.out.text.push_str(s);
                 Span::new(start, s.len()).map(Value::String).ok_or_else(|| self.cx.fail(Problem::TooLarge))
             }
-            Type::Money => self.money(parse_cents(s)),
+            Type::Money if self.cents => Err(self.invalid(NOT_CENTS)),
+            Type::Money => parse_cents(s).map(Value::Money).ok_or_else(|| self.invalid(NOT_DOLLARS)),
             Type::Date => {
                 Date::parse(s).map(Value::Date).ok_or_else(|| self.invalid("a calendar date in the form YYYY-MM-DD"))
             }
@@ -999,7 +1000,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let Type::List(element) = self.ty else { return Err(self.wrong("an array")) };
-        let ValueSeed { cx, out, .. } = self;
+        let ValueSeed { cx, out, cents, .. } = self;
         // The elements wait on the scratch stack while they are decoded (a
         // record element reserves its slots in `values` meanwhile), then
         // move to `values` together. Nested lists push above `base` and
@@ -1008,7 +1009,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
         loop {
             let index = out.scratch.len() - base;
             // An element may not be null: a list has no gaps.
-            let seed = ValueSeed { cx, out: &mut *out, ty: element, optional: false };
+            let seed = ValueSeed { cx, out: &mut *out, ty: element, optional: false, cents };
             match cx.within(|| Part::Index(index), seq.next_element_seed(seed)) {
                 Ok(Some(value)) => out.scratch.push(value),
                 Ok(None) => break,

@@ -70,6 +70,9 @@ pub struct Field {
     pub ty: Type,
     /// Whether it may be missing or null.
     pub optional: bool,
+    /// Whether its money (the amount, or every amount of its list) arrives
+    /// in JSON as whole cents rather than dollars: `amount: money in cents`.
+    pub cents: bool,
     /// Data-protection categories, such as `health`.
     pub tags: Vec<String>,
     /// Where it was declared.

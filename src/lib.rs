@@ -81,7 +81,7 @@ pub mod value;
 pub use decode::ProfileError;
 pub use engine::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
 pub use explain::Explanation;
-pub use value::Date;
+pub use value::{Date, Money};
 
 /// Whether this build generates native code for rule sets (feature `jit`).
 pub const NATIVE: bool = cfg!(feature = "jit");

@@ -155,6 +155,146 @@ pub fn nearest_cents(n: f64) -> Option<i64> {
     Some(if n < 0.0 { -cents } else { cents })
 }
 
+/// Below this size a JSON number is read as money: a double still tells
+/// every amount of cents from the next up to 2^46 (about 7e13), and reading
+/// one back is exact. Above, `1000000000000000.5` and `…0.48` are one double.
+pub const MONEY_NUMBER_LIMIT: f64 = 1e13;
+
+/// The cents of a JSON number (a double) given for `money`, in dollars.
+///
+/// A double is read as the nearest whole cent `c` when it lies within
+/// rounding noise of `c / 100`: at most a billionth of its size (of a
+/// dollar, for amounts under $1) away, and never more than a tenth of a
+/// cent. So `37.5` is 3750 cents, and `0.30000000000000004`, what `0.1 +
+/// 0.2` computes in floating point, is 30; `12.345` is half a cent from
+/// any amount and gives `None`, as does anything not below
+/// [`MONEY_NUMBER_LIMIT`] or not finite. Below the limit, `f * 100` is
+/// within a sixteenth of a cent of `f`'s cents, so rounding it finds `c`.
+pub fn cents_of_number(f: f64) -> Option<i64> {
+    if !f.is_finite() || f.abs() >= MONEY_NUMBER_LIMIT {
+        return None;
+    }
+    let cents = (f * 100.0).round();
+    let noise = (f.abs().max(1.0) * 1e-9).min(1e-3);
+    ((cents / 100.0 - f).abs() <= noise).then_some(cents as i64)
+}
+
+/// An exact amount of money, in whole cents: what a `money` field holds.
+///
+/// For embedders: put a `Money` in the profile a service serialises
+/// ([`crate::RuleSet::assign`]) and the amount arrives exactly, whatever
+/// arithmetic computed it. It serialises as a number of dollars, as a
+/// `money` field expects: a whole amount as a JSON integer (`50`), another
+/// amount below [`MONEY_NUMBER_LIMIT`] as the double nearest to it
+/// (`12.5`, which reads back as exactly 1250 cents), a larger one as a
+/// decimal string (`"92233720368547758.07"`). A field declared `money in
+/// cents` takes the integer [`Money::cents`] instead.
+///
+/// ```
+/// use narval::Money;
+/// let total = Money::from_cents(1250);
+/// assert_eq!(serde_json::to_string(&total).unwrap(), "12.5");
+/// assert_eq!(Money::from_number(0.1 + 0.2), Some(Money::from_cents(30)));
+/// assert_eq!("2500.99".parse::<Money>().map(Money::cents), Ok(250_099));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct Money(i64);
+
+impl Money {
+    /// The amount of so many cents.
+    pub const fn from_cents(cents: i64) -> Money {
+        Money(cents)
+    }
+
+    /// The amount in cents.
+    pub const fn cents(self) -> i64 {
+        self.0
+    }
+
+    /// So many whole dollars (units), if that fits in the range of cents.
+    pub fn from_units(units: i64) -> Option<Money> {
+        units.checked_mul(100).map(Money)
+    }
+
+    /// A number of dollars computed in floating point, read as the decoder
+    /// reads a JSON number ([`cents_of_number`]): the nearest cent when the
+    /// number is within rounding noise of one, else `None`. To round any
+    /// number to the cent, use [`Money::nearest`].
+    pub fn from_number(dollars: f64) -> Option<Money> {
+        cents_of_number(dollars).map(Money)
+    }
+
+    /// Any number of dollars rounded to the nearest cent, halves away from
+    /// zero, as `money(x)` in the language ([`nearest_cents`]).
+    pub fn nearest(dollars: f64) -> Option<Money> {
+        nearest_cents(dollars).map(Money)
+    }
+
+    /// Parses a plain decimal of dollars, as a `money` field reads a
+    /// string: `2500.99`, `-5` ([`parse_cents`]).
+    pub fn parse(text: &str) -> Option<Money> {
+        parse_cents(text).map(Money)
+    }
+}
+
+impl fmt::Display for Money {
+    /// The decimal [`Money::parse`] reads back: `2500.99`, `-0.50`, `10`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_cents(self.0))
+    }
+}
+
+impl std::str::FromStr for Money {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Money, String> {
+        Money::parse(s).ok_or_else(|| "not an amount of dollars with at most two decimals, such as `12.50`".to_string())
+    }
+}
+
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let cents = self.0;
+        if cents % 100 == 0 {
+            serializer.serialize_i64(cents / 100)
+        } else if (cents as f64 / 100.0).abs() < MONEY_NUMBER_LIMIT {
+            // Below the limit cents are exact as a double, and the quotient
+            // is the double nearest the amount: it reads back exactly.
+            serializer.serialize_f64(cents as f64 / 100.0)
+        } else {
+            serializer.collect_str(self)
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Money {
+    /// Reads what a `money` field accepts: a JSON number of dollars or a
+    /// decimal string.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        struct Amount;
+        impl serde::de::Visitor<'_> for Amount {
+            type Value = Money;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an amount of dollars with at most two decimals")
+            }
+            fn visit_i64<E: serde::de::Error>(self, units: i64) -> Result<Money, E> {
+                Money::from_units(units).ok_or_else(|| E::custom("an amount beyond the range of cents"))
+            }
+            fn visit_u64<E: serde::de::Error>(self, units: u64) -> Result<Money, E> {
+                let units = i64::try_from(units).map_err(|_| E::custom("an amount beyond the range of cents"))?;
+                self.visit_i64(units)
+            }
+            fn visit_f64<E: serde::de::Error>(self, dollars: f64) -> Result<Money, E> {
+                Money::from_number(dollars).ok_or_else(|| E::custom("not an amount with at most two decimals"))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Money, E> {
+                text.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Amount)
+    }
+}
+
 /// Writes cents as a decimal amount: `250099` is `2500.99`, `1000` is `10`.
 pub fn format_cents(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };

@@ -555,6 +555,51 @@ fn between_with_missing_data() {
     give("{}", "age between 50 and opt_age", False);
 }
 
+/// `x between a and b` is `a <= x and x <= b`, each comparison typed on its
+/// own: an int beside an int stays exact beyond 2^53 (where doubles skip
+/// odd numbers), whatever the other bound is.
+#[test]
+fn between_is_its_expansion() {
+    let at_2_53 = r#"{"age": 9007199254740992, "opt_age": 9007199254740993}"#;
+    give(at_2_53, "age between 9007199254740993 and 9007199254740994.0", False);
+    give(at_2_53, "9007199254740993 <= age and age <= 9007199254740994.0", False);
+    give(at_2_53, "age between opt_age and opt_score", False);
+    give(at_2_53, "age between 9007199254740993 and opt_score", False);
+    give(at_2_53, "age between 9007199254740991 and opt_score", Unknown);
+    give(at_2_53, "age between 9007199254740992 and 9007199254740992.5", True);
+    give(at_2_53, "opt_age between 9007199254740992.0 and 9007199254740992", False);
+    give("{}", "amount between -250.50 and 250.50", True);
+}
+
+/// `x in [a, b]` is `x == a or x == b`, each comparison typed on its own.
+#[test]
+fn in_is_its_expansion() {
+    let at_2_53 = r#"{"age": 9007199254740992, "opt_age": 9007199254740993}"#;
+    give(at_2_53, "age in [9007199254740993, 0.5]", False);
+    give(at_2_53, "age == 9007199254740993 or age == 0.5", False);
+    give(at_2_53, "age in [opt_age, 0.5]", False);
+    give(at_2_53, "age not in [9007199254740993, 0.5]", True);
+    give(at_2_53, "age in [9007199254740992, 0.5]", True);
+    give(at_2_53, "age in [opt_score, 9007199254740993]", Unknown);
+    give(at_2_53, "[9007199254740993, 0.5] contains age", False);
+    give(r#"{"score": 40}"#, "score in [age, 0.5]", True);
+}
+
+/// Unary minus works on every literal, beside money too.
+#[test]
+fn a_negative_decimal_is_an_amount_beside_money() {
+    give("{}", "amount > -2500.50", True);
+    give("{}", "amount > 2500.50", False);
+    give("{}", "amount > -$2500.50", True);
+    give(r#"{"amount": -2500.50}"#, "amount == -2500.50", True);
+    give(r#"{"amount": -2500.50}"#, "amount == -(-(-2500.50))", True);
+    give(r#"{"amount": -2500.50}"#, "amount in [-2500.50, 7]", True);
+    give(r#"{"amount": -2500.50}"#, "amount between -2500.50 and -2500.5", True);
+    give("{}", "amount - 250.50 == -0.0", True);
+    refuses("amount > -2500.505", "E0202");
+    refuses("amount > -score", "E0202");
+}
+
 #[test]
 fn in_a_list_literal() {
     give("{}", r#"name in ["Ada Lovelace", "Bob"]"#, True);
@@ -1078,4 +1123,133 @@ fn an_aggregate_inside_a_filter_over_the_same_list_is_computed_once() {
     let profile = format!(r#"{{"nums": [{}]}}"#, nums.join(","));
     give(&profile, "count(nums where it >= count(nums where it > 100) - 5) == 106", True);
     give(&profile, "count(nums where it in nums) == 200_000", True);
+}
+
+// ---- money for embedders ------------------------------------------------------
+
+/// A service's amounts, in dollars (`total`, `gifts`) and in cents (`fee`,
+/// `refunds`), as a rule set reads them.
+const MONEY_RULES: &str = r#"narval 1
+schema {
+  total: money
+  gifts: optional list of money
+  fee: optional money in cents
+  refunds: optional list of money in cents
+}
+solicitation streams exact, fee_is, refunds_are
+exact: total == $0.30 -> exact
+fee_is: fee == $12.50 -> fee_is
+refunds_are: sum(refunds) == $1.01 and sum(gifts) == $0.30 -> refunds_are
+"#;
+
+fn money_rules() -> RuleSet {
+    RuleSet::builder()
+        .source("money.narval", MONEY_RULES)
+        .build()
+        .unwrap_or_else(|report| panic!("rule set refused:\n{}", report.render()))
+}
+
+#[derive(Serialize)]
+struct Service<T> {
+    total: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gifts: Option<Vec<T>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fee: Option<i64>,
+}
+
+#[test]
+fn a_double_within_rounding_noise_of_a_cent_is_that_cent() {
+    let rules = money_rules();
+    let streams = |total: f64| match rules.assign(&Service { total, gifts: None, fee: None }) {
+        Ok(assignment) => Ok(assignment.solicitations.join(",")),
+        Err(error) => Err(error.to_string()),
+    };
+    // What `0.1 + 0.2` computes, through serde and through JSON text alike.
+    assert_eq!(streams(0.1 + 0.2), Ok("exact".into()));
+    assert_eq!(rules.assign_json(r#"{"total": 0.30000000000000004}"#).unwrap().solicitations, ["exact"]);
+    assert_eq!(rules.assign_value(&json!({ "total": 0.1 + 0.2 })).unwrap().solicitations, ["exact"]);
+    // A sum of many doubles, a billionth of its size from the cent.
+    let sum: f64 = (0..1_000_000).map(|_| 0.01).sum::<f64>();
+    assert_ne!(sum, 10_000.0);
+    assert_eq!(narval::Money::from_number(sum), Some(narval::Money::from_cents(1_000_000)));
+    assert_eq!(streams(0.3 + 1e-12), Ok("exact".into()));
+    // Half a cent, or a thousandth of a cent beyond a billionth, is not noise.
+    assert_eq!(streams(0.305), Err("field `total` is not an amount with at most two decimals".into()));
+    assert_eq!(streams(0.30001), Err("field `total` is not an amount with at most two decimals".into()));
+    assert!(streams(0.3 + 1e-8).is_err());
+    assert!(streams(1_000_000.0 + 0.002).is_err());
+}
+
+#[test]
+fn money_serialises_exactly() {
+    let rules = money_rules();
+    let amounts = [0, 1, -1, 30, -30, 1250, 250_099, 999_999_999_999_999, -999_999_999_999_999];
+    let large = [1_000_000_000_000_000, 1_000_000_000_000_001, i64::MAX, i64::MIN, i64::MAX - 99];
+    for cents in amounts.into_iter().chain(large) {
+        let money = narval::Money::from_cents(cents);
+        let text = serde_json::to_string(&money).unwrap();
+        assert_eq!(serde_json::from_str::<narval::Money>(&text).unwrap(), money, "{text}");
+        // The rule set reads it back to the cent: `sum(gifts) == total`.
+        let sums = RuleSet::builder()
+            .source("s.narval", "narval 1\nschema { total: money, gifts: list of money }\nsolicitation streams t\nt: sum(gifts) == total and total - $0.01 < total -> t\n")
+            .build()
+            .unwrap();
+        let profile = json!({ "total": money, "gifts": [money] });
+        let got = sums.assign(&profile).map(|a| a.solicitations.len());
+        // `total - $0.01` overflows at the most negative amount: unknown.
+        assert_eq!(got.unwrap(), usize::from(cents != i64::MIN), "{text}");
+    }
+    assert_eq!(serde_json::to_string(&narval::Money::from_cents(1250)).unwrap(), "12.5");
+    assert_eq!(serde_json::to_string(&narval::Money::from_cents(5000)).unwrap(), "50");
+    assert_eq!(serde_json::to_string(&narval::Money::from_cents(i64::MAX)).unwrap(), "\"92233720368547758.07\"");
+    let gifts =
+        Service { total: narval::Money::from_cents(30), gifts: Some(vec![narval::Money::from_cents(30)]), fee: None };
+    assert_eq!(rules.assign(&gifts).unwrap().solicitations, ["exact"]);
+}
+
+#[test]
+fn a_field_in_cents_reads_whole_cents() {
+    let rules = money_rules();
+    let streams = |json: &str| match rules.assign_json(json) {
+        Ok(assignment) => Ok(assignment.solicitations.join(",")),
+        Err(error) => Err(error.to_string()),
+    };
+    assert_eq!(streams(r#"{"total": 1, "fee": 1250}"#), Ok("fee_is".into()));
+    assert_eq!(streams(r#"{"total": 1, "fee": 1250.0}"#), Ok("fee_is".into()));
+    assert_eq!(
+        streams(r#"{"total": 1, "fee": 12.5}"#).unwrap_err(),
+        "field `fee` is not an amount in cents: write a JSON integer of cents, such as `1250`"
+    );
+    assert!(streams(r#"{"total": 1, "fee": "1250"}"#).unwrap_err().contains("JSON integer of cents"));
+    assert_eq!(streams(r#"{"total": 0.3, "gifts": [0.1, 0.2], "refunds": [100, 1]}"#), Ok("exact,refunds_are".into()));
+    assert!(streams(r#"{"total": 1, "refunds": [100, 0.5]}"#)
+        .unwrap_err()
+        .starts_with("field `refunds[1]` is not an amount in cents"));
+    assert_eq!(
+        rules
+            .assign(&Service { total: narval::Money::from_cents(1), gifts: None, fee: Some(1250) })
+            .unwrap()
+            .solicitations,
+        ["fee_is"]
+    );
+}
+
+#[test]
+fn an_amount_written_as_text_hears_what_money_is() {
+    let says = "is not an amount of money: write a JSON number of dollars with at most two decimals, such as `12.50`";
+    for text in [r#""$50""#, r#""1,000""#, r#""50 USD""#, r#""""#, r#""12.345""#] {
+        rejects(&with(&format!(r#"{{"amount": {text}}}"#)), &["field `amount`", says], text.trim_matches('"'));
+    }
+    // A decimal in a string is still read, as before.
+    give(r#"{"amount": "-12.50"}"#, "amount == -$12.50", True);
+}
+
+#[test]
+fn in_cents_applies_to_money_only() {
+    for schema in ["age: int in cents", "names: list of string in cents", "r: { a: money } in cents"] {
+        let built = RuleSet::builder().source("t.narval", format!("narval 1\nschema {{ {schema} }}\n")).build();
+        let report = built.err().unwrap_or_else(|| panic!("`{schema}` was accepted"));
+        assert!(report.render().contains("`in cents` applies to money"), "{}", report.render());
+    }
 }

@@ -1086,3 +1086,15 @@ fn a_killed_assign_leaves_a_temporary_file_the_next_run_removes() {
     assert_eq!(std::fs::read_to_string(&linked).unwrap(), "keep");
     assert_eq!(lines(&std::fs::read_to_string(&out).unwrap()).len(), 3);
 }
+
+/// Money messages as a user sees them: an amount in floating-point noise is
+/// its cent, `"$50"` hears what money is, a cents field wants whole cents.
+/// Expected output sits beside the fixture in `money.stdout` and `money.stderr`.
+#[test]
+fn money_profiles_are_read_or_told_what_money_is() {
+    let out = narval(&["assign", "money.narval", "--profiles", "money.ndjson"], "");
+    let expected = |name: &str| std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap();
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected("money.stdout"));
+    assert_eq!(stderr(&out), expected("money.stderr"));
+}

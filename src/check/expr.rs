@@ -81,6 +81,11 @@ impl Checker<'_> {
                 if !matches!(operand.ty, Type::Int | Type::Number | Type::Money) {
                     return self.mismatch(span, format!("cannot negate {}", self.describe(&operand.ty)), None);
                 }
+                // `-2500.50` is as exact in cents as `2500.50`: it stands for
+                // an amount beside money too.
+                if let Some(cents) = self.cents_literals.get(&operand.span).and_then(|c| c.checked_neg()) {
+                    self.cents_literals.insert(span, cents);
+                }
                 let (ty, nullable) = (operand.ty.clone(), operand.nullable || operand.ty != Type::Number);
                 Some(expr(K::Neg(boxed(operand)), ty, nullable, span))
             }
@@ -95,9 +100,19 @@ impl Checker<'_> {
                 let low = self.expr(low, scope);
                 let high = self.expr(high, scope);
                 let (value, low, high) = (value?, low?, high?);
-                let ty = self.join(&value, &low, span)?;
-                let ty = self.join_type(&ty, &high, span)?;
-                self.ordered(&ty, span, "`between`")?;
+                // `x between a and b` is `a <= x and x <= b`, each comparison
+                // typed on its own: an int beside an int stays exact even
+                // when the other bound is a number.
+                let low_ty = self.join(&value, &low, span)?;
+                let high_ty = self.join(&value, &high, span)?;
+                self.ordered(&low_ty, span, "`between`")?;
+                self.ordered(&high_ty, span, "`between`")?;
+                if low_ty != high_ty {
+                    let above = self.binary(BinaryOp::Le, low, value.clone(), span)?;
+                    let below = self.binary(BinaryOp::Le, value, high, span)?;
+                    return self.binary(BinaryOp::And, above, below, span);
+                }
+                let ty = low_ty;
                 let (value, low, high) = (self.coerce(value, &ty)?, self.coerce(low, &ty)?, self.coerce(high, &ty)?);
                 let nullable = value.nullable || low.nullable || high.nullable;
                 Some(expr(
@@ -530,8 +545,18 @@ impl Checker<'_> {
                 // A literal list adapts to the value: `party in ["dem", "ind"]`,
                 // `total in [12.50, 100]`, from its items as written.
                 let items: Vec<Expr> = items.into_iter().map(as_written).collect();
+                // `x in [a, b]` is `x == a or x == b`, each comparison typed
+                // on its own: when the items meet the value at different
+                // types (`age in [i, 0.5]`), it is written out so.
+                let mut types = Vec::with_capacity(items.len());
+                for item in &items {
+                    types.push(self.join(&value, item, span)?);
+                }
+                if types.windows(2).any(|pair| pair.first() != pair.get(1)) {
+                    return self.items_one_by_one(value, items, span);
+                }
                 let mut typed_items = Vec::with_capacity(items.len());
-                let target = items.iter().try_fold(value.ty.clone(), |ty, item| self.join_type(&ty, item, span))?;
+                let target = types.into_iter().next().unwrap_or_else(|| value.ty.clone());
                 for item in items {
                     typed_items.push(self.coerce(item, &target)?);
                 }
@@ -558,6 +583,19 @@ impl Checker<'_> {
         }
         let nullable = value.nullable || list.nullable;
         Some(expr(K::In { value: boxed(value), list: boxed(list) }, Type::Bool, nullable, span))
+    }
+
+    /// `x in [a, b]` written out as `x == a or x == b`; the list is not empty.
+    fn items_one_by_one(&mut self, value: Expr, items: Vec<Expr>, span: Span) -> Option<Expr> {
+        let mut result: Option<Expr> = None;
+        for item in items {
+            let equal = self.binary(BinaryOp::Eq, value.clone(), item, span)?;
+            result = Some(match result {
+                Some(before) => self.binary(BinaryOp::Or, before, equal, span)?,
+                None => equal,
+            });
+        }
+        result
     }
 
     fn binary(&mut self, op: BinaryOp, left: Expr, right: Expr, span: Span) -> Option<Expr> {

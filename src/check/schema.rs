@@ -33,15 +33,40 @@ fn add_field(schema: &mut Schema, record: RecordId, decl: &FieldDecl, diagnostic
         return;
     }
     let ty = lower_type(schema, &decl.ty, diagnostics);
+    let cents = match &decl.in_cents {
+        Some(_) if in_money(&ty) => true,
+        Some(Spanned { span, .. }) => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    *span,
+                    format!("`in cents` applies to money, but `{}` is {}", decl.name.node, schema.describe(&ty)),
+                )
+                .with_help("write `money in cents` or `list of money in cents`"),
+            );
+            false
+        }
+        None => false,
+    };
     let field = Field {
         name: decl.name.node.clone(),
         ty,
         optional: decl.optional,
+        cents,
         tags: decl.tags.iter().map(|t| t.node.clone()).collect(),
         span: decl.name.span,
     };
     if let Some(target) = schema.records.get_mut(record) {
         target.fields.insert(field.name.clone(), field);
+    }
+}
+
+/// `money`, or a list of money: what `in cents` applies to.
+fn in_money(ty: &Type) -> bool {
+    match ty {
+        Type::Money => true,
+        Type::List(element) => **element == Type::Money,
+        _ => false,
     }
 }
 

@@ -378,6 +378,7 @@ impl<'a> Resolver<'_, 'a> {
         let mut target = object;
         let mut record = record;
         let mut ty = None;
+        let mut cents = false;
         let last = entry.path.len().saturating_sub(1);
         for (i, name) in entry.path.iter().enumerate() {
             let fields = self.schema.records.get(record)?;
@@ -394,6 +395,7 @@ impl<'a> Resolver<'_, 'a> {
             let Json::Object(map) = target else { return None };
             if i == last {
                 ty = Some(field.ty.clone());
+                cents = field.cents;
                 map.insert(name.node.clone(), Json::Null);
                 target = map.get_mut(&name.node)?;
                 break;
@@ -413,13 +415,14 @@ impl<'a> Resolver<'_, 'a> {
             }
             target = slot;
         }
-        *target = self.json(&entry.value, ty.as_ref()?)?;
+        *target = self.json(&entry.value, ty.as_ref()?, cents)?;
         Some(())
     }
 
     /// A written value as JSON; its type is checked here only as far as
-    /// records and lists go, the decoder checks the rest.
-    fn json(&mut self, value: &ast::Spanned<Value>, ty: &Type) -> Option<Json> {
+    /// records and lists go, the decoder checks the rest. `cents`: the field
+    /// is `money in cents`, so `$12.50` is written as the JSON `1250`.
+    fn json(&mut self, value: &ast::Spanned<Value>, ty: &Type, cents: bool) -> Option<Json> {
         Some(match (&value.node, ty) {
             (Value::Missing, _) => Json::Null,
             (Value::Record(entries), Type::Record(id)) => {
@@ -434,13 +437,14 @@ impl<'a> Resolver<'_, 'a> {
                 object
             }
             (Value::List(items), Type::List(element)) => {
-                Json::Array(items.iter().map(|item| self.json(item, element)).collect::<Option<_>>()?)
+                Json::Array(items.iter().map(|item| self.json(item, element, cents)).collect::<Option<_>>()?)
             }
             (Value::Literal(literal), _) if !matches!(ty, Type::Record(_) | Type::List(_)) => match literal {
                 Literal::Bool(b) => Json::Bool(*b),
                 Literal::Int(i) => Json::from(*i),
                 Literal::Decimal { value, .. } => Json::from(*value),
-                Literal::Money(cents) => Json::String(format_cents(*cents)),
+                Literal::Money(amount) if cents => Json::from(*amount),
+                Literal::Money(amount) => Json::String(format_cents(*amount)),
                 Literal::String(s) => Json::String(s.clone()),
                 Literal::Date(d) => Json::String(d.to_string()),
                 Literal::Days(d) => Json::from(*d),

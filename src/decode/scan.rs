@@ -354,7 +354,7 @@ impl<'t> Scan<'t> {
                     None => self.skip()?,
                     Some(slot) => {
                         let (_, field) = fields.get_index(slot)?;
-                        let value = self.value(cx, out, &field.ty, field.optional)?;
+                        let value = self.value(cx, out, &field.ty, field.optional, field.cents)?;
                         *out.values.get_mut(start + slot)? = value;
                     }
                 }
@@ -380,7 +380,7 @@ impl<'t> Scan<'t> {
 
     /// A JSON array as a list: its elements wait on the scratch stack, as
     /// on the serde path.
-    fn list(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, element: &Type) -> Option<Value> {
+    fn list(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, element: &Type, cents: bool) -> Option<Value> {
         self.eat(b'[')?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -392,7 +392,7 @@ impl<'t> Scan<'t> {
             self.pos += 1;
         } else {
             loop {
-                let value = self.value(cx, out, element, false)?;
+                let value = self.value(cx, out, element, false, cents)?;
                 out.scratch.push(value);
                 self.ws();
                 match self.next()? {
@@ -410,7 +410,7 @@ impl<'t> Scan<'t> {
     }
 
     /// A value of a schema type.
-    fn value(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, ty: &Type, optional: bool) -> Option<Value> {
+    fn value(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, ty: &Type, optional: bool, cents: bool) -> Option<Value> {
         let result = match self.peek()? {
             b'{' => {
                 let Type::Record(id) = ty else { return None };
@@ -418,26 +418,26 @@ impl<'t> Scan<'t> {
             }
             b'[' => {
                 let Type::List(element) = ty else { return None };
-                return self.list(cx, out, element);
+                return self.list(cx, out, element, cents);
             }
             b'"' => {
                 let s = self.string()?;
-                ValueSeed { cx, out, ty, optional }.visit_str::<Bail>(s)
+                ValueSeed { cx, out, ty, optional, cents }.visit_str::<Bail>(s)
             }
             b't' => {
                 self.literal(b"true")?;
-                ValueSeed { cx, out, ty, optional }.visit_bool::<Bail>(true)
+                ValueSeed { cx, out, ty, optional, cents }.visit_bool::<Bail>(true)
             }
             b'f' => {
                 self.literal(b"false")?;
-                ValueSeed { cx, out, ty, optional }.visit_bool::<Bail>(false)
+                ValueSeed { cx, out, ty, optional, cents }.visit_bool::<Bail>(false)
             }
             b'n' => {
                 self.literal(b"null")?;
-                ValueSeed { cx, out, ty, optional }.visit_unit::<Bail>()
+                ValueSeed { cx, out, ty, optional, cents }.visit_unit::<Bail>()
             }
             b'-' | b'0'..=b'9' => {
-                let seed = ValueSeed { cx, out, ty, optional };
+                let seed = ValueSeed { cx, out, ty, optional, cents };
                 match self.number()? {
                     Number::Unsigned(u) => seed.visit_u64::<Bail>(u),
                     Number::Negative(i) => seed.visit_i64::<Bail>(i),

@@ -556,16 +556,18 @@ fn fill(pieces: &[Piece]) -> Vec<&[Piece]> {
 
 /// Where a field's declaration ends: after its type or its last tag.
 fn field_end(field: &FieldDecl) -> usize {
-    field.tags.last().map_or(end(field.ty.span), |tag| end(tag.span).max(end(field.ty.span)))
+    let ty_end = field.in_cents.as_ref().map_or(end(field.ty.span), |unit| end(unit.span)).max(end(field.ty.span));
+    field.tags.last().map_or(ty_end, |tag| end(tag.span).max(ty_end))
 }
 
-/// ` tagged a, b`, or nothing.
+/// ` in cents`, then ` tagged a, b`, or nothing.
 fn tags_text(field: &FieldDecl) -> String {
+    let unit = if field.in_cents.is_some() { " in cents" } else { "" };
     if field.tags.is_empty() {
-        return String::new();
+        return unit.to_string();
     }
     let tags: Vec<&str> = field.tags.iter().map(|t| t.node.as_str()).collect();
-    format!(" tagged {}", tags.join(", "))
+    format!("{unit} tagged {}", tags.join(", "))
 }
 
 /// A type on one line.

@@ -275,12 +275,13 @@ impl Lower {
         let name = self.name(children.expect(Rule::name)?)?;
         let optional = children.optional(Rule::optional).is_some();
         let ty = self.field_type(children.next()?)?;
+        let in_cents = children.optional(Rule::in_cents).map(|unit| Spanned { node: (), span: self.span(&unit) });
         let tags = match children.optional(Rule::tags) {
             Some(tags) => self.tags(tags)?,
             None => Vec::new(),
         };
         children.finish()?;
-        Ok(FieldDecl { name, optional, ty, tags })
+        Ok(FieldDecl { name, optional, ty, in_cents, tags })
     }
 
     fn tags(&self, pair: Pair<'_, Rule>) -> Result<Vec<Name>, Diagnostic> {

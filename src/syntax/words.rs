@@ -18,6 +18,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::field_list | Rule::field => "a field such as `age: int`",
         Rule::optional | Rule::kw_optional => "`optional`",
         Rule::tags | Rule::kw_tagged => "`tagged`",
+        Rule::in_cents | Rule::kw_cents => "`in cents`",
         Rule::tag => "a category name",
         Rule::field_type | Rule::scalar_type => {
             "a type (`bool`, `int`, `number`, `money`, `string`, `date`, `one of ...`, `list of ...` or `{ ... }`)"
