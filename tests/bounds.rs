@@ -144,39 +144,8 @@ fn the_limit_is_exactly_64() {
     assert_eq!(not(narval::syntax::MAX_NESTING + 1), ["E0006"]);
 }
 
-/// Counts the bytes each thread allocates: the budget of an analysis is
-/// counted, not timed.
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
-
-    pub struct Counting;
-
-    thread_local! {
-        static BYTES: Cell<u64> = const { Cell::new(0) };
-    }
-
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let _ = BYTES.try_with(|b| b.set(b.get().saturating_add(layout.size() as u64)));
-            System.alloc(layout)
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            System.dealloc(ptr, layout)
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            let _ = BYTES.try_with(|b| b.set(b.get().saturating_add(new_size as u64)));
-            System.realloc(ptr, layout, new_size)
-        }
-    }
-
-    /// The bytes allocated on this thread while `f` runs.
-    pub fn bytes(f: impl FnOnce()) -> u64 {
-        let before = BYTES.with(Cell::get);
-        f();
-        BYTES.with(Cell::get) - before
-    }
-}
+/// The budget of an analysis is counted, not timed.
+mod counting;
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;

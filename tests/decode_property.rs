@@ -133,18 +133,20 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-/// The byte offsets of the keys (their opening quote) and the numbers of
-/// a valid line.
 /// Byte ranges of a line.
 type Ranges = Vec<(usize, usize)>;
 
+/// The byte ranges of the keys (from their opening quote) and the numbers
+/// of a line, as far as its quotes are closed.
 fn places(line: &[u8]) -> (Ranges, Ranges) {
     let (mut keys, mut numbers) = (Vec::new(), Vec::new());
     let mut i = 0;
     while i < line.len() {
         match line[i] {
             b'"' => {
-                let end = i + 1 + line[i + 1..].iter().position(|&b| b == b'"').unwrap();
+                // An earlier mutation may have left a quote open: no more places.
+                let Some(length) = line[i + 1..].iter().position(|&b| b == b'"') else { break };
+                let end = i + 1 + length;
                 if line.get(end + 1) == Some(&b':') {
                     keys.push((i, end + 1));
                 }

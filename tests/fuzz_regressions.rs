@@ -6,8 +6,6 @@
 //! agree, ...). See "Fuzzing" in the README.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
@@ -18,40 +16,15 @@ mod targets;
 use targets::Target;
 
 /// Work is bounded by counts, never by the clock (a busy machine is slow):
-/// the bytes a target allocates on this thread, counted by this allocator.
-/// A blow-up in time comes with one in allocations here, since every stage
-/// builds its output as it goes (diagnostics, nodes, tables).
-struct Counting;
+/// the bytes a target allocates on this thread. A blow-up in time comes
+/// with one in allocations here, since every stage builds its output as it
+/// goes (diagnostics, nodes, tables).
+mod counting;
 
-thread_local! {
-    static ALLOCATED: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every call is passed on to the system allocator unchanged; the
-// count is a const-initialised thread-local `Cell`, which allocates nothing.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATED.try_with(|n| n.set(n.get() + layout.size() as u64));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATED.try_with(|n| n.set(n.get() + new_size as u64));
-        System.realloc(ptr, layout, new_size)
-    }
-}
+use counting::allocated;
 
 #[global_allocator]
-static COUNTING: Counting = Counting;
-
-/// The bytes allocated on this thread while `f` runs, and its result.
-fn allocated<T>(f: impl FnOnce() -> T) -> (u64, T) {
-    let before = ALLOCATED.with(Cell::get);
-    let result = f();
-    (ALLOCATED.with(Cell::get) - before, result)
-}
+static ALLOCATOR: counting::Counting = counting::Counting;
 
 /// A fixture may allocate this many bytes per byte of input, beyond
 /// [`BUDGET_BASE`]: far above what any of them takes now, far below what
