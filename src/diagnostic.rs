@@ -71,6 +71,11 @@ codes! {
     /// operators (`a > 1 and a > 1 and ...`), or list definitions standing
     /// for more than a million items in all, counting each use.
     TooLarge = "E0005", Error, "a rule file or an expression over a size limit";
+    /// A rule file that is not UTF-8 text: one saved as UTF-16 or Latin-1.
+    NotUtf8 = "E0006", Error, "a file that is not UTF-8 text";
+    /// A file named in a rule file outside the folders it may read:
+    /// `import "../../../../etc/shadow"`.
+    OutsideImportRoot = "E0007", Error, "an import or a file named in a rule file outside the import root";
     /// A field path not in the schema: `scores.suport`.
     UnknownField = "E0101", Error, "a field path not in the schema";
     /// An action naming an undeclared stream: `-> door_knok`.
@@ -323,6 +328,15 @@ impl Diagnostic {
         let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
         let _ = writeln!(out, "{pad}--> {}:{line}:{column}", file.name);
+        if !file.is_narval() {
+            // Any file may be named (`import "/etc/shadow"`): one that is not
+            // a narval file is never quoted.
+            self.render_notes(sources, &pad, &mut out);
+            if let Some(help) = &self.help {
+                let _ = writeln!(out, "{pad} = help: {help}");
+            }
+            return out;
+        }
         let _ = writeln!(out, "{pad} |");
         let (line_start, text) = file.line_at(line);
         let length = file.chars_between(line_start, line_start + text.len());

@@ -25,7 +25,7 @@ use narval::ast::StreamKind;
 use narval::decode::Profile;
 use narval::{ProfileError, RuleSet};
 
-use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, AssignArgs, Status};
+use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, stdin_twice, AssignArgs, Status};
 
 /// Most lines in one batch.
 const BATCH_LINES: usize = 16 * 1024;
@@ -76,6 +76,9 @@ pub fn run(args: &AssignArgs) -> Status {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
+    if stdin_twice(&args.rules, &args.profiles) {
+        return Status::Usage;
+    }
     let input = match open_profiles(&args.profiles) {
         Ok(input) => input,
         Err(error) => {
@@ -95,7 +98,10 @@ pub fn run(args: &AssignArgs) -> Status {
             return Status::Usage;
         }
     }
-    let builder = builder(&args.rules, args.today);
+    let builder = match builder(&args.rules, args.today, args.import_root.as_deref()) {
+        Ok(builder) => builder,
+        Err(status) => return status,
+    };
     let builder = if args.interpreted { builder.interpreted() } else { builder };
     let rules = match builder.build() {
         Ok(rules) => rules,
@@ -123,7 +129,7 @@ pub fn run(args: &AssignArgs) -> Status {
         Ok(file) => file.map(BufWriter::new),
         Err(status) => return status,
     };
-    let mut stdout = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let mut stdout = BufWriter::with_capacity(1 << 20, super::stdio::stdout());
     let output: &mut dyn Write = match &mut out_file {
         Some(file) => file,
         None => &mut stdout,
@@ -347,9 +353,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
-        Ok(Box::new(io::stdin().lock()))
+        Ok(Box::new(super::stdio::stdin()?))
     } else {
-        Ok(Box::new(BufReader::with_capacity(1 << 20, File::open(path)?)))
+        let file = narval::source::open(path, narval::source::Origin::Named)?;
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
 }
 

@@ -10,7 +10,7 @@ use narval::Explanation;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{builder, io_reason, output_error, print_report, say, ExplainArgs, Status, TraceFormat};
+use super::{builder, io_reason, output_error, print_report, say, stdin_twice, ExplainArgs, Status, TraceFormat};
 
 /// The document `--format json` writes.
 #[derive(Serialize)]
@@ -23,7 +23,14 @@ struct JsonExplanation<'a> {
 
 /// Explains one profile.
 pub fn run(args: &ExplainArgs) -> Status {
-    let rules = match builder(&args.rules, args.today).build() {
+    if stdin_twice(&args.rules, &args.profile) {
+        return Status::Usage;
+    }
+    let builder = match builder(&args.rules, args.today, args.import_root.as_deref()) {
+        Ok(builder) => builder,
+        Err(status) => return status,
+    };
+    let rules = match builder.build() {
         Ok(rules) => rules,
         Err(report) => {
             print_report(&report);
@@ -67,11 +74,7 @@ pub fn run(args: &ExplainArgs) -> Status {
 /// The profile input, at most [`PROFILE_FILE_LIMIT`] bytes: `explain`
 /// looks at one profile, not at a whole voter file.
 fn read(path: &std::path::Path) -> io::Result<String> {
-    if path.as_os_str() == "-" {
-        narval::source::read_text_from(io::stdin().lock(), PROFILE_FILE_LIMIT)
-    } else {
-        narval::source::read_text(path, PROFILE_FILE_LIMIT)
-    }
+    super::read_input(path, PROFILE_FILE_LIMIT)
 }
 
 /// Largest profile file `explain` reads: take a profile out of a larger file
@@ -109,7 +112,7 @@ fn error_position(error: &serde_json::Error) -> String {
 }
 
 fn write_human(explanation: &Explanation, id: Option<&Value>, name: &str, line: Option<usize>) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = super::stdio::stdout();
     let who = id.map(|v| format!("profile {v}")).unwrap_or_else(|| "profile".into());
     let place = line.map(|l| format!("{name} line {l}")).unwrap_or_else(|| name.to_string());
     let count = explanation.assigned().count();
@@ -119,7 +122,7 @@ fn write_human(explanation: &Explanation, id: Option<&Value>, name: &str, line: 
 }
 
 fn write_json(document: &JsonExplanation<'_>) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = super::stdio::stdout();
     serde_json::to_writer(&mut stdout, document)?;
     writeln!(stdout)?;
     stdout.flush()
