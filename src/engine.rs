@@ -414,8 +414,8 @@ impl<'d> Load<'d> {
             (Code::ImportNotFound, io_reason(error))
         };
         let diagnostic = match named_at {
-            Some(target) => Diagnostic::new(code, target.span, format!("cannot read the {what} `{}`: {reason}", target.node))
-                .with_label("named here"),
+            Some(target) => Diagnostic::new(code, target.span, cannot(what, &target.node, &reason))
+                .with_label(if what == "import" { "imported here" } else { "named here" }),
             None => {
                 let id = self.sources.add(name.clone(), String::new());
                 Diagnostic::new(code, crate::source::Span::new(id, 0, 0), format!("cannot read `{name}`: {reason}"))
@@ -458,11 +458,31 @@ pub(crate) fn inside_roots(path: &Path, roots: &[PathBuf]) -> Result<(), PathBuf
     }
 }
 
+/// A canonical folder as it is shown: relative to the current folder when
+/// inside it, so that a message does not depend on where a checkout lies.
+fn shown(root: &Path) -> PathBuf {
+    let here = std::env::current_dir().and_then(std::fs::canonicalize);
+    match here.as_deref().map(|here| root.strip_prefix(here)) {
+        Ok(Ok(inside)) if inside.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(Ok(inside)) => inside.to_path_buf(),
+        _ => root.to_path_buf(),
+    }
+}
+
+/// `cannot import `x`: reason`, or `cannot read the policy file `x`: reason`.
+fn cannot(what: &str, target: &str, reason: &str) -> String {
+    if what == "import" {
+        format!("cannot import `{target}`: {reason}")
+    } else {
+        format!("cannot read the {what} `{target}`: {reason}")
+    }
+}
+
 fn outside_roots(target: &crate::ast::Spanned<String>, what: &str, root: &Path) -> Diagnostic {
     Diagnostic::new(
         Code::OutsideImportRoot,
         target.span,
-        format!("the {what} `{}` lies outside the folder `{}`", target.node, root.display()),
+        cannot(what, &target.node, &format!("outside the folder `{}`", shown(root).display())),
     )
     .with_label("named here")
     .with_help("a rule file may name files inside the folder of the rule files given (or, on the command line, the current folder); allow another with `--import-root DIR`")
@@ -780,11 +800,25 @@ mod tests {
         if !std::path::Path::new("/dev/zero").exists() {
             return;
         }
-        let imported = RuleSet::builder().source("t.narval", "narval 1\nimport \"/dev/zero\"\n").check();
         let given = RuleSet::builder().file("/dev/zero").check();
-        for report in [imported, given] {
-            let codes: Vec<&str> = report.diagnostics().iter().map(|d| d.code.as_str()).collect();
-            assert_eq!(codes, ["E0005"], "{}", report.render());
+        let codes: Vec<&str> = given.diagnostics().iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["E0005"], "{}", given.render());
+    }
+
+    /// A file named in a rule file must be a regular file: a device is
+    /// refused before it is opened (a named pipe would wait for a writer).
+    #[test]
+    fn an_import_of_a_device_is_refused_unread() {
+        if !std::path::Path::new("/dev/zero").exists() {
+            return;
         }
+        let source = "narval 1\nimport \"/dev/zero\"\n";
+        let imported = RuleSet::builder().source("t.narval", source).import_root("/").check();
+        let messages: Vec<String> = imported.diagnostics().iter().map(|d| d.message.clone()).collect();
+        assert_eq!(messages, ["cannot import `/dev/zero`: is a device, not a regular file"]);
+        // Without a root that holds it, the import lies outside the rule file's folder.
+        let outside = RuleSet::builder().source("t.narval", source).check();
+        let codes: Vec<&str> = outside.diagnostics().iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["E0007"], "{}", outside.render());
     }
 }
