@@ -349,7 +349,8 @@ impl<'d> Load<'d> {
                 if !self.seen.insert(file_key(path)) {
                     return None;
                 }
-                let name = normalize(path).display().to_string();
+                let name = Some(normalize(path)).filter(|n| !n.as_os_str().is_empty()).unwrap_or_else(|| path.clone());
+                let name = name.display().to_string();
                 match read_text(path, Origin::Named, syntax::MAX_FILE_BYTES as u64) {
                     Ok(text) => Some((self.sources.add(name, text), Some(path.clone()))),
                     Err(error) => {

@@ -36,6 +36,10 @@ const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Longest profile line read; a longer one is skipped to its end and
 /// rejected, so that memory stays bounded whatever the input.
 pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes of an over-long line read in search of its end: past them the
+/// input is no profile file (`--profiles /dev/zero`), and the run stops
+/// rather than read forever.
+pub const MAX_SKIPPED_BYTES: usize = 64 * MAX_LINE_BYTES;
 
 /// Why one input line was not assigned. The reasons name fields and
 /// columns, never a person's values.
@@ -289,7 +293,30 @@ impl Drop for AtomicFile {
 
 /// The temporary name of the file `name` for process `pid` on `host`.
 fn temp_name(name: &str, host: &str, pid: u32) -> String {
-    format!(".{name}.narval-{host}-{pid}.tmp")
+    format!("{}{pid}.tmp", temp_prefix(name, host))
+}
+
+/// Longest file name most file systems take, in bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+/// What every [`temp_name`] of `name` on `host` starts with:
+/// `.FILE.narval-HOST-`. Where the whole name could pass
+/// [`MAX_NAME_BYTES`] with the longest PID, FILE is cut and followed by
+/// `~` and 8 hex digits of its SHA-256, so that the name fits and still
+/// tells one FILE from another, the same in every run.
+fn temp_prefix(name: &str, host: &str) -> String {
+    let fixed = ".".len() + ".narval-".len() + host.len() + "-".len() + u32::MAX.to_string().len() + ".tmp".len();
+    if fixed + name.len() <= MAX_NAME_BYTES {
+        return format!(".{name}.narval-{host}-");
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut keep = MAX_NAME_BYTES.saturating_sub(fixed + "~".len() + hash.len());
+    while !name.is_char_boundary(keep.min(name.len())) {
+        keep -= 1;
+    }
+    format!(".{}~{hash}.narval-{host}-", name.get(..keep).unwrap_or_default())
 }
 
 /// This host's name, as a temporary name holds it (letters, digits, `.`,
@@ -305,7 +332,7 @@ fn host_name() -> Option<String> {
 /// could clean up left beside `target` (whose file name is `name`), and
 /// returns them with their process ids. Removed is only a regular file
 /// named exactly [`temp_name`]`(name, host, PID)` whose process PID is not
-/// running: `/proc/PID` is absent, while `/proc/self` is present (without
+/// running, or is this run's own: `/proc/PID` is absent, while `/proc/self` is present (without
 /// `/proc`, nothing is removed). A symbolic link, a directory or any other
 /// name is left alone, and removing a name never follows a link.
 fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
@@ -318,7 +345,7 @@ fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
         _ => Path::new("."),
     };
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let prefix = format!(".{name}.narval-{host}-");
+    let prefix = temp_prefix(name, host);
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
@@ -332,7 +359,10 @@ fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
         let Ok(pid) = pid.parse::<u32>() else { continue };
         // `file_type` does not follow a symbolic link.
         let regular = entry.file_type().is_ok_and(|t| t.is_file());
-        if pid == std::process::id() || !regular || proc.join(pid.to_string()).exists() {
+        // A file with this run's own PID belongs to no live run: this one
+        // has not created its own yet (a restarted container reuses PIDs).
+        let running = pid != std::process::id() && proc.join(pid.to_string()).exists();
+        if !regular || running {
             continue;
         }
         if std::fs::remove_file(entry.path()).is_ok() {
@@ -458,6 +488,10 @@ fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>) -> io::Result<Line> {
         read += length;
         if ends {
             break;
+        }
+        if read > MAX_SKIPPED_BYTES {
+            let reason = format!("no line end in its first {} MiB", MAX_SKIPPED_BYTES / (1024 * 1024));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
         }
     }
     Ok(match (read, too_long) {
@@ -710,4 +744,42 @@ fn assign_line(job: &Job<'_>, line: &[u8], profile: &mut Profile, out: &mut Vec<
     }
     out.extend_from_slice(b"]}\n");
     Ok(id.len())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::{remove_stale, temp_name, temp_prefix, MAX_NAME_BYTES};
+
+    #[test]
+    fn a_temporary_name_fits_the_file_name_limit_and_tells_files_apart() {
+        let host = "h".repeat(64);
+        let long = |c: &str| format!("{}.ndjson", c.repeat(240));
+        for name in [long("a"), long("é"), "out.ndjson".to_string()] {
+            let temp = temp_name(&name, &host, u32::MAX);
+            assert!(temp.len() <= MAX_NAME_BYTES, "{} bytes", temp.len());
+            assert!(temp.starts_with(&temp_prefix(&name, &host)));
+        }
+        assert_eq!(temp_name("out.ndjson", "h", 7), ".out.ndjson.narval-h-7.tmp");
+        let (a, b) = (format!("{}a", "x".repeat(250)), format!("{}b", "x".repeat(250)));
+        assert_ne!(temp_prefix(&a, &host), temp_prefix(&b, &host));
+        assert_eq!(temp_prefix(&a, &host), temp_prefix(&a, &host));
+    }
+
+    /// A restarted container reuses process ids: a file left with this
+    /// run's own id must not block it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_stale_temporary_file_with_this_runs_own_pid_is_removed() {
+        let dir = std::env::temp_dir().join(format!("narval-own-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.ndjson");
+        let own = dir.join(temp_name("out.ndjson", "host", std::process::id()));
+        std::fs::write(&own, "left").unwrap();
+        let removed = remove_stale(&target, "out.ndjson", "host");
+        assert_eq!(removed, [(own.clone(), std::process::id())]);
+        assert!(!own.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
