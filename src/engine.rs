@@ -392,7 +392,13 @@ impl<'d> Load<'d> {
     /// pointed at where it goes wrong; a file that cannot be opened, at
     /// where it is named, or at the file itself when the user named it, so
     /// that every diagnostic has a location (SARIF needs one).
-    fn unreadable(&mut self, name: String, error: &std::io::Error, named_at: Option<&crate::ast::Spanned<String>>, what: &str) {
+    fn unreadable(
+        &mut self,
+        name: String,
+        error: &std::io::Error,
+        named_at: Option<&crate::ast::Spanned<String>>,
+        what: &str,
+    ) {
         if let Some(not_text) = crate::source::not_text(error) {
             let at = not_text.offset;
             let width = not_text.lossy.get(at..).and_then(|r| r.chars().next()).map_or(0, char::len_utf8);

@@ -313,6 +313,12 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, NotText> {
     }
 }
 
+/// Whether the first bytes of a text look like UTF-16 (see [`decode_text`]):
+/// for a stream read line by line, such as `narval assign`'s profiles.
+pub fn looks_like_utf16(head: &[u8]) -> bool {
+    utf16(head).is_some()
+}
+
 /// UTF-16 by its byte order mark, or by the zero bytes of ASCII text
 /// written in it (a zero in every other byte of the first few hundred).
 fn utf16(bytes: &[u8]) -> Option<Encoding> {
@@ -379,8 +385,12 @@ impl NotText {
     /// What to do about it, for a help line.
     pub fn help(&self) -> &'static str {
         match self.encoding {
-            Encoding::Utf16 { big_endian: false } => "convert it to UTF-8: `iconv -f UTF-16LE -t UTF-8 FILE > FILE.utf8`",
-            Encoding::Utf16 { big_endian: true } => "convert it to UTF-8: `iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8`",
+            Encoding::Utf16 { big_endian: false } => {
+                "convert it to UTF-8: `iconv -f UTF-16LE -t UTF-8 FILE > FILE.utf8`"
+            }
+            Encoding::Utf16 { big_endian: true } => {
+                "convert it to UTF-8: `iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8`"
+            }
             Encoding::Latin1 => "convert it to UTF-8: `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`",
             Encoding::InvalidUtf8 => "save the file as UTF-8 text",
         }

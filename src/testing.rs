@@ -294,7 +294,11 @@ impl Suite {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
                 crate::engine::inside_roots(&full, &self.roots).map_err(|root| {
-                    format!("cannot read `{}`: outside the folder `{}` (see `--import-root`)", full.display(), root.display())
+                    format!(
+                        "cannot read `{}`: outside the folder `{}` (see `--import-root`)",
+                        full.display(),
+                        root.display()
+                    )
                 })?;
                 let origin = crate::source::Origin::Referenced;
                 let text = crate::source::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)

@@ -567,7 +567,8 @@ fn explain_under_a_policy_withholds_what_the_consent_does_not_cover() {
         "{text}"
     );
     assert!(!text.contains("84") && !text.contains("42"), "{text}");
-    let out = narval(&["explain", "guarded.narval", "--profile", "-", "--format", "json", "--import-root", ".."], profile);
+    let out =
+        narval(&["explain", "guarded.narval", "--profile", "-", "--format", "json", "--import-root", ".."], profile);
     let document: Value = serde_json::from_str(&stdout(&out)).unwrap();
     let high_risk = document["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "high_risk").unwrap();
     assert_eq!(high_risk["outcome"], Value::Null);

@@ -164,7 +164,11 @@ fn a_named_pipe_named_in_a_rule_file_is_refused_without_waiting_for_a_writer() {
     dir.write("rules.narval", rules);
     let out = narval(&["check", &dir.arg("rules.narval")], "");
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("cannot import `pipe.narval`: is a named pipe, not a regular file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot import `pipe.narval`: is a named pipe, not a regular file"),
+        "{}",
+        stderr(&out)
+    );
     let tests = format!("{RULES}test \"from a pipe\" {{ given \"pipe.json\" expect door_knock }}\n");
     dir.write("cases.narval", tests);
     let out = narval(&["test", &dir.arg("cases.narval")], "");
@@ -240,6 +244,16 @@ fn a_profile_file_not_in_utf8_says_what_it_looks_like() {
     );
 }
 
+#[test]
+fn profiles_in_utf16_are_refused_at_once() {
+    let dir = Scratch::new("utf16-profiles");
+    let text: Vec<u8> = "{\"id\": 1, \"volunteer\": false}\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    dir.write("p.ndjson", text);
+    let out = narval(&["assign", "campaign.narval", "--profiles", &dir.arg("p.ndjson")], "");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not UTF-8 text: it looks like UTF-16"), "{}", stderr(&out));
+}
+
 // ---- check - and fmt ----------------------------------------------------------------
 
 #[test]
@@ -247,7 +261,8 @@ fn check_reads_standard_input_as_fmt_does() {
     let out = narval(&["check", "-"], RULES);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stderr(&out), "narval: ok, 1 file checked\n");
-    let out = narval(&["check", "-"], "narval 1\nschema { volunteer: bool }\nsolicitation streams a\nr: volunter -> a\n");
+    let out =
+        narval(&["check", "-"], "narval 1\nschema { volunteer: bool }\nsolicitation streams a\nr: volunter -> a\n");
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains(" --> <stdin>:4:4"), "{}", stderr(&out));
 }
@@ -299,7 +314,11 @@ fn an_import_outside_the_folders_given_needs_import_root() {
     // Run from elsewhere: neither the rule file's folder nor the current one holds the import.
     let out = narval(&["check", &dir.arg("rules/rules.narval")], "");
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("error[E0007]: cannot import `../shared/schema.narval`: outside the folder"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[E0007]: cannot import `../shared/schema.narval`: outside the folder"),
+        "{}",
+        stderr(&out)
+    );
     let out = narval(&["check", &dir.arg("rules/rules.narval"), "--import-root", dir.0.to_str().unwrap()], "");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     // A symbolic link inside the folder is followed before the check.
@@ -318,7 +337,9 @@ fn a_file_that_is_not_a_narval_file_is_never_quoted() {
     let dir = Scratch::new("not-narval");
     dir.write("secret.txt", "root:$6$a-password-hash:19000:0:99999:7:::\n");
     dir.write("rules.narval", format!("{RULES}import \"secret.txt\"\n"));
-    for args in [vec!["check", "rules.narval"], vec!["check", "secret.txt"], vec!["check", "rules.narval", "--format", "json"]] {
+    for args in
+        [vec!["check", "rules.narval"], vec!["check", "secret.txt"], vec!["check", "rules.narval", "--format", "json"]]
+    {
         let mut command = command(&args);
         let out = finish(command.current_dir(&dir.0).spawn().unwrap());
         assert_eq!(code(&out), 1);

@@ -381,13 +381,21 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The profiles, opened as every file named on the command line is
+/// ([`narval::source::open`]). Text in UTF-16 would have each line rejected
+/// as not JSON: it is refused at once, with what to do.
 fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
-    if path.as_os_str() == "-" {
-        Ok(Box::new(super::stdio::stdin()?))
+    let mut input: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(super::stdio::stdin()?)
     } else {
         let file = narval::source::open(path, narval::source::Origin::Named)?;
-        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+        Box::new(BufReader::with_capacity(1 << 20, file))
+    };
+    if narval::source::looks_like_utf16(input.fill_buf()?) {
+        let reason = "not UTF-8 text: it looks like UTF-16; convert it with `iconv -f UTF-16 -t UTF-8`";
+        return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
     }
+    Ok(input)
 }
 
 /// What every worker needs.

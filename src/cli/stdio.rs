@@ -35,7 +35,7 @@ pub extern "C" fn record() {
 static RECORD: extern "C" fn() = record;
 
 fn closed(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::Other, format!("standard {what} is closed"))
+    io::Error::other(format!("standard {what} is closed"))
 }
 
 /// Standard input, or an error when the command was started with it closed
