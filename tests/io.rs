@@ -360,3 +360,15 @@ fn out_with_the_longest_file_name_fits_its_temporary_name() {
     assert_eq!(std::fs::read_to_string(dir.path(&name)).unwrap().lines().count(), 3);
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1, "no temporary file is left");
 }
+
+#[test]
+fn fmt_of_a_file_with_the_longest_name_fits_its_temporary_name() {
+    let dir = Scratch::new("long-fmt");
+    let name = format!("{}.narval", "a".repeat(248));
+    let formatted = stdout(&narval(&["fmt", "--stdout", "campaign.narval"], ""));
+    dir.write(&name, formatted.replacen("narval 1\n", "narval   1\n", 1));
+    let out = narval(&["fmt", &dir.arg(&name)], "");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(dir.path(&name)).unwrap(), formatted);
+    assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1, "no temporary file is left");
+}

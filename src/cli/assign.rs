@@ -300,14 +300,20 @@ fn temp_name(name: &str, host: &str, pid: u32) -> String {
 const MAX_NAME_BYTES: usize = 255;
 
 /// What every [`temp_name`] of `name` on `host` starts with:
-/// `.FILE.narval-HOST-`. Where the whole name could pass
-/// [`MAX_NAME_BYTES`] with the longest PID, FILE is cut and followed by
-/// `~` and 8 hex digits of its SHA-256, so that the name fits and still
-/// tells one FILE from another, the same in every run.
+/// `.FILE.narval-HOST-` (see [`short_temp_prefix`]).
 fn temp_prefix(name: &str, host: &str) -> String {
-    let fixed = ".".len() + ".narval-".len() + host.len() + "-".len() + u32::MAX.to_string().len() + ".tmp".len();
+    short_temp_prefix(name, &format!("narval-{host}"))
+}
+
+/// `.FILE.TAG-`, the start of the temporary name `.FILE.TAG-PID.tmp` of the
+/// file `name` (`fmt` writes beside a file too). Where the whole name could
+/// pass [`MAX_NAME_BYTES`] with the longest PID, FILE is cut and followed
+/// by `~` and 8 hex digits of its SHA-256, so that the name fits and still
+/// tells one FILE from another, the same in every run.
+pub(super) fn short_temp_prefix(name: &str, tag: &str) -> String {
+    let fixed = ".".len() + ".".len() + tag.len() + "-".len() + u32::MAX.to_string().len() + ".tmp".len();
     if fixed + name.len() <= MAX_NAME_BYTES {
-        return format!(".{name}.narval-{host}-");
+        return format!(".{name}.{tag}-");
     }
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(name.as_bytes());
@@ -316,7 +322,7 @@ fn temp_prefix(name: &str, host: &str) -> String {
     while !name.is_char_boundary(keep.min(name.len())) {
         keep -= 1;
     }
-    format!(".{}~{hash}.narval-{host}-", name.get(..keep).unwrap_or_default())
+    format!(".{}~{hash}.{tag}-", name.get(..keep).unwrap_or_default())
 }
 
 /// This host's name, as a temporary name holds it (letters, digits, `.`,

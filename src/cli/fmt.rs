@@ -157,7 +157,14 @@ fn rewrite(path: &Path, text: &str) -> io::Result<()> {
     }
     let permissions = meta.permissions();
     let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = target.with_file_name(format!(".{file_name}.fmt-{}.tmp", std::process::id()));
+    // `.FILE.fmt-PID.tmp`, cut to fit a file name as `assign --out` cuts its own.
+    let prefix = super::assign::short_temp_prefix(&file_name, "fmt");
+    let temp = target.with_file_name(format!("{prefix}{}.tmp", std::process::id()));
+    // A file left with this run's own PID belongs to no live run (a
+    // restarted container reuses PIDs): it would make `create_new` fail.
+    if fs::symlink_metadata(&temp).is_ok_and(|meta| meta.is_file()) {
+        let _ = fs::remove_file(&temp);
+    }
     let written = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(text.as_bytes())?;
@@ -270,7 +277,25 @@ fn steps(old: &[&str], new: &[&str]) -> Vec<Step> {
 
 #[cfg(test)]
 mod tests {
-    use super::diff;
+    #![allow(clippy::unwrap_used)]
+
+    use super::{diff, rewrite};
+
+    /// A restarted container reuses process ids: a temporary file left
+    /// with this run's own id must not block the rewrite.
+    #[test]
+    fn a_leftover_temporary_file_with_this_runs_own_pid_does_not_block_a_rewrite() {
+        let dir = std::env::temp_dir().join(format!("narval-fmt-own-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("r.narval");
+        std::fs::write(&target, "old").unwrap();
+        let own = dir.join(format!(".r.narval.fmt-{}.tmp", std::process::id()));
+        std::fs::write(&own, "left").unwrap();
+        rewrite(&target, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert!(!own.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn diff_shows_each_changed_region_with_its_old_line() {
