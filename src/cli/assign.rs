@@ -256,6 +256,11 @@ impl AtomicFile {
         }
         let host = host.unwrap_or_else(|| String::from("unknown"));
         let temp = target.with_file_name(temp_name(&name, &host, std::process::id()));
+        // Where `/proc` is missing, [`remove_stale`] removes nothing; a file
+        // with this run's own PID still belongs to no live run.
+        if std::fs::symlink_metadata(&temp).is_ok_and(|meta| meta.is_file()) && std::fs::remove_file(&temp).is_ok() {
+            say(format_args!("removed `{}`, left by an earlier run that ended before finishing", temp.display()));
+        }
         let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         Ok(AtomicFile { file, temp, target, committed: false })
     }
