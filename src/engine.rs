@@ -467,7 +467,7 @@ pub(crate) fn inside_roots(path: &Path, roots: &[PathBuf]) -> Result<(), PathBuf
 
 /// A canonical folder as it is shown: relative to the current folder when
 /// inside it, so that a message does not depend on where a checkout lies.
-fn shown(root: &Path) -> PathBuf {
+pub(crate) fn shown(root: &Path) -> PathBuf {
     let here = std::env::current_dir().and_then(std::fs::canonicalize);
     match here.as_deref().map(|here| root.strip_prefix(here)) {
         Ok(Ok(inside)) if inside.as_os_str().is_empty() => PathBuf::from("."),

@@ -297,7 +297,7 @@ impl Suite {
                     format!(
                         "cannot read `{}`: outside the folder `{}` (see `--import-root`)",
                         full.display(),
-                        root.display()
+                        crate::engine::shown(&root).display()
                     )
                 })?;
                 let origin = crate::source::Origin::Referenced;

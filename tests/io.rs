@@ -303,6 +303,29 @@ fn fmt_keeps_a_files_line_ends_and_byte_order_mark() {
 
 // ---- import roots ----------------------------------------------------------------------
 
+/// The profile file of a test case follows the rule of imports; the
+/// message names the folder as the current one shows it, not by a path
+/// that depends on where the checkout lies.
+#[test]
+fn a_test_profile_file_outside_the_folders_given_needs_import_root() {
+    let dir = Scratch::new("given-outside");
+    std::fs::create_dir(dir.path("cases")).unwrap();
+    dir.write("p.json", "{\"id\": 1, \"volunteer\": false}");
+    let tests = format!("{RULES}test \"from outside\" {{ given \"../p.json\" expect door_knock }}\n");
+    dir.write("cases/cases.narval", tests);
+    let mut run = command(&["test", "cases.narval"]);
+    let out = finish(run.current_dir(dir.path("cases")).spawn().unwrap());
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("cannot read `../p.json`: outside the folder `.` (see `--import-root`)"),
+        "{}",
+        stdout(&out)
+    );
+    let mut run = command(&["test", "cases.narval", "--import-root", ".."]);
+    let out = finish(run.current_dir(dir.path("cases")).spawn().unwrap());
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+}
+
 #[test]
 fn an_import_outside_the_folders_given_needs_import_root() {
     let dir = Scratch::new("import-root");
