@@ -83,7 +83,7 @@ pub fn run(args: &AssignArgs) -> Status {
     if stdin_twice(&args.rules, &args.profiles) {
         return Status::Usage;
     }
-    let input = match open_profiles(&args.profiles) {
+    let mut input = match open_profiles(&args.profiles) {
         Ok(input) => input,
         Err(error) => {
             say(format_args!("cannot read {name}: {}", io_reason(&error)));
@@ -147,6 +147,11 @@ pub fn run(args: &AssignArgs) -> Status {
         keep_rejected: errors_file.is_some(),
         unique_ids: args.unique_ids,
     };
+    if let Err(error) = refuse_utf16(&mut input) {
+        // The temporary files of --out and --errors are removed.
+        say(format_args!("cannot read {name}: {}", io_reason(&error)));
+        return Status::Usage;
+    }
     let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
     let ids = args.unique_ids.then(std::collections::HashMap::new);
     let mut sink = Sink { output, errors, ids, duplicates: 0, reported: 0 };
@@ -393,20 +398,26 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The profiles, opened as every file named on the command line is
-/// ([`narval::source::open`]). Text in UTF-16 would have each line rejected
-/// as not JSON: it is refused at once, with what to do.
+/// ([`narval::source::open`]).
 fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
-    let mut input: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(super::stdio::stdin()?)
+    if path.as_os_str() == "-" {
+        Ok(Box::new(super::stdio::stdin()?))
     } else {
         let file = narval::source::open(path, narval::source::Origin::Named)?;
-        Box::new(BufReader::with_capacity(1 << 20, file))
-    };
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    }
+}
+
+/// Text in UTF-16 would have each line rejected as not JSON: it is refused
+/// at once, with what to do. This reads the first bytes, so it runs once
+/// the rules are checked and the output files are created: a stream that
+/// is slow to start (`--profiles -`) does not hold them back.
+fn refuse_utf16(input: &mut dyn BufRead) -> io::Result<()> {
     if narval::source::looks_like_utf16(input.fill_buf()?) {
         let reason = "not UTF-8 text: it looks like UTF-16; convert it with `iconv -f UTF-16 -t UTF-8`";
         return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
     }
-    Ok(input)
+    Ok(())
 }
 
 /// What every worker needs.
