@@ -661,7 +661,8 @@ mod tests {
     #[test]
     fn carets_line_up_under_wide_characters() {
         let mut sources = Sources::new();
-        let text = "r: name == \"\u{65e5}\u{672c}\u{1f389}\" and nam == \"e\u{301}\" -> a\n";
+        // A version line: only a narval file is quoted.
+        let text = "narval 1\nr: name == \"\u{65e5}\u{672c}\u{1f389}\" and nam == \"e\u{301}\" -> a\n";
         let file = sources.add("w.narval", text);
         let at = text.find("nam ").unwrap_or(0);
         let rendered = Diagnostic::new(Code::UnknownField, Span::new(file, at, at + 3), "unknown").render(&sources);
@@ -679,10 +680,11 @@ mod tests {
     #[test]
     fn a_short_line_is_shown_whole() {
         let mut sources = Sources::new();
-        let file = sources.add("t.narval", "r: \u{e9}\u{e9} > 1 -> s\n");
-        let diagnostic = Diagnostic::new(Code::Syntax, Span::new(file, 3, 7), "here");
+        let file = sources.add("t.narval", "narval 1\nr: \u{e9}\u{e9} > 1 -> s\n");
+        let start = "narval 1\nr: ".len();
+        let diagnostic = Diagnostic::new(Code::Syntax, Span::new(file, start, start + 4), "here");
         let rendered = diagnostic.render(&sources);
-        assert!(rendered.contains("1 | r: \u{e9}\u{e9} > 1 -> s\n  |    ^^\n"), "{rendered}");
+        assert!(rendered.contains("2 | r: \u{e9}\u{e9} > 1 -> s\n  |    ^^\n"), "{rendered}");
     }
 
     #[test]
