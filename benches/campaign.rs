@@ -38,7 +38,10 @@ struct Record<'a> {
 /// As `narval assign` decodes: every line into one reused profile.
 fn narval_decode(rules: &RuleSet, lines: &[String]) -> usize {
     let mut profile = Profile::default();
-    lines.iter().filter(|line| black_box(rules.decode_line_into(black_box(line), "id", &mut profile)).is_ok()).count()
+    lines
+        .iter()
+        .filter(|line| black_box(rules.decode_line_into(black_box(line.as_bytes()), "id", &mut profile)).is_ok())
+        .count()
 }
 
 fn baseline_decode(lines: &[String]) -> usize {
@@ -50,8 +53,8 @@ fn baseline_decode(lines: &[String]) -> usize {
 /// (`RuleSet::decode_line_into`), then assigned.
 fn narval_line(rules: &RuleSet, line: &str, profile: &mut Profile, out: &mut Vec<u8>) -> usize {
     out.clear();
-    let id = rules.decode_line_into(line, "id", profile).expect("a clean profile");
-    let id: i64 = id.and_then(|id| id.parse().ok()).expect("an integer id");
+    let id = rules.decode_line_into(line.as_bytes(), "id", profile).expect("a clean profile");
+    let id: i64 = id.parse().expect("an integer id");
     let assignment = rules.assignment(&rules.evaluate(profile));
     let record = Record { id, solicitations: &assignment.solicitations, issues: &assignment.issues };
     serde_json::to_writer(&mut *out, &record).expect("a record serialises");

@@ -13,14 +13,16 @@
 #   --keep       keep the output files under target/bench-data
 #
 # Steps: generate the profiles with gen_profiles.py (seed 2012, cached under
-# target/bench-data), build in release, then time `narval assign` and the
+# target/bench-data; without the shared workload, with the project's own
+# generator, examples/gen_profiles.rs), build in release, then time `narval assign` and the
 # baseline (`examples/baseline.rs`) from an NDJSON file to an NDJSON file:
 # wall clock, best of R runs, and peak RSS (from /usr/bin/time, else by
 # polling /proc). narval runs at 1 thread and, when `narval assign --help`
 # lists `--threads`, at every core too; without it only 1 thread is
-# measured. Every output is checked against reference.py's digest; a
-# mismatch stops the script. The shared workload is looked for in
-# ../shared/bench (env NARVAL_BENCH_SHARED).
+# measured. Every output is checked against reference.py's digest (without
+# the shared workload: against `narval assign --interpreted`, a separate
+# evaluator); a mismatch stops the script. The shared workload is looked for
+# in ../shared/bench (env NARVAL_BENCH_SHARED); the script runs without it.
 #
 # Needs: cargo, python3; /usr/bin/time (GNU) if present.
 set -euo pipefail
@@ -50,8 +52,10 @@ done
 for value in "$n" "$mem_n" "$runs"; do
   [[ $value =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: \`$value\` is not a positive number" >&2; exit 2; }
 done
-[[ -f $shared/gen_profiles.py && -f $shared/reference.py ]] || {
-  echo "compare.sh: the shared workload is expected in $shared (set NARVAL_BENCH_SHARED)" >&2; exit 2; }
+shared_ok=0
+if [[ -f $shared/gen_profiles.py && -f $shared/reference.py ]]; then shared_ok=1; else
+  echo "compare.sh: no shared workload in $shared: the project's generator, checked against --interpreted" >&2; fi
+if ((shared_ok)); then reference=reference.py; else reference="narval assign --interpreted"; fi
 command -v python3 >/dev/null || { echo "compare.sh: python3 is required" >&2; exit 2; }
 
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -67,13 +71,18 @@ die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
 # The profiles of `gen_profiles.py --n N --seed 2012`, generated once per
 # version of the generator (the generator is deterministic).
 profiles() {
-  local count=$1 version file
+  local count=$1 version file generator
+  if ((shared_ok)); then generator=$shared/gen_profiles.py; else generator=$root/benches/workload/generate.rs; fi
   version=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:12])' \
-    "$shared/gen_profiles.py")
+    "$generator")
   file=$data/compare-$count-$seed-$version.ndjson
   if [[ ! -s $file ]]; then
     say "generating $count profiles"
-    python3 "$shared/gen_profiles.py" --n "$count" --seed "$seed" >"$file.partial"
+    if ((shared_ok)); then
+      python3 "$shared/gen_profiles.py" --n "$count" --seed "$seed" >"$file.partial"
+    else
+      "$target/release/examples/gen_profiles" --n "$count" --seed "$seed" >"$file.partial"
+    fi
     mv "$file.partial" "$file"
   fi
   printf '%s\n' "$file"
@@ -83,8 +92,15 @@ profiles() {
 reference_digest() {
   local file=$1
   if [[ ! -s $file.digest ]]; then
-    say "reference.py on $(basename "$file")"
-    python3 "$shared/reference.py" "$file" | sed -n 's/^digest //p' >"$file.digest.partial"
+    if ((shared_ok)); then
+      say "reference.py on $(basename "$file")"
+      python3 "$shared/reference.py" "$file" | sed -n 's/^digest //p' >"$file.digest.partial"
+    else
+      say "narval assign --interpreted on $(basename "$file")"
+      "$narval" assign "$rules" --today 2012-10-01 --interpreted --profiles "$file" --out "$file.interpreted" 2>/dev/null
+      output_digest "$file.interpreted" "$(wc -l <"$file")" >"$file.digest.partial"
+      rm -f "$file.interpreted"
+    fi
     mv "$file.digest.partial" "$file.digest"
   fi
   cat "$file.digest"
@@ -154,12 +170,12 @@ verify() {
   local out=$1 profiles=$2 count=$3 what=$4 ours theirs
   ours=$(output_digest "$out" "$count") || die "$what: unreadable output $out"
   theirs=$(reference_digest "$profiles")
-  [[ $ours == "$theirs" ]] || die "$what: DIGEST MISMATCH: $ours, reference.py gives $theirs"
-  say "$what: digest matches reference.py ($ours)"
+  [[ $ours == "$theirs" ]] || die "$what: DIGEST MISMATCH: $ours, $reference gives $theirs"
+  say "$what: digest matches $reference ($ours)"
 }
 
 say "building narval and the baseline in release"
-cargo build --release --locked --bin narval --example baseline >&2
+cargo build --release --locked --bin narval --example baseline --example gen_profiles >&2
 narval=$target/release/narval
 baseline=$target/release/examples/baseline
 rules=$root/examples/campaign-2012/campaign.narval
@@ -223,7 +239,7 @@ echo
 echo "### File to file: \`narval assign\` and the baseline, $n profiles (seed $seed)"
 echo
 echo "$(date -u +%Y-%m-%d), $cores cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(rustc --version)."
-echo "Wall clock, best of $runs; peak RSS over $mem_n profiles ($rss_method). Every output matched reference.py's digest."
+echo "Wall clock, best of $runs; peak RSS over $mem_n profiles ($rss_method). Every output matched the digest of $reference."
 echo
 echo "| measure | narval | baseline | ratio | target |"
 echo "| --- | --- | --- | --- | --- |"

@@ -159,9 +159,33 @@ impl Profile {
     }
 }
 
+/// Longest profile text decoded, in bytes (4 MiB): a line of `narval
+/// assign` input, not counting the newline that ends it, and the text
+/// every other path decodes (see [`decode_bytes_into`]).
+pub const MAX_PROFILE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Why a profile was rejected. Messages name fields, never their values.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ProfileError {
+    /// Nothing but JSON whitespace: a blank line between profiles.
+    #[error("empty line")]
+    Empty,
+    /// Bytes that are not UTF-8 text: `{"name": "\xff"}` as bytes.
+    #[error("not UTF-8 text (invalid byte at column {column})")]
+    NotUtf8 {
+        /// The column of the first invalid byte, counted in bytes from 1.
+        column: usize,
+    },
+    /// A text over [`MAX_PROFILE_BYTES`].
+    #[error("line longer than the limit of {} MiB", MAX_PROFILE_BYTES / (1024 * 1024))]
+    TooLong,
+    /// No id, or a null one, where one is asked for: `{"age": 40}` or
+    /// `{"id": null, "age": 40}` when the id field is `id`.
+    #[error("no `{field}` field to identify the profile")]
+    MissingId {
+        /// The id field asked for.
+        field: String,
+    },
     /// The text is not JSON: `{"age": }`.
     #[error("not valid JSON: {reason}")]
     InvalidJson {
@@ -265,18 +289,17 @@ pub fn decode_str(schema: &Schema, reads: &Reads, text: &str) -> Result<Profile,
     decode_line(schema, reads, text, None).map(|(profile, _)| profile)
 }
 
-/// Decodes one profile from a JSON value, reading the fields of `reads`.
+/// Decodes one profile from a JSON value, reading the fields of `reads`:
+/// the value is written as JSON text and decoded as that text is, so that
+/// a value and its text cannot be read differently.
 pub fn decode_value(schema: &Schema, reads: &Reads, json: &Json) -> Result<Profile, ProfileError> {
-    let cx = Cx::new(schema, reads, None);
-    let mut profile = Profile::default();
-    let result = RecordSeed { cx: &cx, out: &mut profile, record: 0, root: true }.deserialize(json);
-    cx.finish(result, &mut profile)?;
-    Ok(profile)
+    let text = serde_json::to_string(json).map_err(|e| ProfileError::Serialize { reason: e.to_string() })?;
+    decode_str(schema, reads, &text)
 }
 
-/// Decodes one profile from JSON text, reading the fields of `reads`, and
-/// returns with it the JSON text of the key `id` (as written, whatever its
-/// type) when the profile has one.
+/// Decodes one profile from JSON text, reading the fields of `reads`; with
+/// `id`, the profile must have that key, not null, and its JSON text (as
+/// written, whatever its type) comes back with the profile.
 pub fn decode_line<'t>(
     schema: &Schema,
     reads: &Reads,
@@ -297,9 +320,60 @@ pub fn decode_line_into<'t>(
     id: Option<&str>,
     profile: &mut Profile,
 ) -> Result<Option<&'t str>, ProfileError> {
+    decode_bytes_into(schema, reads, text.as_bytes(), id, profile)
+}
+
+/// The one decoder: every path that reads a profile (`narval assign`'s
+/// lines, `narval explain`, `narval test`'s profile files, the library's
+/// `assign_json`, `assign_value` and `assign`) comes here, so that they
+/// accept and reject the same profiles, for the same reason, with the same
+/// values. In order, a text is rejected when it is
+///
+/// 1. over [`MAX_PROFILE_BYTES`] ([`ProfileError::TooLong`]);
+/// 2. not UTF-8 ([`ProfileError::NotUtf8`]);
+/// 3. nothing but JSON whitespace (space, tab, CR, LF: a form feed or a
+///    no-break space is not whitespace in JSON) ([`ProfileError::Empty`]);
+/// 4. not one JSON object that fits the schema, read by the scanner
+///    ([`scan`]) when it can and by serde when it cannot, both after one
+///    definition (duplicate keys, numbers: [`number_literal`]);
+/// 5. without the key `id` asks for, or with a null one
+///    ([`ProfileError::MissingId`]).
+///
+/// A byte order mark is not stripped here: it belongs to a file, not to
+/// each of its lines (`narval assign` and `narval explain` skip one at the
+/// start of their input).
+pub fn decode_bytes_into<'t>(
+    schema: &Schema,
+    reads: &Reads,
+    bytes: &'t [u8],
+    id: Option<&str>,
+    profile: &mut Profile,
+) -> Result<Option<&'t str>, ProfileError> {
     profile.clear();
+    if bytes.len() > MAX_PROFILE_BYTES {
+        return Err(ProfileError::TooLong);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| ProfileError::NotUtf8 { column: e.valid_up_to() + 1 })?;
+    if text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        return Err(ProfileError::Empty);
+    }
+    let captured = decode_json_into(schema, reads, text, id, profile)?;
+    match (id, captured) {
+        (Some(field), None | Some("null")) => Err(ProfileError::MissingId { field: field.to_owned() }),
+        _ => Ok(captured),
+    }
+}
+
+/// Step 4 of [`decode_bytes_into`]: the scanner, then serde if it gave up.
+fn decode_json_into<'t>(
+    schema: &Schema,
+    reads: &Reads,
+    text: &'t str,
+    id: Option<&str>,
+    profile: &mut Profile,
+) -> Result<Option<&'t str>, ProfileError> {
     if reads.scan {
-        if let Some(captured) = scan::decode(&Cx::new(schema, reads, id), text, profile) {
+        if let Some(captured) = scan::decode(&Cx::new(schema, reads, id, text), text, profile) {
             return Ok(captured);
         }
         profile.clear();
@@ -316,7 +390,7 @@ fn decode_line_serde<'t>(
     id: Option<&str>,
     profile: &mut Profile,
 ) -> Result<Option<&'t str>, ProfileError> {
-    let cx = Cx::new(schema, reads, id);
+    let cx = Cx::new(schema, reads, id, text);
     let mut de = serde_json::Deserializer::from_str(text);
     let result = RecordSeed { cx: &cx, out: profile, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
         de.end()?;
@@ -344,6 +418,11 @@ enum Problem {
     },
     /// Beyond the 4 GiB a profile's buffers address.
     TooLarge,
+    /// A syntax error inside a value read again from its own text (see
+    /// [`ValueSeed::decode_raw`]), with its place in the whole text.
+    Json {
+        reason: String,
+    },
 }
 
 /// Shared by the seeds of one decoding.
@@ -351,6 +430,9 @@ struct Cx<'s, 'de> {
     schema: &'s Schema,
     reads: &'s Reads,
     id: Option<&'s str>,
+    /// The whole text decoded: where a value read again from its own text
+    /// lies, for the column of an error in it.
+    text: &'de str,
     captured: Cell<Option<&'de RawValue>>,
     problem: RefCell<Option<Problem>>,
     /// The path to the problem, innermost part first.
@@ -363,8 +445,16 @@ enum Part {
 }
 
 impl<'s, 'de> Cx<'s, 'de> {
-    fn new(schema: &'s Schema, reads: &'s Reads, id: Option<&'s str>) -> Cx<'s, 'de> {
-        Cx { schema, reads, id, captured: Cell::new(None), problem: RefCell::new(None), path: RefCell::new(Vec::new()) }
+    fn new(schema: &'s Schema, reads: &'s Reads, id: Option<&'s str>, text: &'de str) -> Cx<'s, 'de> {
+        Cx {
+            schema,
+            reads,
+            id,
+            text,
+            captured: Cell::new(None),
+            problem: RefCell::new(None),
+            path: RefCell::new(Vec::new()),
+        }
     }
 
     /// Records a problem and stops decoding with a placeholder error.
@@ -402,6 +492,7 @@ impl<'s, 'de> Cx<'s, 'de> {
                     Problem::TooLarge => {
                         ProfileError::InvalidValue { field, expected: "a value of a profile under 4 GiB".into() }
                     }
+                    Problem::Json { reason } => ProfileError::InvalidJson { reason },
                 })
             }
         }
@@ -459,6 +550,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
         let start = out.values.len();
         out.values.resize(start + fields.len(), Value::Missing);
         let mut seen = Seen::new(fields.len());
+        // Keys the schema does not name, to find one written twice.
+        let mut unknown: Option<std::collections::HashSet<String>> = None;
         let id = if root { cx.id } else { None };
         // Keys usually come in the schema's order: the slot after the last
         // one found is tried first.
@@ -466,14 +559,30 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
         while let Some(key) = map.next_key_seed(KeySeed { fields, id, next })? {
             let (slot, is_id) = (key.slot, key.id);
             next = slot.map_or(next, |s| s + 1);
+            if let Some(name) = key.unknown {
+                // A key twice is refused wherever it is in an object read,
+                // named by the schema or not.
+                if !unknown.get_or_insert_with(Default::default).insert(name.clone()) {
+                    cx.path.borrow_mut().push(Part::Field(name));
+                    return Err(cx.fail(Problem::Duplicate));
+                }
+            }
             let read = slot.filter(|&s| !root || cx.reads.get(s));
+            if let (Some(slot), None) = (slot, read) {
+                // A field no rule reads is skipped, but not twice.
+                if let Some((_, field)) = fields.get_index(slot) {
+                    if !seen.insert(slot) {
+                        cx.path.borrow_mut().push(Part::Field(field.name.clone()));
+                        return Err(cx.fail(Problem::Duplicate));
+                    }
+                }
+            }
             if is_id {
                 let raw: &'de RawValue = map.next_value()?;
                 cx.captured.set(Some(raw));
                 if let Some(slot) = read {
                     let value = decode_field(cx, fields, slot, &mut seen, |ty, optional| {
-                        let mut de = serde_json::Deserializer::from_str(raw.get());
-                        ValueSeed { cx, out: &mut *out, ty, optional }.deserialize(&mut de).map_err(de::Error::custom)
+                        ValueSeed { cx, out: &mut *out, ty, optional }.decode_raw(raw)
                     })?;
                     if let Some(v) = out.values.get_mut(start + slot) {
                         *v = value;
@@ -601,6 +710,8 @@ impl Seen {
 struct Key {
     slot: Option<usize>,
     id: bool,
+    /// The key, when the schema does not name it.
+    unknown: Option<String>,
 }
 
 struct KeySeed<'a> {
@@ -628,7 +739,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
         if let Some((name, _)) = self.fields.get_index(self.next) {
             if name == key {
-                return Ok(Key { slot: Some(self.next), id: self.id == Some(key) });
+                return Ok(Key { slot: Some(self.next), id: self.id == Some(key), unknown: None });
             }
         }
         // Records have few fields: comparing names beats hashing the key.
@@ -637,7 +748,8 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         } else {
             self.fields.get_index_of(key)
         };
-        Ok(Key { slot, id: self.id == Some(key) })
+        let unknown = slot.is_none().then(|| key.to_owned());
+        Ok(Key { slot, id: self.id == Some(key), unknown })
     }
 }
 
@@ -653,8 +765,133 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
+        match self.ty {
+            // A number is read from its text, by the rule the scanner
+            // follows too ([`number_literal`]): serde_json's value of
+            // `1e-400` (0) cannot tell it from `0`.
+            Type::Int | Type::Number | Type::Money => {
+                let raw = <&'de RawValue as serde::Deserialize>::deserialize(deserializer)?;
+                self.decode_raw(raw)
+            }
+            _ => deserializer.deserialize_any(self),
+        }
     }
+}
+
+impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
+    /// A value from its JSON text, a part of [`Cx::text`]: a number by
+    /// [`number_literal`], anything else by serde, with the column of an
+    /// error counted in the whole text.
+    fn decode_raw<E: de::Error>(self, raw: &'de RawValue) -> Result<Value, E> {
+        let text = raw.get();
+        if let Some(b'-' | b'0'..=b'9') = text.bytes().next() {
+            return self.number(number_literal(text));
+        }
+        let cx = self.cx;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let result = de::Deserializer::deserialize_any(&mut de, self).and_then(|v| de.end().map(|()| v));
+        result.map_err(|error| {
+            if cx.problem.borrow().is_none() {
+                // `raw` is a slice of the text: its offset is exact.
+                let offset = (text.as_ptr() as usize).wrapping_sub(cx.text.as_ptr() as usize);
+                let before = cx.text.get(..offset).unwrap_or_default();
+                let column = match error.line() {
+                    1 => before.len() - before.rfind('\n').map_or(0, |n| n + 1) + error.column(),
+                    _ => error.column(),
+                };
+                let reason = json_reason(&error);
+                let what = reason.split(" at column").next().unwrap_or_default();
+                return cx.fail(Problem::Json { reason: format!("{what} at column {column}") });
+            }
+            E::custom("narval: profile does not fit the schema")
+        })
+    }
+
+    /// A number literal's value as the schema type asks.
+    fn number<E: de::Error>(self, number: Option<Number>) -> Result<Value, E> {
+        match number {
+            Some(Number::Unsigned(u)) => self.visit_u64(u),
+            Some(Number::Negative(i)) => self.visit_i64(i),
+            Some(Number::Float { value, integral }) => self.float(value, integral),
+            None => match self.ty {
+                Type::Int => Err(self.invalid("a whole number within the range of `int`")),
+                Type::Money => self.money(None),
+                Type::Number => Err(self.invalid(OUT_OF_RANGE)),
+                _ => Err(self.wrong("a number")),
+            },
+        }
+    }
+
+    /// A number with a fraction or an exponent, or an integer beyond 64
+    /// bits; `integral` when its literal is a whole number (`3.0`, `1e2`).
+    fn float<E: de::Error>(self, f: f64, integral: bool) -> Result<Value, E> {
+        match self.ty {
+            // `3.0` from a spreadsheet export is the integer 3; not
+            // `3.0000000000000001`, although it is the same double.
+            Type::Int if integral && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
+            Type::Int => Err(self.invalid("a whole number within the range of `int`")),
+            Type::Number if f.is_finite() => Ok(Value::Number(f)),
+            Type::Number => Err(self.invalid(OUT_OF_RANGE)),
+            Type::Money if f.abs() >= MONEY_NUMBER_LIMIT => {
+                Err(self.invalid("an amount below 10^13 as a JSON number (write larger amounts as strings)"))
+            }
+            Type::Money => self.money(cents_of(f)),
+            _ => Err(self.wrong("a number")),
+        }
+    }
+}
+
+/// What a number beyond a double is not.
+const OUT_OF_RANGE: &str = "within the range of a double (as 1e400 and 1e-400 are not)";
+
+/// A JSON number as narval reads it, the same on both paths.
+#[derive(Debug)]
+enum Number {
+    /// An integer literal within `u64`: `40`.
+    Unsigned(u64),
+    /// A negative integer literal within `i64`: `-7` (`-0` is a float, as
+    /// serde_json reads it).
+    Negative(i64),
+    /// Any other: the double nearest its value, and whether the literal is
+    /// a whole number (`3.0`, `1e2`, `-0`).
+    Float { value: f64, integral: bool },
+}
+
+/// The value of a JSON number literal (checked to be one): `None` when it
+/// is beyond a double, as `1e400` is, or a nonzero number so small that the
+/// nearest double is 0, as `1e-400` is: it would be read as a value it does
+/// not have.
+fn number_literal(text: &str) -> Option<Number> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let negative = unsigned.len() != text.len();
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (unsigned.get(..at)?, unsigned.get(at + 1..)?),
+        None => (unsigned, ""),
+    };
+    if exponent.is_empty() && !mantissa.contains('.') {
+        match (negative, text.parse::<u64>(), text.parse::<i64>()) {
+            (false, Ok(u), _) => return Some(Number::Unsigned(u)),
+            (true, _, Ok(i)) if i != 0 => return Some(Number::Negative(i)),
+            _ => {}
+        }
+    }
+    let value: f64 = text.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let nonzero = whole.bytes().chain(fraction.bytes()).any(|b| b != b'0');
+    if value.is_infinite() || (value == 0.0 && nonzero) {
+        return None;
+    }
+    // The literal's digits times ten to a power: a whole number when the
+    // power, counting the digits' trailing zeros, is not negative.
+    let digits = whole.bytes().chain(fraction.bytes());
+    let zeros = digits.clone().rev().take_while(|&b| b == b'0').count();
+    // An exponent beyond i128 is beyond a double too, or rounds to 0.
+    let shift = match exponent {
+        "" => 0,
+        _ => exponent.parse::<i128>().unwrap_or(if exponent.starts_with('-') { i128::MIN / 2 } else { i128::MAX / 2 }),
+    };
+    let integral = !nonzero || shift - fraction.len() as i128 + zeros as i128 >= 0;
+    Some(Number::Float { value, integral })
 }
 
 impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
@@ -735,18 +972,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
     }
 
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
-        match self.ty {
-            // `3.0` from a spreadsheet export is the integer 3.
-            Type::Int if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Value::Int(f as i64)),
-            Type::Int => Err(self.invalid("a whole number within the range of `int`")),
-            Type::Number if f.is_finite() => Ok(Value::Number(f)),
-            Type::Number => Err(self.invalid("a finite number")),
-            Type::Money if f.abs() >= MONEY_NUMBER_LIMIT => {
-                Err(self.invalid("an amount below 10^13 as a JSON number (write larger amounts as strings)"))
-            }
-            Type::Money => self.money(cents_of(f)),
-            _ => Err(self.wrong("a number")),
-        }
+        self.float(f, f.fract() == 0.0)
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
@@ -1005,7 +1231,7 @@ mod tests {
         for reads in [Reads::all(schema), some] {
             for line in &lines {
                 let mut fast = Profile::default();
-                let Some(captured) = scan::decode(&Cx::new(schema, &reads, Some("id")), line, &mut fast) else {
+                let Some(captured) = scan::decode(&Cx::new(schema, &reads, Some("id"), line), line, &mut fast) else {
                     continue;
                 };
                 taken += 1;
@@ -1021,7 +1247,10 @@ mod tests {
         let mut p = Profile::default();
         for seed in seeds {
             p.clear();
-            assert!(scan::decode(&Cx::new(schema, &Reads::all(schema), Some("id")), seed, &mut p).is_some(), "{seed}");
+            assert!(
+                scan::decode(&Cx::new(schema, &Reads::all(schema), Some("id"), seed), seed, &mut p).is_some(),
+                "{seed}"
+            );
         }
     }
 
@@ -1054,7 +1283,7 @@ mod tests {
         for depth in [50, 99, 101, 130, 140] {
             let line = format!(r#"{{"x":true,"nest":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
             let mut fast = Profile::default();
-            let scanned = scan::decode(&Cx::new(schema, &reads, None), &line, &mut fast);
+            let scanned = scan::decode(&Cx::new(schema, &reads, None, &line), &line, &mut fast);
             assert_eq!(scanned.is_some(), depth < 100, "{depth}");
             let mut slow = Profile::default();
             let by_serde = decode_line_serde(schema, &reads, &line, None, &mut slow);

@@ -521,6 +521,9 @@ impl Suggester {
         }
         let limit = (chars.len() / 3).max(1);
         let mut best: Option<(usize, &str)> = None;
+        // One buffer for every candidate and one row for every distance:
+        // thousands of comparisons allocate nothing each.
+        let (mut other, mut row) = (Vec::new(), Vec::new());
         for candidate in candidates {
             if !self.spend(1 + candidate.len() as u64) {
                 return None;
@@ -528,7 +531,8 @@ impl Suggester {
             if candidate == name {
                 continue;
             }
-            let other: Vec<char> = candidate.chars().collect();
+            other.clear();
+            other.extend(candidate.chars());
             // The distance is at least the difference in length.
             if other.len().abs_diff(chars.len()) > limit {
                 continue;
@@ -536,7 +540,7 @@ impl Suggester {
             if !self.spend((chars.len() * other.len()) as u64) {
                 return None;
             }
-            let distance = edit_distance(&chars, &other);
+            let distance = edit_distance(&chars, &other, &mut row);
             if distance <= limit && best.map_or(true, |b| (distance, candidate) < b) {
                 best = Some((distance, candidate));
             }
@@ -545,9 +549,10 @@ impl Suggester {
     }
 }
 
-/// Levenshtein distance over characters.
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
+/// Levenshtein distance over characters, in `row` (reused between calls).
+fn edit_distance(a: &[char], b: &[char], row: &mut Vec<usize>) -> usize {
+    row.clear();
+    row.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
         let mut diagonal = i;
         let mut previous = i + 1;
@@ -588,7 +593,9 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_single_edits() {
-        let distance = |a: &str, b: &str| edit_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>());
+        let distance = |a: &str, b: &str| {
+            edit_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), &mut Vec::new())
+        };
         assert_eq!(distance("support", "suport"), 1);
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("", "abc"), 3);

@@ -632,10 +632,11 @@ impl RuleSet {
     }
 
     /// Assigns streams to one profile of the embedder's own type, through its
-    /// `Serialize` implementation.
+    /// `Serialize` implementation: written as JSON text, then decoded as
+    /// [`RuleSet::assign_json`] decodes it.
     pub fn assign<T: Serialize + ?Sized>(&self, profile: &T) -> Result<Assignment<'_>, ProfileError> {
-        let value = serde_json::to_value(profile).map_err(|e| ProfileError::Serialize { reason: e.to_string() })?;
-        self.assign_value(&value)
+        let text = serde_json::to_string(profile).map_err(|e| ProfileError::Serialize { reason: e.to_string() })?;
+        self.assign_json(&text)
     }
 
     /// Assigns streams to many profiles; the results are in input order, one
@@ -668,26 +669,29 @@ impl RuleSet {
     }
 
     /// Decodes one line of NDJSON input, and returns with the profile the
-    /// JSON text of its `id_field` as written (`None` when it has none), so
-    /// that a caller can copy the id to its output without decoding it.
-    pub fn decode_line<'t>(
-        &self,
-        json: &'t str,
-        id_field: &str,
-    ) -> Result<(decode::Profile, Option<&'t str>), ProfileError> {
-        decode::decode_line(&self.checked.schema, &self.reads, json, Some(id_field))
+    /// JSON text of its `id_field` as written, so that a caller can copy the
+    /// id to its output without decoding it. A line without the id, or with
+    /// a null one, is rejected ([`ProfileError::MissingId`]).
+    pub fn decode_line<'t>(&self, json: &'t str, id_field: &str) -> Result<(decode::Profile, &'t str), ProfileError> {
+        let mut profile = decode::Profile::default();
+        let id = self.decode_line_into(json.as_bytes(), id_field, &mut profile)?;
+        Ok((profile, id))
     }
 
-    /// [`RuleSet::decode_line`] into a profile whose memory is reused: a
-    /// batch that decodes every line into one profile allocates nothing
-    /// once it has grown to the largest profile.
+    /// [`RuleSet::decode_line`] from the bytes of a line (without its
+    /// newline) into a profile whose memory is reused: a batch that decodes
+    /// every line into one profile allocates nothing once it has grown to
+    /// the largest profile. What `narval assign` and `narval explain` do
+    /// with each line: see [`decode::decode_bytes_into`] for what is
+    /// rejected.
     pub fn decode_line_into<'t>(
         &self,
-        json: &'t str,
+        line: &'t [u8],
         id_field: &str,
         profile: &mut decode::Profile,
-    ) -> Result<Option<&'t str>, ProfileError> {
-        decode::decode_line_into(&self.checked.schema, &self.reads, json, Some(id_field), profile)
+    ) -> Result<&'t str, ProfileError> {
+        let id = decode::decode_bytes_into(&self.checked.schema, &self.reads, line, Some(id_field), profile)?;
+        id.ok_or_else(|| ProfileError::MissingId { field: id_field.to_owned() })
     }
 
     /// The streams of a decoded profile, as a set of stream ids in priority
@@ -758,11 +762,13 @@ impl RuleSet {
 
     /// Explains one profile of the embedder's own type.
     pub fn explain<T: Serialize + ?Sized>(&self, profile: &T) -> Result<Explanation, ProfileError> {
-        let value = serde_json::to_value(profile).map_err(|e| ProfileError::Serialize { reason: e.to_string() })?;
-        self.explain_value(&value)
+        let text = serde_json::to_string(profile).map_err(|e| ProfileError::Serialize { reason: e.to_string() })?;
+        self.explain_json(&text)
     }
 
-    fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
+    /// Explains a profile already decoded (by [`RuleSet::decode_line_into`],
+    /// as `narval explain` does).
+    pub fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
         let report = &self.report;
         crate::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
     }

@@ -286,10 +286,17 @@ impl Suite {
             .unwrap_or_default()
     }
 
+    /// The fields the rules read, as [`crate::RuleSet`] decodes them.
+    fn reads(&self) -> decode::Reads {
+        decode::Reads::of(&self.checked.schema, self.checked.profile_reads())
+    }
+
     /// The case's profile, decoded as `assign` would decode it.
     fn profile(&self, test: &ir::Test) -> Result<Profile, String> {
         match &test.given {
-            ir::Given::Profile(json) => decode::from_json_value(&self.checked.schema, json).map_err(|e| e.to_string()),
+            ir::Given::Profile(json) => {
+                decode::decode_value(&self.checked.schema, &self.reads(), json).map_err(|e| e.to_string())
+            }
             ir::Given::File { path, span } => {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
@@ -303,7 +310,11 @@ impl Suite {
                 let origin = crate::source::Origin::Referenced;
                 let text = crate::source::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)
                     .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?;
-                decode::from_json_str(&self.checked.schema, &text).map_err(|e| format!("`{}`: {e}", full.display()))
+                // As `narval assign` reads a file: a byte order mark is not
+                // data; the rest is decoded as one of its lines is.
+                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                decode::decode_str(&self.checked.schema, &self.reads(), text)
+                    .map_err(|e| format!("`{}`: {e}", full.display()))
             }
         }
     }

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::Path;
-use std::process::Command;
+
+#[path = "../benches/workload/mod.rs"]
+mod workload;
 
 use narval::eval::Outcome;
 use narval::{Explanation, RuleSet};
@@ -230,32 +232,20 @@ fn assert_agree(rules: &RuleSet, profile: &Value) {
     }
 }
 
-/// The campaign-2012 example on profiles from the shared generator, the
+/// The campaign-2012 example on profiles from the project's generator, the
 /// dirty ones included (both must reject those alike).
 #[test]
 fn explain_and_assign_agree_on_generated_campaign_profiles() {
-    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_profiles.py");
-    let rules = RuleSet::builder()
-        .file(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/campaign-2012/campaign.narval"))
-        .today("2012-10-01".parse().unwrap())
-        .build()
-        .unwrap_or_else(|r| panic!("{}", r.render()));
+    let rules = workload::campaign();
     let mut total = 0;
     for dirty in [false, true] {
-        let mut command = Command::new("python3");
-        command.arg(&bench).args(["--n", "3000", "--seed", "99"]);
-        if dirty {
-            command.arg("--dirty");
-        }
-        let output = command.output().expect("python3 runs");
-        assert!(output.status.success());
-        for line in String::from_utf8(output.stdout).unwrap().lines() {
-            let Ok(profile) = serde_json::from_str::<Value>(line) else { continue };
+        for line in workload::generate::lines(3000, 99, dirty) {
+            let profile = serde_json::from_str::<Value>(&line).unwrap();
             assert_agree(&rules, &profile);
             total += 1;
         }
     }
-    assert!(total >= 5000, "{total}");
+    assert_eq!(total, 6000);
 }
 
 // ---- under a policy ---------------------------------------------------------

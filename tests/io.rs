@@ -235,13 +235,19 @@ fn a_profile_file_not_in_utf8_says_what_it_looks_like() {
     let dir = Scratch::new("latin1-profile");
     dir.write("rules.narval", RULES);
     dir.write("p.json", b"{\"id\": 1, \"volunteer\": false, \"name\": \"Fran\xe7ois\"}\n");
-    let out = narval(&["explain", &dir.arg("rules.narval"), "--profile", &dir.arg("p.json")], "");
-    assert_eq!(code(&out), 2);
+    // A test's profile file is a text narval reads whole.
+    dir.write("cases.narval", format!("{RULES}test \"latin\" {{ given \"p.json\" expect door_knock }}\n"));
+    let out = narval(&["test", &dir.arg("cases.narval")], "");
+    assert_eq!(code(&out), 5);
     assert!(
-        stderr(&out).contains("not UTF-8 text: it looks like Latin-1 (ISO-8859-1) at line 1 column 44"),
+        stdout(&out).contains("not UTF-8 text: it looks like Latin-1 (ISO-8859-1) at line 1 column 44"),
         "{}",
-        stderr(&out)
+        stdout(&out)
     );
+    // `explain` reads a profile as `assign` reads a line: rejected, with the column.
+    let out = narval(&["explain", &dir.arg("rules.narval"), "--profile", &dir.arg("p.json")], "");
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("not UTF-8 text (invalid byte at column 44)"), "{}", stderr(&out));
 }
 
 #[test]

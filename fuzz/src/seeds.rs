@@ -21,7 +21,13 @@ pub fn load(root: &Path, target: Target) -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
     for file in &files {
         let extension = file.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let Ok(text) = std::fs::read_to_string(file) else { continue };
+        let Ok(bytes) = std::fs::read(file) else { continue };
+        if !target.takes_rules() && extension == "ndjson" {
+            // Lines as bytes: hostile ones (tests/decode/) are not UTF-8.
+            seeds.extend(bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(<[u8]>::to_vec));
+            continue;
+        }
+        let Ok(text) = String::from_utf8(bytes) else { continue };
         match (target.takes_rules(), extension) {
             (true, "narval") => seeds.push(text.into_bytes()),
             (true, "md") => {
@@ -29,7 +35,6 @@ pub fn load(root: &Path, target: Target) -> Vec<Vec<u8>> {
                     seeds.push(block.split("```").next().unwrap_or("").as_bytes().to_vec());
                 }
             }
-            (false, "ndjson") => seeds.extend(text.lines().map(|line| line.as_bytes().to_vec())),
             _ => {}
         }
     }

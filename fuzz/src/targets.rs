@@ -409,10 +409,11 @@ fn decode(text: &str, data: &[u8]) -> u64 {
         let by_serde = narval::decode::decode_line(schema, &Reads::from_slots(slots), text, Some("id"));
         assert_eq!(format!("{scanned:?}"), format!("{by_serde:?}"), "the scanner and serde decode differently");
     }
-    if let Ok((_, Some(id))) = rules.decode_line(text, "id") {
+    if let Ok((_, id)) = rules.decode_line(text, "id") {
         assert!(text.contains(id), "decode_line returned an id that is not in the line");
         sig = sig.add(b"id");
     }
+    sig = sig.num(agree_on_line(rules, data));
     if let Ok(value) = serde_json::from_slice::<Value>(data) {
         let _ = rules.assign_value(&value);
     }
@@ -420,6 +421,59 @@ fn decode(text: &str, data: &[u8]) -> u64 {
         sig = sig.num(run_profile(rules, text).0);
     }
     sig.0
+}
+
+/// One line of input, as bytes, read the ways narval reads a profile:
+/// `narval assign`'s (`decode_line_into` on the line's bytes, then
+/// `evaluate`), `narval explain`'s (the same decoding, then
+/// `explain_decoded`), and the library's `assign_json` and `explain_json`,
+/// which ask for no id. They accept and reject alike, for the same reason,
+/// and give the same streams.
+fn agree_on_line(rules: &RuleSet, data: &[u8]) -> u64 {
+    let line = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut profile = narval::decode::Profile::default();
+    let assigned =
+        rules.decode_line_into(line, "id", &mut profile).map(|_| rules.assignment(&rules.evaluate(&profile)));
+    let explained = rules.decode_line_into(line, "id", &mut profile).map(|_| {
+        let explanation = rules.explain_decoded(&profile);
+        let streams: Vec<String> = explanation.assigned().map(|s| s.stream.clone()).collect();
+        streams
+    });
+    let streams = |a: &narval::Assignment<'_>| -> Vec<String> {
+        a.solicitations.iter().chain(&a.issues).map(|s| s.to_string()).collect()
+    };
+    assert_eq!(
+        assigned.as_ref().map(streams).map_err(Clone::clone),
+        explained,
+        "assign and explain read a line differently"
+    );
+    if let Ok(text) = std::str::from_utf8(line) {
+        let by_json = rules.assign_json(text);
+        let explained_json =
+            rules.explain_json(text).map(|e| e.assigned().map(|s| s.stream.clone()).collect::<Vec<_>>());
+        assert_eq!(
+            by_json.as_ref().map(streams).map_err(Clone::clone),
+            explained_json,
+            "assign_json and explain_json disagree"
+        );
+        match &assigned {
+            // Only an id is asked of a line that the library does not ask.
+            Err(narval::ProfileError::MissingId { .. }) => {
+                assert!(by_json.is_ok(), "assign_json refused a line assign refused only for its id: {by_json:?}")
+            }
+            _ => assert_eq!(assigned, by_json, "assign and assign_json read a line differently"),
+        }
+        if let Ok(value) = serde_json::from_str::<Value>(text) {
+            // A value is decoded as its text: when the text is taken, so is
+            // the value (a duplicate key the value has lost aside).
+            if let Ok(by_json) = &by_json {
+                assert_eq!(rules.assign_value(&value).as_ref(), Ok(by_json), "assign_value and assign_json disagree");
+            }
+        }
+    } else {
+        assert!(matches!(assigned, Err(narval::ProfileError::NotUtf8 { .. } | narval::ProfileError::TooLong)));
+    }
+    hash(format!("{:?}", assigned.map(|a| streams(&a))).as_bytes())
 }
 
 // ---- eval ------------------------------------------------------------------

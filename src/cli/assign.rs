@@ -15,7 +15,7 @@
 //! profiles. With one thread, one thread reads, assigns and writes in turn.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read as _, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -33,9 +33,10 @@ const BATCH_LINES: usize = 16 * 1024;
 const PIECE_LINES: usize = 256;
 /// Most bytes in one batch (a batch ends at the line that crosses it).
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
-/// Longest profile line read; a longer one is skipped to its end and
-/// rejected, so that memory stays bounded whatever the input.
-pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+/// Longest profile line read, not counting its newline; a longer one is
+/// skipped to its end and rejected, so that memory stays bounded whatever
+/// the input. The decoder's limit, so that a line kept is one it may take.
+pub const MAX_LINE_BYTES: usize = narval::decode::MAX_PROFILE_BYTES;
 /// Most bytes of an over-long line read in search of its end: past them the
 /// input is no profile file (`--profiles /dev/zero`), and the run stops
 /// rather than read forever.
@@ -45,22 +46,12 @@ pub const MAX_SKIPPED_BYTES: usize = 64 * MAX_LINE_BYTES;
 /// columns, never a person's values.
 #[derive(Debug, thiserror::Error)]
 enum LineError {
-    /// A blank line between profiles.
-    #[error("empty line")]
-    Empty,
-    /// Bytes that are not UTF-8 text.
-    #[error("not UTF-8 text (invalid byte at column {0})")]
-    Utf8(usize),
     /// With `--unique-ids`, an id already written for an earlier line.
     #[error("the same id as line {0}")]
     DuplicateId(usize),
-    /// A line over [`MAX_LINE_BYTES`].
-    #[error("line longer than the limit of {} MiB", MAX_LINE_BYTES / (1024 * 1024))]
-    TooLong,
-    /// `{"age": 40}` when the id field is `id`.
-    #[error("no `{0}` field to identify the profile")]
-    MissingId(String),
-    /// `{"id": 1, "age": "forty"}` when `age: int`, or text that is not JSON.
+    /// Whatever the decoder refuses, as every other path refuses it:
+    /// `{"id": 1, "age": "forty"}` when `age: int`, text that is not JSON,
+    /// an empty line, a line over [`MAX_LINE_BYTES`], a missing id.
     #[error(transparent)]
     Profile(#[from] ProfileError),
 }
@@ -399,7 +390,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 /// The profiles, opened as every file named on the command line is
 /// ([`narval::source::open`]).
-fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
+pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(super::stdio::stdin()?))
     } else {
@@ -418,6 +409,27 @@ fn refuse_utf16(input: &mut dyn BufRead) -> io::Result<()> {
         return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
     }
     Ok(())
+}
+
+/// The input without the UTF-8 byte order mark some exports start a file
+/// with: it belongs to the file, not to its first line, so a file of only
+/// a mark holds no line at all.
+pub(super) fn skip_bom(mut input: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut start = Vec::new();
+    while start.len() < BOM.len() && BOM.starts_with(&start) {
+        let mut byte = [0_u8];
+        match input.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => start.extend_from_slice(&byte),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    if start == BOM {
+        start.clear();
+    }
+    Ok(Box::new(io::Cursor::new(start).chain(input)))
 }
 
 /// What every worker needs.
@@ -469,7 +481,7 @@ impl Batch {
         self.too_long.clear();
         self.first = first;
         while self.ends.len() < BATCH_LINES && self.text.len() < BATCH_BYTES {
-            match read_line(input, &mut self.text) {
+            match read_line(input, &mut self.text, MAX_LINE_BYTES) {
                 Ok(Line::End) => break,
                 Ok(Line::Read) => {}
                 Ok(Line::TooLong) => self.too_long.push(self.ends.len()),
@@ -482,15 +494,15 @@ impl Batch {
 }
 
 /// What [`read_line`] found.
-enum Line {
+pub(super) enum Line {
     Read,
     TooLong,
     End,
 }
 
-/// Appends one line, newline included, to `text`; a line over
-/// [`MAX_LINE_BYTES`] is read to its end but not kept.
-fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>) -> io::Result<Line> {
+/// Appends one line, newline included, to `text`; a line of more than
+/// `limit` bytes before its newline is read to its end but not kept.
+pub(super) fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>, limit: usize) -> io::Result<Line> {
     let start = text.len();
     let (mut read, mut too_long) = (0_usize, false);
     loop {
@@ -507,7 +519,9 @@ fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>) -> io::Result<Line> {
             None => (available, false),
         };
         let length = part.len();
-        if !too_long && text.len() - start + length > MAX_LINE_BYTES {
+        // The newline is not counted: a line of exactly the limit is kept,
+        // whether it is the last one, without a newline, or not.
+        if !too_long && text.len() - start + length - usize::from(ends) > limit {
             too_long = true;
             text.truncate(start);
         }
@@ -571,11 +585,12 @@ struct Rejected {
 /// profiles assigned, and whether the run stopped at `--max-errors`.
 fn assign_all(
     job: &Job<'_>,
-    mut input: Box<dyn BufRead>,
+    input: Box<dyn BufRead>,
     sink: &mut Sink<'_>,
     threads: usize,
     max_errors: Option<usize>,
 ) -> Result<(usize, usize, bool), Failure> {
+    let mut input = skip_bom(input).map_err(|error| Failure::Read { line: 1, error })?;
     let (mut read, mut assigned) = (0_usize, 0_usize);
     let mut current = Batch::default();
     let mut next = Batch::default();
@@ -711,14 +726,10 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
     chunk.assigned = 0;
     for index in run {
         let number = batch.first + index;
-        let mut line = batch.line(index);
-        // A byte order mark, as some exports start files with, is not data.
-        if number == 1 {
-            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        }
+        let line = batch.line(index);
         let start = chunk.out.len();
         let result = if batch.is_too_long(index) {
-            Err(LineError::TooLong)
+            Err(LineError::Profile(ProfileError::TooLong))
         } else {
             assign_line(job, line, &mut chunk.profile, &mut chunk.out)
         };
@@ -743,13 +754,8 @@ fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk
 /// Assigns the profile on one input line and appends its output line,
 /// newline included, to `out`; returns the length of the id's text.
 fn assign_line(job: &Job<'_>, line: &[u8], profile: &mut Profile, out: &mut Vec<u8>) -> Result<usize, LineError> {
-    let text = line.trim_ascii();
-    if text.is_empty() {
-        return Err(LineError::Empty);
-    }
-    let text = std::str::from_utf8(text).map_err(|e| LineError::Utf8(e.valid_up_to() + 1))?;
-    let id = job.rules.decode_line_into(text, job.id_field, profile)?;
-    let id = id.ok_or_else(|| LineError::MissingId(job.id_field.to_owned()))?;
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let id = job.rules.decode_line_into(line, job.id_field, profile)?;
     let streams = job.rules.evaluate(profile);
     out.extend_from_slice(b"{\"id\":");
     out.extend_from_slice(id.as_bytes());

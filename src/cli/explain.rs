@@ -1,21 +1,27 @@
 //! `narval explain`: why one profile gets its streams.
 //!
 //! The profile comes from a JSON file, from a line of an NDJSON file chosen
-//! by `--id`, or from standard input. Unlike every other command, the
-//! output shows the profile's values: that is what it is asked for.
+//! by `--id`, or from standard input. It is read and decoded as `narval
+//! assign` reads and decodes its lines (the same byte order mark, line
+//! limit, decoder and id rule), so that `explain` explains exactly the
+//! profiles `assign` assigns. Unlike every other command, the output shows
+//! the profile's values: that is what it is asked for.
 
-use std::io::{self, Write as _};
+use std::io::{self, BufRead, Read as _, Write as _};
 
-use narval::Explanation;
+use narval::decode::Profile;
+use narval::{Explanation, ProfileError, RuleSet};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::assign::{open_profiles, read_line, skip_bom, Line};
 use super::{builder, io_reason, output_error, print_report, say, stdin_twice, ExplainArgs, Status, TraceFormat};
 
 /// The document `--format json` writes.
 #[derive(Serialize)]
 struct JsonExplanation<'a> {
-    id: Option<&'a Value>,
+    id: Option<&'a RawValue>,
     line: Option<usize>,
     #[serde(flatten)]
     explanation: &'a Explanation,
@@ -37,33 +43,35 @@ pub fn run(args: &ExplainArgs) -> Status {
             return Status::RuleErrors;
         }
     };
-    let text = match read(&args.profile) {
-        Ok(text) => text,
+    let name = args.profile.display().to_string();
+    let input = match open_profiles(&args.profile).and_then(skip_bom) {
+        Ok(input) => input,
         Err(error) => {
-            say(format_args!("cannot read `{}`: {}", args.profile.display(), io_reason(&error)));
+            say(format_args!("cannot read `{name}`: {}", io_reason(&error)));
             return Status::Usage;
         }
     };
-    let name = args.profile.display().to_string();
-    let (profile, line) = match select(&text, &name, args.id.as_deref(), &args.id_field) {
+    let mut profile = Profile::default();
+    let found = match args.id.as_deref() {
+        None => whole(&rules, input, &name, &args.id_field, &mut profile),
+        Some(wanted) => by_id(&rules, input, &name, wanted, &args.id_field, &mut profile),
+    };
+    let (id, line) = match found {
         Ok(found) => found,
-        Err(message) => {
+        Err(Refusal::Usage(message)) => {
             say(message);
             return Status::Usage;
         }
-    };
-    let explanation = match rules.explain_value(&profile) {
-        Ok(explanation) => explanation,
-        Err(error) => {
-            let place = line.map(|l| format!(" line {l}")).unwrap_or_default();
-            say(format_args!("{name}{place}: {error}"));
+        Err(Refusal::Rejected(message)) => {
+            say(message);
             return Status::Rejected;
         }
     };
-    let id = profile.get(&args.id_field);
+    let explanation = rules.explain_decoded(&profile);
+    let id = RawValue::from_string(id).ok();
     let written = match args.format {
-        TraceFormat::Human => write_human(&explanation, id, &name, line),
-        TraceFormat::Json => write_json(&JsonExplanation { id, line, explanation: &explanation }),
+        TraceFormat::Human => write_human(&explanation, id.as_deref(), &name, line),
+        TraceFormat::Json => write_json(&JsonExplanation { id: id.as_deref(), line, explanation: &explanation }),
     };
     match written.or_else(|error| output_error(&error)) {
         Ok(()) => Status::Success,
@@ -71,47 +79,95 @@ pub fn run(args: &ExplainArgs) -> Status {
     }
 }
 
-/// The profile input, at most [`PROFILE_FILE_LIMIT`] bytes: `explain`
-/// looks at one profile, not at a whole voter file.
-fn read(path: &std::path::Path) -> io::Result<String> {
-    super::read_input(path, PROFILE_FILE_LIMIT)
+/// Why no profile is explained: a usage error (exit 2), or a profile the
+/// decoder rejects, as `narval assign` rejects it (exit 1).
+enum Refusal {
+    Usage(String),
+    Rejected(String),
 }
 
-/// Largest profile file `explain` reads: take a profile out of a larger file
+/// Largest profile input `explain` reads: take a profile out of a larger file
 /// first (`grep`, `jq`).
 const PROFILE_FILE_LIMIT: u64 = 256 * 1024 * 1024;
 
-/// The profile to explain, and its line number when it came from NDJSON.
-fn select(text: &str, name: &str, id: Option<&str>, id_field: &str) -> Result<(Value, Option<usize>), String> {
-    let Some(wanted) = id else {
-        return match serde_json::from_str::<Value>(text) {
-            Ok(value) => Ok((value, None)),
-            Err(_) if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 => {
-                Err(format!("`{name}` holds several profiles; choose one with --id"))
-            }
-            Err(error) => Err(format!("`{name}` is not a JSON profile: {}", error_position(&error))),
-        };
+/// The one profile of a JSON file, decoded as `narval assign` decodes a
+/// line (a file may spread it over several lines): its id's text.
+fn whole(
+    rules: &RuleSet,
+    input: Box<dyn BufRead>,
+    name: &str,
+    id_field: &str,
+    profile: &mut Profile,
+) -> Result<(String, Option<usize>), Refusal> {
+    let mut text = Vec::new();
+    if let Err(error) = input.take(PROFILE_FILE_LIMIT).read_to_end(&mut text) {
+        return Err(Refusal::Usage(format!("cannot read `{name}`: {}", io_reason(&error))));
+    }
+    // The newline that ends the file ends its last line: not counted in
+    // the limit, as for `assign`.
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    match rules.decode_line_into(body, id_field, profile) {
+        Ok(id) => Ok((id.to_owned(), None)),
+        Err(ProfileError::Empty) => Err(Refusal::Usage(format!("`{name}` holds no profile"))),
+        Err(ProfileError::InvalidJson { .. } | ProfileError::TooLong)
+            if text.split(|&b| b == b'\n').filter(|l| !l.trim_ascii().is_empty()).count() > 1 =>
+        {
+            Err(Refusal::Usage(format!("`{name}` holds several profiles; choose one with --id")))
+        }
+        Err(error) => Err(Refusal::Rejected(format!("{name}: {error}"))),
+    }
+}
+
+/// The first line of an NDJSON file whose id is `wanted`, read and decoded
+/// as `narval assign` reads and decodes it; a line the decoder rejects is
+/// reported when its id, looked up as well as it can be, is `wanted`.
+fn by_id(
+    rules: &RuleSet,
+    mut input: Box<dyn BufRead>,
+    name: &str,
+    wanted: &str,
+    id_field: &str,
+    profile: &mut Profile,
+) -> Result<(String, Option<usize>), Refusal> {
+    let matches = |id: Option<&Value>| match id {
+        Some(Value::String(s)) => s == wanted,
+        Some(Value::Number(n)) => n.to_string() == wanted,
+        _ => false,
     };
-    for (index, line) in text.lines().enumerate() {
-        let Ok(value) = serde_json::from_str::<Value>(line) else { continue };
-        let matches = match value.get(id_field) {
-            Some(Value::String(s)) => s == wanted,
-            Some(Value::Number(n)) => n.to_string() == wanted,
-            _ => false,
+    let mut text = Vec::new();
+    for number in 1.. {
+        text.clear();
+        let read = match read_line(&mut *input, &mut text, PROFILE_FILE_LIMIT as usize) {
+            Ok(read) => read,
+            Err(error) => {
+                return Err(Refusal::Usage(format!("cannot read line {number} of `{name}`: {}", io_reason(&error))))
+            }
         };
-        if matches {
-            return Ok((value, Some(index + 1)));
+        let line = text.strip_suffix(b"\n").unwrap_or(&text);
+        match read {
+            Line::End => break,
+            Line::TooLong => continue,
+            Line::Read => {}
+        }
+        match rules.decode_line_into(line, id_field, profile) {
+            Ok(id) if matches(serde_json::from_str::<Value>(id).ok().as_ref()) => {
+                return Ok((id.to_owned(), Some(number)));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                // Read leniently: any depth, any number, any duplicate.
+                let keys = serde_json::from_slice::<std::collections::BTreeMap<String, &RawValue>>(line).ok();
+                let id = keys.as_ref().and_then(|keys| keys.get(id_field));
+                if matches(id.and_then(|id| serde_json::from_str::<Value>(id.get()).ok()).as_ref()) {
+                    return Err(Refusal::Rejected(format!("{name} line {number}: {error}")));
+                }
+            }
         }
     }
-    Err(format!("no profile in `{name}` has `{id_field}` {wanted}"))
+    Err(Refusal::Usage(format!("no profile in `{name}` has `{id_field}` {wanted}")))
 }
 
-/// serde_json's error without the text it may quote.
-fn error_position(error: &serde_json::Error) -> String {
-    format!("invalid JSON at line {} column {}", error.line(), error.column())
-}
-
-fn write_human(explanation: &Explanation, id: Option<&Value>, name: &str, line: Option<usize>) -> io::Result<()> {
+fn write_human(explanation: &Explanation, id: Option<&RawValue>, name: &str, line: Option<usize>) -> io::Result<()> {
     let mut stdout = super::stdio::stdout();
     let who = id.map(|v| format!("profile {v}")).unwrap_or_else(|| "profile".into());
     let place = line.map(|l| format!("{name} line {l}")).unwrap_or_else(|| name.to_string());

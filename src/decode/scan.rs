@@ -15,8 +15,31 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 
-use super::{Cx, Profile, Span, Value, ValueSeed};
+use super::{number_literal, Cx, Number, Profile, Span, Value, ValueSeed};
 use crate::ir::{RecordId, Type};
+
+/// 10^0 to 10^18, exact as integers.
+const INTEGER_POWERS: [u64; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
 
 /// 10^0 to 10^18, exact as doubles.
 const POWERS: [f64; 19] =
@@ -71,13 +94,6 @@ struct Scan<'t> {
 
 /// The deepest value the scanner reads, well within serde_json's 128.
 const MAX_DEPTH: u32 = 100;
-
-/// A number as the serde path would see it.
-enum Number {
-    Unsigned(u64),
-    Negative(i64),
-    Float(f64),
-}
 
 impl<'t> Scan<'t> {
     #[inline]
@@ -241,26 +257,23 @@ impl<'t> Scan<'t> {
                 return None;
             }
         }
-        if let Some(b'e' | b'E') = self.peek() {
-            return None;
-        }
-        if digits > 18 {
-            // Beyond u64 or the exact doubles: only decimals, by std.
-            let text = self.text.get(start..self.pos)?;
-            return match digits == whole {
-                true => None,
-                false => text.parse().ok().filter(|f: &f64| f.is_finite()).map(Number::Float),
-            };
+        if digits > 18 || matches!(self.peek(), Some(b'e' | b'E')) {
+            // Beyond the exact fast path: by the one definition, from the
+            // text (which the caller checks to end where JSON says).
+            self.pos = start;
+            let (text, _) = self.number_text()?;
+            return number_literal(text);
         }
         let fraction = digits - whole;
         if fraction == 0 {
             return match (negative, i64::try_from(mantissa)) {
                 (false, _) => Some(Number::Unsigned(mantissa)),
-                // serde_json reads `-0` as the float -0.0.
                 (true, Ok(m)) if m != 0 => Some(Number::Negative(-m)),
-                (true, _) => None,
+                // serde_json reads `-0` as the float -0.0.
+                (true, _) => Some(Number::Float { value: -0.0, integral: true }),
             };
         }
+        let integral = INTEGER_POWERS.get(fraction as usize).is_some_and(|power| mantissa % power == 0);
         // At most 18 digits, so the mantissa is below 2^60 but maybe not
         // below 2^53; past that, std parses. Below, mantissa / 10^k with
         // both exact is one correctly rounded division (Clinger's fast
@@ -270,7 +283,7 @@ impl<'t> Scan<'t> {
             Some(power) if mantissa < 1 << 53 => mantissa as f64 / power,
             _ => self.text.get(start..self.pos)?.trim_start_matches('-').parse().ok()?,
         };
-        Some(Number::Float(if negative { -magnitude } else { magnitude }))
+        Some(Number::Float { value: if negative { -magnitude } else { magnitude }, integral })
     }
 
     /// Digits onto a mantissa (wrapping: past 18 digits it is not used).
@@ -298,6 +311,10 @@ impl<'t> Scan<'t> {
         out.values.resize(start + fields.len(), Value::Missing);
         let id = if root { cx.id } else { None };
         let mut seen = 0_u64;
+        // Keys the schema does not name, to find one written twice; past a
+        // few, the serde path, with its set of them.
+        let mut unknown: [&[u8]; 8] = [&[]; 8];
+        let mut unknowns = 0;
         let mut next = 0;
         self.ws();
         if self.peek() == Some(b'}') {
@@ -317,14 +334,25 @@ impl<'t> Scan<'t> {
                 let is_id = id.is_some_and(|id| same(id.as_bytes(), key));
                 next = slot.map_or(next, |s| s + 1);
                 let value_start = self.pos;
-                match slot.filter(|&s| !root || cx.reads.get(s)) {
-                    None => self.skip()?,
+                match slot {
                     Some(slot) => {
                         let bit = 1_u64 << slot;
                         if seen & bit != 0 {
                             return None;
                         }
                         seen |= bit;
+                    }
+                    None => {
+                        if unknown.get(..unknowns)?.iter().any(|k| same(k, key)) {
+                            return None;
+                        }
+                        *unknown.get_mut(unknowns)? = key;
+                        unknowns += 1;
+                    }
+                }
+                match slot.filter(|&s| !root || cx.reads.get(s)) {
+                    None => self.skip()?,
+                    Some(slot) => {
                         let (_, field) = fields.get_index(slot)?;
                         let value = self.value(cx, out, &field.ty, field.optional)?;
                         *out.values.get_mut(start + slot)? = value;
@@ -413,7 +441,7 @@ impl<'t> Scan<'t> {
                 match self.number()? {
                     Number::Unsigned(u) => seed.visit_u64::<Bail>(u),
                     Number::Negative(i) => seed.visit_i64::<Bail>(i),
-                    Number::Float(f) => seed.visit_f64::<Bail>(f),
+                    Number::Float { value, integral } => seed.float::<Bail>(value, integral),
                 }
             }
             _ => return None,
@@ -586,14 +614,18 @@ mod tests {
             match number {
                 Number::Unsigned(u) => assert_eq!(json.as_u64(), Some(u), "{text}"),
                 Number::Negative(i) => assert_eq!(json.as_i64(), Some(i), "{text}"),
-                Number::Float(f) => {
+                Number::Float { value, integral } => {
                     assert!(json.is_f64(), "{text}");
-                    assert_eq!(json.as_f64().map(f64::to_bits), Some(f.to_bits()), "{text}");
+                    assert_eq!(json.as_f64().map(f64::to_bits), Some(value.to_bits()), "{text}");
+                    let Some(Number::Float { value: by_text, integral: whole }) = super::number_literal(text) else {
+                        panic!("{text}")
+                    };
+                    assert_eq!((by_text.to_bits(), whole), (value.to_bits(), integral), "{text}");
                 }
             }
         }
         assert!(fast > 19_000, "{fast}");
-        for text in ["1e2", "01", "-", "1.", ".5", "-01.5", "1.5E3", "12345678901234567890"] {
+        for text in ["01", "-", "1.", ".5", "-01.5", "1e400", "1e-400", "0.5e-400", "-1e400"] {
             assert!(number(text).is_none(), "{text}");
         }
     }
