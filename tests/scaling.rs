@@ -64,11 +64,11 @@ fn the_ten_rule_set_reads_as_a_campaign_writes_it() {
     let rules = rulegen::generate(10, &places()).unwrap();
     let text = rulegen::source(&rules, std::path::Path::new("schema.narval"));
     let expected = [
-        r#"invite_pp_OH_02001: polling_place == "PP-OH-02001" -> event_invite"#,
-        r#"immigration_OH_020_0247: precinct == "OH-020-0247" and issues contains "immigration" -> immigration"#,
+        r#"invite_pp_VA_00626: polling_place == "PP-VA-00626" -> event_invite"#,
+        r#"immigration_VA_006_0294: precinct == "VA-006-0294" and issues contains "immigration" -> immigration"#,
         r#"band_40_age_30: scores.support between 40 and 41 and age >= 30 -> door_knock"#,
-        r#"invite_pp_FL_02918: polling_place == "PP-FL-02918" -> event_invite"#,
-        r#"environment_FL_029_0337: precinct == "FL-029-0337" and issues contains "environment" -> environment"#,
+        r#"invite_pp_OH_00426: polling_place == "PP-OH-00426" -> event_invite"#,
+        r#"environment_OH_004_0382: precinct == "OH-004-0382" and issues contains "environment" -> environment"#,
         r#"band_41_age_30: scores.support between 41 and 42 and age >= 30 -> door_knock"#,
     ];
     for line in expected {
@@ -84,21 +84,21 @@ fn the_ten_rule_set_gives_hand_checked_streams() {
         assert_eq!(streams(&rules, &nobody(changes.clone())), expected, "{changes}")
     };
     give(json!({}), &[]);
-    give(json!({"polling_place": "PP-OH-02001"}), &["event_invite"]);
-    give(json!({"polling_place": "PP-OH-02002"}), &[]);
+    give(json!({"polling_place": "PP-VA-00626"}), &["event_invite"]);
+    give(json!({"polling_place": "PP-VA-00627"}), &[]);
     // A hostile profile hears nothing, whatever its polling place.
-    give(json!({"polling_place": "PP-OH-02001", "party": "rep"}), &[]);
-    // The campaign gives immigration only in NV, CO, FL and AZ; this precinct's rule gives it in Ohio.
-    give(json!({"precinct": "OH-020-0247", "issues": ["immigration"]}), &["immigration"]);
-    give(json!({"precinct": "OH-020-0248", "issues": ["immigration"]}), &[]);
-    give(json!({"precinct": "OH-020-0247", "issues": ["taxes"]}), &[]);
+    give(json!({"polling_place": "PP-VA-00626", "party": "rep"}), &[]);
+    // The campaign gives immigration only in NV, CO, FL and AZ; this precinct's rule gives it in Virginia.
+    give(json!({"precinct": "VA-006-0294", "issues": ["immigration"]}), &["immigration"]);
+    give(json!({"precinct": "VA-006-0295", "issues": ["immigration"]}), &[]);
+    give(json!({"precinct": "VA-006-0294", "issues": ["taxes"]}), &[]);
     give(
-        json!({"precinct": "FL-029-0337", "issues": ["environment"], "party": "rep", "scores": {"support": 30.0, "turnout": 10.0, "persuasion": 0.0}}),
+        json!({"precinct": "OH-004-0382", "issues": ["environment"], "party": "rep", "scores": {"support": 30.0, "turnout": 10.0, "persuasion": 0.0}}),
         &["environment"],
     );
     // No email and no sms consent: no issue stream at all.
     give(
-        json!({"precinct": "OH-020-0247", "issues": ["immigration"], "consent": {"email": false, "sms": false, "phone": false}}),
+        json!({"precinct": "VA-006-0294", "issues": ["immigration"], "consent": {"email": false, "sms": false, "phone": false}}),
         &[],
     );
     give(json!({"scores": {"support": 40.5, "turnout": 10.0, "persuasion": 0.0}}), &["door_knock"]);
