@@ -75,6 +75,11 @@ codes! {
     /// prefix operators together: `schema { a: list of list of ... int }`,
     /// `((((... a > 1 ...))))`, `not not not ... a`.
     TooDeep = "E0006", Error, "text nested deeper than the limit of 64";
+    /// A rule file that is not UTF-8 text: one saved as UTF-16 or Latin-1.
+    NotUtf8 = "E0007", Error, "a file that is not UTF-8 text";
+    /// A file named in a rule file outside the folders it may read:
+    /// `import "../../../../etc/shadow"`.
+    OutsideImportRoot = "E0008", Error, "an import or a file named in a rule file outside the import root";
     /// A field path not in the schema: `scores.suport`.
     UnknownField = "E0101", Error, "a field path not in the schema";
     /// An action naming an undeclared stream: `-> door_knok`.
@@ -327,6 +332,15 @@ impl Diagnostic {
         let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
         let _ = writeln!(out, "{pad}--> {}:{line}:{column}", file.name);
+        if !file.is_narval() {
+            // Any file may be named (`import "/etc/shadow"`): one that is not
+            // a narval file is never quoted.
+            self.render_notes(sources, &pad, &mut out);
+            if let Some(help) = &self.help {
+                let _ = writeln!(out, "{pad} = help: {help}");
+            }
+            return out;
+        }
         let _ = writeln!(out, "{pad} |");
         let (line_start, text) = file.line_at(line);
         let length = file.chars_between(line_start, line_start + text.len());
@@ -658,7 +672,8 @@ mod tests {
     #[test]
     fn carets_line_up_under_wide_characters() {
         let mut sources = Sources::new();
-        let text = "r: name == \"\u{65e5}\u{672c}\u{1f389}\" and nam == \"e\u{301}\" -> a\n";
+        // A version line: only a narval file is quoted.
+        let text = "narval 1\nr: name == \"\u{65e5}\u{672c}\u{1f389}\" and nam == \"e\u{301}\" -> a\n";
         let file = sources.add("w.narval", text);
         let at = text.find("nam ").unwrap_or(0);
         let rendered = Diagnostic::new(Code::UnknownField, Span::new(file, at, at + 3), "unknown").render(&sources);
@@ -676,10 +691,11 @@ mod tests {
     #[test]
     fn a_short_line_is_shown_whole() {
         let mut sources = Sources::new();
-        let file = sources.add("t.narval", "r: \u{e9}\u{e9} > 1 -> s\n");
-        let diagnostic = Diagnostic::new(Code::Syntax, Span::new(file, 3, 7), "here");
+        let file = sources.add("t.narval", "narval 1\nr: \u{e9}\u{e9} > 1 -> s\n");
+        let start = "narval 1\nr: ".len();
+        let diagnostic = Diagnostic::new(Code::Syntax, Span::new(file, start, start + 4), "here");
         let rendered = diagnostic.render(&sources);
-        assert!(rendered.contains("1 | r: \u{e9}\u{e9} > 1 -> s\n  |    ^^\n"), "{rendered}");
+        assert!(rendered.contains("2 | r: \u{e9}\u{e9} > 1 -> s\n  |    ^^\n"), "{rendered}");
     }
 
     #[test]

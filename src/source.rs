@@ -54,7 +54,7 @@ const MARK: usize = 256;
 
 impl SourceFile {
     fn new(name: String, text: String) -> SourceFile {
-        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let line_starts = std::iter::once(0).chain(line_ends(&text)).collect();
         let mut char_marks = Vec::with_capacity(text.len() / MARK + 2);
         let mut chars = 0;
         for block in text.as_bytes().chunks(MARK) {
@@ -85,6 +85,23 @@ impl SourceFile {
         let block = offset / MARK;
         let mark = self.char_marks.get(block).copied().unwrap_or(0);
         mark + self.text.as_bytes().get(block * MARK..offset).map_or(0, starts_of_chars)
+    }
+
+    /// Whether the text is a narval file: its first line that is not blank
+    /// or a comment is a version line (`narval 1`). Diagnostics quote
+    /// nothing of a file that is not, which may be any file on the machine.
+    pub fn is_narval(&self) -> bool {
+        let mut rest = self.text.strip_prefix(BOM).unwrap_or(&self.text);
+        loop {
+            rest = rest.trim_start();
+            match rest.strip_prefix('#') {
+                Some(comment) => rest = comment.find(['\n', '\r']).and_then(|n| comment.get(n..)).unwrap_or(""),
+                None => break,
+            }
+        }
+        let Some(after) = rest.strip_prefix("narval") else { return false };
+        let after = after.trim_start_matches([' ', '\t']);
+        after.len() < rest.len() - "narval".len() && after.starts_with(|c: char| c.is_ascii_digit())
     }
 
     /// The text of a one-based line, without its line ending.
@@ -152,11 +169,79 @@ impl Sources {
     }
 }
 
-/// Reads a text file of at most `limit` bytes. A larger file (or an endless
-/// one, such as `/dev/zero`) is refused after reading `limit + 1` bytes,
-/// so memory stays bounded whatever the path names.
-pub fn read_text(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
-    read_text_from(std::fs::File::open(path)?, limit)
+/// How a path reached narval, which decides what kinds of file it may name.
+///
+/// | kind of file | [`Origin::Named`] | [`Origin::Referenced`] |
+/// | --- | --- | --- |
+/// | regular file | read | read |
+/// | directory | refused | refused |
+/// | named pipe, device | read as a stream | refused: opening a pipe waits for a writer |
+/// | socket | refused | refused |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Named by the user on the command line or by an embedder: a pipe or
+    /// a device is a stream they chose (`<(zcat rules.gz)`).
+    Named,
+    /// Named inside a file (an import, a policy file, a test's profile
+    /// file): only a regular file, as the author of the file may not be
+    /// the person who runs narval.
+    Referenced,
+}
+
+/// Opens a file for reading after checking its kind against [`Origin`]. A
+/// symbolic link is followed.
+pub fn open(path: &std::path::Path, origin: Origin) -> std::io::Result<std::fs::File> {
+    use std::io::{Error, ErrorKind};
+    let meta = std::fs::metadata(path)?;
+    let kind = meta.file_type();
+    let refused = if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("is a directory")
+    } else if is_socket(&kind) {
+        Some("is a socket, not a file")
+    } else if origin == Origin::Referenced {
+        Some(if is_fifo(&kind) { "is a named pipe, not a regular file" } else { "is a device, not a regular file" })
+    } else {
+        None
+    };
+    match refused {
+        Some(reason) => Err(Error::new(ErrorKind::InvalidInput, reason)),
+        None => std::fs::File::open(path),
+    }
+}
+
+#[cfg(unix)]
+fn is_socket(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_socket(kind)
+}
+
+#[cfg(not(unix))]
+fn is_socket(_: &std::fs::FileType) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn is_fifo(kind: &std::fs::FileType) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(kind)
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::FileType) -> bool {
+    false
+}
+
+/// Reads a text file of at most `limit` bytes as [`decode_text`] does. A
+/// larger file (or an endless one, such as `/dev/zero`) is refused after
+/// reading `limit + 1` bytes, so memory stays bounded whatever the path
+/// names.
+pub fn read_text(path: &std::path::Path, origin: Origin, limit: u64) -> std::io::Result<String> {
+    read_text_from(open(path, origin)?, limit)
+}
+
+/// The bytes of a file of at most `limit` bytes, not decoded (see [`read_text`]).
+pub fn read_bytes(path: &std::path::Path, origin: Origin, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_bytes_from(open(path, origin)?, limit)
 }
 
 /// The error of [`read_text`] for a file over its limit.
@@ -179,18 +264,178 @@ pub fn is_too_large(error: &std::io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<TooLarge>())
 }
 
+/// The [`NotText`] inside an error of [`read_text`], if that is what it is.
+pub fn not_text(error: &std::io::Error) -> Option<&NotText> {
+    error.get_ref().and_then(|e| e.downcast_ref::<NotText>())
+}
+
 /// [`read_text`] from any reader, such as standard input.
 pub fn read_text_from(reader: impl std::io::Read, limit: u64) -> std::io::Result<String> {
-    use std::io::{Error, ErrorKind, Read as _};
+    let bytes = read_bytes_from(reader, limit)?;
+    decode_text(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+fn read_bytes_from(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
     let mut bytes = Vec::new();
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(Error::other(TooLarge { limit }));
+        return Err(std::io::Error::other(TooLarge { limit }));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let reason = format!("not UTF-8 text (invalid byte {})", e.utf8_error().valid_up_to() + 1);
-        Error::new(ErrorKind::InvalidData, reason)
-    })
+    Ok(bytes)
+}
+
+/// The UTF-8 byte order mark, skipped at the start of every text.
+pub const BOM: &str = "\u{feff}";
+
+/// The one policy for every text narval reads (rule files, imports, policy
+/// files, test files and profile files): UTF-8, a byte order mark at the
+/// start skipped. Line ends (LF, CRLF or a lone CR) are kept as written:
+/// [`Sources`] and the formatter read each as one line end.
+pub fn decode_text(bytes: Vec<u8>) -> Result<String, NotText> {
+    if let Some(utf16) = utf16(&bytes) {
+        return Err(NotText { encoding: utf16, line: 1, column: 1, offset: 0, lossy: String::new() });
+    }
+    let skip = if bytes.starts_with(BOM.as_bytes()) { BOM.len() } else { 0 };
+    match std::str::from_utf8(bytes.get(skip..).unwrap_or_default()) {
+        Ok(text) => Ok(text.to_string()),
+        Err(error) => {
+            let rest = bytes.get(skip..).unwrap_or_default();
+            let valid = rest.get(..error.valid_up_to()).unwrap_or_default();
+            let prefix = String::from_utf8_lossy(valid);
+            let line = 1 + line_ends(&prefix).len();
+            let line_start = line_ends(&prefix).last().copied().unwrap_or(0);
+            let column = 1 + prefix.get(line_start..).map_or(0, |l| l.chars().count());
+            let encoding = if looks_like_latin1(rest) { Encoding::Latin1 } else { Encoding::InvalidUtf8 };
+            let offset = valid.len();
+            Err(NotText { encoding, line, column, offset, lossy: String::from_utf8_lossy(rest).into_owned() })
+        }
+    }
+}
+
+/// Whether the first bytes of a text look like UTF-16 (see [`decode_text`]):
+/// for a stream read line by line, such as `narval assign`'s profiles.
+pub fn looks_like_utf16(head: &[u8]) -> bool {
+    utf16(head).is_some()
+}
+
+/// UTF-16 by its byte order mark, or by the zero bytes of ASCII text
+/// written in it (a zero in every other byte of the first few hundred).
+fn utf16(bytes: &[u8]) -> Option<Encoding> {
+    match bytes {
+        [0xff, 0xfe, ..] => return Some(Encoding::Utf16 { big_endian: false }),
+        [0xfe, 0xff, ..] => return Some(Encoding::Utf16 { big_endian: true }),
+        _ => {}
+    }
+    let head = bytes.get(..bytes.len().min(512) & !1).unwrap_or_default();
+    let pairs = head.len() / 2;
+    if pairs == 0 {
+        return None;
+    }
+    let zero_at = |i: usize| head.chunks(2).filter(|p| p.get(i) == Some(&0) && p.get(1 - i) != Some(&0)).count();
+    // Most characters of a rule file are ASCII: most pairs hold one zero.
+    if zero_at(1) * 4 >= pairs * 3 {
+        Some(Encoding::Utf16 { big_endian: false })
+    } else if zero_at(0) * 4 >= pairs * 3 {
+        Some(Encoding::Utf16 { big_endian: true })
+    } else {
+        None
+    }
+}
+
+/// Invalid UTF-8 that reads as Latin-1 (or Windows-1252) text: no control
+/// characters but tabs and line ends, and no valid multi-byte sequence.
+fn looks_like_latin1(bytes: &[u8]) -> bool {
+    let controls = bytes.iter().any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c));
+    let multibyte = String::from_utf8_lossy(bytes).chars().any(|c| c > '\u{7f}' && c != char::REPLACEMENT_CHARACTER);
+    !controls && !multibyte
+}
+
+/// What a text that is not UTF-8 looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-16, with or without a byte order mark.
+    Utf16 {
+        /// Big-endian (`FE FF`) rather than little-endian (`FF FE`, what Windows writes).
+        big_endian: bool,
+    },
+    /// Bytes that are not UTF-8 but read as Latin-1 (ISO-8859-1 or Windows-1252).
+    Latin1,
+    /// Bytes that are not UTF-8, in no encoding recognised.
+    InvalidUtf8,
+}
+
+/// A text that is not UTF-8, with the place of its first invalid byte.
+#[derive(Clone, Debug)]
+pub struct NotText {
+    /// What it looks like.
+    pub encoding: Encoding,
+    /// One-based line of the first invalid byte (1 for UTF-16).
+    pub line: usize,
+    /// One-based column, in characters, of the first invalid byte.
+    pub column: usize,
+    /// Byte offset of the first invalid byte in `lossy`.
+    pub offset: usize,
+    /// The text with each invalid sequence replaced by U+FFFD (empty for
+    /// UTF-16), for a diagnostic to point into.
+    pub lossy: String,
+}
+
+impl NotText {
+    /// What to do about it, for a help line.
+    pub fn help(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Utf16 { big_endian: false } => {
+                "convert it to UTF-8: `iconv -f UTF-16LE -t UTF-8 FILE > FILE.utf8`"
+            }
+            Encoding::Utf16 { big_endian: true } => {
+                "convert it to UTF-8: `iconv -f UTF-16BE -t UTF-8 FILE > FILE.utf8`"
+            }
+            Encoding::Latin1 => "convert it to UTF-8: `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`",
+            Encoding::InvalidUtf8 => "save the file as UTF-8 text",
+        }
+    }
+}
+
+impl NotText {
+    /// What the text looks like, without its place.
+    pub fn reason(&self) -> &'static str {
+        match self.encoding {
+            Encoding::Utf16 { .. } => "it looks like UTF-16",
+            Encoding::Latin1 => "it looks like Latin-1 (ISO-8859-1)",
+            Encoding::InvalidUtf8 => "a byte is not UTF-8",
+        }
+    }
+}
+
+impl std::fmt::Display for NotText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.encoding {
+            Encoding::Utf16 { .. } => write!(f, "not UTF-8 text: {}", self.reason()),
+            _ => write!(f, "not UTF-8 text: {} at line {} column {}", self.reason(), self.line, self.column),
+        }
+    }
+}
+
+impl std::error::Error for NotText {}
+
+/// The byte offset just past every line end of a text: LF, CRLF and a lone
+/// CR each end one line, as an editor shows them.
+pub fn line_ends(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| !(bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) == Some(&b'\n')))
+        .map(|i| i + 1)
+        .collect()
+}
+
+/// A text with every line end written as LF.
+pub fn to_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// An I/O error as a lowercase reason: `is a directory`, not

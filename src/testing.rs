@@ -36,6 +36,8 @@ pub struct Suite {
     /// The warnings found while checking.
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) today: Option<Date>,
+    /// The folders a case's profile file may lie in (see [`crate::Builder::import_root`]).
+    pub(crate) roots: Vec<PathBuf>,
 }
 
 /// What running a suite found.
@@ -302,7 +304,15 @@ impl Suite {
             ir::Given::File { path, span } => {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
-                let text = crate::source::read_text(&full, crate::syntax::MAX_FILE_BYTES as u64)
+                crate::engine::inside_roots(&full, &self.roots).map_err(|root| {
+                    format!(
+                        "cannot read `{}`: outside the folder `{}` (see `--import-root`)",
+                        full.display(),
+                        crate::engine::shown(&root).display()
+                    )
+                })?;
+                let origin = crate::source::Origin::Referenced;
+                let text = crate::source::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)
                     .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?;
                 // As `narval assign` reads a file: a byte order mark is not
                 // data; the rest is decoded as one of its lines is.

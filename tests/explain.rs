@@ -255,6 +255,8 @@ fn explain_and_assign_agree_on_generated_campaign_profiles() {
 fn guarded() -> RuleSet {
     RuleSet::builder()
         .file(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/guarded.narval"))
+        // Its policy file lies in `tests/policies`, beside the rule file's folder.
+        .import_root(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
         .build()
         .unwrap_or_else(|r| panic!("{}", r.render()))
 }

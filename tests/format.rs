@@ -22,7 +22,8 @@ fn parse(text: &str) -> Option<ast::File> {
 /// scanner of its own, so that a fault in the formatter's is not hidden.
 fn comments(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for line in text.lines() {
+    // A comment ends at LF, CRLF or a lone CR, as in the grammar.
+    for line in text.split(['\n', '\r']) {
         let mut in_string = false;
         let mut chars = line.char_indices();
         while let Some((i, c)) = chars.next() {
@@ -552,7 +553,8 @@ fn every_rule_file_in_the_repository_formats_to_a_fixed_point() {
     files.sort();
     let mut formatted_count = 0;
     for path in &files {
-        let text = std::fs::read_to_string(path).unwrap();
+        // The diagnostics fixtures of encodings are not UTF-8 on purpose.
+        let Ok(text) = String::from_utf8(std::fs::read(path).unwrap()) else { continue };
         if parse(&text).is_none() {
             continue;
         }

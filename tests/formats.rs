@@ -86,7 +86,11 @@ fn the_fixtures_cover_what_they_are_for() {
     let several = codes("several");
     assert!(several.len() >= 4 && several.contains(&"W0001"), "{several:?}");
     let unreadable = check(&cases(DIR).into_iter().find(|c| c.name == "unreadable").unwrap().files);
-    assert_eq!(unreadable.diagnostics()[0].span, None, "the unreadable case must have a diagnostic without a place");
+    // GitHub's upload refuses a SARIF result without a location: a file that
+    // cannot be read is pointed at, at its start.
+    let located = unreadable.diagnostics()[0].located(unreadable.sources());
+    let place = located.location.expect("the unreadable case has a location");
+    assert_eq!((place.file.as_str(), place.line, place.column), ("tests/formats/nowhere.narval", 1, 1));
 }
 
 // ---- SARIF ------------------------------------------------------------------
@@ -659,14 +663,18 @@ fn github_commands_escape_messages_and_properties() {
 }
 
 #[test]
-fn a_diagnostic_without_a_place_has_no_location() {
+fn a_file_that_cannot_be_read_has_a_location() {
     let report = narval::RuleSet::builder().file("tests/formats/nowhere.narval").check();
     assert_eq!(
         render::github(&report),
-        "::error title=E0003::cannot read `tests/formats/nowhere.narval`: no such file\n"
+        "::error file=tests/formats/nowhere.narval,line=1,col=1,endLine=1,endColumn=1,title=E0003\
+         ::cannot read `tests/formats/nowhere.narval`: no such file\n"
     );
     let log = render::sarif(&report);
+    assert_eq!(validate_sarif(&log), Ok(()));
     let result = &log["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "E0003");
-    assert_eq!(result.get("locations"), None);
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "tests/formats/nowhere.narval");
+    assert_eq!(location["region"]["startLine"], 1);
 }

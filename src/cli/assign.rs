@@ -25,7 +25,7 @@ use narval::ast::StreamKind;
 use narval::decode::Profile;
 use narval::{ProfileError, RuleSet};
 
-use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, AssignArgs, Status};
+use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, stdin_twice, AssignArgs, Status};
 
 /// Most `--threads`: more would only wait for the cores (and each thread
 /// holds a piece of a batch).
@@ -40,6 +40,10 @@ const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// skipped to its end and rejected, so that memory stays bounded whatever
 /// the input. The decoder's limit, so that a line kept is one it may take.
 pub const MAX_LINE_BYTES: usize = narval::decode::MAX_PROFILE_BYTES;
+/// Most bytes of an over-long line read in search of its end: past them the
+/// input is no profile file (`--profiles /dev/zero`), and the run stops
+/// rather than read forever.
+pub const MAX_SKIPPED_BYTES: usize = 64 * MAX_LINE_BYTES;
 
 /// Why one input line was not assigned. The reasons name fields and
 /// columns, never a person's values.
@@ -70,7 +74,10 @@ pub fn run(args: &AssignArgs) -> Status {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, usize::from).min(MAX_THREADS),
     };
-    let input = match open_profiles(&args.profiles) {
+    if stdin_twice(&args.rules, &args.profiles) {
+        return Status::Usage;
+    }
+    let mut input = match open_profiles(&args.profiles) {
         Ok(input) => input,
         Err(error) => {
             say(format_args!("cannot read {name}: {}", io_reason(&error)));
@@ -89,7 +96,10 @@ pub fn run(args: &AssignArgs) -> Status {
             return Status::Usage;
         }
     }
-    let builder = builder(&args.rules, args.today);
+    let builder = match builder(&args.rules, args.today, args.import_root.as_deref()) {
+        Ok(builder) => builder,
+        Err(status) => return status,
+    };
     let builder = if args.interpreted { builder.interpreted() } else { builder };
     let rules = match builder.build() {
         Ok(rules) => rules,
@@ -117,7 +127,7 @@ pub fn run(args: &AssignArgs) -> Status {
         Ok(file) => file.map(BufWriter::new),
         Err(status) => return status,
     };
-    let mut stdout = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let mut stdout = BufWriter::with_capacity(1 << 20, super::stdio::stdout());
     let output: &mut dyn Write = match &mut out_file {
         Some(file) => file,
         None => &mut stdout,
@@ -131,6 +141,11 @@ pub fn run(args: &AssignArgs) -> Status {
         keep_rejected: errors_file.is_some(),
         unique_ids: args.unique_ids,
     };
+    if let Err(error) = refuse_utf16(&mut input) {
+        // The temporary files of --out and --errors are removed.
+        say(format_args!("cannot read {name}: {}", io_reason(&error)));
+        return Status::Usage;
+    }
     let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
     let ids = args.unique_ids.then(std::collections::HashMap::new);
     let mut sink = Sink { output, errors, ids, duplicates: 0, reported: 0 };
@@ -244,6 +259,11 @@ impl AtomicFile {
         }
         let host = host.unwrap_or_else(|| String::from("unknown"));
         let temp = target.with_file_name(temp_name(&name, &host, std::process::id()));
+        // Where `/proc` is missing, [`remove_stale`] removes nothing; a file
+        // with this run's own PID still belongs to no live run.
+        if std::fs::symlink_metadata(&temp).is_ok_and(|meta| meta.is_file()) && std::fs::remove_file(&temp).is_ok() {
+            say(format_args!("removed `{}`, left by an earlier run that ended before finishing", temp.display()));
+        }
         let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         Ok(AtomicFile { file, temp, target, committed: false })
     }
@@ -281,7 +301,36 @@ impl Drop for AtomicFile {
 
 /// The temporary name of the file `name` for process `pid` on `host`.
 fn temp_name(name: &str, host: &str, pid: u32) -> String {
-    format!(".{name}.narval-{host}-{pid}.tmp")
+    format!("{}{pid}.tmp", temp_prefix(name, host))
+}
+
+/// Longest file name most file systems take, in bytes.
+const MAX_NAME_BYTES: usize = 255;
+
+/// What every [`temp_name`] of `name` on `host` starts with:
+/// `.FILE.narval-HOST-` (see [`short_temp_prefix`]).
+fn temp_prefix(name: &str, host: &str) -> String {
+    short_temp_prefix(name, &format!("narval-{host}"))
+}
+
+/// `.FILE.TAG-`, the start of the temporary name `.FILE.TAG-PID.tmp` of the
+/// file `name` (`fmt` writes beside a file too). Where the whole name could
+/// pass [`MAX_NAME_BYTES`] with the longest PID, FILE is cut and followed
+/// by `~` and 8 hex digits of its SHA-256, so that the name fits and still
+/// tells one FILE from another, the same in every run.
+pub(super) fn short_temp_prefix(name: &str, tag: &str) -> String {
+    let fixed = ".".len() + ".".len() + tag.len() + "-".len() + u32::MAX.to_string().len() + ".tmp".len();
+    if fixed + name.len() <= MAX_NAME_BYTES {
+        return format!(".{name}.{tag}-");
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let mut keep = MAX_NAME_BYTES.saturating_sub(fixed + "~".len() + hash.len());
+    while !name.is_char_boundary(keep.min(name.len())) {
+        keep -= 1;
+    }
+    format!(".{}~{hash}.{tag}-", name.get(..keep).unwrap_or_default())
 }
 
 /// This host's name, as a temporary name holds it (letters, digits, `.`,
@@ -297,7 +346,7 @@ fn host_name() -> Option<String> {
 /// could clean up left beside `target` (whose file name is `name`), and
 /// returns them with their process ids. Removed is only a regular file
 /// named exactly [`temp_name`]`(name, host, PID)` whose process PID is not
-/// running: `/proc/PID` is absent, while `/proc/self` is present (without
+/// running, or is this run's own: `/proc/PID` is absent, while `/proc/self` is present (without
 /// `/proc`, nothing is removed). A symbolic link, a directory or any other
 /// name is left alone, and removing a name never follows a link.
 fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
@@ -310,7 +359,7 @@ fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
         _ => Path::new("."),
     };
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    let prefix = format!(".{name}.narval-{host}-");
+    let prefix = temp_prefix(name, host);
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name();
@@ -324,7 +373,10 @@ fn remove_stale(target: &Path, name: &str, host: &str) -> Vec<(PathBuf, u32)> {
         let Ok(pid) = pid.parse::<u32>() else { continue };
         // `file_type` does not follow a symbolic link.
         let regular = entry.file_type().is_ok_and(|t| t.is_file());
-        if pid == std::process::id() || !regular || proc.join(pid.to_string()).exists() {
+        // A file with this run's own PID belongs to no live run: this one
+        // has not created its own yet (a restarted container reuses PIDs).
+        let running = pid != std::process::id() && proc.join(pid.to_string()).exists();
+        if !regular || running {
             continue;
         }
         if std::fs::remove_file(entry.path()).is_ok() {
@@ -343,12 +395,27 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The profiles, opened as every file named on the command line is
+/// ([`narval::source::open`]).
 pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
-        Ok(Box::new(io::stdin().lock()))
+        Ok(Box::new(super::stdio::stdin()?))
     } else {
-        Ok(Box::new(BufReader::with_capacity(1 << 20, File::open(path)?)))
+        let file = narval::source::open(path, narval::source::Origin::Named)?;
+        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
+}
+
+/// Text in UTF-16 would have each line rejected as not JSON: it is refused
+/// at once, with what to do. This reads the first bytes, so it runs once
+/// the rules are checked and the output files are created: a stream that
+/// is slow to start (`--profiles -`) does not hold them back.
+fn refuse_utf16(input: &mut dyn BufRead) -> io::Result<()> {
+    if narval::source::looks_like_utf16(input.fill_buf()?) {
+        let reason = "not UTF-8 text: it looks like UTF-16; convert it with `iconv -f UTF-16 -t UTF-8`";
+        return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
+    }
+    Ok(())
 }
 
 /// The input without the UTF-8 byte order mark some exports start a file
@@ -478,6 +545,10 @@ pub(super) fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>, limit: usiz
         read += length;
         if ends {
             break;
+        }
+        if read > MAX_SKIPPED_BYTES {
+            let reason = format!("no line end in its first {} MiB", MAX_SKIPPED_BYTES / (1024 * 1024));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
         }
     }
     Ok(match (read, too_long) {
@@ -726,4 +797,42 @@ fn assign_line(job: &Job<'_>, line: &[u8], profile: &mut Profile, out: &mut Vec<
     }
     out.extend_from_slice(b"]}\n");
     Ok(id.len())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::{remove_stale, temp_name, temp_prefix, MAX_NAME_BYTES};
+
+    #[test]
+    fn a_temporary_name_fits_the_file_name_limit_and_tells_files_apart() {
+        let host = "h".repeat(64);
+        let long = |c: &str| format!("{}.ndjson", c.repeat(240));
+        for name in [long("a"), long("é"), "out.ndjson".to_string()] {
+            let temp = temp_name(&name, &host, u32::MAX);
+            assert!(temp.len() <= MAX_NAME_BYTES, "{} bytes", temp.len());
+            assert!(temp.starts_with(&temp_prefix(&name, &host)));
+        }
+        assert_eq!(temp_name("out.ndjson", "h", 7), ".out.ndjson.narval-h-7.tmp");
+        let (a, b) = (format!("{}a", "x".repeat(250)), format!("{}b", "x".repeat(250)));
+        assert_ne!(temp_prefix(&a, &host), temp_prefix(&b, &host));
+        assert_eq!(temp_prefix(&a, &host), temp_prefix(&a, &host));
+    }
+
+    /// A restarted container reuses process ids: a file left with this
+    /// run's own id must not block it.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_stale_temporary_file_with_this_runs_own_pid_is_removed() {
+        let dir = std::env::temp_dir().join(format!("narval-own-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.ndjson");
+        let own = dir.join(temp_name("out.ndjson", "host", std::process::id()));
+        std::fs::write(&own, "left").unwrap();
+        let removed = remove_stale(&target, "out.ndjson", "host");
+        assert_eq!(removed, [(own.clone(), std::process::id())]);
+        assert!(!own.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

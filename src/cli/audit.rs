@@ -1,7 +1,7 @@
 //! `narval audit`: the lineage of a rule set, with the verdict of the
 //! policies in effect.
 
-use std::io::{self, Write as _};
+use std::io::Write as _;
 
 use narval::audit::Lineage;
 use narval::diagnostic::LocatedDiagnostic;
@@ -33,7 +33,10 @@ struct Verdict {
 
 /// Reports the lineage.
 pub fn run(args: &AuditArgs) -> Status {
-    let builder = args.policy.iter().fold(builder(&args.rules, args.today), |b, p| b.policy_file(p));
+    let builder = match builder(&args.rules, args.today, args.import_root.as_deref()) {
+        Ok(builder) => args.policy.iter().fold(builder, |b, p| b.policy_file(p)),
+        Err(status) => return status,
+    };
     let audit = match builder.audit() {
         Ok(audit) => audit,
         Err(report) => {
@@ -94,6 +97,6 @@ pub fn run(args: &AuditArgs) -> Status {
 }
 
 fn write(text: &str) -> Result<(), Status> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = super::stdio::stdout();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).or_else(|error| output_error(&error))
 }

@@ -6,7 +6,10 @@ use super::{builder, emit_report, say, CheckArgs, Format, Status};
 
 /// Checks the files and prints every diagnostic in the chosen format.
 pub fn run(args: &CheckArgs) -> Status {
-    let report = args.policy.iter().fold(builder(&args.files, args.today), |b, p| b.policy_file(p)).check();
+    let report = match builder(&args.files, args.today, args.import_root.as_deref()) {
+        Ok(builder) => args.policy.iter().fold(builder, |b, p| b.policy_file(p)).check(),
+        Err(status) => return status,
+    };
     if let Err(status) = emit_report(&report, args.format) {
         return status;
     }

@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::assign::{open_profiles, read_line, skip_bom, Line};
-use super::{builder, io_reason, output_error, print_report, say, ExplainArgs, Status, TraceFormat};
+use super::{builder, io_reason, output_error, print_report, say, stdin_twice, ExplainArgs, Status, TraceFormat};
 
 /// The document `--format json` writes.
 #[derive(Serialize)]
@@ -29,7 +29,14 @@ struct JsonExplanation<'a> {
 
 /// Explains one profile.
 pub fn run(args: &ExplainArgs) -> Status {
-    let rules = match builder(&args.rules, args.today).build() {
+    if stdin_twice(&args.rules, &args.profile) {
+        return Status::Usage;
+    }
+    let builder = match builder(&args.rules, args.today, args.import_root.as_deref()) {
+        Ok(builder) => builder,
+        Err(status) => return status,
+    };
+    let rules = match builder.build() {
         Ok(rules) => rules,
         Err(report) => {
             print_report(&report);
@@ -161,7 +168,7 @@ fn by_id(
 }
 
 fn write_human(explanation: &Explanation, id: Option<&RawValue>, name: &str, line: Option<usize>) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = super::stdio::stdout();
     let who = id.map(|v| format!("profile {v}")).unwrap_or_else(|| "profile".into());
     let place = line.map(|l| format!("{name} line {l}")).unwrap_or_else(|| name.to_string());
     let count = explanation.assigned().count();
@@ -171,7 +178,7 @@ fn write_human(explanation: &Explanation, id: Option<&RawValue>, name: &str, lin
 }
 
 fn write_json(document: &JsonExplanation<'_>) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = super::stdio::stdout();
     serde_json::to_writer(&mut stdout, document)?;
     writeln!(stdout)?;
     stdout.flush()

@@ -19,15 +19,19 @@ pub fn run(args: &FmtArgs) -> Status {
     for path in &args.files {
         let stdin = path.as_os_str() == "-";
         let name = if stdin { String::from("<stdin>") } else { path.display().to_string() };
-        let text = match read(path, stdin) {
-            Ok(text) => text,
+        let (text, bom) = match read(path) {
+            Ok(read) => read,
             Err(error) => {
                 say(format_args!("cannot read `{name}`: {}", io_reason(&error)));
                 failures.push(Status::Usage);
                 continue;
             }
         };
-        let formatted = match narval::format::format_file(&name, &text) {
+        // The layout is made with LF line ends, then written with the
+        // file's own (see `Ending`), after its byte order mark if it had one.
+        let lf = narval::source::to_lf(&text);
+        let ending = Ending::of(&text);
+        let formatted = match narval::format::format_file(&name, &lf) {
             Ok(formatted) => formatted,
             Err(report) => {
                 print_report(&report);
@@ -35,20 +39,28 @@ pub fn run(args: &FmtArgs) -> Status {
                 continue;
             }
         };
-        if formatted == text {
+        let layout = formatted;
+        let mark = if bom { narval::source::BOM } else { "" };
+        let formatted = format!("{mark}{}", ending.write(&layout));
+        let same = formatted.strip_prefix(mark) == Some(text.as_str());
+        if same {
             unchanged += 1;
         } else {
             changed += 1;
         }
         let written = if args.check {
-            if formatted == text {
+            if same {
                 Ok(())
+            } else if layout != *lf {
+                write_stdout(&diff(&name, &lf, &layout))
             } else {
-                write_stdout(&diff(&name, &text, &formatted))
+                // Only the line ends differ: one line says so, rather than
+                // every line listed as changed.
+                write_stdout(&format!("--- {name}: mixed line ends, to be written as {} throughout\n", ending.name()))
             }
         } else if args.stdout || stdin {
             write_stdout(&formatted)
-        } else if formatted == text {
+        } else if same {
             Ok(())
         } else {
             rewrite(path, &formatted).inspect_err(|error| {
@@ -79,16 +91,54 @@ pub fn run(args: &FmtArgs) -> Status {
         .unwrap_or(Status::Success)
 }
 
-fn read(path: &Path, stdin: bool) -> io::Result<String> {
-    if stdin {
-        narval::source::read_text_from(io::stdin().lock(), narval::syntax::MAX_FILE_BYTES as u64)
-    } else {
-        narval::source::read_text(path, narval::syntax::MAX_FILE_BYTES as u64)
+/// The text of a rule file (`-`: standard input) and whether it started
+/// with a byte order mark, which is kept.
+fn read(path: &Path) -> io::Result<(String, bool)> {
+    let text = super::read_input_raw(path, narval::syntax::MAX_FILE_BYTES as u64)?;
+    match text.strip_prefix(narval::source::BOM) {
+        Some(rest) => Ok((rest.to_string(), true)),
+        None => Ok((text, false)),
+    }
+}
+
+/// The line end a file is written with: the one its first line ends with
+/// (LF for a file of one line), so that a CRLF file stays CRLF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl Ending {
+    fn of(text: &str) -> Ending {
+        match text.find(['\n', '\r']).and_then(|i| text.as_bytes().get(i..)) {
+            Some([b'\r', b'\n', ..]) => Ending::CrLf,
+            Some([b'\r', ..]) => Ending::Cr,
+            _ => Ending::Lf,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Ending::Lf => "LF",
+            Ending::CrLf => "CRLF",
+            Ending::Cr => "CR",
+        }
+    }
+
+    /// `text`, whose line ends are LF, with this line end.
+    fn write(self, text: &str) -> String {
+        match self {
+            Ending::Lf => text.to_string(),
+            Ending::CrLf => text.replace('\n', "\r\n"),
+            Ending::Cr => text.replace('\n', "\r"),
+        }
     }
 }
 
 fn write_stdout(text: &str) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = super::stdio::stdout();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(error) => output_error(&error).map_err(|_| error),
@@ -107,7 +157,14 @@ fn rewrite(path: &Path, text: &str) -> io::Result<()> {
     }
     let permissions = meta.permissions();
     let file_name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = target.with_file_name(format!(".{file_name}.fmt-{}.tmp", std::process::id()));
+    // `.FILE.fmt-PID.tmp`, cut to fit a file name as `assign --out` cuts its own.
+    let prefix = super::assign::short_temp_prefix(&file_name, "fmt");
+    let temp = target.with_file_name(format!("{prefix}{}.tmp", std::process::id()));
+    // A file left with this run's own PID belongs to no live run (a
+    // restarted container reuses PIDs): it would make `create_new` fail.
+    if fs::symlink_metadata(&temp).is_ok_and(|meta| meta.is_file()) {
+        let _ = fs::remove_file(&temp);
+    }
     let written = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(text.as_bytes())?;
@@ -220,7 +277,25 @@ fn steps(old: &[&str], new: &[&str]) -> Vec<Step> {
 
 #[cfg(test)]
 mod tests {
-    use super::diff;
+    #![allow(clippy::unwrap_used)]
+
+    use super::{diff, rewrite};
+
+    /// A restarted container reuses process ids: a temporary file left
+    /// with this run's own id must not block the rewrite.
+    #[test]
+    fn a_leftover_temporary_file_with_this_runs_own_pid_does_not_block_a_rewrite() {
+        let dir = std::env::temp_dir().join(format!("narval-fmt-own-pid-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("r.narval");
+        std::fs::write(&target, "old").unwrap();
+        let own = dir.join(format!(".r.narval.fmt-{}.tmp", std::process::id()));
+        std::fs::write(&own, "left").unwrap();
+        rewrite(&target, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        assert!(!own.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn diff_shows_each_changed_region_with_its_old_line() {

@@ -6,10 +6,11 @@ pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod stdio;
 pub mod test;
 
 use std::io::{self, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use narval::diagnostic::Severity;
@@ -76,6 +77,10 @@ pub struct AuditArgs {
     /// Check the rule set against the policies of this file too (repeatable)
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
+    /// Let the files rule files name (imports, policy files, test profile files)
+    /// lie anywhere inside DIR [default: the current folder and the folders of the rule files]
+    #[arg(long, value_name = "DIR")]
+    pub import_root: Option<PathBuf>,
     /// The date `today` stands for in the rules, as YYYY-MM-DD
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<Date>,
@@ -87,7 +92,7 @@ pub struct AuditArgs {
 /// `narval check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Rule files to check; the files they import are read too
+    /// Rule files to check; the files they import are read too; `-` reads standard input
     #[arg(required = true, value_name = "FILES")]
     pub files: Vec<PathBuf>,
     /// How to print the diagnostics: `human` on stderr, or `json`, `sarif`
@@ -101,6 +106,10 @@ pub struct CheckArgs {
     /// the file holds only policy declarations
     #[arg(long, value_name = "FILE")]
     pub policy: Vec<PathBuf>,
+    /// Let the files rule files name (imports, policy files, test profile files)
+    /// lie anywhere inside DIR [default: the current folder and the folders of the rule files]
+    #[arg(long, value_name = "DIR")]
+    pub import_root: Option<PathBuf>,
     /// The date `today` stands for in the rules, as YYYY-MM-DD
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<Date>,
@@ -124,6 +133,10 @@ pub struct AssignArgs {
     /// The profile field copied, as it is, to each output line
     #[arg(long, value_name = "NAME", default_value = "id")]
     pub id_field: String,
+    /// Let the files rule files name (imports, policy files, test profile files)
+    /// lie anywhere inside DIR [default: the current folder and the folders of the rule files]
+    #[arg(long, value_name = "DIR")]
+    pub import_root: Option<PathBuf>,
     /// Worker threads (1: read, assign and write on one thread); the output is the same for every count [default: all cores]
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -154,6 +167,10 @@ pub struct TestArgs {
     /// The date `today` stands for in cases without a `today` line, as YYYY-MM-DD
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub today: Option<Date>,
+    /// Let the files rule files name (imports, policy files, test profile files)
+    /// lie anywhere inside DIR [default: the current folder and the folders of the rule files]
+    #[arg(long, value_name = "DIR")]
+    pub import_root: Option<PathBuf>,
     /// Report which rules fired and which conditions were seen true and false
     #[arg(long)]
     pub coverage: bool,
@@ -180,6 +197,10 @@ pub struct ExplainArgs {
     /// The profile: a JSON file, an NDJSON file with --id, or `-` for standard input
     #[arg(long, value_name = "FILE")]
     pub profile: PathBuf,
+    /// Let the files rule files name (imports, policy files, test profile files)
+    /// lie anywhere inside DIR [default: the current folder and the folders of the rule files]
+    #[arg(long, value_name = "DIR")]
+    pub import_root: Option<PathBuf>,
     /// Explain the line of an NDJSON file whose id field has this value
     #[arg(long, value_name = "VALUE")]
     pub id: Option<String>,
@@ -265,13 +286,76 @@ fn parse_date(text: &str) -> Result<Date, String> {
     text.parse()
 }
 
-/// A builder for the given rule files and evaluation date.
-fn builder(files: &[PathBuf], today: Option<Date>) -> Builder {
-    let builder = files.iter().fold(RuleSet::builder(), Builder::file);
-    match today {
+/// A builder for the given rule files (`-`: standard input), evaluation
+/// date and import root. Without `--import-root`, files named in rule files
+/// may lie in the current folder as well as in the rule files' own.
+fn builder(files: &[PathBuf], today: Option<Date>, import_root: Option<&Path>) -> Result<Builder, Status> {
+    let mut builder = RuleSet::builder();
+    for file in files {
+        builder = if file.as_os_str() == "-" {
+            match read_input(file, narval::syntax::MAX_FILE_BYTES as u64) {
+                Ok(text) => builder.source(STDIN_NAME, text),
+                Err(error) => {
+                    say(format_args!("cannot read standard input: {}", io_reason(&error)));
+                    return Err(Status::Usage);
+                }
+            }
+        } else {
+            builder.file(file)
+        };
+    }
+    let builder = match import_root {
+        Some(dir) if !dir.is_dir() => {
+            say(format_args!("--import-root `{}` is not a folder", dir.display()));
+            return Err(Status::Usage);
+        }
+        Some(dir) => builder.import_root(dir),
+        None => builder.import_root("."),
+    };
+    Ok(match today {
         Some(date) => builder.today(date),
         None => builder,
+    })
+}
+
+/// The name standard input has in diagnostics.
+const STDIN_NAME: &str = "<stdin>";
+
+/// The text of a file named on the command line, `-` for standard input,
+/// read as [`narval::source::read_text`] reads every text.
+fn read_input(path: &Path, limit: u64) -> io::Result<String> {
+    if path.as_os_str() == "-" {
+        narval::source::read_text_from(stdio::stdin()?, limit)
+    } else {
+        narval::source::read_text(path, narval::source::Origin::Named, limit)
     }
+}
+
+/// [`read_input`], with a byte order mark at the start kept.
+fn read_input_raw(path: &Path, limit: u64) -> io::Result<String> {
+    let bytes = if path.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut io::Read::take(stdio::stdin()?, limit + 1), &mut bytes)?;
+        bytes
+    } else {
+        narval::source::read_bytes(path, narval::source::Origin::Named, limit)?
+    };
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::other(narval::source::TooLarge { limit }));
+    }
+    let bom = bytes.starts_with(narval::source::BOM.as_bytes());
+    let text = narval::source::decode_text(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(if bom { format!("{}{text}", narval::source::BOM) } else { text })
+}
+
+/// Whether both the rule files and the profiles would be read from
+/// standard input, which holds only one of them; said on stderr.
+fn stdin_twice(rules: &[PathBuf], profiles: &Path) -> bool {
+    let twice = profiles.as_os_str() == "-" && rules.iter().any(|r| r.as_os_str() == "-");
+    if twice {
+        say("standard input (`-`) cannot hold both the rules and the profiles");
+    }
+    twice
 }
 
 /// Prints a report in a format: `human` on stderr, the others on stdout as
@@ -288,7 +372,7 @@ fn emit_report(report: &Report, format: Format) -> Result<(), Status> {
         Format::Sarif => format!("{}\n", render::sarif(report)),
         Format::Github => render::github(report),
     };
-    let mut stdout = io::stdout().lock();
+    let mut stdout = stdio::stdout();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).or_else(|error| output_error(&error))
 }
 

@@ -9,7 +9,11 @@ use super::{builder, emit_report, output_error, plural, say, Format, Status, Tes
 
 /// Runs the suite and prints what it found.
 pub fn run(args: &TestArgs) -> Status {
-    let suite = match builder(&args.files, args.today).build_tests() {
+    let builder = match builder(&args.files, args.today, args.import_root.as_deref()) {
+        Ok(builder) => builder,
+        Err(status) => return status,
+    };
+    let suite = match builder.build_tests() {
         Ok(suite) => suite,
         Err(report) => {
             return emit_report(&report, args.format).err().unwrap_or(Status::RuleErrors);
@@ -59,7 +63,7 @@ pub fn run(args: &TestArgs) -> Status {
 }
 
 fn write_human(report: &TestReport, coverage: bool) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = super::stdio::stdout();
     for case in &report.cases {
         let verdict = match case.status {
             CaseStatus::Passed => "ok",
@@ -125,7 +129,7 @@ fn write_coverage(out: &mut impl io::Write, coverage: &Coverage) -> io::Result<(
 }
 
 fn write_json(report: &TestReport) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = super::stdio::stdout();
     serde_json::to_writer(&mut out, report)?;
     writeln!(out)?;
     out.flush()

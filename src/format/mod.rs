@@ -35,6 +35,8 @@ pub const MAX_WIDTH: usize = 100;
 /// Formats the text of one rule file. A text that does not parse gives the
 /// syntax diagnostics instead, located in file 0.
 pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
+    // Written with LF line ends, whatever ends the lines read (CRLF, CR).
+    let text = &*crate::source::to_lf(text);
     let file = FileId(0);
     let (tree, diagnostics) = syntax::parse(file, text);
     let Some(tree) = tree else { return Err(diagnostics) };
@@ -61,7 +63,7 @@ pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
 pub fn format_file(name: &str, text: &str) -> Result<String, Report> {
     format(text).map_err(|diagnostics| {
         let mut sources = Sources::new();
-        sources.add(name, text);
+        sources.add(name, crate::source::to_lf(text));
         Report::new(sources, diagnostics)
     })
 }

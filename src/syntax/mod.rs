@@ -114,14 +114,14 @@ fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let mut escaped = false;
     text.char_indices().filter(move |&(_, c)| {
         if in_comment {
-            in_comment = c != '\n';
+            in_comment = !matches!(c, '\n' | '\r');
             return false;
         }
         if in_string {
             match c {
                 _ if escaped => escaped = false,
                 '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
+                '"' | '\n' | '\r' => in_string = false,
                 _ => {}
             }
             return false;
@@ -143,7 +143,7 @@ fn comments(text: &str) -> Vec<(usize, usize)> {
     let mut escaped = false;
     for (i, c) in text.char_indices() {
         if let Some(start) = open {
-            if c == '\n' {
+            if matches!(c, '\n' | '\r') {
                 comments.push((start, i));
                 open = None;
             }
@@ -153,7 +153,7 @@ fn comments(text: &str) -> Vec<(usize, usize)> {
             match c {
                 _ if escaped => escaped = false,
                 '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
+                '"' | '\n' | '\r' => in_string = false,
                 _ => {}
             }
             continue;

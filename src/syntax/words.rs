@@ -186,7 +186,7 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: &Error<Rule>) -> Dia
 /// Whether the text before `at` is a name that starts a line, other than
 /// the keywords a string follows (`import "..."`, `test "..."`).
 fn after_item_name(text: &str, at: usize) -> bool {
-    let line = text.get(..at).unwrap_or("").trim_end().rsplit('\n').next().unwrap_or("").trim_start();
+    let line = text.get(..at).unwrap_or("").trim_end().rsplit(['\n', '\r']).next().unwrap_or("").trim_start();
     let is_name = line.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && line.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     is_name && !matches!(line, "import" | "test")
