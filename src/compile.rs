@@ -197,6 +197,11 @@ pub struct Program {
     pub cached_buckets: u32,
     /// The rule conditions in specialised form, which evaluation runs.
     pub tests: Tests,
+    /// Whether some definition chains deeper than [`PREFETCH_DEPTH`]
+    /// nodes through the definitions it uses: then evaluation computes
+    /// definitions in id order ([`Program::definition`]), so that no
+    /// evaluation recurses through more than one definition's expression.
+    pub(crate) deep_definitions: bool,
     /// The specialised form as native code, when it was generated
     /// ([`Program::generate_native`]).
     #[cfg(feature = "jit")]
@@ -224,6 +229,82 @@ pub fn compile_as_written(rules: &ir::RuleSet, today: Option<Date>) -> Program {
     compile_with(rules, today, true)
 }
 
+/// How deep, in nodes, evaluating a definition may recurse before
+/// definitions are computed in id order instead. One expression nests at
+/// most 64 deep with 256 operators (the syntax's limits), so only chains of
+/// definitions built on definitions reach it: 32 of them, each 250
+/// operators deep, recurse 8,000 nodes, which overflows an 8 MiB stack in
+/// a debug build.
+pub(crate) const PREFETCH_DEPTH: u32 = 512;
+
+/// The deepest recursion, in nodes, that evaluating one of the program's
+/// definitions takes, following the definitions it uses.
+fn deepest_definition(program: &Program) -> u32 {
+    // INVARIANT: a node's operands come before it in `nodes`, and a
+    // definition uses only definitions with smaller ids, compiled before
+    // it: one pass in id order sees every operand's depth first.
+    let mut depths = vec![0_u32; program.nodes.len()];
+    for (id, node) in program.nodes.iter().enumerate() {
+        let mut depth = match node {
+            Node::Def(index) => {
+                program.definitions.get(*index as usize).and_then(|&root| depths.get(root as usize)).copied()
+            }
+            _ => None,
+        }
+        .unwrap_or(0);
+        node.each_operand(|operand| depth = depth.max(depths.get(operand as usize).copied().unwrap_or(0)));
+        if let Some(slot) = depths.get_mut(id) {
+            *slot = depth.saturating_add(1);
+        }
+    }
+    program.definitions.iter().filter_map(|&root| depths.get(root as usize)).copied().max().unwrap_or(0)
+}
+
+impl Node {
+    /// Calls `f` with each node this one evaluates directly (a definition's
+    /// expression is not one: [`Node::Def`] has none).
+    pub(crate) fn each_operand(&self, mut f: impl FnMut(NodeId)) {
+        match self {
+            Node::Const(_) | Node::Field { .. } | Node::Def(_) => {}
+            Node::Not(a)
+            | Node::Neg(a)
+            | Node::IntToNumber(a)
+            | Node::IntToMoney(a)
+            | Node::MoneyToNumber(a)
+            | Node::NumberToMoney(a)
+            | Node::InSet(a, _)
+            | Node::IsMissing(a)
+            | Node::Bucket { value: a, .. } => f(*a),
+            Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Compare(_, a, b)
+            | Node::Arith(_, a, b)
+            | Node::InList(a, b)
+            | Node::InHashedList { value: a, list: b, .. }
+            | Node::Text(_, a, b)
+            | Node::Coalesce(a, b) => {
+                f(*a);
+                f(*b);
+            }
+            Node::Between(a, b, c) => {
+                f(*a);
+                f(*b);
+                f(*c);
+            }
+            Node::InItems(a, items) => {
+                f(*a);
+                items.iter().for_each(|&item| f(item));
+            }
+            Node::Aggregate(aggregate) => {
+                f(aggregate.list);
+                if let Some(filter) = aggregate.filter {
+                    f(filter);
+                }
+            }
+        }
+    }
+}
+
 fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> Program {
     let mut compiler = Compiler {
         program: Program {
@@ -240,6 +321,7 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
             caps: Vec::new(),
             cached_buckets: 0,
             tests: Tests::default(),
+            deep_definitions: false,
             #[cfg(feature = "jit")]
             native: crate::jit::Native::default(),
         },
@@ -250,6 +332,7 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
         let node = compiler.expr(&def.value);
         compiler.program.definitions.push(node);
     }
+    compiler.program.deep_definitions = deepest_definition(&compiler.program) > PREFETCH_DEPTH;
     for rule in &rules.rules {
         let condition = compiler.expr(&rule.condition);
         let ids = |s: &[usize]| s.iter().map(|&i| u32::try_from(i).unwrap_or(u32::MAX)).collect();

@@ -334,8 +334,8 @@ pub fn decode_line_into<'t>(
 /// 3. nothing but JSON whitespace (space, tab, CR, LF: a form feed or a
 ///    no-break space is not whitespace in JSON) ([`ProfileError::Empty`]);
 /// 4. not one JSON object that fits the schema, read by the scanner
-///    ([`scan`]) when it can and by serde when it cannot, both after one
-///    definition (duplicate keys, numbers: [`number_literal`]);
+///    (`scan`) when it can and by serde when it cannot, both after one
+///    definition (duplicate keys, numbers: `number_literal`);
 /// 5. without the key `id` asks for, or with a null one
 ///    ([`ProfileError::MissingId`]).
 ///

@@ -131,13 +131,17 @@ impl Builder {
     /// [`Builder::build`] asks for); with one, rules that fold to a constant
     /// on that date are reported too (W0002).
     pub fn check(self) -> Report {
-        self.run(false).0
+        on_deep_stack(|| self.run(false).0)
     }
 
     /// Checks the rule set and reports its lineage (`narval audit`): what
     /// each stream depends on, and the verdict of the policies in effect.
     /// Errors other than policy violations leave no lineage to report.
     pub fn audit(self) -> Result<crate::audit::Audit, Report> {
+        on_deep_stack(|| self.audit_here())
+    }
+
+    fn audit_here(&self) -> Result<crate::audit::Audit, Report> {
         let (report, checked, _) = self.run(false);
         let blocking = report.diagnostics().iter().any(|d| d.is_error() && !policy::is_policy_code(d.code));
         match checked {
@@ -152,6 +156,10 @@ impl Builder {
     /// Checks and compiles. On errors, the report lists them all; on success
     /// its warnings stay available through [`RuleSet::report`].
     pub fn build(self) -> Result<RuleSet, Report> {
+        on_deep_stack(|| self.build_here())
+    }
+
+    fn build_here(&self) -> Result<RuleSet, Report> {
         match self.run(true) {
             (report, Some(checked), Some(mut program)) if !report.has_errors() => {
                 // Without native code, the interpreter evaluates: the
@@ -178,6 +186,10 @@ impl Builder {
     /// each case may set its own, and a case that needs one and has none
     /// fails on its own.
     pub fn build_tests(self) -> Result<Suite, Report> {
+        on_deep_stack(|| self.build_tests_here())
+    }
+
+    fn build_tests_here(&self) -> Result<Suite, Report> {
         let (report, checked, compiled) = self.run(false);
         match (checked, compiled) {
             (Some(checked), Some(_)) if !report.has_errors() => Ok(Suite {
@@ -770,12 +782,41 @@ impl RuleSet {
     /// as `narval explain` does).
     pub fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
         let report = &self.report;
-        crate::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
+        on_deep_stack(|| {
+            crate::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
+        })
     }
 
     fn assign_decoded(&self, profile: &decode::Profile) -> Assignment<'_> {
         self.assignment(&self.evaluate(profile))
     }
+}
+
+/// Stack of the thread that checks, compiles, explains and tests a rule
+/// set. The syntax bounds how deep one expression nests (64 levels, 256
+/// operators), but the walks that follow definitions go through up to 32 of
+/// them, one inside another: the deepest rule set the limits allow needs
+/// about 130 MiB of stack in a debug build, far more than the 2 MiB of a
+/// spawned thread or the 8 MiB of a main thread. The memory is only
+/// reserved; pages are used as the walks reach them.
+pub(crate) const DEEP_STACK: usize = 256 * 1024 * 1024;
+
+/// `f` on a scoped thread with a stack of [`DEEP_STACK`], so that no rule
+/// file within the limits overflows the caller's stack, whatever thread an
+/// embedder calls from. Where no thread can be started, `f` runs on the
+/// caller's thread. A panic in `f` is resumed on the caller's thread.
+// INVARIANT: every recursive walk of a rule set (check, compile, native
+// code, lineage and policies, explain, the test runner) runs under this:
+// the entry points of `Builder` and `RuleSet::explain_decoded`, and
+// `Suite::run`. Evaluation (`assign`) runs a flat program and needs none.
+pub(crate) fn on_deep_stack<R: Send>(f: impl Fn() -> R + Sync) -> R {
+    let f = &f;
+    let spawned = std::thread::scope(|scope| {
+        let worker =
+            std::thread::Builder::new().name(String::from("narval")).stack_size(DEEP_STACK).spawn_scoped(scope, f);
+        worker.ok().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    spawned.unwrap_or_else(f)
 }
 
 /// Most threads [`RuleSet::assign_batch_parallel`] and

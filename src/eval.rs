@@ -110,6 +110,9 @@ pub struct Cx<'a> {
     /// Buckets computed, by [`Node::Bucket`] slot.
     buckets: Inline<Option<f64>>,
     pub(crate) elements: Stack<'a>,
+    /// With [`Program::deep_definitions`]: the definitions below this id
+    /// have been computed, in id order.
+    prefetched: u32,
 }
 
 /// The members of a list, hashed.
@@ -181,6 +184,7 @@ impl<'a> Cx<'a> {
             lists: (0..program.hashed_lists).map(|_| None).collect(),
             buckets: Inline::new(program.cached_buckets as usize, None),
             elements: Stack::default(),
+            prefetched: 0,
         }
     }
 }
@@ -910,6 +914,20 @@ impl Program {
         let index = index as usize;
         if let Some(Some(cached)) = cx.definitions.get(index) {
             return *cached;
+        }
+        // A definition uses only definitions with smaller ids. Where they
+        // chain deep, those are computed first, in id order, each with the
+        // ones before it known: evaluation then recurses through one
+        // definition's expression at a time, never the whole chain. They
+        // have no effects, so computing one no rule needed changes nothing.
+        if self.deep_definitions {
+            while (cx.prefetched as usize) < index {
+                let before = cx.prefetched;
+                cx.prefetched += 1;
+                if let Some(None) = cx.definitions.get(before as usize) {
+                    self.definition(before, cx, profile);
+                }
+            }
         }
         let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
         let value = self.operand(root, cx, profile);

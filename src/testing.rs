@@ -229,6 +229,10 @@ impl Suite {
 
     /// Runs every case.
     pub fn run(&self) -> TestReport {
+        crate::engine::on_deep_stack(|| self.run_here())
+    }
+
+    fn run_here(&self) -> TestReport {
         let mut programs: HashMap<Option<Date>, Program> = HashMap::new();
         let mut fired = vec![false; self.checked.rules.len()];
         let mut blocked = vec![false; self.checked.requirements.len()];

@@ -253,14 +253,48 @@ fn the_library_caps_its_threads() {
 /// The deepest rule set the limits allow: 32 definitions, each on the one
 /// before, each nested 60 deep with 250 operators. Walks through the
 /// definitions go 32 times that deep; no command overflows its stack.
-#[test]
-fn the_deepest_rule_set_the_limits_allow_runs_in_every_command() {
-    let scratch = Scratch::new("chain");
+/// 32 definitions, each 60 brackets deep with 250 operators around the one
+/// before: as deep as the limits allow a walk through definitions to go.
+fn deepest_chain() -> String {
     let mut text = String::from("narval 1\nschema { id: int, a: int }\nsolicitation streams s\nd0 = a\n");
     for i in 1..32 {
         text.push_str(&format!("d{i} = {}d{}{}{}\n", "(".repeat(60), i - 1, " + 1".repeat(250), ")".repeat(60)));
     }
     text.push_str("r: d31 > 1 -> s\ntest \"t\" { given { id: 1, a: 1 } expect s }\n");
+    text
+}
+
+/// The library gives embedders the same guarantee as the command line,
+/// whatever thread they call from: the deepest chain is checked, built,
+/// audited, explained and tested on a thread of 512 KiB, a quarter of a
+/// spawned thread's default (each walk runs on a thread of its own with a
+/// deep stack), and assigned on the caller's thread within a spawned
+/// thread's default 2 MiB, unoptimised (definitions that chain deep are
+/// computed in id order, so evaluation recurses through one at a time).
+#[test]
+fn the_deepest_rule_set_the_limits_allow_runs_on_a_small_stack_in_the_library() {
+    let builder = || narval::RuleSet::builder().source("chain.narval", deepest_chain());
+    let small = std::thread::Builder::new().stack_size(512 * 1024).spawn(move || {
+        assert!(!builder().check().has_errors());
+        assert!(builder().audit().is_ok());
+        let rules = builder().build().unwrap_or_else(|report| panic!("{}", report.render()));
+        let explanation = rules.explain_json(r#"{"id": 1, "a": 1}"#).unwrap();
+        assert!(!explanation.streams.is_empty());
+        let suite = builder().build_tests().unwrap_or_else(|report| panic!("{}", report.render()));
+        assert_eq!(suite.run().failed(), 0);
+        rules
+    });
+    let rules = small.unwrap().join().unwrap();
+    let spawned_sized = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(move || {
+        assert_eq!(rules.assign_json(r#"{"id": 1, "a": 1}"#).unwrap().solicitations, ["s"]);
+    });
+    spawned_sized.unwrap().join().unwrap();
+}
+
+#[test]
+fn the_deepest_rule_set_the_limits_allow_runs_in_every_command() {
+    let scratch = Scratch::new("chain");
+    let text = deepest_chain();
     std::fs::write(scratch.0.join("chain.narval"), text).unwrap();
     std::fs::write(scratch.0.join("p.ndjson"), "{\"id\": 1, \"a\": 1}\n").unwrap();
     let commands: [&[&str]; 5] = [
