@@ -526,9 +526,10 @@ impl Program {
     }
 
     /// [`Program::assign`], telling `observe` how each rule came out (by
-    /// index in the checked order). `explain` and `narval test` watch the
-    /// one evaluation `assign` makes, so they cannot disagree with it; `cx`
-    /// keeps the definitions' values for them to read afterwards.
+    /// index in the checked order). `explain` and `narval test` watch this
+    /// run, on the interpreter: `assign` runs native code where it has
+    /// some, which the differential test and the fuzzer hold equal to this
+    /// run. `cx` keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
         self.evaluate(profile, Scratch::Given(cx), observe, Mode { quiet: false, ..Mode::QUIET })
     }

@@ -7,6 +7,10 @@
 //! streams were closed; [`stdout`] then refuses to write to a closed one
 //! (exit status 4) and [`stdin`] to read from one (exit status 2).
 
+// The one place of the command line with `unsafe` code (the crate denies
+// `unsafe_code`): a C constructor and one `fcntl` call, see `record`.
+#![allow(unsafe_code)]
+
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -1,4 +1,4 @@
-//! Stage four: rule conditions as native code (feature `jit`).
+//! Stage three, continued: rule conditions as native code (feature `jit`).
 //!
 //! [`specialise`](crate::specialise) leaves a tree of tests that an
 //! interpreter walks for every profile. Here the same tests become one
@@ -12,13 +12,14 @@
 //! list, ...) calls back into the specialised interpreter, so every rule set
 //! runs natively and a new node kind works before it is generated.
 //!
-//! The two forms must agree: `tests/native.rs`, `tests/differential.rs` and
+//! The two forms must agree: `tests/specialise.rs`, `tests/differential.rs` and
 //! the fuzzer's `eval` target hold the native code equal to the interpreter
 //! and to a plain reference on random rule sets and profiles.
 //!
 //! # Safety
 //!
-//! This is the one module of the crate with `unsafe` code. The generated
+//! This is the one module of the library with `unsafe` code (the
+//! workspace denies `unsafe_code`; this module allows it). The generated
 //! function only reads the `Frame` it is given: the profile's values
 //! through bounds-checked indices (every span is checked against the
 //! length of the values or of the text before it is followed), a byte cache

@@ -8,6 +8,9 @@
 //! static ALLOCATOR: counting::Counting = counting::Counting;
 //! ```
 #![allow(dead_code)]
+// A global allocator is `unsafe` to implement; it only forwards to the
+// system's (the SAFETY comment below).
+#![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
