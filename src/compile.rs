@@ -252,57 +252,12 @@ fn deepest_definition(program: &Program) -> u32 {
             _ => None,
         }
         .unwrap_or(0);
-        node.each_operand(|operand| depth = depth.max(depths.get(operand as usize).copied().unwrap_or(0)));
+        for_each_operand(node, |operand| depth = depth.max(depths.get(operand as usize).copied().unwrap_or(0)));
         if let Some(slot) = depths.get_mut(id) {
             *slot = depth.saturating_add(1);
         }
     }
     program.definitions.iter().filter_map(|&root| depths.get(root as usize)).copied().max().unwrap_or(0)
-}
-
-impl Node {
-    /// Calls `f` with each node this one evaluates directly (a definition's
-    /// expression is not one: [`Node::Def`] has none).
-    pub(crate) fn each_operand(&self, mut f: impl FnMut(NodeId)) {
-        match self {
-            Node::Const(_) | Node::Field { .. } | Node::Def(_) => {}
-            Node::Not(a)
-            | Node::Neg(a)
-            | Node::IntToNumber(a)
-            | Node::IntToMoney(a)
-            | Node::MoneyToNumber(a)
-            | Node::NumberToMoney(a)
-            | Node::InSet(a, _)
-            | Node::IsMissing(a)
-            | Node::Bucket { value: a, .. } => f(*a),
-            Node::And(a, b)
-            | Node::Or(a, b)
-            | Node::Compare(_, a, b)
-            | Node::Arith(_, a, b)
-            | Node::InList(a, b)
-            | Node::InHashedList { value: a, list: b, .. }
-            | Node::Text(_, a, b)
-            | Node::Coalesce(a, b) => {
-                f(*a);
-                f(*b);
-            }
-            Node::Between(a, b, c) => {
-                f(*a);
-                f(*b);
-                f(*c);
-            }
-            Node::InItems(a, items) => {
-                f(*a);
-                items.iter().for_each(|&item| f(item));
-            }
-            Node::Aggregate(aggregate) => {
-                f(aggregate.list);
-                if let Some(filter) = aggregate.filter {
-                    f(filter);
-                }
-            }
-        }
-    }
 }
 
 fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> Program {

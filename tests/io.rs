@@ -336,23 +336,23 @@ fn a_test_profile_file_outside_the_folders_given_needs_import_root() {
 fn an_import_outside_the_folders_given_needs_import_root() {
     let dir = Scratch::new("import-root");
     std::fs::create_dir(dir.path("rules")).unwrap();
-    std::fs::create_dir(dir.path("shared")).unwrap();
-    dir.write("shared/schema.narval", "narval 1\nschema { id: int, volunteer: bool }\n");
-    let rules = "narval 1\nimport \"../shared/schema.narval\"\nsolicitation streams a\nr: volunteer -> a\n";
+    std::fs::create_dir(dir.path("common")).unwrap();
+    dir.write("common/schema.narval", "narval 1\nschema { id: int, volunteer: bool }\n");
+    let rules = "narval 1\nimport \"../common/schema.narval\"\nsolicitation streams a\nr: volunteer -> a\n";
     dir.write("rules/rules.narval", rules);
     // Run from elsewhere: neither the rule file's folder nor the current one holds the import.
     let out = narval(&["check", &dir.arg("rules/rules.narval")], "");
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("error[E0008]: cannot import `../shared/schema.narval`: outside the folder"),
+        stderr(&out).contains("error[E0008]: cannot import `../common/schema.narval`: outside the folder"),
         "{}",
         stderr(&out)
     );
     let out = narval(&["check", &dir.arg("rules/rules.narval"), "--import-root", dir.0.to_str().unwrap()], "");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     // A symbolic link inside the folder is followed before the check.
-    std::os::unix::fs::symlink(dir.path("shared/schema.narval"), dir.path("rules/link.narval")).unwrap();
-    dir.write("rules/linked.narval", rules.replace("../shared/schema.narval", "link.narval"));
+    std::os::unix::fs::symlink(dir.path("common/schema.narval"), dir.path("rules/link.narval")).unwrap();
+    dir.write("rules/linked.narval", rules.replace("../common/schema.narval", "link.narval"));
     let out = narval(&["check", &dir.arg("rules/linked.narval")], "");
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("cannot import `link.narval`: outside the folder"), "{}", stderr(&out));
