@@ -428,7 +428,7 @@ fn a_directory_is_not_a_profiles_file() {
     let scratch = Scratch::new("directory");
     let out = narval(&["assign", "campaign.narval", "--profiles", text(&scratch.0)], "");
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("cannot read `"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot read `") && stderr(&out).contains("`: is a directory"), "{}", stderr(&out));
     assert!(stderr(&out).ends_with(": is a directory\n"), "{}", stderr(&out));
 }
 
