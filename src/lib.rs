@@ -2,19 +2,17 @@
 //!
 //! Strategists write rules in a small, closed language; narval checks them
 //! against a typed profile schema, compiles them, and gives every profile its
-//! solicitation streams and its issue streams. The pipeline, one module a
-//! stage:
+//! solicitation streams and its issue streams. The code is a pipeline of
+//! stage folders; each imports only the stages before it
+//! (`tests/layers.rs` holds the direction):
 //!
-//! 1. [`syntax`]: text to syntax tree ([`ast`]), with pest.
-//! 2. [`check`]: syntax trees to a checked rule set ([`ir`]): names resolved,
-//!    expressions typed, every problem reported as a [`diagnostic`].
-//! 3. [`compile`]: the checked rule set to a flat program, whose rule
-//!    conditions [`specialise`] turns into fused tests for the hot path.
-//! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
-//!
-//! Beside the pipeline: [`explain`] traces why a profile got its streams,
-//! [`testing`] runs the test cases written beside the rules, and
-//! [`format`](mod@format) prints a syntax tree back as canonical text.
+//! 1. `text`: source text, spans, diagnostics and their renderers.
+//! 2. `syntax`: text to syntax tree, with pest (pest never leaves it).
+//! 3. `check`: syntax trees to the checked rule set, the `ir` every back end
+//!    reads; `analysis` walks the IR for what each rule reads.
+//! 4. `eval`: the IR compiled to a program, specialised, indexed and run on
+//!    profiles read by `decode`, by the interpreter or native code.
+//! 5. `api`: the facade below, which `load`s files and runs the stages.
 //!
 //! [`RuleSet`] runs the whole path:
 //!
@@ -55,32 +53,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod ast;
-pub mod audit;
+pub mod analysis;
+pub mod api;
 pub mod check;
-pub mod compile;
 pub mod decode;
-pub mod diagnostic;
-pub mod dispatch;
-mod engine;
 pub mod eval;
-pub mod explain;
 pub mod format;
 pub mod ir;
-#[cfg(feature = "jit")]
-pub mod jit;
-pub mod lineage;
-pub mod policy;
-pub mod render;
-pub mod source;
-pub mod specialise;
 pub mod syntax;
-pub mod testing;
+pub mod text;
 pub mod value;
 
+pub use api::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
 pub use decode::ProfileError;
-pub use engine::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
-pub use explain::Explanation;
+pub use eval::explain::Explanation;
 pub use value::{Date, Money};
 
 /// Whether this build generates native code for rule sets (feature `jit`).

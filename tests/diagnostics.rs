@@ -46,7 +46,7 @@ fn every_diagnostic_code_has_a_fixture() {
     }
     // Every code, E0005 included (an expression with too many operators).
     let missing: Vec<&str> =
-        narval::diagnostic::Code::ALL.iter().map(|c| c.as_str()).filter(|c| !seen.contains(c)).collect();
+        narval::text::diagnostic::Code::ALL.iter().map(|c| c.as_str()).filter(|c| !seen.contains(c)).collect();
     assert!(missing.is_empty(), "codes without a fixture: {missing:?}");
 }
 

@@ -662,7 +662,7 @@ const DATES: &[&str] = &["2012-10-01", "2000-01-01", "1972-03-15", "2012-02-29",
 /// Profile fields that rules are guarded on, as campaigns guard them
 /// (`party == "dem" and ...`, `age >= 65 and ...`), with the constants of
 /// the guards and whether the field is ordered. Rule sets guarded on a
-/// field build the hash and range indexes of `narval::dispatch`.
+/// field build the hash and range indexes of `narval::eval::dispatch`.
 const GUARDS: &[(&str, &[&str], bool)] = &[
     ("party", MEMBERS, false),
     ("opt_party", MEMBERS, false),
@@ -1143,8 +1143,10 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             // the general evaluator on every rule they reach.
             let program = rules.program();
             let mut outcomes = vec![None; program.rules.len()];
-            program.run(&profile, &mut narval::eval::Cx::new(program), |rule, outcome| outcomes[rule] = Some(outcome));
-            let mut cx = narval::eval::Cx::new(program);
+            program.run(&profile, &mut narval::eval::interpret::Cx::new(program), |rule, outcome| {
+                outcomes[rule] = Some(outcome)
+            });
+            let mut cx = narval::eval::interpret::Cx::new(program);
             for (rule, outcome) in outcomes.iter().enumerate() {
                 let general = program.outcome(program.rules[rule].condition, &mut cx, &profile);
                 if let Some(fast) = outcome {

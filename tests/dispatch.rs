@@ -1,4 +1,4 @@
-//! The rule indexes of `narval::dispatch` never change a result: on random
+//! The rule indexes of `narval::eval::dispatch` never change a result: on random
 //! rule sets of guarded rules and random profiles, missing fields included,
 //! the indexed evaluation equals the plain one that tests every rule.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

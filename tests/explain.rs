@@ -7,7 +7,7 @@ use std::path::Path;
 #[path = "../benches/workload/mod.rs"]
 mod workload;
 
-use narval::eval::Outcome;
+use narval::eval::interpret::Outcome;
 use narval::{Explanation, RuleSet};
 use serde_json::{json, Value};
 
@@ -60,7 +60,7 @@ fn explain(changes: Value) -> Explanation {
     rules().explain_value(&profile(changes)).unwrap()
 }
 
-fn stream<'a>(e: &'a Explanation, name: &str) -> &'a narval::explain::StreamTrace {
+fn stream<'a>(e: &'a Explanation, name: &str) -> &'a narval::eval::explain::StreamTrace {
     e.streams.iter().find(|s| s.stream == name).unwrap()
 }
 

@@ -9,9 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
-use narval::ast;
 use narval::format::format;
-use narval::source::FileId;
+use narval::syntax::ast;
+use narval::text::source::FileId;
 use proptest::prelude::*;
 
 fn parse(text: &str) -> Option<ast::File> {

@@ -5,9 +5,9 @@
 //!   files (relative to `tests/formats/`) checked together, so a case can
 //!   name a file that does not exist.
 //! - `NAME.human` is [`narval::Report::render`], `NAME.json` and
-//!   `NAME.sarif` are [`narval::render::json`] and [`narval::render::sarif`]
+//!   `NAME.sarif` are [`narval::text::render::json`] and [`narval::text::render::sarif`]
 //!   pretty-printed (the CLI writes the same documents compactly), and
-//!   `NAME.github` is [`narval::render::github`].
+//!   `NAME.github` is [`narval::text::render::github`].
 //!
 //! `NARVAL_BLESS=1 cargo test --test formats` rewrites the expected files
 //! after a deliberate change; review the diff.
@@ -22,8 +22,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use narval::diagnostic::Code;
-use narval::render;
+use narval::text::diagnostic::Code;
+use narval::text::render;
 use serde_json::{json, Value};
 
 const DIR: &str = "tests/formats";

@@ -290,13 +290,13 @@ fn buckets_of_one_value_and_salt_are_hashed_once_a_profile() {
         "a: bucket(id, \"ab\") < 50 -> jobs\nb: bucket(id, \"ab\") >= 50 -> health\n\
          c: bucket(name, \"ab\") < 50 -> education\nd: bucket(id, \"cd\") < 50 -> sms\n",
     );
-    let program = narval::compile::compile(r.checked(), None);
+    let program = narval::eval::compile::compile(r.checked(), None);
     assert_eq!(program.cached_buckets, 3);
     // A bucket of an element's field is not cached: it differs per element.
     let text = "narval 1\nschema { id: int, tags: list of string }\nsolicitation streams s\n\
                 r: any(tags where bucket(it, \"x\") < 50) -> s\n";
     let r = RuleSet::builder().source("e.narval", text).build().unwrap();
-    assert_eq!(narval::compile::compile(r.checked(), None).cached_buckets, 0);
+    assert_eq!(narval::eval::compile::compile(r.checked(), None).cached_buckets, 0);
     // bucket("a", "x") is 87.87 (python3: hashlib.sha256(b"x:a")), bucket("b", "x") 6.51.
     assert!(r.assign_json(r#"{"id": 1, "tags": ["a"]}"#).unwrap().solicitations.is_empty());
     assert_eq!(r.assign_json(r#"{"id": 1, "tags": ["a", "b"]}"#).unwrap().solicitations, ["s"]);

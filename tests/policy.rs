@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use narval::diagnostic::Diagnostic;
+use narval::text::diagnostic::Diagnostic;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -263,7 +263,7 @@ fn a_requirement_reading_a_category_needs_the_consent_itself() {
 fn the_lineage_lists_requirements_on_their_streams() {
     let text = format!("{SCHEMA}require email_consent: consent.email for s\nr: age > 3 -> s\n");
     let built = narval::RuleSet::builder().source("r.narval", text).build().map_err(|r| r.render()).unwrap();
-    let lineage = narval::audit::Lineage::new(built.checked());
+    let lineage = narval::analysis::audit::Lineage::new(built.checked());
     let s = &lineage.streams[0];
     assert_eq!(s.required_by.len(), 1);
     assert_eq!(s.required_by[0].name, "email_consent");

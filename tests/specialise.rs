@@ -1,12 +1,12 @@
-//! The specialised tests of `narval::specialise` (what evaluation runs)
+//! The specialised tests of `narval::eval::specialise` (what evaluation runs)
 //! agree with the general evaluator, rule by rule, on every shape they
 //! fuse: field against constant of every kind, `contains`, `in`, `has`,
 //! `any`/`all`/`count` with filters over elements with missing fields, and
 //! shared leaves. Profiles are random, with fields missing or null.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use narval::eval::{Cx, Outcome};
-use narval::specialise::Test;
+use narval::eval::interpret::{Cx, Outcome};
+use narval::eval::specialise::Test;
 use narval::RuleSet;
 use serde_json::{json, Value};
 

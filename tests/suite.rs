@@ -2,7 +2,7 @@
 //! decided each wrong stream, or cannot run; coverage counts what it says.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use narval::testing::{CaseStatus, Suite, TestReport};
+use narval::api::testing::{CaseStatus, Suite, TestReport};
 use narval::RuleSet;
 
 const RULES: &str = r#"

@@ -10,10 +10,10 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use narval::ast::StreamKind;
 use narval::decode::Reads;
 use narval::ir::{Schema, Type};
-use narval::source::{FileId, Sources};
+use narval::syntax::ast::StreamKind;
+use narval::text::source::{FileId, Sources};
 use narval::{Date, RuleSet};
 use serde_json::{json, Map, Value};
 

@@ -2,10 +2,10 @@
 //! implicit conversions (`int` to `number` or `money`, string literals to
 //! enum members) made explicit.
 
-use crate::ast::{self, AggregateFn, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
-use crate::diagnostic::{list_names, Code, Diagnostic};
 use crate::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind as K, TextOp, Type};
-use crate::source::Span;
+use crate::syntax::ast::{self, AggregateFn, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
+use crate::text::diagnostic::{list_names, Code, Diagnostic};
+use crate::text::source::Span;
 
 use super::{Checker, MAX_INLINED_ITEMS};
 

@@ -8,10 +8,10 @@
 use std::collections::HashSet;
 
 use super::{unknown_stream, Checker};
-use crate::ast::{self, Action, Item, Required, StreamKind};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{self, Base, CmpOp, Const, Expr, ExprKind, Type};
-use crate::source::Span;
+use crate::syntax::ast::{self, Action, Item, Required, StreamKind};
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::Span;
 
 /// What the guardrail items of a rule set check to.
 pub(super) struct Guards {

@@ -4,18 +4,18 @@
 //! types every expression and reports every problem found (not just the
 //! first). The result, [`ir::RuleSet`], is what the compiler reads.
 
+mod cases;
 mod expr;
 mod guards;
 mod schema;
-mod tests;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::ast::{self, Action, Item, StreamKind};
-use crate::diagnostic::{Code, Diagnostic, Suggester};
 use crate::ir::{self, Base, DefId, Expr, ExprKind, Schema, Type};
-use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, Action, Item, StreamKind};
+use crate::text::diagnostic::{Code, Diagnostic, Suggester};
+use crate::text::source::{FileId, Span};
 use crate::value::Date;
 
 use expr::Scope;
@@ -228,7 +228,7 @@ pub fn check(
         warn_unhandled_missing(&mut checker, rule);
     }
 
-    let tests = tests::check(&mut checker, &items, &streams);
+    let tests = cases::check(&mut checker, &items, &streams);
     let uses_today = checker.uses_today.is_some();
     diagnostics.append(&mut checker.diagnostics);
     let definitions = std::mem::take(&mut checker.definitions);

@@ -1,9 +1,9 @@
 //! The schema: field declarations of every file merged into record and enum
 //! types, each field at a fixed slot.
 
-use crate::ast::{FieldDecl, ScalarType, Spanned, TypeExpr};
-use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{EnumType, Field, RecordId, RecordType, Schema, Type};
+use crate::syntax::ast::{FieldDecl, ScalarType, Spanned, TypeExpr};
+use crate::text::diagnostic::{Code, Diagnostic};
 
 /// Builds the schema from every `schema { ... }` block, in file order.
 pub(super) fn build<'a>(

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Mutex;
 
-use narval::ast::StreamKind;
 use narval::decode::Profile;
+use narval::syntax::ast::StreamKind;
 use narval::{ProfileError, RuleSet};
 
 use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, stdin_twice, AssignArgs, Status};
@@ -396,12 +396,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The profiles, opened as every file named on the command line is
-/// ([`narval::source::open`]).
+/// ([`narval::text::source::open`]).
 pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(super::stdio::stdin()?))
     } else {
-        let file = narval::source::open(path, narval::source::Origin::Named)?;
+        let file = narval::text::source::open(path, narval::text::source::Origin::Named)?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
 }
@@ -411,7 +411,7 @@ pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
 /// the rules are checked and the output files are created: a stream that
 /// is slow to start (`--profiles -`) does not hold them back.
 fn refuse_utf16(input: &mut dyn BufRead) -> io::Result<()> {
-    if narval::source::looks_like_utf16(input.fill_buf()?) {
+    if narval::text::source::looks_like_utf16(input.fill_buf()?) {
         let reason = "not UTF-8 text: it looks like UTF-16; convert it with `iconv -f UTF-16 -t UTF-8`";
         return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
     }

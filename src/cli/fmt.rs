@@ -29,7 +29,7 @@ pub fn run(args: &FmtArgs) -> Status {
         };
         // The layout is made with LF line ends, then written with the
         // file's own (see `Ending`), after its byte order mark if it had one.
-        let lf = narval::source::to_lf(&text);
+        let lf = narval::text::source::to_lf(&text);
         let ending = Ending::of(&text);
         let formatted = match narval::format::format_file(&name, &lf) {
             Ok(formatted) => formatted,
@@ -40,7 +40,7 @@ pub fn run(args: &FmtArgs) -> Status {
             }
         };
         let layout = formatted;
-        let mark = if bom { narval::source::BOM } else { "" };
+        let mark = if bom { narval::text::source::BOM } else { "" };
         let formatted = format!("{mark}{}", ending.write(&layout));
         let same = formatted.strip_prefix(mark) == Some(text.as_str());
         if same {
@@ -95,7 +95,7 @@ pub fn run(args: &FmtArgs) -> Status {
 /// with a byte order mark, which is kept.
 fn read(path: &Path) -> io::Result<(String, bool)> {
     let text = super::read_input_raw(path, narval::syntax::MAX_FILE_BYTES as u64)?;
-    match text.strip_prefix(narval::source::BOM) {
+    match text.strip_prefix(narval::text::source::BOM) {
         Some(rest) => Ok((rest.to_string(), true)),
         None => Ok((text, false)),
     }

@@ -13,8 +13,9 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use narval::diagnostic::Severity;
-use narval::{render, Builder, Date, Report, RuleSet};
+use narval::text::diagnostic::Severity;
+use narval::text::render;
+use narval::{Builder, Date, Report, RuleSet};
 
 /// The exit statuses, as `narval --help` shows them.
 const EXIT_STATUS: &str = "\
@@ -322,12 +323,12 @@ fn builder(files: &[PathBuf], today: Option<Date>, import_root: Option<&Path>) -
 const STDIN_NAME: &str = "<stdin>";
 
 /// The text of a file named on the command line, `-` for standard input,
-/// read as [`narval::source::read_text`] reads every text.
+/// read as [`narval::text::source::read_text`] reads every text.
 fn read_input(path: &Path, limit: u64) -> io::Result<String> {
     if path.as_os_str() == "-" {
-        narval::source::read_text_from(stdio::stdin()?, limit)
+        narval::text::source::read_text_from(stdio::stdin()?, limit)
     } else {
-        narval::source::read_text(path, narval::source::Origin::Named, limit)
+        narval::text::source::read_text(path, narval::text::source::Origin::Named, limit)
     }
 }
 
@@ -338,14 +339,14 @@ fn read_input_raw(path: &Path, limit: u64) -> io::Result<String> {
         io::Read::read_to_end(&mut io::Read::take(stdio::stdin()?, limit + 1), &mut bytes)?;
         bytes
     } else {
-        narval::source::read_bytes(path, narval::source::Origin::Named, limit)?
+        narval::text::source::read_bytes(path, narval::text::source::Origin::Named, limit)?
     };
     if bytes.len() as u64 > limit {
-        return Err(io::Error::other(narval::source::TooLarge { limit }));
+        return Err(io::Error::other(narval::text::source::TooLarge { limit }));
     }
-    let bom = bytes.starts_with(narval::source::BOM.as_bytes());
-    let text = narval::source::decode_text(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    Ok(if bom { format!("{}{text}", narval::source::BOM) } else { text })
+    let bom = bytes.starts_with(narval::text::source::BOM.as_bytes());
+    let text = narval::text::source::decode_text(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(if bom { format!("{}{text}", narval::text::source::BOM) } else { text })
 }
 
 /// Whether both the rule files and the profiles would be read from
@@ -359,7 +360,7 @@ fn stdin_twice(rules: &[PathBuf], profiles: &Path) -> bool {
 }
 
 /// Prints a report in a format: `human` on stderr, the others on stdout as
-/// [`narval::render`] builds them (one compact JSON document and a newline
+/// [`narval::text::render`] builds them (one compact JSON document and a newline
 /// for `json` and `sarif`). When stdout cannot be written, see
 /// [`output_error`].
 fn emit_report(report: &Report, format: Format) -> Result<(), Status> {
@@ -431,4 +432,4 @@ fn say(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "narval: {message}");
 }
 
-use narval::source::io_reason;
+use narval::text::source::io_reason;

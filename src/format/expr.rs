@@ -5,8 +5,8 @@
 //! anew.
 
 use super::trivia::Trivia;
-use crate::ast::{BinaryOp, Expr, ExprKind, Literal, Name, Spanned, UnaryOp};
-use crate::source::Span;
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, Literal, Name, Spanned, UnaryOp};
+use crate::text::source::Span;
 
 /// How tightly an expression binds, loosest first, as in the Pratt parser of
 /// `syntax::expr`: `or`, `and`, `not`, comparisons and word operators, `??`,

@@ -11,7 +11,7 @@ use super::expr::{chain, path_text, quote, quoted, Printer};
 use super::lines::{width, Kind, Lines, INDENT};
 use super::trivia::Trivia;
 use super::MAX_WIDTH;
-use crate::ast::{
+use crate::syntax::ast::{
     Action, Cap, Definition, Entry, Expectation, Expr, FieldDecl, File, Given, Holdout, Item, Policy, PolicyClause,
     ProfileDecl, ProfileValue, Required, Requirement, Rule, Spanned, StreamDecls, Test, TestClause, TypeExpr, Value,
 };
@@ -31,11 +31,11 @@ fn fits(indent: usize, text: &str) -> bool {
     indent + width(text) <= MAX_WIDTH
 }
 
-fn start(span: crate::source::Span) -> usize {
+fn start(span: crate::text::source::Span) -> usize {
     span.start as usize
 }
 
-fn end(span: crate::source::Span) -> usize {
+fn end(span: crate::text::source::Span) -> usize {
     span.end as usize
 }
 
@@ -101,8 +101,9 @@ impl<'a, 't> Layout<'a, 't> {
         }
         self.lines.push(0, format!("{head} {{"), at, open + 1, Kind::Open);
         for clause in &policy.clauses {
-            let names =
-                |names: &[crate::ast::Name]| names.iter().map(|n| n.node.as_str()).collect::<Vec<_>>().join(", ");
+            let names = |names: &[crate::syntax::ast::Name]| {
+                names.iter().map(|n| n.node.as_str()).collect::<Vec<_>>().join(", ")
+            };
             let text = match &clause.node {
                 PolicyClause::OnlyRead(paths) => {
                     format!("only read {}", paths.iter().map(|p| path_text(p)).collect::<Vec<_>>().join(", "))

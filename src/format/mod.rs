@@ -23,10 +23,10 @@ mod items;
 mod lines;
 mod trivia;
 
-use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::Report;
-use crate::source::{FileId, Sources};
+use crate::api::Report;
 use crate::syntax;
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::{FileId, Sources};
 
 /// The widest a line is made, in columns, where it can be broken. A line
 /// with no place to break (a long list literal) may be wider.
@@ -36,7 +36,7 @@ pub const MAX_WIDTH: usize = 100;
 /// syntax diagnostics instead, located in file 0.
 pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
     // Written with LF line ends, whatever ends the lines read (CRLF, CR).
-    let text = &*crate::source::to_lf(text);
+    let text = &*crate::text::source::to_lf(text);
     let file = FileId(0);
     let (tree, diagnostics) = syntax::parse(file, text);
     let Some(tree) = tree else { return Err(diagnostics) };
@@ -63,7 +63,7 @@ pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
 pub fn format_file(name: &str, text: &str) -> Result<String, Report> {
     format(text).map_err(|diagnostics| {
         let mut sources = Sources::new();
-        sources.add(name, crate::source::to_lf(text));
+        sources.add(name, crate::text::source::to_lf(text));
         Report::new(sources, diagnostics)
     })
 }

@@ -9,9 +9,9 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::lower::{internal, Lower};
 use super::Rule;
-use crate::ast::{AggregateFn, BinaryOp, Expr, ExprKind, Literal, Name, ScalarType, Spanned, TextOp, UnaryOp};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::Span;
+use crate::syntax::ast::{AggregateFn, BinaryOp, Expr, ExprKind, Literal, Name, ScalarType, Spanned, TextOp, UnaryOp};
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::Span;
 use crate::value::{parse_cents, Date};
 
 fn pratt() -> &'static PrattParser<Rule> {

@@ -4,12 +4,12 @@
 use pest::iterators::Pair;
 
 use super::Rule;
-use crate::ast::{
+use crate::syntax::ast::{
     Action, Cap, Definition, FieldDecl, File, Holdout, Item, Name, Policy, PolicyClause, Required, Requirement,
     Rule as RuleItem, ScalarType, Spanned, StreamDecl, StreamDecls, StreamKind, TypeExpr,
 };
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{FileId, Span};
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::{FileId, Span};
 
 /// Lowering state: the file being lowered, where its comments are, and the
 /// diagnostics found on the way (invalid literals do not stop lowering).
@@ -467,7 +467,7 @@ impl Lower {
 
     /// A top-level expression, refused when it holds more than
     /// [`super::MAX_OPERATORS`] operators.
-    fn bounded_expr(&self, pair: Pair<'_, Rule>) -> Result<crate::ast::Expr, Diagnostic> {
+    fn bounded_expr(&self, pair: Pair<'_, Rule>) -> Result<crate::syntax::ast::Expr, Diagnostic> {
         let operators = pair.clone().into_inner().flatten().filter(|p| is_operator(p.as_rule())).count();
         if operators > super::MAX_OPERATORS {
             let span = self.span(&pair);

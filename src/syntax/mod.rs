@@ -1,20 +1,20 @@
 //! Stage one: text to syntax tree.
 //!
 //! pest parses the text with `grammar/narval.pest`; one lowering function per
-//! grammar rule turns its pairs into [`crate::ast`] nodes. Pest types never
+//! grammar rule turns its pairs into [`crate::syntax::ast`] nodes. Pest types never
 //! leave this module: errors become [`Diagnostic`]s with expected tokens in
 //! words (see the `words` module).
 
+pub mod ast;
+mod cases;
 mod expr;
 mod lower;
-mod tests;
 mod words;
 
 use pest::Parser as _;
 
-use crate::ast;
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{FileId, Span};
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::{FileId, Span};
 
 /// Deepest nesting a rule file may use, of brackets, `list of` and prefix
 /// operators together (see `check_nesting`). Deeper text is refused before
@@ -289,8 +289,8 @@ pub(crate) fn too_deep(text: &str) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod regressions {
-    use crate::ast::{Expr, ExprKind, Item, Literal};
-    use crate::source::FileId;
+    use crate::syntax::ast::{Expr, ExprKind, Item, Literal};
+    use crate::text::source::FileId;
 
     /// Each item of a file as `definition NAME`, `rule NAME`, `import PATH`.
     fn items(text: &str) -> Vec<String> {

@@ -3,8 +3,8 @@
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::Rule;
-use crate::diagnostic::{Code, Diagnostic};
-use crate::source::{FileId, Span};
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::{FileId, Span};
 
 /// What a rule means to a reader of the error message.
 fn describe(rule: Rule) -> &'static str {

@@ -7,13 +7,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ast::AggregateFn;
 use crate::decode::Profile;
-use crate::dispatch::{self, Dispatch};
-use crate::eval::{Cx, Val};
+use crate::eval::dispatch::{self, Dispatch};
+use crate::eval::interpret::{Cx, Val};
+use crate::eval::specialise::{self, Test, Tests};
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
-use crate::source::Span;
-use crate::specialise::{self, Test, Tests};
+use crate::syntax::ast::AggregateFn;
+use crate::text::source::Span;
 use crate::value::Date;
 
 /// Index of a node in [`Program::nodes`].
@@ -205,7 +205,7 @@ pub struct Program {
     /// The specialised form as native code, when it was generated
     /// ([`Program::generate_native`]).
     #[cfg(feature = "jit")]
-    pub native: crate::jit::Native,
+    pub native: crate::eval::native::Native,
 }
 
 /// How a rule's condition folded, when it did not depend on the profile.
@@ -278,7 +278,7 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
             tests: Tests::default(),
             deep_definitions: false,
             #[cfg(feature = "jit")]
-            native: crate::jit::Native::default(),
+            native: crate::eval::native::Native::default(),
         },
         today,
         as_written,
@@ -322,8 +322,8 @@ impl Program {
     /// streams than native code takes, or a machine Cranelift does not
     /// support) is evaluated by the interpreter, with the same results.
     #[cfg(feature = "jit")]
-    pub fn generate_native(&mut self) -> Result<(), crate::jit::Unavailable> {
-        self.native = crate::jit::Native::build(self)?;
+    pub fn generate_native(&mut self) -> Result<(), crate::eval::native::Unavailable> {
+        self.native = crate::eval::native::Native::build(self)?;
         Ok(())
     }
 
@@ -331,8 +331,8 @@ impl Program {
     /// the indexes only, as for a large rule set, whatever its size, with
     /// `chunk` rules to a function: tests try each way.
     #[cfg(feature = "jit")]
-    pub fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), crate::jit::Unavailable> {
-        self.native = crate::jit::Native::build_chunked(self, all, chunk)?;
+    pub fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), crate::eval::native::Unavailable> {
+        self.native = crate::eval::native::Native::build_chunked(self, all, chunk)?;
         Ok(())
     }
 

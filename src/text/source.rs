@@ -8,7 +8,7 @@ pub struct FileId(pub u32);
 
 /// A byte range in one source file.
 ///
-/// Spans are carried beside syntax nodes (see [`crate::ast::Spanned`]) and are
+/// Spans are carried beside syntax nodes (see [`crate::syntax::ast::Spanned`]) and are
 /// never part of their equality.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {

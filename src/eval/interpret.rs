@@ -8,11 +8,11 @@
 
 use std::cmp::Ordering;
 
-use crate::ast::AggregateFn;
-use crate::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
 use crate::decode::{Profile, Value};
-use crate::dispatch::RangeIndex;
+use crate::eval::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
+use crate::eval::dispatch::RangeIndex;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
+use crate::syntax::ast::AggregateFn;
 use crate::value::Date;
 
 /// A value during evaluation; borrows strings and lists from the profile or
@@ -98,7 +98,7 @@ impl<'a> Val<'a> {
 /// profile is evaluated without touching the heap.
 pub struct Cx<'a> {
     pub(crate) definitions: Inline<Option<Val<'a>>>,
-    /// Truths of the shared leaves ([`crate::specialise::Tests::shared`]).
+    /// Truths of the shared leaves ([`crate::eval::specialise::Tests::shared`]).
     pub(crate) shared: Inline<Option<Option<bool>>>,
     /// Whether aggregates run their filters' specialised tests; the plain
     /// path ([`Program::assign_plain`]) runs the general evaluator only.
@@ -381,7 +381,7 @@ impl Outcome {
     }
 }
 
-/// Evaluates a rule's residual ([`crate::specialise::Tests::residuals`])
+/// Evaluates a rule's residual ([`crate::eval::specialise::Tests::residuals`])
 /// by index, when native code has it (`None` otherwise).
 #[cfg(feature = "jit")]
 pub(crate) type Residuals<'r> = dyn FnMut(u32) -> Option<Option<bool>> + 'r;
@@ -438,7 +438,7 @@ impl Program {
     /// others: their assigned streams ored into `words` 0 to 3, their
     /// suppressed into 4 to 7. Nobody observes, so the rules a region
     /// decides apply as one mask; a rule found under its guard's value is
-    /// its residual ([`crate::specialise::Tests::residuals`]), which
+    /// its residual ([`crate::eval::specialise::Tests::residuals`]), which
     /// `native` evaluates when it has it; any other rule the interpreter
     /// evaluates. Needs the rules' effects (at most 256 streams), which
     /// native code needs too.
@@ -455,7 +455,7 @@ impl Program {
     ) {
         let (tests, fields) = (&self.tests, profile.fields());
         let mut cx = Scratch::Made(None);
-        let or = |words: &mut [u64; 8], effects: &crate::specialise::Effects, assigned: bool| {
+        let or = |words: &mut [u64; 8], effects: &crate::eval::specialise::Effects, assigned: bool| {
             let (a, s) = words.split_at_mut(4);
             if assigned {
                 a.iter_mut().zip(&effects.assigns).for_each(|(w, m)| *w |= m);
@@ -467,7 +467,7 @@ impl Program {
             let Some(effects) = tests.masks.get(effects as usize) else { return };
             let residual = tests.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
             let known = match residual {
-                Some((_, crate::specialise::Test::Known(truth))) => Some(*truth),
+                Some((_, crate::eval::specialise::Test::Known(truth))) => Some(*truth),
                 Some((residual, _)) => native(residual),
                 None => None,
             };
@@ -697,7 +697,7 @@ impl Program {
     }
 
     /// [`Program::assign`] without the indexes and without the specialised
-    /// tests of [`crate::specialise`]: every rule's condition evaluated, in
+    /// tests of [`crate::eval::specialise`]: every rule's condition evaluated, in
     /// order, by the general evaluator. Neither must ever change a result;
     /// tests hold them to it.
     pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
@@ -1044,7 +1044,7 @@ fn range_key(profile: &Profile, path: &[u32]) -> Option<f64> {
     }
 }
 
-impl crate::dispatch::Index {
+impl crate::eval::dispatch::Index {
     /// The rules whose guard can hold for the field's value (`None`: the
     /// path leads nowhere), and whether they were found under it (their
     /// guard then holds); for a missing value, or one of a kind no guard

@@ -3,15 +3,15 @@
 //! through the definitions it uses, with the data-protection categories of
 //! those fields.
 //!
-//! This is the IR-level read analysis that [`crate::policy`] checks and
-//! [`crate::audit`] reports; later back ends (impact analysis between
+//! This is the IR-level read analysis that [`crate::analysis::policy`] checks and
+//! [`crate::analysis::audit`] reports; later back ends (impact analysis between
 //! versions) can share it.
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::ir::{Base, DefId, Expr, ExprKind, RecordId, RuleSet, Schema, Type};
-use crate::source::Span;
+use crate::text::source::Span;
 
 /// One field read.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,5 +1,5 @@
 //! Generates a rule set's function: the specialised tests of
-//! [`crate::specialise`] as Cranelift IR.
+//! [`crate::eval::specialise`] as Cranelift IR.
 //!
 //! A truth is an `i8`: 0 false, 1 true, 2 unknown ([`super::TRUE`] ...).
 //! Every test is generated into the current block and leaves its truth in
@@ -18,10 +18,10 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
 use super::{Code, Entry, Frame, FALSE, TRUE, UNKNOWN};
-use crate::ast::AggregateFn;
-use crate::compile::{ConstSet, Node, Program, Scalar};
+use crate::eval::compile::{ConstSet, Node, Program, Scalar};
+use crate::eval::specialise::{masks, IntKind, Operand, Test, Tests};
 use crate::ir::{Base as NodeBase, CmpOp};
-use crate::specialise::{masks, IntKind, Operand, Test, Tests};
+use crate::syntax::ast::AggregateFn;
 
 /// [`crate::decode::Value`]'s tags and where its payload lies.
 mod tag {

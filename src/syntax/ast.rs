@@ -1,7 +1,7 @@
 //! The syntax tree of one rule file, as written: names are still names and
 //! nothing is typed. Produced by [`crate::syntax`], consumed by [`crate::check`].
 
-use crate::source::Span;
+use crate::text::source::Span;
 use crate::value::Date;
 
 /// A node with its place in the source. The span is left out of equality so

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use crate::compile::{ConstSet, Node, NodeId, Scalar};
+use crate::eval::compile::{ConstSet, Node, NodeId, Scalar};
 use crate::ir::{Base, CmpOp};
 
 /// Rules in evaluation groups: always evaluated, or found through an index.
@@ -37,7 +37,7 @@ pub struct Dispatch {
     /// `None` for a rule without one. A rule found through its index under
     /// a value (not through [`Index::all`] or [`RangeIndex::all`] for a
     /// missing field) has a true guard: its condition is then the other
-    /// operands ([`crate::specialise::Tests::residuals`]).
+    /// operands ([`crate::eval::specialise::Tests::residuals`]).
     pub guard_at: Vec<Option<u32>>,
 }
 

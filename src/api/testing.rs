@@ -17,15 +17,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::ast::StreamKind;
-use crate::compile::{self, for_each_operand, Node, NodeId, Program};
+use crate::api::Report;
 use crate::decode::{self, Profile};
-use crate::diagnostic::{Code, Diagnostic};
-use crate::engine::Report;
-use crate::eval::{Cx, Outcome};
-use crate::explain::{self, Explanation, StreamTrace};
+use crate::eval::compile::{self, for_each_operand, Node, NodeId, Program};
+use crate::eval::explain::{self, Explanation, StreamTrace};
+use crate::eval::interpret::{Cx, Outcome};
 use crate::ir::{self, ExpectationKind};
-use crate::source::{io_reason, Sources, Span};
+use crate::syntax::ast::StreamKind;
+use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::source::{io_reason, Sources, Span};
 use crate::value::Date;
 
 /// A checked rule set with its test cases, ready to run them.
@@ -229,7 +229,7 @@ impl Suite {
 
     /// Runs every case.
     pub fn run(&self) -> TestReport {
-        crate::engine::on_deep_stack(|| self.run_here())
+        crate::api::on_deep_stack(|| self.run_here())
     }
 
     fn run_here(&self) -> TestReport {
@@ -308,15 +308,15 @@ impl Suite {
             ir::Given::File { path, span } => {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
-                crate::engine::inside_roots(&full, &self.roots).map_err(|root| {
+                crate::api::inside_roots(&full, &self.roots).map_err(|root| {
                     format!(
                         "cannot read `{}`: outside the folder `{}` (see `--import-root`)",
                         full.display(),
-                        crate::engine::shown(&root).display()
+                        crate::api::shown(&root).display()
                     )
                 })?;
-                let origin = crate::source::Origin::Referenced;
-                let text = crate::source::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)
+                let origin = crate::text::source::Origin::Referenced;
+                let text = crate::text::source::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)
                     .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?;
                 // As `narval assign` reads a file: a byte order mark is not
                 // data; the rest is decoded as one of its lines is.

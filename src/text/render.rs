@@ -4,24 +4,24 @@
 //!
 //! Every form gives the same positions: one-based lines, and one-based
 //! columns counted in Unicode code points (what
-//! [`SourceFile::line_col`](crate::source::SourceFile::line_col) counts), the
+//! [`SourceFile::line_col`](crate::text::source::SourceFile::line_col) counts), the
 //! end column one past the last character.
 //!
 //! ```
 //! let report = narval::RuleSet::builder()
 //!     .source("rules.narval", "narval 1\nschema { age: int }\nsolicitation streams flyer\nr: agee > 3 -> flyer\n")
 //!     .check();
-//! let log = narval::render::sarif(&report);
+//! let log = narval::text::render::sarif(&report);
 //! assert_eq!(log["runs"][0]["results"][0]["ruleId"], "E0101");
 //! assert_eq!(
-//!     narval::render::github(&report),
+//!     narval::text::render::github(&report),
 //!     "::error file=rules.narval,line=4,col=4,endLine=4,endColumn=8,title=E0101::unknown field `agee`%0Ahelp: did you mean `age`?\n"
 //! );
 //! ```
 
 use serde_json::{json, Value};
 
-use crate::diagnostic::{Code, Diagnostic, LocatedDiagnostic, Location, Severity};
+use crate::text::diagnostic::{Code, Diagnostic, LocatedDiagnostic, Location, Severity};
 use crate::Report;
 
 /// Where the SARIF 2.1.0 JSON schema is published; SARIF logs name it.

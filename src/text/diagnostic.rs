@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar as _, UnicodeWidthStr};
 
-use crate::source::{Sources, Span};
+use crate::text::source::{Sources, Span};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -10,10 +10,10 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value as Json};
 
 use super::{unknown_stream, Checker};
-use crate::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, StreamKind, TestClause, Value};
-use crate::diagnostic::{Code, Diagnostic, Suggester};
 use crate::ir::{self, RecordId, Schema, Type};
-use crate::source::Span;
+use crate::syntax::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, StreamKind, TestClause, Value};
+use crate::text::diagnostic::{Code, Diagnostic, Suggester};
+use crate::text::source::Span;
 use crate::value::format_cents;
 
 /// How deep profiles may be built on profiles: `b = a with {..}`, `c = b with {..}`, ...

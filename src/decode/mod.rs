@@ -25,7 +25,7 @@ mod scan;
 ///
 /// The layout is fixed (`repr(C, u8)`: a one-byte tag, then the payload at
 /// offset 8, 16 bytes in all), because native code reads it
-/// ([`crate::jit`]).
+/// ([`crate::eval::native`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(C, u8)]
 pub enum Value {

@@ -1,6 +1,6 @@
 //! Stage three, continued: rule conditions as native code (feature `jit`).
 //!
-//! [`specialise`](crate::specialise) leaves a tree of tests that an
+//! [`specialise`](crate::eval::specialise) leaves a tree of tests that an
 //! interpreter walks for every profile. Here the same tests become one
 //! machine-code function per rule set, generated with
 //! [Cranelift](https://cranelift.dev) when the rule set is built: every
@@ -33,10 +33,10 @@ mod gen;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use crate::compile::Program;
 use crate::decode::{Profile, Value};
-use crate::eval::{Cx, StreamSet};
-use crate::specialise::Test;
+use crate::eval::compile::Program;
+use crate::eval::interpret::{Cx, StreamSet};
+use crate::eval::specialise::Test;
 
 /// A rule set's native code, when it has some; shared by the program's
 /// clones.
@@ -77,7 +77,7 @@ pub enum Unavailable {
 }
 
 /// Rule sets with more rules than this outside the indexes
-/// ([`crate::dispatch`]) are evaluated by the interpreter.
+/// ([`crate::eval::dispatch`]) are evaluated by the interpreter.
 pub const MAX_RULES: usize = 1024;
 
 /// Rules (and requirements) per generated function.
@@ -112,7 +112,7 @@ pub(crate) fn entry_rules(program: &Program, walk_from: usize) -> Vec<u32> {
 /// without the indexes. Other ones are native for the rules outside the
 /// indexes and for the requirements; the interpreter walks the indexes and
 /// calls native code for the residuals of the rules it finds
-/// ([`crate::specialise::Tests::residuals`]).
+/// ([`crate::eval::specialise::Tests::residuals`]).
 pub const ALL_RULES: usize = 256;
 
 impl Native {
@@ -344,7 +344,7 @@ struct Code {
     /// Indexes of fewer rules than this are native in the entry, not
     /// walked ([`WALKED_INDEX`]).
     walk_from: usize,
-    /// By index in [`crate::specialise::Tests::residuals`], the function of
+    /// By index in [`crate::eval::specialise::Tests::residuals`], the function of
     /// each residual native code evaluates.
     residuals: Vec<Option<Check>>,
     /// Frees the code's memory when the last program using it goes.

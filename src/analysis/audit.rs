@@ -22,10 +22,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::ast::StreamKind;
-use crate::engine::Report;
+use crate::analysis::lineage::{self, Reads};
+use crate::api::Report;
 use crate::ir::RuleSet;
-use crate::lineage::{self, Reads};
+use crate::syntax::ast::StreamKind;
 
 /// The lineage of a rule set. Serialised as the JSON of `narval audit
 /// --format json` (language guide, section 17.5); the field order is stable.

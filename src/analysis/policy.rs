@@ -14,17 +14,17 @@
 //! ```
 //!
 //! [`lower`] turns the parsed files into [`Policy`] values; [`check`] checks
-//! a checked rule set against them, with the reads [`crate::lineage`] finds:
+//! a checked rule set against them, with the reads [`crate::analysis::lineage`] finds:
 //! a rule, a definition it uses, or a stream requirement reads every field
 //! its expression reads, and the categories of those fields.
 
 use std::collections::HashSet;
 
-use crate::ast::{self, Item};
-use crate::diagnostic::{Code, Diagnostic, Suggester};
+use crate::analysis::lineage::{self, FieldRead, Reads};
 use crate::ir::{self, Base, Const, Expr, ExprKind, RuleSet, Type};
-use crate::lineage::{self, FieldRead, Reads};
-use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, Item};
+use crate::text::diagnostic::{Code, Diagnostic, Suggester};
+use crate::text::source::{FileId, Span};
 
 /// A policy, as declared.
 #[derive(Clone, Debug, PartialEq)]

@@ -15,15 +15,15 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::ast::StreamKind;
-use crate::compile::{for_each_operand, Node, NodeId, Program};
+use crate::analysis::lineage;
+use crate::analysis::policy::Policy;
 use crate::decode::Profile;
 use crate::decode::Value;
-use crate::eval::{Cx, Outcome, StreamSet, Val};
+use crate::eval::compile::{for_each_operand, Node, NodeId, Program};
+use crate::eval::interpret::{Cx, Outcome, StreamSet, Val};
 use crate::ir::{self, Base, Type};
-use crate::lineage;
-use crate::policy::Policy;
-use crate::source::{Sources, Span};
+use crate::syntax::ast::StreamKind;
+use crate::text::source::{Sources, Span};
 use crate::value::format_cents;
 
 /// The trace of one profile.
@@ -573,7 +573,7 @@ impl<'a> Tracer<'a> {
 
     /// The profile fields a node's value is computed from, through
     /// definitions and aggregates, each with its categories, as
-    /// [`crate::lineage`] finds them in the checked rule set. `elements`:
+    /// [`crate::analysis::lineage`] finds them in the checked rule set. `elements`:
     /// the elements of the enclosing aggregates, innermost last.
     /// `seen`: the definitions already walked, each once (`d2 = d1 + d1`
     /// would otherwise be walked 2^n times down a chain).
@@ -863,7 +863,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
-    use crate::policy::Named;
+    use crate::analysis::policy::Named;
 
     /// `never read` and `only read` cannot be broken by a rule set that
     /// builds, so the policies are put beside an unchecked one here: the

@@ -1,13 +1,13 @@
 //! The checked rule set: every name resolved, every expression typed.
 //!
-//! This is the plain expression IR that [`crate::compile`] turns into an
+//! This is the plain expression IR that [`crate::eval::compile`] turns into an
 //! evaluator program, and that later back ends (SQL, impact analysis, data
 //! policies) start from. It holds no pest types and no unresolved names.
 
 use indexmap::IndexMap;
 
-use crate::ast::{AggregateFn, StreamKind};
-use crate::source::Span;
+use crate::syntax::ast::{AggregateFn, StreamKind};
+use crate::text::source::Span;
 use crate::value::Date;
 
 /// Index of a record type in [`Schema::records`]; `0` is the profile itself.

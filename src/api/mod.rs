@@ -5,18 +5,22 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::ast::StreamKind;
-use crate::compile::{Folded, Program};
 use crate::decode::{self, ProfileError};
-use crate::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
-use crate::eval::StreamSet;
-use crate::explain::Explanation;
+use crate::eval::compile::{Folded, Program};
+use crate::eval::explain::Explanation;
+use crate::eval::interpret::StreamSet;
 use crate::ir;
-use crate::source::{io_reason, read_text, FileId, Origin, Sources};
 use crate::syntax;
-use crate::testing::Suite;
+use crate::syntax::ast::StreamKind;
+use crate::text::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
+use crate::text::source::{io_reason, read_text, FileId, Origin, Sources};
+pub mod testing;
+
+use crate::analysis::policy;
+use crate::check;
+use crate::eval::compile;
 use crate::value::Date;
-use crate::{check, compile, policy};
+use testing::Suite;
 
 /// Collects rule files and options, then checks and compiles them.
 ///
@@ -108,7 +112,7 @@ impl Builder {
     }
 
     /// Generates native code for the rules outside the indexes only, as
-    /// for a rule set of more than [`crate::jit::ALL_RULES`] rules, whatever
+    /// for a rule set of more than [`crate::eval::native::ALL_RULES`] rules, whatever
     /// its size; for tests of that path.
     #[doc(hidden)]
     pub fn native_in_part(mut self) -> Builder {
@@ -137,17 +141,17 @@ impl Builder {
     /// Checks the rule set and reports its lineage (`narval audit`): what
     /// each stream depends on, and the verdict of the policies in effect.
     /// Errors other than policy violations leave no lineage to report.
-    pub fn audit(self) -> Result<crate::audit::Audit, Report> {
+    pub fn audit(self) -> Result<crate::analysis::audit::Audit, Report> {
         on_deep_stack(|| self.audit_here())
     }
 
-    fn audit_here(&self) -> Result<crate::audit::Audit, Report> {
+    fn audit_here(&self) -> Result<crate::analysis::audit::Audit, Report> {
         let (report, checked, _) = self.run(false);
         let blocking = report.diagnostics().iter().any(|d| d.is_error() && !policy::is_policy_code(d.code));
         match checked {
             Some(checked) if !blocking => {
-                let lineage = crate::audit::Lineage::new(&checked);
-                Ok(crate::audit::Audit { lineage, policies: report.policies.clone(), report })
+                let lineage = crate::analysis::audit::Lineage::new(&checked);
+                Ok(crate::analysis::audit::Audit { lineage, policies: report.policies.clone(), report })
             }
             _ => Err(report),
         }
@@ -169,7 +173,7 @@ impl Builder {
                     let _ = match (self.native_in_part, self.native_chunked) {
                         (false, false) => program.generate_native(),
                         (in_part, true) => program.generate_native_as(!in_part, 1),
-                        (true, false) => program.generate_native_as(false, crate::jit::CHUNK),
+                        (true, false) => program.generate_native_as(false, crate::eval::native::CHUNK),
                     };
                 }
                 #[cfg(not(feature = "jit"))]
@@ -239,7 +243,7 @@ impl Builder {
             next += 1;
             let Some(tree) = load.parse(id) else { continue };
             for item in &tree.items {
-                if let crate::ast::Item::Policy(policy) = item {
+                if let crate::syntax::ast::Item::Policy(policy) = item {
                     load.diagnostics.push(
                         Diagnostic::new(
                             Code::NotAPolicyFile,
@@ -251,10 +255,10 @@ impl Builder {
                 }
                 let base = path.as_deref().and_then(Path::parent).unwrap_or_else(|| Path::new(""));
                 match item {
-                    crate::ast::Item::PolicyUse(target) => {
+                    crate::syntax::ast::Item::PolicyUse(target) => {
                         policy_queue.extend(load.referenced(base, target, "policy file"));
                     }
-                    crate::ast::Item::Import(target) => queue.extend(load.referenced(base, target, "import")),
+                    crate::syntax::ast::Item::Import(target) => queue.extend(load.referenced(base, target, "import")),
                     _ => {}
                 }
             }
@@ -333,8 +337,8 @@ fn requirement_folds(requirement: &ir::Requirement, value: Option<bool>) -> Diag
 }
 
 /// Reads the files of a rule set into its sources: one policy for every
-/// file, whoever names it ([`crate::source::Origin`]), where it may lie
-/// (the import roots), and how its text is read ([`crate::source::decode_text`]).
+/// file, whoever names it ([`crate::text::source::Origin`]), where it may lie
+/// (the import roots), and how its text is read ([`crate::text::source::decode_text`]).
 struct Load<'d> {
     sources: Sources,
     /// One file read once, however it is named: `d/a.narval`, `./d/a.narval`, an absolute path.
@@ -379,7 +383,7 @@ impl<'d> Load<'d> {
     fn referenced(
         &mut self,
         base: &Path,
-        target: &crate::ast::Spanned<String>,
+        target: &crate::syntax::ast::Spanned<String>,
         what: &str,
     ) -> Option<(FileId, Option<PathBuf>)> {
         let resolved = normalize(&base.join(&target.node));
@@ -408,16 +412,16 @@ impl<'d> Load<'d> {
         &mut self,
         name: String,
         error: &std::io::Error,
-        named_at: Option<&crate::ast::Spanned<String>>,
+        named_at: Option<&crate::syntax::ast::Spanned<String>>,
         what: &str,
     ) {
-        if let Some(not_text) = crate::source::not_text(error) {
+        if let Some(not_text) = crate::text::source::not_text(error) {
             let at = not_text.offset;
             let width = not_text.lossy.get(at..).and_then(|r| r.chars().next()).map_or(0, char::len_utf8);
             let id = self.sources.add(name.clone(), not_text.lossy.clone());
             let mut diagnostic = Diagnostic::new(
                 Code::NotUtf8,
-                crate::source::Span::new(id, at, at + width),
+                crate::text::source::Span::new(id, at, at + width),
                 format!("{what} `{name}` is not UTF-8 text: {}", not_text.reason()),
             )
             .with_help(not_text.help());
@@ -427,7 +431,7 @@ impl<'d> Load<'d> {
             self.diagnostics.push(diagnostic);
             return;
         }
-        let (code, reason) = if crate::source::is_too_large(error) {
+        let (code, reason) = if crate::text::source::is_too_large(error) {
             (Code::TooLarge, format!("larger than the limit of {} bytes", syntax::MAX_FILE_BYTES))
         } else {
             (Code::ImportNotFound, io_reason(error))
@@ -437,7 +441,11 @@ impl<'d> Load<'d> {
                 .with_label(if what == "import" { "imported here" } else { "named here" }),
             None => {
                 let id = self.sources.add(name.clone(), String::new());
-                Diagnostic::new(code, crate::source::Span::new(id, 0, 0), format!("cannot read `{name}`: {reason}"))
+                Diagnostic::new(
+                    code,
+                    crate::text::source::Span::new(id, 0, 0),
+                    format!("cannot read `{name}`: {reason}"),
+                )
             }
         };
         self.diagnostics.push(diagnostic);
@@ -446,14 +454,14 @@ impl<'d> Load<'d> {
     /// Parses a file of the sources. The syntax errors of a file that is
     /// not a narval file (no version line) would quote it: they become one
     /// diagnostic that quotes nothing.
-    fn parse(&mut self, id: FileId) -> Option<crate::ast::File> {
+    fn parse(&mut self, id: FileId) -> Option<crate::syntax::ast::File> {
         let file = self.sources.get(id)?;
         let (tree, found) = syntax::parse(id, &file.text);
         if !file.is_narval() && found.iter().any(|d| d.code == Code::Syntax) {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::Syntax,
-                    crate::source::Span::new(id, 0, 0),
+                    crate::text::source::Span::new(id, 0, 0),
                     format!("`{}` is not a narval file", file.name),
                 )
                 .with_help(format!("a narval file starts with the version line `narval {}`", check::SUPPORTED_VERSION)),
@@ -497,7 +505,7 @@ fn cannot(what: &str, target: &str, reason: &str) -> String {
     }
 }
 
-fn outside_roots(target: &crate::ast::Spanned<String>, what: &str, root: &Path) -> Diagnostic {
+fn outside_roots(target: &crate::syntax::ast::Spanned<String>, what: &str, root: &Path) -> Diagnostic {
     Diagnostic::new(
         Code::OutsideImportRoot,
         target.span,
@@ -713,8 +721,8 @@ impl RuleSet {
     }
 
     /// [`RuleSet::evaluate`] with every rule evaluated in turn by the
-    /// general evaluator, without the hash indexes of [`crate::dispatch`]
-    /// and the specialised tests of [`crate::specialise`]: the plain
+    /// general evaluator, without the hash indexes of [`crate::eval::dispatch`]
+    /// and the specialised tests of [`crate::eval::specialise`]: the plain
     /// reference the fast path is tested against.
     pub fn evaluate_unindexed(&self, profile: &decode::Profile) -> StreamSet {
         self.program.assign_plain(profile)
@@ -742,7 +750,7 @@ impl RuleSet {
     }
 
     /// How rules are found for a profile: the indexes over guarded fields.
-    pub fn dispatch(&self) -> &crate::dispatch::Dispatch {
+    pub fn dispatch(&self) -> &crate::eval::dispatch::Dispatch {
         &self.program.dispatch
     }
 
@@ -760,7 +768,7 @@ impl RuleSet {
     }
 
     /// Explains one profile given as JSON text: every stream, and the rules
-    /// and values that decided it. See [`crate::explain`].
+    /// and values that decided it. See [`crate::eval::explain`].
     pub fn explain_json(&self, json: &str) -> Result<Explanation, ProfileError> {
         let profile = decode::decode_str(&self.checked.schema, &self.reads, json)?;
         Ok(self.explain_decoded(&profile))
@@ -783,7 +791,7 @@ impl RuleSet {
     pub fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
         let report = &self.report;
         on_deep_stack(|| {
-            crate::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
+            crate::eval::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
         })
     }
 

@@ -5,10 +5,10 @@ use pest::iterators::Pair;
 
 use super::lower::{internal, Lower};
 use super::Rule;
-use crate::ast::{
+use crate::syntax::ast::{
     Entry, Expectation, Given, Literal, ProfileDecl, ProfileValue, Spanned, StreamKind, Test, TestClause, Value,
 };
-use crate::diagnostic::Diagnostic;
+use crate::text::diagnostic::Diagnostic;
 use crate::value::Date;
 
 impl Lower {

@@ -1,7 +1,7 @@
 //! Stage three and a half: rule conditions as specialised tests, the hot
 //! path of evaluation.
 //!
-//! [`compile`](crate::compile) gives a general node graph, which `explain`
+//! [`compile`](crate::eval::compile) gives a general node graph, which `explain`
 //! and `narval test` walk node by node. Rules are evaluated on a second
 //! form of their conditions, built from those nodes: a tree of [`Test`]s
 //! whose common leaves are fused (a field compared with a constant or
@@ -23,12 +23,12 @@
 
 use std::collections::HashMap;
 
-use crate::ast::AggregateFn;
-use crate::compile::Program;
-use crate::compile::{Aggregate, ConstSet, Node, NodeId, Scalar};
 use crate::decode::{Profile, Value};
-use crate::eval::{compare_op, in_set, read, Cx, Val};
+use crate::eval::compile::Program;
+use crate::eval::compile::{Aggregate, ConstSet, Node, NodeId, Scalar};
+use crate::eval::interpret::{compare_op, in_set, read, Cx, Val};
 use crate::ir::{Base, CmpOp};
+use crate::syntax::ast::AggregateFn;
 
 /// The specialised conditions of a program.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,15 +46,15 @@ pub struct Tests {
     /// Each rule's streams as bit masks, by rule index, when every stream
     /// fits the inline words of a stream set (256 streams); else empty.
     pub effects: Vec<Effects>,
-    /// For each range index of [`crate::dispatch::Dispatch::ranges`] (when
+    /// For each range index of [`crate::eval::dispatch::Dispatch::ranges`] (when
     /// there are effects): the rules its regions decide
-    /// ([`crate::dispatch::Dispatch::exact`]) as one mask per region, and
+    /// ([`crate::eval::dispatch::Dispatch::exact`]) as one mask per region, and
     /// the rules left to evaluate. A profile's region then costs one `or`,
     /// however many rules it holds.
     pub regions: Vec<RegionMasks>,
     /// The conditions of rules found through an index under a value, whose
     /// guard is then true: the other operands of the rule's `and` chain
-    /// ([`crate::dispatch::Dispatch::guard_at`]), by Kleene logic the rule's
+    /// ([`crate::eval::dispatch::Dispatch::guard_at`]), by Kleene logic the rule's
     /// truth when the guard is true. Distinct ones only: generated rule
     /// sets share a few (`precinct == "..." and issues contains "jobs"`
     /// leaves `issues contains "jobs"`), which native code then holds as one
@@ -138,7 +138,7 @@ pub struct Effects {
     pub suppresses: [u64; 4],
 }
 
-/// Streams a set holds inline ([`crate::eval::StreamSet`]).
+/// Streams a set holds inline ([`crate::eval::interpret::StreamSet`]).
 const INLINE_STREAMS: usize = 256;
 
 /// Streams as bit masks: bit `s % 64` of word `s / 64` is stream `s`
@@ -239,7 +239,7 @@ pub enum Operand {
 }
 
 /// Builds the specialised form of a program's rules and definitions, and
-/// of its aggregates' filters ([`crate::compile::Aggregate::filter_test`]).
+/// of its aggregates' filters ([`crate::eval::compile::Aggregate::filter_test`]).
 pub fn build(program: &mut Program) {
     let nodes = &program.nodes;
     let profile = Base::Profile;
@@ -263,8 +263,10 @@ pub fn build(program: &mut Program) {
         }
     }
     let effects = if program.streams <= INLINE_STREAMS {
-        let effects =
-            |r: &crate::compile::RuleCode| Effects { assigns: masks(&r.assigns), suppresses: masks(&r.suppresses) };
+        let effects = |r: &crate::eval::compile::RuleCode| Effects {
+            assigns: masks(&r.assigns),
+            suppresses: masks(&r.suppresses),
+        };
         program.rules.iter().map(effects).collect()
     } else {
         Vec::new()
@@ -298,7 +300,7 @@ pub fn build(program: &mut Program) {
 
 /// Fills [`Tests::residuals`] from the shared tests of the rules: each
 /// rule's `and` chain without its guard, the operands in the order of
-/// [`chain`], as [`crate::dispatch`] counts them.
+/// [`chain`], as [`crate::eval::dispatch`] counts them.
 fn residuals(nodes: &[Node], program: &Program, mut tests: Tests) -> Tests {
     let mut distinct: HashMap<String, u32> = HashMap::new();
     let mut residuals = Vec::new();

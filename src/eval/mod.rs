@@ -1,0 +1,15 @@
+//! Stage four: evaluation.
+//!
+//! The checked rule set compiles to a flat program ([`compile`]) whose rule
+//! conditions are specialised into fused tests ([`specialise`]) and indexed
+//! ([`dispatch`]); the interpreter ([`interpret`]) or native code
+//! ([`native`], feature `jit`) runs it on a decoded profile, and
+//! [`explain`] watches a run to say why.
+
+pub mod compile;
+pub mod dispatch;
+pub mod explain;
+pub mod interpret;
+#[cfg(feature = "jit")]
+pub mod native;
+pub mod specialise;
