@@ -369,7 +369,7 @@ fn out_record(rules: &RuleSet, id: &str, streams: &[String]) -> String {
     };
     format!(
         "{{\"id\":{id},\"solicitations\":[{}],\"issues\":[{}]}}\n",
-        names(narval::syntax::ast::StreamKind::Solicitation).join(","),
-        names(narval::syntax::ast::StreamKind::Issue).join(",")
+        names(narval::ir::StreamKind::Solicitation).join(","),
+        names(narval::ir::StreamKind::Issue).join(",")
     )
 }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use narval::decode::Reads;
 use narval::ir::{Schema, Type};
-use narval::syntax::ast::StreamKind;
+use narval::ir::StreamKind;
 use narval::text::source::{FileId, Sources};
 use narval::{Date, RuleSet};
 use serde_json::{json, Map, Value};

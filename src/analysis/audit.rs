@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::analysis::lineage::{self, Reads};
 use crate::api::Report;
 use crate::ir::RuleSet;
-use crate::syntax::ast::StreamKind;
+use crate::ir::StreamKind;
 
 /// The lineage of a rule set. Serialised as the JSON of `narval audit
 /// --format json` (language guide, section 17.5); the field order is stable.

@@ -10,8 +10,9 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value as Json};
 
 use super::{unknown_stream, Checker};
+use crate::ir::StreamKind;
 use crate::ir::{self, RecordId, Schema, Type};
-use crate::syntax::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, StreamKind, TestClause, Value};
+use crate::syntax::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, TestClause, Value};
 use crate::text::diagnostic::{Code, Diagnostic, Suggester};
 use crate::text::source::Span;
 use crate::value::format_cents;
@@ -175,19 +176,19 @@ fn expectation_kind(
     Some(match expectation {
         Expectation::Assigned(name) => ir::ExpectationKind::Assigned(resolve(checker, name, span)?),
         Expectation::NotAssigned(name) => ir::ExpectationKind::NotAssigned(resolve(checker, name, span)?),
-        Expectation::NoneOf(kind) => ir::ExpectationKind::Exactly(*kind, Vec::new()),
+        Expectation::NoneOf(kind) => ir::ExpectationKind::Exactly(StreamKind::from(*kind), Vec::new()),
         Expectation::Exactly(kind, names) => {
             let mut ids = Vec::new();
             let mut ok = true;
             for name in names {
                 match resolve(checker, &name.node, name.span) {
-                    Some(id) if streams.get(id).is_some_and(|s| s.kind == *kind) => ids.push(id),
+                    Some(id) if streams.get(id).is_some_and(|s| s.kind == StreamKind::from(*kind)) => ids.push(id),
                     Some(_) => {
                         checker.error(
                             Diagnostic::new(
                                 Code::WrongKindOfName,
                                 name.span,
-                                format!("`{}` is not {} stream", name.node, article(*kind)),
+                                format!("`{}` is not {} stream", name.node, article(StreamKind::from(*kind))),
                             )
                             .with_help(format!(
                                 "`{} = [...]` lists {} streams only",
@@ -205,7 +206,7 @@ fn expectation_kind(
             if !ok {
                 return None;
             }
-            ir::ExpectationKind::Exactly(*kind, ids)
+            ir::ExpectationKind::Exactly(StreamKind::from(*kind), ids)
         }
     })
 }

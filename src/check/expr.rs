@@ -2,8 +2,9 @@
 //! implicit conversions (`int` to `number` or `money`, string literals to
 //! enum members) made explicit.
 
+use crate::ir::AggregateFn;
 use crate::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind as K, TextOp, Type};
-use crate::syntax::ast::{self, AggregateFn, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
+use crate::syntax::ast::{self, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
 use crate::text::diagnostic::{list_names, Code, Diagnostic};
 use crate::text::source::Span;
 
@@ -180,7 +181,9 @@ impl Checker<'_> {
                 let nullable = nullable || ty == Type::Money;
                 Some(expr(kind, ty, nullable, span))
             }
-            A::Aggregate { func, source, filter } => self.aggregate(func.node, source, filter.as_deref(), scope, span),
+            A::Aggregate { func, source, filter } => {
+                self.aggregate(AggregateFn::from(func.node), source, filter.as_deref(), scope, span)
+            }
             A::Bucket { value, salt } => {
                 let value = self.expr(value, scope)?;
                 if !matches!(value.ty, Type::Int | Type::String) {

@@ -8,8 +8,9 @@
 use std::collections::HashSet;
 
 use super::{unknown_stream, Checker};
+use crate::ir::StreamKind;
 use crate::ir::{self, Base, CmpOp, Const, Expr, ExprKind, Type};
-use crate::syntax::ast::{self, Action, Item, Required, StreamKind};
+use crate::syntax::ast::{self, Action, Item, Required};
 use crate::text::diagnostic::{Code, Diagnostic};
 use crate::text::source::Span;
 
@@ -77,7 +78,7 @@ pub(super) fn check(
                 }
             }
             Item::Cap(cap) => {
-                if caps.iter().any(|c| c.kind == cap.kind) {
+                if caps.iter().any(|c| c.kind == StreamKind::from(cap.kind)) {
                     checker.error(
                         Diagnostic::new(
                             Code::DuplicateCap,
@@ -90,7 +91,7 @@ pub(super) fn check(
                     continue;
                 }
                 let most = usize::try_from(cap.most.node).unwrap_or(usize::MAX);
-                let declared = streams.iter().filter(|s| s.kind == cap.kind).count();
+                let declared = streams.iter().filter(|s| s.kind == StreamKind::from(cap.kind)).count();
                 if most >= declared {
                     checker.error(
                         Diagnostic::new(
@@ -104,7 +105,7 @@ pub(super) fn check(
                         .with_help("lower the cap, or remove it"),
                     );
                 }
-                caps.push(ir::Cap { kind: cap.kind, most, span: cap.most.span });
+                caps.push(ir::Cap { kind: StreamKind::from(cap.kind), most, span: cap.most.span });
             }
             _ => {}
         }
@@ -125,7 +126,7 @@ fn check_requirement(
     let mut ids = Vec::new();
     for target in &requirement.streams {
         match &target.node {
-            Required::Kind(kind) => ids.extend(of_kind(streams, *kind)),
+            Required::Kind(kind) => ids.extend(of_kind(streams, StreamKind::from(*kind))),
             Required::Stream(name) => match checker.stream_ids.get(name) {
                 Some(id) => ids.push(*id),
                 None => {
@@ -180,7 +181,7 @@ fn check_holdout(
     for action in &holdout.actions {
         match &action.node {
             Action::SuppressAll(kind) => {
-                suppresses.extend(of_kind(streams, *kind));
+                suppresses.extend(of_kind(streams, StreamKind::from(*kind)));
                 if !suppressed_kinds.contains(kind) {
                     suppressed_kinds.push(*kind);
                 }
@@ -220,7 +221,7 @@ fn check_holdout(
         condition,
         assigns: Vec::new(),
         suppresses,
-        suppressed_kinds,
+        suppressed_kinds: suppressed_kinds.into_iter().map(StreamKind::from).collect(),
         span: name.span,
     };
     let checked =

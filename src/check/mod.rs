@@ -12,8 +12,9 @@ mod schema;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
+use crate::ir::StreamKind;
 use crate::ir::{self, Base, DefId, Expr, ExprKind, Schema, Type};
-use crate::syntax::ast::{self, Action, Item, StreamKind};
+use crate::syntax::ast::{self, Action, Item};
 use crate::text::diagnostic::{Code, Diagnostic, Suggester};
 use crate::text::source::{FileId, Span};
 use crate::value::Date;
@@ -283,7 +284,7 @@ fn streams(items: &[&Item], diagnostics: &mut Vec<Diagnostic>) -> Vec<ir::Stream
     for item in items {
         let Item::Streams(decls) = item else { continue };
         let Some(first) = decls.streams.first() else { continue };
-        let file = *home.entry(decls.kind).or_insert(first.name.span.file);
+        let file = *home.entry(StreamKind::from(decls.kind)).or_insert(first.name.span.file);
         if file != first.name.span.file {
             diagnostics.push(
                 Diagnostic::new(
@@ -307,9 +308,9 @@ fn streams(items: &[&Item], diagnostics: &mut Vec<Diagnostic>) -> Vec<ir::Stream
                 diagnostics.push(duplicate(Code::DuplicateStream, "stream", name));
                 continue;
             }
-            by_kind.entry(decls.kind).or_default().push(ir::Stream {
+            by_kind.entry(StreamKind::from(decls.kind)).or_default().push(ir::Stream {
                 name: name.node.clone(),
-                kind: decls.kind,
+                kind: StreamKind::from(decls.kind),
                 description: decl.description.clone(),
                 span: name.span,
             });
@@ -352,7 +353,9 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
                 // Once a kind, however often it is written.
                 if !suppressed_kinds.contains(kind) {
                     suppressed_kinds.push(*kind);
-                    suppresses.extend(streams.iter().enumerate().filter(|(_, s)| s.kind == *kind).map(|(i, _)| i));
+                    suppresses.extend(
+                        streams.iter().enumerate().filter(|(_, s)| s.kind == StreamKind::from(*kind)).map(|(i, _)| i),
+                    );
                 }
                 continue;
             }
@@ -389,7 +392,7 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
         condition,
         assigns,
         suppresses,
-        suppressed_kinds,
+        suppressed_kinds: suppressed_kinds.into_iter().map(StreamKind::from).collect(),
         span: rule.name.span,
     })
 }
@@ -540,4 +543,27 @@ fn optional_field_name(schema: &Schema, path: &[usize]) -> Option<String> {
         }
     }
     optional.then(|| names.join("."))
+}
+
+impl From<ast::StreamKind> for StreamKind {
+    fn from(kind: ast::StreamKind) -> StreamKind {
+        match kind {
+            ast::StreamKind::Solicitation => StreamKind::Solicitation,
+            ast::StreamKind::Issue => StreamKind::Issue,
+        }
+    }
+}
+
+impl From<ast::AggregateFn> for ir::AggregateFn {
+    fn from(func: ast::AggregateFn) -> ir::AggregateFn {
+        match func {
+            ast::AggregateFn::Sum => ir::AggregateFn::Sum,
+            ast::AggregateFn::Count => ir::AggregateFn::Count,
+            ast::AggregateFn::Min => ir::AggregateFn::Min,
+            ast::AggregateFn::Max => ir::AggregateFn::Max,
+            ast::AggregateFn::Avg => ir::AggregateFn::Avg,
+            ast::AggregateFn::Any => ir::AggregateFn::Any,
+            ast::AggregateFn::All => ir::AggregateFn::All,
+        }
+    }
 }

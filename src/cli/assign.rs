@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use narval::decode::Profile;
-use narval::syntax::ast::StreamKind;
+use narval::ir::StreamKind;
 use narval::{ProfileError, RuleSet};
 
 use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, stdin_twice, AssignArgs, Status};

@@ -11,8 +11,8 @@ use crate::decode::Profile;
 use crate::eval::dispatch::{self, Dispatch};
 use crate::eval::interpret::{Cx, Val};
 use crate::eval::specialise::{self, Test, Tests};
+use crate::ir::AggregateFn;
 use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
-use crate::syntax::ast::AggregateFn;
 use crate::text::source::Span;
 use crate::value::Date;
 

@@ -21,8 +21,8 @@ use crate::decode::Profile;
 use crate::decode::Value;
 use crate::eval::compile::{for_each_operand, Node, NodeId, Program};
 use crate::eval::interpret::{Cx, Outcome, StreamSet, Val};
+use crate::ir::StreamKind;
 use crate::ir::{self, Base, Type};
-use crate::syntax::ast::StreamKind;
 use crate::text::source::{Sources, Span};
 use crate::value::format_cents;
 

@@ -11,8 +11,8 @@ use std::cmp::Ordering;
 use crate::decode::{Profile, Value};
 use crate::eval::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
 use crate::eval::dispatch::RangeIndex;
+use crate::ir::AggregateFn;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
-use crate::syntax::ast::AggregateFn;
 use crate::value::Date;
 
 /// A value during evaluation; borrows strings and lists from the profile or

@@ -27,8 +27,8 @@ use crate::decode::{Profile, Value};
 use crate::eval::compile::Program;
 use crate::eval::compile::{Aggregate, ConstSet, Node, NodeId, Scalar};
 use crate::eval::interpret::{compare_op, in_set, read, Cx, Val};
+use crate::ir::AggregateFn;
 use crate::ir::{Base, CmpOp};
-use crate::syntax::ast::AggregateFn;
 
 /// The specialised conditions of a program.
 #[derive(Clone, Debug, Default, PartialEq)]

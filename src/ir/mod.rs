@@ -6,7 +6,6 @@
 
 use indexmap::IndexMap;
 
-use crate::syntax::ast::{AggregateFn, StreamKind};
 use crate::text::source::Span;
 use crate::value::Date;
 
@@ -498,6 +497,68 @@ impl Expr {
             ExprKind::Aggregate { list, filter, .. } => {
                 std::iter::once(list.as_ref()).chain(filter.as_deref()).collect()
             }
+        }
+    }
+}
+
+/// The two kinds of stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    /// Asks: money, time, a vote.
+    Solicitation,
+    /// Topics a person hears about.
+    Issue,
+}
+
+impl StreamKind {
+    /// The keyword for the kind.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            StreamKind::Solicitation => "solicitation",
+            StreamKind::Issue => "issue",
+        }
+    }
+
+    /// The plural used by `no solicitations` / `no issues`.
+    pub fn plural(self) -> &'static str {
+        match self {
+            StreamKind::Solicitation => "solicitations",
+            StreamKind::Issue => "issues",
+        }
+    }
+}
+
+/// An aggregate over a list, as the guide defines it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AggregateFn {
+    /// Sum; 0 for an empty list.
+    Sum,
+    /// Number of elements (that pass the filter).
+    Count,
+    /// Smallest; unknown for an empty list.
+    Min,
+    /// Largest; unknown for an empty list.
+    Max,
+    /// Mean; unknown for an empty list.
+    Avg,
+    /// Whether some element passes the filter.
+    Any,
+    /// Whether every element passes the filter.
+    All,
+}
+
+impl AggregateFn {
+    /// The function name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggregateFn::Sum => "sum",
+            AggregateFn::Count => "count",
+            AggregateFn::Min => "min",
+            AggregateFn::Max => "max",
+            AggregateFn::Avg => "avg",
+            AggregateFn::Any => "any",
+            AggregateFn::All => "all",
         }
     }
 }

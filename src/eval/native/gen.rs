@@ -20,8 +20,8 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 use super::{Code, Entry, Frame, FALSE, TRUE, UNKNOWN};
 use crate::eval::compile::{ConstSet, Node, Program, Scalar};
 use crate::eval::specialise::{masks, IntKind, Operand, Test, Tests};
+use crate::ir::AggregateFn;
 use crate::ir::{Base as NodeBase, CmpOp};
-use crate::syntax::ast::AggregateFn;
 
 /// [`crate::decode::Value`]'s tags and where its payload lies.
 mod tag {
