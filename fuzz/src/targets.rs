@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use narval::decode::Reads;
-use narval::ir::{Schema, Type};
 use narval::ir::StreamKind;
+use narval::ir::{Schema, Type};
 use narval::text::source::{FileId, Sources};
 use narval::{Date, RuleSet};
 use serde_json::{json, Map, Value};

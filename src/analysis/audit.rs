@@ -23,9 +23,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::lineage::{self, Reads};
-use crate::api::Report;
 use crate::ir::RuleSet;
 use crate::ir::StreamKind;
+use crate::text::report::Report;
 
 /// The lineage of a rule set. Serialised as the JSON of `narval audit
 /// --format json` (language guide, section 17.5); the field order is stable.

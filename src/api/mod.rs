@@ -12,7 +12,8 @@ use crate::eval::interpret::StreamSet;
 use crate::ir;
 use crate::ir::StreamKind;
 use crate::syntax;
-use crate::text::diagnostic::{self, Code, Diagnostic, LocatedDiagnostic, Severity};
+use crate::text::diagnostic::{self, Code, Diagnostic};
+pub use crate::text::report::Report;
 use crate::text::source::{io_reason, read_text, FileId, Origin, Sources};
 pub mod testing;
 
@@ -146,7 +147,7 @@ impl Builder {
     }
 
     fn audit_here(&self) -> Result<crate::analysis::audit::Audit, Report> {
-        let (report, checked, _) = self.run(false);
+        let (report, checked, _, _) = self.run(false);
         let blocking = report.diagnostics().iter().any(|d| d.is_error() && !policy::is_policy_code(d.code));
         match checked {
             Some(checked) if !blocking => {
@@ -165,7 +166,7 @@ impl Builder {
 
     fn build_here(&self) -> Result<RuleSet, Report> {
         match self.run(true) {
-            (report, Some(checked), Some(mut program)) if !report.has_errors() => {
+            (report, Some(checked), Some(mut program), policies) if !report.has_errors() => {
                 // Without native code, the interpreter evaluates: the
                 // results are the same, so a failure here is not an error.
                 #[cfg(feature = "jit")]
@@ -179,9 +180,9 @@ impl Builder {
                 #[cfg(not(feature = "jit"))]
                 let _ = (&mut program, self.interpreted, self.native_in_part, self.native_chunked);
                 let reads = decode::Reads::of(&checked.schema, checked.profile_reads());
-                Ok(RuleSet { checked, program, report, reads })
+                Ok(RuleSet { checked, program, report, policies, reads })
             }
-            (report, _, _) => Err(report),
+            (report, _, _, _) => Err(report),
         }
     }
 
@@ -194,7 +195,7 @@ impl Builder {
     }
 
     fn build_tests_here(&self) -> Result<Suite, Report> {
-        let (report, checked, compiled) = self.run(false);
+        let (report, checked, compiled, _) = self.run(false);
         match (checked, compiled) {
             (Some(checked), Some(_)) if !report.has_errors() => Ok(Suite {
                 checked,
@@ -225,7 +226,7 @@ impl Builder {
     /// finds the rules whose condition folds to a constant (W0002).
     /// `needs_date`: a rule set that reads `today` without a date is an
     /// error (E0206), as it is for building a program to evaluate.
-    fn run(&self, needs_date: bool) -> (Report, Option<ir::RuleSet>, Option<Program>) {
+    fn run(&self, needs_date: bool) -> (Report, Option<ir::RuleSet>, Option<Program>, Vec<policy::Policy>) {
         let mut diagnostics = Vec::new();
         let mut files = Vec::new();
         let mut load = Load::new(self.roots(), &mut diagnostics);
@@ -302,7 +303,7 @@ impl Builder {
         in_effect.sort_by(|a, b| a.name.cmp(&b.name));
         let mut policies: Vec<String> = in_effect.iter().map(|p| p.name.clone()).collect();
         policies.dedup();
-        (Report { sources, diagnostics, policies, in_effect }, checked, compiled)
+        (Report { sources, diagnostics, policies }, checked, compiled, in_effect)
     }
 }
 
@@ -535,74 +536,14 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Every diagnostic of a check, with the sources they point into.
-#[derive(Clone, Debug)]
-pub struct Report {
-    sources: Sources,
-    diagnostics: Vec<Diagnostic>,
-    /// The names of the policies in effect.
-    policies: Vec<String>,
-    /// The policies in effect, by name: `explain` withholds what they guard.
-    in_effect: Vec<policy::Policy>,
-}
-
-impl Report {
-    /// A report of diagnostics over `sources`, sorted.
-    pub(crate) fn new(sources: Sources, mut diagnostics: Vec<Diagnostic>) -> Report {
-        diagnostic::sort(&mut diagnostics);
-        Report { sources, diagnostics, policies: Vec::new(), in_effect: Vec::new() }
-    }
-
-    /// The names of the policies the rule set was checked against, sorted.
-    pub fn policies(&self) -> &[String] {
-        &self.policies
-    }
-
-    /// The diagnostics, sorted by file and position.
-    pub fn diagnostics(&self) -> &[Diagnostic] {
-        &self.diagnostics
-    }
-
-    /// The files read, imports included.
-    pub fn sources(&self) -> &Sources {
-        &self.sources
-    }
-
-    /// Whether any diagnostic is an error.
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-
-    /// Number of diagnostics of a severity.
-    pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity() == severity).count()
-    }
-
-    /// Every diagnostic rendered like rustc, one after another.
-    pub fn render(&self) -> String {
-        self.diagnostics.iter().map(|d| d.render(&self.sources)).collect::<Vec<_>>().join("\n")
-    }
-
-    /// Every diagnostic with resolved locations, for JSON output.
-    pub fn located(&self) -> Vec<LocatedDiagnostic> {
-        self.diagnostics.iter().map(|d| d.located(&self.sources)).collect()
-    }
-}
-
-impl std::fmt::Display for Report {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.render())
-    }
-}
-
-impl std::error::Error for Report {}
-
 /// A checked and compiled rule set, ready to assign streams.
 #[derive(Clone, Debug)]
 pub struct RuleSet {
     checked: ir::RuleSet,
     program: Program,
     report: Report,
+    /// The policies in effect, by name: `explain` withholds what they guard.
+    policies: Vec<policy::Policy>,
     /// The profile fields the rules read: the decoder skips the others.
     reads: decode::Reads,
 }
@@ -791,7 +732,7 @@ impl RuleSet {
     pub fn explain_decoded(&self, profile: &decode::Profile) -> Explanation {
         let report = &self.report;
         on_deep_stack(|| {
-            crate::eval::explain::explain(&self.checked, &self.program, report.sources(), &report.in_effect, profile)
+            crate::eval::explain::explain(&self.checked, &self.program, report.sources(), &self.policies, profile)
         })
     }
 

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::api::Report;
 use crate::decode::{self, Profile};
 use crate::eval::compile::{self, for_each_operand, Node, NodeId, Program};
 use crate::eval::explain::{self, Explanation, StreamTrace};
@@ -25,6 +24,7 @@ use crate::eval::interpret::{Cx, Outcome};
 use crate::ir::StreamKind;
 use crate::ir::{self, ExpectationKind};
 use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::report::Report;
 use crate::text::source::{io_reason, Sources, Span};
 use crate::value::Date;
 

@@ -23,9 +23,9 @@ mod items;
 mod lines;
 mod trivia;
 
-use crate::api::Report;
 use crate::syntax;
 use crate::text::diagnostic::{Code, Diagnostic};
+use crate::text::report::Report;
 use crate::text::source::{FileId, Sources};
 
 /// The widest a line is made, in columns, where it can be broken. A line

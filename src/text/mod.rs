@@ -6,4 +6,5 @@
 
 pub mod diagnostic;
 pub mod render;
+pub mod report;
 pub mod source;

@@ -16,8 +16,8 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-use narval::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind, RuleSet, Schema, TextOp, Type};
 use narval::ir::{AggregateFn, StreamKind};
+use narval::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind, RuleSet, Schema, TextOp, Type};
 use serde_json::Value as Json;
 
 /// A value: three-valued, owned, with enum members by name.
