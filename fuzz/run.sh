@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every target of narval for SECONDS_PER_TARGET seconds (default 10,
 # then the large generated rule files: about a minute in all, plus the
-# release build): what CI runs.
+# build in the workspace's `fuzz` profile, release with overflow checks and
+# debug assertions, into target/fuzz/): what CI runs.
 #
 #   fuzz/run.sh [SECONDS_PER_TARGET]
 #
@@ -15,4 +16,4 @@ seed=()
 if [[ -n "${NARVAL_FUZZ_SEED:-}" ]]; then
   seed=(--seed "$NARVAL_FUZZ_SEED")
 fi
-cargo run --release --locked --quiet --manifest-path fuzz/Cargo.toml -- all --seconds "$seconds" ${seed[@]+"${seed[@]}"}
+cargo run -p narval-fuzz --profile fuzz --locked --quiet -- all --seconds "$seconds" ${seed[@]+"${seed[@]}"}
