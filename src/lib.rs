@@ -60,6 +60,7 @@ pub mod decode;
 pub mod eval;
 pub mod format;
 pub mod ir;
+pub mod load;
 pub mod syntax;
 pub mod text;
 pub mod value;

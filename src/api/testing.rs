@@ -23,9 +23,10 @@ use crate::eval::explain::{self, Explanation, StreamTrace};
 use crate::eval::interpret::{Cx, Outcome};
 use crate::ir::StreamKind;
 use crate::ir::{self, ExpectationKind};
+use crate::load::read::io_reason;
 use crate::text::diagnostic::{Code, Diagnostic};
 use crate::text::report::Report;
-use crate::text::source::{io_reason, Sources, Span};
+use crate::text::source::{Sources, Span};
 use crate::value::Date;
 
 /// A checked rule set with its test cases, ready to run them.
@@ -308,15 +309,15 @@ impl Suite {
             ir::Given::File { path, span } => {
                 let base = self.sources.get(span.file).map(|f| PathBuf::from(&f.name)).unwrap_or_default();
                 let full = base.parent().unwrap_or_else(|| Path::new("")).join(path);
-                crate::api::inside_roots(&full, &self.roots).map_err(|root| {
+                crate::load::inside_roots(&full, &self.roots).map_err(|root| {
                     format!(
                         "cannot read `{}`: outside the folder `{}` (see `--import-root`)",
                         full.display(),
-                        crate::api::shown(&root).display()
+                        crate::load::shown(&root).display()
                     )
                 })?;
-                let origin = crate::text::source::Origin::Referenced;
-                let text = crate::text::source::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)
+                let origin = crate::load::read::Origin::Referenced;
+                let text = crate::load::read::read_text(&full, origin, crate::syntax::MAX_FILE_BYTES as u64)
                     .map_err(|e| format!("cannot read `{}`: {}", full.display(), io_reason(&e)))?;
                 // As `narval assign` reads a file: a byte order mark is not
                 // data; the rest is decoded as one of its lines is.

@@ -396,12 +396,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The profiles, opened as every file named on the command line is
-/// ([`narval::text::source::open`]).
+/// ([`narval::load::read::open`]).
 pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(super::stdio::stdin()?))
     } else {
-        let file = narval::text::source::open(path, narval::text::source::Origin::Named)?;
+        let file = narval::load::read::open(path, narval::load::read::Origin::Named)?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
 }

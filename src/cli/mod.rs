@@ -323,12 +323,12 @@ fn builder(files: &[PathBuf], today: Option<Date>, import_root: Option<&Path>) -
 const STDIN_NAME: &str = "<stdin>";
 
 /// The text of a file named on the command line, `-` for standard input,
-/// read as [`narval::text::source::read_text`] reads every text.
+/// read as [`narval::load::read::read_text`] reads every text.
 fn read_input(path: &Path, limit: u64) -> io::Result<String> {
     if path.as_os_str() == "-" {
-        narval::text::source::read_text_from(stdio::stdin()?, limit)
+        narval::load::read::read_text_from(stdio::stdin()?, limit)
     } else {
-        narval::text::source::read_text(path, narval::text::source::Origin::Named, limit)
+        narval::load::read::read_text(path, narval::load::read::Origin::Named, limit)
     }
 }
 
@@ -339,10 +339,10 @@ fn read_input_raw(path: &Path, limit: u64) -> io::Result<String> {
         io::Read::read_to_end(&mut io::Read::take(stdio::stdin()?, limit + 1), &mut bytes)?;
         bytes
     } else {
-        narval::text::source::read_bytes(path, narval::text::source::Origin::Named, limit)?
+        narval::load::read::read_bytes(path, narval::load::read::Origin::Named, limit)?
     };
     if bytes.len() as u64 > limit {
-        return Err(io::Error::other(narval::text::source::TooLarge { limit }));
+        return Err(io::Error::other(narval::load::read::TooLarge { limit }));
     }
     let bom = bytes.starts_with(narval::text::source::BOM.as_bytes());
     let text = narval::text::source::decode_text(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
@@ -432,4 +432,4 @@ fn say(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "narval: {message}");
 }
 
-use narval::text::source::io_reason;
+use narval::load::read::io_reason;
