@@ -230,7 +230,7 @@ impl Suite {
 
     /// Runs every case.
     pub fn run(&self) -> TestReport {
-        crate::api::on_deep_stack(|| self.run_here())
+        crate::api::stack::on_deep_stack(|| self.run_here())
     }
 
     fn run_here(&self) -> TestReport {

@@ -22,7 +22,7 @@
 use serde_json::{json, Value};
 
 use crate::text::diagnostic::{Code, Diagnostic, LocatedDiagnostic, Location, Severity};
-use crate::Report;
+use crate::text::report::Report;
 
 /// Where the SARIF 2.1.0 JSON schema is published; SARIF logs name it.
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
