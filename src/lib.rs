@@ -13,8 +13,10 @@
 //! 4. [`eval`]: the program on a profile decoded by [`decode`], giving streams.
 //!
 //! Beside the pipeline: [`explain`] traces why a profile got its streams,
-//! [`testing`] runs the test cases written beside the rules, and
-//! [`format`](mod@format) prints a syntax tree back as canonical text.
+//! [`testing`] runs the test cases written beside the rules,
+//! [`format`](mod@format) prints a syntax tree back as canonical text, and
+//! [`batch`] runs NDJSON profiles through a rule set on several threads
+//! ([`RuleSet::assign_ndjson`], what `narval assign` calls).
 //!
 //! [`RuleSet`] runs the whole path:
 //!
@@ -57,6 +59,7 @@
 
 pub mod ast;
 pub mod audit;
+pub mod batch;
 pub mod check;
 pub mod compile;
 pub mod decode;
@@ -78,6 +81,7 @@ pub mod syntax;
 pub mod testing;
 pub mod value;
 
+pub use batch::{AssignOptions, BatchError, LineError, Rejection, Summary};
 pub use decode::ProfileError;
 pub use engine::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
 pub use explain::Explanation;
