@@ -12,7 +12,9 @@
 //!    reads; `analysis` walks the IR for what each rule reads.
 //! 4. `eval`: the IR compiled to a program, specialised, indexed and run on
 //!    profiles read by `decode`, by the interpreter or native code.
-//! 5. `api`: the facade below, which `load`s files and runs the stages.
+//! 5. `api`: the facade below, which `load`s files and runs the stages, and
+//!    its batch pipeline for NDJSON profiles on several threads
+//!    ([`RuleSet::assign_ndjson`], what `narval assign` calls).
 //!
 //! [`RuleSet`] runs the whole path:
 //!
@@ -65,6 +67,7 @@ pub mod syntax;
 pub mod text;
 pub mod value;
 
+pub use api::batch::{self, AssignOptions, BatchError, LineError, Rejection, Summary};
 pub use api::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
 pub use decode::ProfileError;
 pub use eval::explain::Explanation;

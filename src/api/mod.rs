@@ -15,6 +15,7 @@ use crate::load::{self, Input, Loaded};
 use crate::text::diagnostic::{self, Code, Diagnostic};
 pub use crate::text::report::Report;
 
+pub mod batch;
 mod stack;
 pub mod testing;
 

@@ -1,63 +1,19 @@
 //! `narval assign`: stream profiles, one JSON object a line, through a rule
 //! set and write one JSON line per profile, in input order.
 //!
-//! Every input line ends up either as an output line or as a rejection
-//! reported on stderr with its line number; the run goes on after a
-//! rejection.
-//!
-//! Lines are read in batches. A batch is cut into pieces of 256 lines,
-//! which the threads take in turn, and their output is written in input
-//! order, so the output is the same for every thread count. With N
-//! threads, N - 1 workers start on a batch while the main thread writes the
-//! previous batch's output and reads the next batch, then takes pieces
-//! too: N threads busy, none waiting for a slower one at the end of a
-//! batch. Memory is bounded by two batches, whatever the number of
-//! profiles. With one thread, one thread reads, assigns and writes in turn.
+//! The pipeline is the library's ([`narval::batch`]): this file holds what
+//! is the command's own, the arguments, the files (standard input, `--out`
+//! and `--errors` written under a temporary name and renamed when the run
+//! succeeds), the messages on stderr and the exit statuses.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Read as _, Write};
-use std::ops::Range;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use std::sync::Mutex;
-
-use narval::decode::Profile;
-use narval::ir::StreamKind;
-use narval::{ProfileError, RuleSet};
+use narval::batch::{AssignOptions, BatchError, Rejection};
+use narval::MAX_THREADS;
 
 use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, stdin_twice, AssignArgs, Status};
-
-/// Most `--threads`: more would only wait for the cores (and each thread
-/// holds a piece of a batch).
-pub const MAX_THREADS: usize = 256;
-/// Most lines in one batch.
-const BATCH_LINES: usize = 16 * 1024;
-/// Lines in one piece of a batch, the unit of work of a thread.
-const PIECE_LINES: usize = 256;
-/// Most bytes in one batch (a batch ends at the line that crosses it).
-const BATCH_BYTES: usize = 8 * 1024 * 1024;
-/// Longest profile line read, not counting its newline; a longer one is
-/// skipped to its end and rejected, so that memory stays bounded whatever
-/// the input. The decoder's limit, so that a line kept is one it may take.
-pub const MAX_LINE_BYTES: usize = narval::decode::MAX_PROFILE_BYTES;
-/// Most bytes of an over-long line read in search of its end: past them the
-/// input is no profile file (`--profiles /dev/zero`), and the run stops
-/// rather than read forever.
-pub const MAX_SKIPPED_BYTES: usize = 64 * MAX_LINE_BYTES;
-
-/// Why one input line was not assigned. The reasons name fields and
-/// columns, never a person's values.
-#[derive(Debug, thiserror::Error)]
-enum LineError {
-    /// With `--unique-ids`, an id already written for an earlier line.
-    #[error("the same id as line {0}")]
-    DuplicateId(usize),
-    /// Whatever the decoder refuses, as every other path refuses it:
-    /// `{"id": 1, "age": "forty"}` when `age: int`, text that is not JSON,
-    /// an empty line, a line over [`MAX_LINE_BYTES`], a missing id.
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-}
 
 /// Builds the rule set, then assigns every profile.
 pub fn run(args: &AssignArgs) -> Status {
@@ -132,44 +88,54 @@ pub fn run(args: &AssignArgs) -> Status {
         Some(file) => file,
         None => &mut stdout,
     };
-    let is_issue = rules.checked().streams.iter().map(|s| s.kind == StreamKind::Issue).collect();
-    let job = Job {
-        rules: &rules,
-        id_field: &args.id_field,
-        names: stream_names(&rules),
-        is_issue,
-        keep_rejected: errors_file.is_some(),
+    let options = AssignOptions {
+        threads,
+        max_errors: args.max_errors,
+        id_field: args.id_field.clone(),
         unique_ids: args.unique_ids,
+        rejected_text: errors_file.is_some(),
     };
-    if let Err(error) = refuse_utf16(&mut input) {
-        // The temporary files of --out and --errors are removed.
-        say(format_args!("cannot read {name}: {}", io_reason(&error)));
-        return Status::Usage;
-    }
-    let errors: Option<&mut dyn Write> = errors_file.as_mut().map(|f| f as &mut dyn Write);
-    let ids = args.unique_ids.then(std::collections::HashMap::new);
-    let mut sink = Sink { output, errors, ids, duplicates: 0, reported: 0 };
-    let counts = assign_all(&job, input, &mut sink, threads, args.max_errors)
-        .map(|(read, assigned, stopped)| (read, assigned - sink.duplicates, stopped));
-    let reported = sink.reported;
-    let flushed = sink.output.flush().and_then(|()| stdout.flush());
-    let (read, assigned, stopped) = match (counts, flushed) {
-        (Ok(counts), Ok(())) => counts,
-        (Err(Failure::Read { line, error }), _) => {
+    // Rejected lines reported on stderr so far.
+    let mut reported = 0_usize;
+    let mut report = |rejection: Rejection<'_>| {
+        say(format_args!("line {}: {}", rejection.line, rejection.error));
+        reported += 1;
+        if let (Some(errors), Some(text)) = (errors_file.as_mut(), rejection.text) {
+            let record = serde_json::json!({
+                "line": rejection.line,
+                "reason": rejection.error.to_string(),
+                "text": String::from_utf8_lossy(text.trim_ascii_end()),
+            });
+            writeln!(errors, "{record}")?;
+        }
+        Ok(())
+    };
+    // The library flushes `output`; `stdout`, when it is not the output,
+    // holds nothing.
+    let summary = rules.assign_ndjson(&mut *input, output, &mut report, &options);
+    let flushed = stdout.flush();
+    let (read, assigned, stopped) = match (summary, flushed) {
+        (Ok(summary), Ok(())) => (summary.read, summary.assigned, summary.stopped),
+        (Err(BatchError::Start(error)), _) => {
+            // The temporary files of --out and --errors are removed.
+            say(format_args!("cannot read {name}: {}", io_reason(&error)));
+            return Status::Usage;
+        }
+        (Err(BatchError::Read { line, error }), _) => {
             say(format_args!("cannot read line {line} of {name}: {}", io_reason(&error)));
             return Status::Usage;
         }
-        (Err(Failure::Spawn(error)), _) => {
+        (Err(BatchError::Spawn(error)), _) => {
             say(format_args!("cannot start {threads} threads: {}", io_reason(&error)));
             return Status::Usage;
         }
-        (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) if is_closed_pipe(&error) => {
+        (Err(BatchError::Write(error)), _) | (Ok(_), Err(error)) if is_closed_pipe(&error) => {
             // The reader has what it wanted (`| head`): stop quietly, with
             // the status of the lines reported so far, and no summary; the
             // temporary files of --out and --errors are removed.
             return if reported > 0 { Status::Rejected } else { Status::Success };
         }
-        (Err(Failure::Write(error)), _) | (Ok(_), Err(error)) => {
+        (Err(BatchError::Write(error)), _) | (Ok(_), Err(error)) => {
             say(format_args!("cannot write output: {}", io_reason(&error)));
             return Status::Output;
         }
@@ -204,18 +170,6 @@ pub fn run(args: &AssignArgs) -> Status {
 /// Flushes a buffered file and renames it to its final name.
 fn finish(file: BufWriter<AtomicFile>) -> io::Result<()> {
     file.into_inner().map_err(io::IntoInnerError::into_error)?.commit()
-}
-
-/// Where a run writes: the assignments, and the rejected lines when asked.
-struct Sink<'a> {
-    output: &'a mut dyn Write,
-    errors: Option<&'a mut dyn Write>,
-    /// With `--unique-ids`: each id written so far, with its line.
-    ids: Option<std::collections::HashMap<Box<[u8]>, usize>>,
-    /// Lines rejected here because their id was seen before.
-    duplicates: usize,
-    /// Rejected lines reported on stderr so far.
-    reported: usize,
 }
 
 /// A file written under a temporary name beside its final one, renamed to
@@ -396,7 +350,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// The profiles, opened as every file named on the command line is
-/// ([`narval::load::read::open`]).
+/// ([`narval::source::open`]).
 pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(super::stdio::stdin()?))
@@ -404,399 +358,6 @@ pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
         let file = narval::load::read::open(path, narval::load::read::Origin::Named)?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
-}
-
-/// Text in UTF-16 would have each line rejected as not JSON: it is refused
-/// at once, with what to do. This reads the first bytes, so it runs once
-/// the rules are checked and the output files are created: a stream that
-/// is slow to start (`--profiles -`) does not hold them back.
-fn refuse_utf16(input: &mut dyn BufRead) -> io::Result<()> {
-    if narval::text::source::looks_like_utf16(input.fill_buf()?) {
-        let reason = "not UTF-8 text: it looks like UTF-16; convert it with `iconv -f UTF-16 -t UTF-8`";
-        return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
-    }
-    Ok(())
-}
-
-/// The input without the UTF-8 byte order mark some exports start a file
-/// with: it belongs to the file, not to its first line, so a file of only
-/// a mark holds no line at all.
-pub(super) fn skip_bom(mut input: Box<dyn BufRead>) -> io::Result<Box<dyn BufRead>> {
-    const BOM: &[u8] = b"\xEF\xBB\xBF";
-    let mut start = Vec::new();
-    while start.len() < BOM.len() && BOM.starts_with(&start) {
-        let mut byte = [0_u8];
-        match input.read(&mut byte) {
-            Ok(0) => break,
-            Ok(_) => start.extend_from_slice(&byte),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    if start == BOM {
-        start.clear();
-    }
-    Ok(Box::new(io::Cursor::new(start).chain(input)))
-}
-
-/// What every worker needs.
-struct Job<'r> {
-    rules: &'r RuleSet,
-    id_field: &'r str,
-    /// Each stream's name as a JSON string, by stream id.
-    names: Vec<String>,
-    /// Whether each stream is an issue stream, by stream id.
-    is_issue: Vec<bool>,
-    /// Whether rejected lines are kept, for `--errors`.
-    keep_rejected: bool,
-    /// Whether each assigned line's place in the output is kept, for `--unique-ids`.
-    unique_ids: bool,
-}
-
-fn stream_names(rules: &RuleSet) -> Vec<String> {
-    rules.checked().streams.iter().map(|s| serde_json::Value::from(s.name.as_str()).to_string()).collect()
-}
-
-/// Why a run stopped early.
-enum Failure {
-    Read {
-        line: usize,
-        error: io::Error,
-    },
-    Write(io::Error),
-    /// A worker thread could not be started (too many threads for the
-    /// system's limits).
-    Spawn(io::Error),
-}
-
-/// Lines read from the input: one buffer, and where each line starts.
-#[derive(Default)]
-struct Batch {
-    text: Vec<u8>,
-    ends: Vec<usize>,
-    /// Indexes of the lines over [`MAX_LINE_BYTES`], kept empty in `text`.
-    too_long: Vec<usize>,
-    /// Line number of the first line.
-    first: usize,
-}
-
-impl Batch {
-    fn line(&self, index: usize) -> &[u8] {
-        let start = if index == 0 { 0 } else { self.ends.get(index - 1).copied().unwrap_or(0) };
-        let end = self.ends.get(index).copied().unwrap_or(start);
-        self.text.get(start..end).unwrap_or_default()
-    }
-
-    /// Reads up to a batch of lines; `Ok(false)` at the end of the input.
-    fn fill(&mut self, input: &mut dyn BufRead, first: usize) -> Result<bool, Failure> {
-        self.text.clear();
-        self.ends.clear();
-        self.too_long.clear();
-        self.first = first;
-        while self.ends.len() < BATCH_LINES && self.text.len() < BATCH_BYTES {
-            match read_line(input, &mut self.text, MAX_LINE_BYTES) {
-                Ok(Line::End) => break,
-                Ok(Line::Read) => {}
-                Ok(Line::TooLong) => self.too_long.push(self.ends.len()),
-                Err(error) => return Err(Failure::Read { line: first + self.ends.len(), error }),
-            }
-            self.ends.push(self.text.len());
-        }
-        Ok(!self.ends.is_empty())
-    }
-}
-
-/// What [`read_line`] found.
-pub(super) enum Line {
-    Read,
-    TooLong,
-    End,
-}
-
-/// Appends one line, newline included, to `text`; a line of more than
-/// `limit` bytes before its newline is read to its end but not kept.
-pub(super) fn read_line(input: &mut dyn BufRead, text: &mut Vec<u8>, limit: usize) -> io::Result<Line> {
-    let start = text.len();
-    let (mut read, mut too_long) = (0_usize, false);
-    loop {
-        let available = match input.fill_buf() {
-            Ok(available) => available,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        if available.is_empty() {
-            break;
-        }
-        let (part, ends) = match memchr::memchr(b'\n', available) {
-            Some(newline) => (available.get(..=newline).unwrap_or(available), true),
-            None => (available, false),
-        };
-        let length = part.len();
-        // The newline is not counted: a line of exactly the limit is kept,
-        // whether it is the last one, without a newline, or not.
-        if !too_long && text.len() - start + length - usize::from(ends) > limit {
-            too_long = true;
-            text.truncate(start);
-        }
-        if !too_long {
-            text.extend_from_slice(part);
-        }
-        input.consume(length);
-        read += length;
-        if ends {
-            break;
-        }
-        if read > MAX_SKIPPED_BYTES {
-            let reason = format!("no line end in its first {} MiB", MAX_SKIPPED_BYTES / (1024 * 1024));
-            return Err(io::Error::new(io::ErrorKind::InvalidData, reason));
-        }
-    }
-    Ok(match (read, too_long) {
-        (0, _) => Line::End,
-        (_, true) => Line::TooLong,
-        (_, false) => Line::Read,
-    })
-}
-
-impl Batch {
-    fn is_too_long(&self, index: usize) -> bool {
-        self.too_long.binary_search(&index).is_ok()
-    }
-}
-
-/// The result of one worker's run of lines.
-#[derive(Default)]
-struct Chunk {
-    out: Vec<u8>,
-    rejected: Vec<Rejected>,
-    assigned: usize,
-    /// With `--unique-ids`: each assigned line, in order.
-    lines: Vec<Written>,
-    /// The profile being assigned, its memory reused from line to line.
-    profile: Profile,
-}
-
-/// Where an assigned line's output is, for `--unique-ids`.
-struct Written {
-    line: usize,
-    /// Its output line in [`Chunk::out`].
-    out: Range<usize>,
-    /// The id's JSON text in [`Chunk::out`].
-    id: Range<usize>,
-    /// The input line, for `--errors`.
-    text: Option<Vec<u8>>,
-}
-
-/// A rejected line: its number, why, and (for `--errors`) its text.
-struct Rejected {
-    line: usize,
-    reason: LineError,
-    text: Option<Vec<u8>>,
-}
-
-/// Reads, assigns and writes every profile; returns the lines read, the
-/// profiles assigned, and whether the run stopped at `--max-errors`.
-fn assign_all(
-    job: &Job<'_>,
-    input: Box<dyn BufRead>,
-    sink: &mut Sink<'_>,
-    threads: usize,
-    max_errors: Option<usize>,
-) -> Result<(usize, usize, bool), Failure> {
-    let mut input = skip_bom(input).map_err(|error| Failure::Read { line: 1, error })?;
-    let (mut read, mut assigned) = (0_usize, 0_usize);
-    let mut current = Batch::default();
-    let mut next = Batch::default();
-    let pieces = if threads <= 1 { 1 } else { BATCH_LINES.div_ceil(PIECE_LINES) };
-    let mut chunks: Vec<Chunk> = (0..pieces).map(|_| Chunk::default()).collect();
-    let mut done: Vec<Chunk> = (0..pieces).map(|_| Chunk::default()).collect();
-    let mut more = current.fill(&mut *input, 1)?;
-    if threads <= 1 {
-        // One thread does everything in turn, as a single-threaded program
-        // would: no reading or writing on another core meanwhile.
-        while more {
-            let lines = current.ends.len();
-            if let Some(chunk) = chunks.first_mut() {
-                assign_run(job, &current, 0..lines, chunk);
-            }
-            read += lines;
-            assigned += chunks.iter().map(|c| c.assigned).sum::<usize>();
-            write_chunks(&mut chunks, sink)?;
-            if max_errors.is_some_and(|max| read - assigned > max) {
-                return Ok((read, assigned, true));
-            }
-            more = current.fill(&mut *input, current.first + lines)?;
-        }
-        return Ok((read, assigned, false));
-    }
-    let mut pending = false;
-    while more || pending {
-        let lines = current.ends.len();
-        // The batch in pieces, which the workers take in turn: a worker
-        // that loses its core for a while takes fewer, and none waits for
-        // another at the end of the batch.
-        let runs = if more { pieces_of(lines) } else { Vec::new() };
-        let work = Mutex::new(chunks.iter_mut().zip(runs));
-        let read_next = std::thread::scope(|scope| {
-            let (work, batch) = (&work, &current);
-            let take = move || {
-                while let Some((chunk, run)) = work.lock().ok().and_then(|mut pieces| pieces.next()) {
-                    assign_run(job, batch, run, chunk);
-                }
-            };
-            let mut spawned = Ok(());
-            for _ in 1..threads {
-                if let Err(error) = std::thread::Builder::new().spawn_scoped(scope, take) {
-                    spawned = Err(Failure::Spawn(error));
-                    break;
-                }
-            }
-            // Meanwhile, on this thread: the previous batch out, the next
-            // batch in; then pieces of this one, as the other workers.
-            let io = (|| {
-                if pending {
-                    write_chunks(&mut done, sink)?;
-                }
-                if more {
-                    next.fill(&mut *input, batch.first + lines)
-                } else {
-                    Ok(false)
-                }
-            })();
-            take();
-            spawned.and(io)
-        });
-        drop(work);
-        let read_more = read_next?;
-        if more {
-            read += lines;
-            assigned += chunks.iter().map(|c| c.assigned).sum::<usize>();
-            // The limit is checked a batch at a time, so where a run stops
-            // does not depend on the number of threads.
-            if max_errors.is_some_and(|max| read - assigned > max) {
-                write_chunks(&mut chunks, sink)?;
-                return Ok((read, assigned, true));
-            }
-            std::mem::swap(&mut chunks, &mut done);
-            std::mem::swap(&mut current, &mut next);
-        }
-        pending = more;
-        more = read_more;
-    }
-    Ok((read, assigned, false))
-}
-
-/// `lines` in pieces of [`PIECE_LINES`], in order.
-fn pieces_of(lines: usize) -> Vec<Range<usize>> {
-    (0..lines).step_by(PIECE_LINES).map(|start| start..(start + PIECE_LINES).min(lines)).collect()
-}
-
-/// Writes each chunk's output, then reports its rejected lines, in order.
-/// With `--unique-ids`, lines are written one by one, in input order, and a
-/// line whose id was written before is rejected instead.
-fn write_chunks(chunks: &mut [Chunk], sink: &mut Sink<'_>) -> Result<(), Failure> {
-    for chunk in chunks.iter_mut() {
-        let mut rejected: Vec<Rejected> = chunk.rejected.drain(..).collect();
-        match sink.ids.as_mut() {
-            None => sink.output.write_all(&chunk.out).map_err(Failure::Write)?,
-            Some(ids) => {
-                for written in chunk.lines.drain(..) {
-                    let id = chunk.out.get(written.id.clone()).unwrap_or_default();
-                    match ids.get(id) {
-                        Some(&first) => {
-                            sink.duplicates += 1;
-                            let reason = LineError::DuplicateId(first);
-                            rejected.push(Rejected { line: written.line, reason, text: written.text });
-                        }
-                        None => {
-                            ids.insert(id.into(), written.line);
-                            let out = chunk.out.get(written.out).unwrap_or_default();
-                            sink.output.write_all(out).map_err(Failure::Write)?;
-                        }
-                    }
-                }
-                rejected.sort_by_key(|r| r.line);
-            }
-        }
-        for rejected in rejected {
-            say(format_args!("line {}: {}", rejected.line, rejected.reason));
-            sink.reported += 1;
-            if let (Some(errors), Some(text)) = (sink.errors.as_mut(), rejected.text) {
-                let record = serde_json::json!({
-                    "line": rejected.line,
-                    "reason": rejected.reason.to_string(),
-                    "text": String::from_utf8_lossy(text.trim_ascii_end()),
-                });
-                writeln!(errors, "{record}").map_err(Failure::Write)?;
-            }
-        }
-        chunk.out.clear();
-        chunk.assigned = 0;
-    }
-    Ok(())
-}
-
-fn assign_run(job: &Job<'_>, batch: &Batch, run: Range<usize>, chunk: &mut Chunk) {
-    chunk.out.clear();
-    chunk.rejected.clear();
-    chunk.lines.clear();
-    chunk.assigned = 0;
-    for index in run {
-        let number = batch.first + index;
-        let line = batch.line(index);
-        let start = chunk.out.len();
-        let result = if batch.is_too_long(index) {
-            Err(LineError::Profile(ProfileError::TooLong))
-        } else {
-            assign_line(job, line, &mut chunk.profile, &mut chunk.out)
-        };
-        match result {
-            Ok(id_length) => {
-                chunk.assigned += 1;
-                if job.unique_ids {
-                    // The line starts with `{"id":` and the id as written.
-                    let id = start + 6..start + 6 + id_length;
-                    let text = job.keep_rejected.then(|| line.to_vec());
-                    chunk.lines.push(Written { line: number, out: start..chunk.out.len(), id, text });
-                }
-            }
-            Err(reason) => {
-                let text = job.keep_rejected.then(|| line.to_vec());
-                chunk.rejected.push(Rejected { line: number, reason, text });
-            }
-        }
-    }
-}
-
-/// Assigns the profile on one input line and appends its output line,
-/// newline included, to `out`; returns the length of the id's text.
-fn assign_line(job: &Job<'_>, line: &[u8], profile: &mut Profile, out: &mut Vec<u8>) -> Result<usize, LineError> {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    let id = job.rules.decode_line_into(line, job.id_field, profile)?;
-    let streams = job.rules.evaluate(profile);
-    out.extend_from_slice(b"{\"id\":");
-    out.extend_from_slice(id.as_bytes());
-    out.extend_from_slice(b",\"solicitations\":[");
-    // Stream ids list solicitations first, then issues, each in priority order.
-    let mut in_issues = false;
-    let mut first = true;
-    for stream in streams.iter() {
-        if !in_issues && job.is_issue.get(stream).copied().unwrap_or(false) {
-            out.extend_from_slice(b"],\"issues\":[");
-            in_issues = true;
-            first = true;
-        }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(job.names.get(stream).map_or(&b"null"[..], |n| n.as_bytes()));
-    }
-    if !in_issues {
-        out.extend_from_slice(b"],\"issues\":[");
-    }
-    out.extend_from_slice(b"]}\n");
-    Ok(id.len())
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::assign::{open_profiles, read_line, skip_bom, Line};
+use super::assign::open_profiles;
 use super::{builder, io_reason, output_error, print_report, say, stdin_twice, ExplainArgs, Status, TraceFormat};
+use narval::batch::{read_line, skip_bom, Line};
 
 /// The document `--format json` writes.
 #[derive(Serialize)]
