@@ -55,23 +55,85 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+// The stages. With the `internals` feature (narval's own tests, benches and
+// fuzzer turn it on; not for embedders, and not covered by semver) they are
+// public and hidden from the documentation; without it, only the facade
+// below is public. `tests/layers.rs` holds both.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod analysis;
+#[cfg(not(feature = "internals"))]
+mod analysis;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod api;
+#[cfg(not(feature = "internals"))]
+mod api;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod check;
+#[cfg(not(feature = "internals"))]
+mod check;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod decode;
+#[cfg(not(feature = "internals"))]
+mod decode;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod eval;
+#[cfg(not(feature = "internals"))]
+mod eval;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod format;
+#[cfg(not(feature = "internals"))]
+mod format;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod ir;
+#[cfg(not(feature = "internals"))]
+mod ir;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod load;
+#[cfg(not(feature = "internals"))]
+mod load;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod syntax;
+#[cfg(not(feature = "internals"))]
+mod syntax;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod text;
+#[cfg(not(feature = "internals"))]
+mod text;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod value;
+#[cfg(not(feature = "internals"))]
+mod value;
 
-pub use api::batch::{self, AssignOptions, BatchError, LineError, Rejection, Summary};
-pub use api::{Assignment, Builder, Report, RuleSet, MAX_THREADS};
-pub use decode::ProfileError;
+pub use analysis::audit::{Audit, Lineage};
+pub use api::batch::{read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary};
+pub use api::testing::{CaseStatus, Coverage, Suite, TestReport};
+pub use api::{Assignment, Builder, RuleSet, MAX_THREADS};
+pub use decode::{Profile, ProfileError};
 pub use eval::explain::Explanation;
+pub use format::format_file;
+pub use ir::StreamKind;
+pub use text::diagnostic::{Code, Diagnostic, LocatedDiagnostic, Severity};
+pub use text::report::Report;
 pub use value::{Date, Money};
+
+/// Reading files as narval does: a file's kind checked (a pipe or a device
+/// is read as a stream, a directory refused), its size bounded, its text
+/// decoded as UTF-8 with a byte order mark skipped, and I/O errors in words.
+pub mod files {
+    pub use crate::load::read::{io_reason, open, read_text_from, read_text_marked, Origin};
+    pub use crate::text::source::{to_lf, BOM};
+}
 
 /// Whether this build generates native code for rule sets (feature `jit`).
 pub const NATIVE: bool = cfg!(feature = "jit");

@@ -185,7 +185,7 @@ pub fn cents_of_number(f: f64) -> Option<i64> {
 /// ([`crate::RuleSet::assign`]) and the amount arrives exactly, whatever
 /// arithmetic computed it. It serialises as a number of dollars, as a
 /// `money` field expects: a whole amount as a JSON integer (`50`), another
-/// amount below [`MONEY_NUMBER_LIMIT`] as the double nearest to it
+/// amount below `MONEY_NUMBER_LIMIT` as the double nearest to it
 /// (`12.5`, which reads back as exactly 1250 cents), a larger one as a
 /// decimal string (`"92233720368547758.07"`). A field declared `money in
 /// cents` takes the integer [`Money::cents`] instead.
@@ -218,7 +218,7 @@ impl Money {
     }
 
     /// A number of dollars computed in floating point, read as the decoder
-    /// reads a JSON number ([`cents_of_number`]): the nearest cent when the
+    /// reads a JSON number (`cents_of_number`): the nearest cent when the
     /// number is within rounding noise of one, else `None`. To round any
     /// number to the cent, use [`Money::nearest`].
     pub fn from_number(dollars: f64) -> Option<Money> {
@@ -226,13 +226,13 @@ impl Money {
     }
 
     /// Any number of dollars rounded to the nearest cent, halves away from
-    /// zero, as `money(x)` in the language ([`nearest_cents`]).
+    /// zero, as `money(x)` in the language (`nearest_cents`).
     pub fn nearest(dollars: f64) -> Option<Money> {
         nearest_cents(dollars).map(Money)
     }
 
     /// Parses a plain decimal of dollars, as a `money` field reads a
-    /// string: `2500.99`, `-5` ([`parse_cents`]).
+    /// string: `2500.99`, `-5` (`parse_cents`).
     pub fn parse(text: &str) -> Option<Money> {
         parse_cents(text).map(Money)
     }

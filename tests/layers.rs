@@ -102,7 +102,6 @@ fn no_circle_between_files_or_stages() {
 }
 
 #[test]
-#[ignore = "enabled when the facade lands"]
 fn the_facade_is_small() {
     let problems = facade_violations(&Tree::read(this_crate()));
     assert!(problems.is_empty(), "the facade:\n{}\n", problems.join("\n"));
@@ -381,7 +380,8 @@ fn the_facade_check_counts_and_refuses_public_modules() {
     let mut lib = String::from(
         "//! doc\n#![deny(missing_docs)]\npub mod syntax;\nmod eval;\n#[cfg(feature = \"internals\")]\n#[doc(hidden)]\n\
          pub mod internals;\npub mod internals_too;\npub(crate) use eval::Hidden;\npub use eval::{A, B as Bee};\n\
-         pub use eval::*;\n/// A\npub struct S { pub x: u8 }\npub fn f() -> u8 { 1 }\n#[doc(hidden)]\npub fn g() {}\n",
+         pub use eval::*;\n/// A\npub struct S { pub x: u8 }\npub fn f() -> u8 { 1 }\n#[doc(hidden)]\npub fn g() {}\n\
+         /// Grouped.\npub mod files {\n    pub use crate::eval::{R, T};\n}\npub mod mixed {\n    pub use crate::eval::M;\n    pub fn h() {}\n}\n",
     );
     for n in 0..35 {
         lib.push_str(&format!("pub const C{n}: u8 = 0;\n"));
@@ -390,24 +390,30 @@ fn the_facade_check_counts_and_refuses_public_modules() {
         ("src/lib.rs", lib.as_str()),
         ("src/syntax.rs", ""),
         ("src/eval.rs", ""),
-        ("src/main.rs", "fn main() {\n    narval::syntax::parse(narval::syntax::X);\n    narval::internals::x();\n    narval::f();\n}\n"),
+        (
+            "src/main.rs",
+            "fn main() {\n    narval::syntax::parse(narval::syntax::X);\n    narval::internals::x();\n    narval::f();\n    \
+             narval::files::R;\n}\n",
+        ),
     ]);
     let problems = facade_violations(&Tree::read(&tree.0));
     assert_eq!(
-        problems[..5],
+        problems[..6],
         [
-            "src/lib.rs:3 declares `pub mod syntax` (only `internals`, behind #[cfg(feature = \"internals\")], may be \
-             public)",
-            "src/lib.rs:8 declares `pub mod internals_too` (only `internals`, behind #[cfg(feature = \"internals\")], \
-             may be public)",
+            "src/lib.rs:3 declares `pub mod syntax` (a stage is public only behind #[cfg(feature = \"internals\")]; \
+             a public module holds re-exports only)",
+            "src/lib.rs:8 declares `pub mod internals_too` (a stage is public only behind #[cfg(feature = \
+             \"internals\")]; a public module holds re-exports only)",
             "src/lib.rs:11 re-exports a glob (the facade's items must be countable)",
-            "src/lib.rs makes 41 items public, more than 40: syntax, internals_too, A, B, S, f, C0, C1, C2, C3, C4, C5, \
-             C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17, C18, C19, C20, C21, C22, C23, C24, C25, C26, \
-             C27, C28, C29, C30, C31, C32, C33, C34",
+            "src/lib.rs:21 declares `pub mod mixed` (a stage is public only behind #[cfg(feature = \"internals\")]; \
+             a public module holds re-exports only)",
+            "src/lib.rs makes 44 items public, more than 40: syntax, internals_too, A, B, S, f, files::R, files::T, \
+             mixed, C0, C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17, C18, C19, C20, \
+             C21, C22, C23, C24, C25, C26, C27, C28, C29, C30, C31, C32, C33, C34",
             "src/main.rs:2 imports narval::syntax::parse (the binary uses the facade: narval::syntax is a module)",
         ]
     );
-    assert_eq!(problems.len(), 5, "{problems:#?}");
+    assert_eq!(problems.len(), 6, "{problems:#?}");
 }
 
 /// A tree of source files in a fresh temporary folder, removed when dropped.
@@ -695,6 +701,8 @@ fn facade_violations(tree: &Tree) -> Vec<String> {
     };
     let toks = &lib.tokens;
     let mut public = Vec::new();
+    // Inline modules of re-exports only: part of the facade.
+    let mut grouping = BTreeSet::new();
     let mut i = 0;
     while i < toks.len() {
         let mut attributes = Vec::new();
@@ -722,12 +730,33 @@ fn facade_violations(tree: &Tree) -> Vec<String> {
                     Some(Tok::Ident(name)) => name.clone(),
                     _ => continue,
                 };
-                if !(name == INTERNALS && gated) {
-                    problems.push(format!(
-                        "src/lib.rs:{line} declares `pub mod {name}` (only `{INTERNALS}`, behind #[cfg(feature = \
-                         \"{INTERNALS}\")], may be public)"
-                    ));
+                // A stage is public only behind the feature; an inline
+                // module of nothing but re-exports groups facade items,
+                // each of which counts.
+                let inline = item.iter().any(|t| t.tok == Tok::Punct('{'));
+                let only_uses = inline && reexports_only(item);
+                if gated {
+                    continue;
                 }
+                if only_uses {
+                    for (k, t) in item.iter().enumerate() {
+                        if is_word(&t.tok, "pub") && item.get(k + 1).is_some_and(|u| is_word(&u.tok, "use")) {
+                            let mut leaves = Vec::new();
+                            use_tree(item, k + 2, Vec::new(), &mut leaves);
+                            for (path, _) in leaves {
+                                if let Some(leaf) = path.last() {
+                                    public.push(format!("{name}::{leaf}"));
+                                }
+                            }
+                        }
+                    }
+                    grouping.insert(name);
+                    continue;
+                }
+                problems.push(format!(
+                    "src/lib.rs:{line} declares `pub mod {name}` (a stage is public only behind \
+                     #[cfg(feature = \"{INTERNALS}\")]; a public module holds re-exports only)"
+                ));
                 if !hidden {
                     public.push(name);
                 }
@@ -767,6 +796,7 @@ fn facade_violations(tree: &Tree) -> Vec<String> {
     for reach in &tree.facade {
         let Some(first) = reach.path.first() else { continue };
         if first != INTERNALS
+            && !grouping.contains(first)
             && tree.modules.contains_key(&(Crate::Lib, vec![first.clone()]))
             && seen.insert((reach.file, reach.line, first))
         {
@@ -779,6 +809,24 @@ fn facade_violations(tree: &Tree) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Whether an inline module's body holds nothing but `pub use` items (and
+/// doc comments, which the lexer drops).
+fn reexports_only(item: &[Token]) -> bool {
+    let Some(open) = item.iter().position(|t| t.tok == Tok::Punct('{')) else { return false };
+    let body = &item[open + 1..item.len().saturating_sub(1)];
+    let mut k = 0;
+    while k < body.len() {
+        if !(is_word(&body[k].tok, "pub") && body.get(k + 1).is_some_and(|u| is_word(&u.tok, "use"))) {
+            return false;
+        }
+        match body[k..].iter().position(|t| t.tok == Tok::Punct(';')) {
+            Some(end) => k += end + 1,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Words that open an item before its name.

@@ -69,11 +69,6 @@ impl<'r> Reads<'r> {
         out
     }
 
-    /// Every field read of a definition's value.
-    pub fn definition(&mut self, id: DefId) -> Rc<[FieldRead]> {
-        self.definition_at(id, 0)
-    }
-
     fn definition_at(&mut self, id: DefId, depth: usize) -> Rc<[FieldRead]> {
         if let Some(found) = self.memo.get(&id) {
             return Rc::clone(found);

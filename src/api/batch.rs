@@ -57,7 +57,7 @@ pub struct AssignOptions {
     /// [`MAX_THREADS`].
     pub threads: usize,
     /// Stop once more than this many lines are rejected, checked after each
-    /// batch of [`BATCH_LINES`] lines, so that where a run stops does not
+    /// batch of 16,384 lines, so that where a run stops does not
     /// depend on the number of threads. Lines rejected for a duplicate id
     /// ([`LineError::DuplicateId`]) are not counted. Default: `None`, never
     /// stop.
@@ -74,6 +74,15 @@ pub struct AssignOptions {
     /// The text holds a person's data; without this, a rejection holds only
     /// a line number and a reason. Default: off.
     pub rejected_text: bool,
+}
+
+impl AssignOptions {
+    /// The longest profile line, in bytes; a longer line is rejected as too
+    /// long, and the lines after it are read.
+    pub const MAX_LINE_BYTES: usize = MAX_LINE_BYTES;
+    /// The most bytes read without a line end before the input is taken to
+    /// be no profile file (`/dev/zero`).
+    pub const MAX_SKIPPED_BYTES: usize = MAX_SKIPPED_BYTES;
 }
 
 impl Default for AssignOptions {
@@ -113,7 +122,7 @@ pub struct Rejection<'a> {
     /// Why: a reason that names fields and columns, never a person's values.
     pub error: LineError,
     /// With [`AssignOptions::rejected_text`], the line as read, without its
-    /// newline (empty for a line over [`MAX_LINE_BYTES`], which is not
+    /// newline (empty for a line over [`AssignOptions::MAX_LINE_BYTES`], which is not
     /// kept).
     pub text: Option<&'a [u8]>,
 }
@@ -129,7 +138,7 @@ pub enum LineError {
     DuplicateId(usize),
     /// Whatever the decoder refuses, as every other path refuses it:
     /// `{"id": 1, "age": "forty"}` when `age: int`, text that is not JSON,
-    /// an empty line, a line over [`MAX_LINE_BYTES`], a missing id.
+    /// an empty line, a line over [`AssignOptions::MAX_LINE_BYTES`], a missing id.
     #[error(transparent)]
     Profile(#[from] ProfileError),
 }
@@ -145,7 +154,7 @@ pub enum BatchError {
     #[error("cannot read the profiles: {0}")]
     Start(io::Error),
     /// Reading line `line` failed. Kind [`io::ErrorKind::InvalidData`] when
-    /// no line end came in [`MAX_SKIPPED_BYTES`] (`/dev/zero`): the input
+    /// no line end came in [`AssignOptions::MAX_SKIPPED_BYTES`] (`/dev/zero`): the input
     /// is no profile file.
     #[error("cannot read line {line} of the profiles: {error}")]
     Read {
@@ -184,8 +193,11 @@ impl RuleSet {
     /// ([`BatchError::Start`]). `output` is flushed before the summary is
     /// returned.
     ///
-    /// The pipeline of `narval assign`, with its batches, pieces and
-    /// threads: see the [module documentation](self).
+    /// This is the pipeline of `narval assign`. Lines are read in batches
+    /// of 16,384, cut into pieces of 256 lines that `options.threads`
+    /// threads take in turn, and written in input order: the output is the
+    /// same for every thread count, and memory is bounded by two batches
+    /// whatever the number of profiles.
     ///
     /// ```
     /// let rules = narval::RuleSet::builder()
@@ -348,7 +360,7 @@ pub enum Line {
 
 /// Appends one line, newline included, to `text`; a line of more than
 /// `limit` bytes before its newline is read to its end but not kept. A
-/// line with no end in its first [`MAX_SKIPPED_BYTES`] is an error of kind
+/// line with no end in its first [`AssignOptions::MAX_SKIPPED_BYTES`] is an error of kind
 /// [`io::ErrorKind::InvalidData`]: the input is no profile file. How
 /// [`RuleSet::assign_ndjson`] reads its lines, for a caller that reads
 /// profiles the same way (`narval explain --id`).

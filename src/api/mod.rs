@@ -56,6 +56,9 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// The largest rule file, in bytes, narval reads (larger is E0005).
+    pub const MAX_FILE_BYTES: usize = crate::syntax::MAX_FILE_BYTES;
+
     /// Adds a rule file given as text. `name` is shown in diagnostics and
     /// anchors its relative imports.
     pub fn source(mut self, name: impl Into<String>, text: impl Into<String>) -> Builder {
@@ -328,6 +331,7 @@ impl RuleSet {
     /// The checked rule set: schema, streams, definitions and rules, typed
     /// and resolved. This is the plain expression IR later back ends (SQL)
     /// start from.
+    #[doc(hidden)]
     pub fn checked(&self) -> &ir::RuleSet {
         &self.checked
     }
@@ -400,7 +404,7 @@ impl RuleSet {
     /// newline) into a profile whose memory is reused: a batch that decodes
     /// every line into one profile allocates nothing once it has grown to
     /// the largest profile. What `narval assign` and `narval explain` do
-    /// with each line: see [`decode::decode_bytes_into`] for what is
+    /// with each line: see `decode_bytes_into` for what is
     /// rejected.
     pub fn decode_line_into<'t>(
         &self,
@@ -419,8 +423,8 @@ impl RuleSet {
     }
 
     /// [`RuleSet::evaluate`] with every rule evaluated in turn by the
-    /// general evaluator, without the hash indexes of [`crate::eval::dispatch`]
-    /// and the specialised tests of [`crate::eval::specialise`]: the plain
+    /// general evaluator, without the hash indexes of `dispatch`
+    /// and the specialised tests of `specialise`: the plain
     /// reference the fast path is tested against.
     pub fn evaluate_unindexed(&self, profile: &decode::Profile) -> StreamSet {
         self.program.assign_plain(profile)
@@ -443,16 +447,19 @@ impl RuleSet {
 
     /// The compiled program, for tests that compare its two evaluators
     /// rule by rule ([`Program::run`] and [`Program::outcome`]).
+    #[doc(hidden)]
     pub fn program(&self) -> &Program {
         &self.program
     }
 
     /// How rules are found for a profile: the indexes over guarded fields.
+    #[doc(hidden)]
     pub fn dispatch(&self) -> &crate::eval::dispatch::Dispatch {
         &self.program.dispatch
     }
 
     /// The stream names of a set [`RuleSet::evaluate`] gave.
+    #[doc(hidden)]
     pub fn assignment(&self, streams: &StreamSet) -> Assignment<'_> {
         let mut out = Assignment { solicitations: Vec::new(), issues: Vec::new() };
         for stream in streams.iter() {
@@ -466,7 +473,7 @@ impl RuleSet {
     }
 
     /// Explains one profile given as JSON text: every stream, and the rules
-    /// and values that decided it. See [`crate::eval::explain`].
+    /// and values that decided it. See `explain`.
     pub fn explain_json(&self, json: &str) -> Result<Explanation, ProfileError> {
         let profile = decode::decode_str(&self.checked.schema, &self.reads, json)?;
         Ok(self.explain_decoded(&profile))

@@ -182,6 +182,7 @@ struct Seen {
 
 impl Suite {
     /// The checked rule set.
+    #[doc(hidden)]
     pub fn checked(&self) -> &ir::RuleSet {
         &self.checked
     }

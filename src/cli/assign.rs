@@ -10,8 +10,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use narval::batch::{AssignOptions, BatchError, Rejection};
 use narval::MAX_THREADS;
+use narval::{AssignOptions, BatchError, Rejection};
 
 use super::{builder, io_reason, is_closed_pipe, plural, print_report, say, stdin_twice, AssignArgs, Status};
 
@@ -355,7 +355,7 @@ pub(super) fn open_profiles(path: &Path) -> io::Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         Ok(Box::new(super::stdio::stdin()?))
     } else {
-        let file = narval::load::read::open(path, narval::load::read::Origin::Named)?;
+        let file = narval::files::open(path, narval::files::Origin::Named)?;
         Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
     }
 }

@@ -3,8 +3,8 @@
 
 use std::io::Write as _;
 
-use narval::analysis::audit::Lineage;
-use narval::text::diagnostic::LocatedDiagnostic;
+use narval::Lineage;
+use narval::LocatedDiagnostic;
 use serde::Serialize;
 
 use super::{builder, output_error, print_report, say, AuditArgs, Status, TraceFormat};

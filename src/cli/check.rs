@@ -1,6 +1,6 @@
 //! `narval check`: load, parse and check rule files, and report.
 
-use narval::text::diagnostic::Severity;
+use narval::Severity;
 
 use super::{builder, emit_report, say, CheckArgs, Format, Status};
 

@@ -9,7 +9,7 @@
 
 use std::io::{self, BufRead, Read as _, Write as _};
 
-use narval::decode::Profile;
+use narval::Profile;
 use narval::{Explanation, ProfileError, RuleSet};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::assign::open_profiles;
 use super::{builder, io_reason, output_error, print_report, say, stdin_twice, ExplainArgs, Status, TraceFormat};
-use narval::batch::{read_line, skip_bom, Line};
+use narval::{read_line, skip_bom, Line};
 
 /// The document `--format json` writes.
 #[derive(Serialize)]

@@ -29,9 +29,9 @@ pub fn run(args: &FmtArgs) -> Status {
         };
         // The layout is made with LF line ends, then written with the
         // file's own (see `Ending`), after its byte order mark if it had one.
-        let lf = narval::text::source::to_lf(&text);
+        let lf = narval::files::to_lf(&text);
         let ending = Ending::of(&text);
-        let formatted = match narval::format::format_file(&name, &lf) {
+        let formatted = match narval::format_file(&name, &lf) {
             Ok(formatted) => formatted,
             Err(report) => {
                 print_report(&report);
@@ -40,7 +40,7 @@ pub fn run(args: &FmtArgs) -> Status {
             }
         };
         let layout = formatted;
-        let mark = if bom { narval::text::source::BOM } else { "" };
+        let mark = if bom { narval::files::BOM } else { "" };
         let formatted = format!("{mark}{}", ending.write(&layout));
         let same = formatted.strip_prefix(mark) == Some(text.as_str());
         if same {
@@ -94,11 +94,7 @@ pub fn run(args: &FmtArgs) -> Status {
 /// The text of a rule file (`-`: standard input) and whether it started
 /// with a byte order mark, which is kept.
 fn read(path: &Path) -> io::Result<(String, bool)> {
-    let text = super::read_input_raw(path, narval::syntax::MAX_FILE_BYTES as u64)?;
-    match text.strip_prefix(narval::text::source::BOM) {
-        Some(rest) => Ok((rest.to_string(), true)),
-        None => Ok((text, false)),
-    }
+    super::read_input_marked(path, narval::Builder::MAX_FILE_BYTES as u64)
 }
 
 /// The line end a file is written with: the one its first line ends with

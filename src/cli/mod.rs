@@ -13,8 +13,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use narval::text::diagnostic::Severity;
-use narval::text::render;
+use narval::Severity;
 use narval::{Builder, Date, Report, RuleSet};
 
 /// The exit statuses, as `narval --help` shows them.
@@ -294,7 +293,7 @@ fn builder(files: &[PathBuf], today: Option<Date>, import_root: Option<&Path>) -
     let mut builder = RuleSet::builder();
     for file in files {
         builder = if file.as_os_str() == "-" {
-            match read_input(file, narval::syntax::MAX_FILE_BYTES as u64) {
+            match read_input(file, narval::Builder::MAX_FILE_BYTES as u64) {
                 Ok(text) => builder.source(STDIN_NAME, text),
                 Err(error) => {
                     say(format_args!("cannot read standard input: {}", io_reason(&error)));
@@ -323,30 +322,22 @@ fn builder(files: &[PathBuf], today: Option<Date>, import_root: Option<&Path>) -
 const STDIN_NAME: &str = "<stdin>";
 
 /// The text of a file named on the command line, `-` for standard input,
-/// read as [`narval::load::read::read_text`] reads every text.
+/// read as [`narval::files::read_text`] reads every text.
 fn read_input(path: &Path, limit: u64) -> io::Result<String> {
     if path.as_os_str() == "-" {
-        narval::load::read::read_text_from(stdio::stdin()?, limit)
+        narval::files::read_text_from(stdio::stdin()?, limit)
     } else {
-        narval::load::read::read_text(path, narval::load::read::Origin::Named, limit)
+        narval::files::read_text_from(narval::files::open(path, narval::files::Origin::Named)?, limit)
     }
 }
 
-/// [`read_input`], with a byte order mark at the start kept.
-fn read_input_raw(path: &Path, limit: u64) -> io::Result<String> {
-    let bytes = if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut io::Read::take(stdio::stdin()?, limit + 1), &mut bytes)?;
-        bytes
+/// [`read_input`], saying whether the text started with a byte order mark.
+fn read_input_marked(path: &Path, limit: u64) -> io::Result<(String, bool)> {
+    if path.as_os_str() == "-" {
+        narval::files::read_text_marked(stdio::stdin()?, limit)
     } else {
-        narval::load::read::read_bytes(path, narval::load::read::Origin::Named, limit)?
-    };
-    if bytes.len() as u64 > limit {
-        return Err(io::Error::other(narval::load::read::TooLarge { limit }));
+        narval::files::read_text_marked(narval::files::open(path, narval::files::Origin::Named)?, limit)
     }
-    let bom = bytes.starts_with(narval::text::source::BOM.as_bytes());
-    let text = narval::text::source::decode_text(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    Ok(if bom { format!("{}{text}", narval::text::source::BOM) } else { text })
 }
 
 /// Whether both the rule files and the profiles would be read from
@@ -369,9 +360,9 @@ fn emit_report(report: &Report, format: Format) -> Result<(), Status> {
             print_report(report);
             return Ok(());
         }
-        Format::Json => format!("{}\n", render::json(report)),
-        Format::Sarif => format!("{}\n", render::sarif(report)),
-        Format::Github => render::github(report),
+        Format::Json => format!("{}\n", report.to_json()),
+        Format::Sarif => format!("{}\n", report.to_sarif()),
+        Format::Github => report.to_github(),
     };
     let mut stdout = stdio::stdout();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).or_else(|error| output_error(&error))
@@ -432,4 +423,4 @@ fn say(message: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "narval: {message}");
 }
 
-use narval::load::read::io_reason;
+use narval::files::io_reason;

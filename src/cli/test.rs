@@ -3,7 +3,7 @@
 
 use std::io::{self, Write as _};
 
-use narval::api::testing::{CaseStatus, Coverage, TestReport};
+use narval::{CaseStatus, Coverage, TestReport};
 
 use super::{builder, emit_report, output_error, plural, say, Format, Status, TestArgs};
 

@@ -80,7 +80,7 @@ impl Span {
 /// The root record's values come first in one buffer, then those of the
 /// nested records and lists; the text of every string is in a second
 /// buffer. [`Profile::clear`] keeps both buffers' memory, so a profile
-/// reused across a batch ([`decode_line_into`]) allocates only while it
+/// reused across a batch (`decode_line_into`) allocates only while it
 /// grows to the largest profile seen.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Profile {
@@ -176,7 +176,7 @@ pub enum ProfileError {
         /// The column of the first invalid byte, counted in bytes from 1.
         column: usize,
     },
-    /// A text over [`MAX_PROFILE_BYTES`].
+    /// A text over `MAX_PROFILE_BYTES`.
     #[error("line longer than the limit of {} MiB", MAX_PROFILE_BYTES / (1024 * 1024))]
     TooLong,
     /// No id, or a null one, where one is asked for: `{"age": 40}` or
@@ -264,6 +264,7 @@ impl Reads {
 
     /// The fields whose slots are set, without the schema: every line is
     /// then decoded by serde, without the scanner.
+    #[cfg(feature = "internals")]
     pub fn from_slots(slots: Vec<bool>) -> Reads {
         Reads { slots, scan: false }
     }
@@ -275,6 +276,7 @@ impl Reads {
 }
 
 /// Decodes one profile from JSON text, checking every field of the schema.
+#[cfg(feature = "internals")]
 pub fn from_json_str(schema: &Schema, text: &str) -> Result<Profile, ProfileError> {
     decode_str(schema, &Reads::all(schema), text)
 }
@@ -1039,18 +1041,6 @@ fn json_reason(error: &serde_json::Error) -> String {
         serde_json::error::Category::Io => "read error",
     };
     format!("{what} at column {}", error.column())
-}
-
-/// The JSON type of a value, for messages.
-pub fn json_type(json: &Json) -> &'static str {
-    match json {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -74,11 +74,6 @@ pub fn read_text(path: &std::path::Path, origin: Origin, limit: u64) -> std::io:
     read_text_from(open(path, origin)?, limit)
 }
 
-/// The bytes of a file of at most `limit` bytes, not decoded (see [`read_text`]).
-pub fn read_bytes(path: &std::path::Path, origin: Origin, limit: u64) -> std::io::Result<Vec<u8>> {
-    read_bytes_from(open(path, origin)?, limit)
-}
-
 /// The error of [`read_text`] for a file over its limit.
 #[derive(Debug)]
 pub struct TooLarge {
@@ -104,10 +99,20 @@ pub fn not_text(error: &std::io::Error) -> Option<&NotText> {
     error.get_ref().and_then(|e| e.downcast_ref::<NotText>())
 }
 
-/// [`read_text`] from any reader, such as standard input.
+/// `read_text` from any reader, such as standard input.
 pub fn read_text_from(reader: impl std::io::Read, limit: u64) -> std::io::Result<String> {
     let bytes = read_bytes_from(reader, limit)?;
     decode_text(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// [`read_text_from`], saying whether the text started with a UTF-8 byte
+/// order mark (not part of the text), for a writer that keeps it, as
+/// `narval fmt` does.
+pub fn read_text_marked(reader: impl std::io::Read, limit: u64) -> std::io::Result<(String, bool)> {
+    let bytes = read_bytes_from(reader, limit)?;
+    let marked = bytes.starts_with(crate::text::source::BOM.as_bytes());
+    let text = decode_text(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    Ok((text, marked))
 }
 
 fn read_bytes_from(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {

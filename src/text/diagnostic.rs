@@ -470,7 +470,8 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
 
 /// Suggests the candidate closest to `name`, if one is close enough to be a
 /// likely typo ("did you mean `scores.support`?").
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+#[cfg(test)]
+fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     Suggester::default().did_you_mean(name, candidates)
 }
 
