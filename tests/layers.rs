@@ -83,7 +83,6 @@ fn this_crate() -> &'static Path {
 }
 
 #[test]
-#[ignore = "enabled when the stage folders land (issue 14)"]
 fn every_import_runs_down_the_stages() {
     let problems = layer_violations(&Tree::read(this_crate()), STAGES);
     assert!(
@@ -95,8 +94,20 @@ fn every_import_runs_down_the_stages() {
 }
 
 #[test]
-#[ignore = "enabled when the stage folders land (issue 14)"]
-fn no_circle_between_files_or_stages() {
+fn no_circle_between_stages() {
+    let problems: Vec<String> =
+        circles(&Tree::read(this_crate())).into_iter().filter(|p| p.starts_with("stage circle")).collect();
+    assert!(problems.is_empty(), "{} circle(s):\n{}\n", problems.len(), problems.join("\n"));
+}
+
+// Still open (issue 14): inside check/, syntax/, decode/ and format/, a
+// folder's mod.rs and its files import each other (the files use `Checker`,
+// the pest `Rule`, the decoder's value types, `MAX_WIDTH` from mod.rs, which
+// calls into them); inside eval/, the program's types and the passes that
+// build and run it. What they share is to move to a file of its own.
+#[test]
+#[ignore = "file-level circles inside check, syntax, decode, format and eval remain (issue 14)"]
+fn no_circle_between_files() {
     let problems = circles(&Tree::read(this_crate()));
     assert!(problems.is_empty(), "{} circle(s):\n{}\n", problems.len(), problems.join("\n"));
 }
