@@ -3,8 +3,8 @@
 
 use pest::iterators::Pair;
 
+use super::grammar::Rule;
 use super::lower::{internal, Lower};
-use super::Rule;
 use crate::syntax::ast::{
     Entry, Expectation, Given, Literal, ProfileDecl, ProfileValue, Spanned, StreamKind, Test, TestClause, Value,
 };

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
+use super::grammar::Rule;
 use super::lower::{internal, Lower};
-use super::Rule;
 use crate::syntax::ast::{AggregateFn, BinaryOp, Expr, ExprKind, Literal, Name, ScalarType, Spanned, TextOp, UnaryOp};
 use crate::text::diagnostic::{Code, Diagnostic};
 use crate::text::source::Span;
@@ -161,11 +161,15 @@ impl Lower {
             Rule::list_lit => {
                 let children = self.children(pair, Rule::list_lit)?;
                 let items: Vec<Expr> = children.rest().map(|item| self.expr(item)).collect::<Result<_, _>>()?;
-                if items.len() > super::MAX_LIST_ITEMS {
+                if items.len() > super::grammar::MAX_LIST_ITEMS {
                     return Err(Diagnostic::new(
                         Code::TooLarge,
                         Span { end: span.start + 1, ..span },
-                        format!("list has {} items, more than the limit of {}", items.len(), super::MAX_LIST_ITEMS),
+                        format!(
+                            "list has {} items, more than the limit of {}",
+                            items.len(),
+                            super::grammar::MAX_LIST_ITEMS
+                        ),
                     )
                     .with_help("keep such a list in the profiles, or split the rule"));
                 }

@@ -3,7 +3,7 @@
 
 use pest::iterators::Pair;
 
-use super::Rule;
+use super::grammar::Rule;
 use crate::syntax::ast::{
     Action, Cap, Definition, FieldDecl, File, Holdout, Item, Name, Policy, PolicyClause, Required, Requirement,
     Rule as RuleItem, ScalarType, Spanned, StreamDecl, StreamDecls, StreamKind, TypeExpr,
@@ -76,7 +76,7 @@ fn is_keyword(rule: Rule) -> bool {
 
 /// Operator tokens, for [`Lower::bounded_expr`].
 fn is_operator(rule: Rule) -> bool {
-    super::is_operator(rule) || matches!(rule, Rule::not | Rule::neg | Rule::aggregate | Rule::convert)
+    super::grammar::is_operator(rule) || matches!(rule, Rule::not | Rule::neg | Rule::aggregate | Rule::convert)
 }
 
 /// An internal inconsistency between grammar and lowering: reported as a
@@ -128,7 +128,7 @@ impl<'i> Children<'i> {
 
 impl Lower {
     pub(super) fn new(file: FileId, text: &str) -> Lower {
-        Lower { file, comments: super::comments(text), diagnostics: std::cell::RefCell::new(Vec::new()) }
+        Lower { file, comments: super::grammar::comments(text), diagnostics: std::cell::RefCell::new(Vec::new()) }
     }
 
     /// The span of a pair, from its first token to its last.
@@ -466,15 +466,18 @@ impl Lower {
     }
 
     /// A top-level expression, refused when it holds more than
-    /// [`super::MAX_OPERATORS`] operators.
+    /// [`super::grammar::MAX_OPERATORS`] operators.
     fn bounded_expr(&self, pair: Pair<'_, Rule>) -> Result<crate::syntax::ast::Expr, Diagnostic> {
         let operators = pair.clone().into_inner().flatten().filter(|p| is_operator(p.as_rule())).count();
-        if operators > super::MAX_OPERATORS {
+        if operators > super::grammar::MAX_OPERATORS {
             let span = self.span(&pair);
             return Err(Diagnostic::new(
                 Code::TooLarge,
                 Span { end: span.start, ..span },
-                format!("expression has {operators} operators, more than the limit of {}", super::MAX_OPERATORS),
+                format!(
+                    "expression has {operators} operators, more than the limit of {}",
+                    super::grammar::MAX_OPERATORS
+                ),
             )
             .with_help("split it into named definitions, or test membership with `in [...]`"));
         }

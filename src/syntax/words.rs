@@ -2,7 +2,7 @@
 
 use pest::error::{Error, ErrorVariant, InputLocation};
 
-use super::Rule;
+use super::grammar::Rule;
 use crate::text::diagnostic::{Code, Diagnostic};
 use crate::text::source::{FileId, Span};
 
@@ -226,7 +226,7 @@ fn starts_value(rule: Rule) -> bool {
 
 /// Infix and postfix operators, which read as one phrase.
 fn is_operator(rule: Rule) -> bool {
-    super::is_operator(rule)
+    super::grammar::is_operator(rule)
         || matches!(
             rule,
             Rule::kw_and
