@@ -196,6 +196,25 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
+impl Report {
+    /// The document `narval check --format json` writes:
+    /// `{"diagnostics": [..], "errors": N, "warnings": N}`.
+    pub fn to_json(&self) -> Value {
+        json(self)
+    }
+
+    /// The report as a SARIF 2.1.0 log, for code scanning (`sarif`).
+    pub fn to_sarif(&self) -> Value {
+        sarif(self)
+    }
+
+    /// The report as GitHub Actions workflow commands, one line per
+    /// diagnostic (`github`).
+    pub fn to_github(&self) -> String {
+        github(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,24 +234,5 @@ mod tests {
     fn escaping_follows_the_actions_toolkit() {
         assert_eq!(escape_data("100% a:b,c\r\nd"), "100%25 a:b,c%0D%0Ad");
         assert_eq!(escape_property("100% a:b,c\r\nd"), "100%25 a%3Ab%2Cc%0D%0Ad");
-    }
-}
-
-impl Report {
-    /// The document `narval check --format json` writes:
-    /// `{"diagnostics": [..], "errors": N, "warnings": N}`.
-    pub fn to_json(&self) -> Value {
-        json(self)
-    }
-
-    /// The report as a SARIF 2.1.0 log, for code scanning (`sarif`).
-    pub fn to_sarif(&self) -> Value {
-        sarif(self)
-    }
-
-    /// The report as GitHub Actions workflow commands, one line per
-    /// diagnostic (`github`).
-    pub fn to_github(&self) -> String {
-        github(self)
     }
 }
