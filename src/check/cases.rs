@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value as Json};
 
-use super::{unknown_stream, Checker};
+use super::checker::{unknown_stream, Checker};
 use crate::ir::StreamKind;
 use crate::ir::{self, RecordId, Schema, Type};
 use crate::syntax::ast::{self, Entry, Expectation, Given, Item, Literal, ProfileValue, TestClause, Value};
@@ -32,7 +32,7 @@ pub(super) fn check(checker: &mut Checker<'_>, items: &[&Item], streams: &[ir::S
     for item in items {
         let Item::Profile(decl) = item else { continue };
         if profiles.contains_key(decl.name.node.as_str()) {
-            checker.error(super::duplicate(Code::DuplicateTest, "profile", &decl.name));
+            checker.error(super::checker::duplicate(Code::DuplicateTest, "profile", &decl.name));
         } else {
             profiles.insert(&decl.name.node, State::Pending(decl));
         }

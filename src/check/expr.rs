@@ -3,12 +3,12 @@
 //! enum members) made explicit.
 
 use crate::ir::AggregateFn;
-use crate::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind as K, TextOp, Type};
+use crate::ir::{self, ArithOp, Base, CmpOp, Const, DefId, Expr, ExprKind as K, TextOp, Type};
 use crate::syntax::ast::{self, BinaryOp, ExprKind as A, Literal, Name, UnaryOp};
 use crate::text::diagnostic::{list_names, Code, Diagnostic};
 use crate::text::source::Span;
 
-use super::{Checker, MAX_INLINED_ITEMS};
+use super::checker::{Checker, DefState, MAX_DEFINITION_DEPTH, MAX_INLINED_ITEMS};
 
 /// The element scopes of the aggregates an expression sits in, innermost last.
 #[derive(Clone, Debug, Default)]
@@ -25,6 +25,55 @@ fn boxed(e: Expr) -> Box<Expr> {
 }
 
 impl Checker<'_> {
+    /// Looks up a definition by name, checking it first if needed. `None`:
+    /// no such definition; `Some(None)`: it has errors (already reported).
+    pub(super) fn definition(&mut self, name: &str, at: Span) -> Option<Option<(DefId, Type, bool)>> {
+        let (index, def) = *self.definition_asts.get(name)?;
+        match self.definition_states.get(index)? {
+            DefState::Done(result) => return Some(result.clone()),
+            DefState::Checking => {
+                let start = self.definition_stack.iter().position(|n| n == name).unwrap_or(0);
+                let mut cycle: Vec<String> =
+                    self.definition_stack.iter().skip(start).map(|n| format!("`{n}`")).collect();
+                cycle.push(format!("`{name}`"));
+                self.error(
+                    Diagnostic::new(Code::DefinitionCycle, at, format!("definition `{name}` depends on itself"))
+                        .with_label(format!("the cycle: {}", cycle.join(" -> ")))
+                        .with_help("a definition may only use definitions that do not use it back"),
+                );
+                return Some(None);
+            }
+            DefState::Pending => {}
+        }
+        if self.definition_stack.len() >= MAX_DEFINITION_DEPTH {
+            self.error(
+                Diagnostic::new(
+                    Code::DefinitionsTooDeep,
+                    at,
+                    format!("definitions are built on each other more than {MAX_DEFINITION_DEPTH} deep here"),
+                )
+                .with_help("flatten the chain: a definition can combine several others directly"),
+            );
+            return Some(None);
+        }
+        if let Some(state) = self.definition_states.get_mut(index) {
+            *state = DefState::Checking;
+        }
+        self.definition_stack.push(name.to_string());
+        let typed = self.expr(&def.value, &Scope::default());
+        self.definition_stack.pop();
+        // A cycle found below marks this definition failed too.
+        let result = typed.map(|value| {
+            let (ty, nullable) = (value.ty.clone(), value.nullable);
+            self.definitions.push(ir::Definition { name: name.to_string(), value, span: def.name.span });
+            (self.definitions.len() - 1, ty, nullable)
+        });
+        if let Some(state) = self.definition_states.get_mut(index) {
+            *state = DefState::Done(result.clone());
+        }
+        Some(result)
+    }
+
     /// Types an expression; `None` when an error has been reported for it.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &Scope) -> Option<Expr> {
         let span = e.span;
@@ -870,4 +919,26 @@ fn names(path: &[Name]) -> String {
 
 fn names_from(prefix: &str, name: &Name) -> String {
     format!("{prefix}.{}", name.node)
+}
+
+/// Checks the condition of a rule or requirement (`owner`, such as "rule
+/// `x`"): an expression that must be true or false (E0204); `example` is a
+/// comparison the help suggests.
+pub(super) fn check_condition(checker: &mut Checker<'_>, expr: &ast::Expr, owner: &str, example: &str) -> Option<Expr> {
+    let condition = checker.expr(expr, &Scope::default());
+    if let Some(condition) = &condition {
+        if condition.ty != Type::Bool {
+            let found = checker.schema.describe(&condition.ty);
+            checker.error(
+                Diagnostic::new(
+                    Code::NotACondition,
+                    condition.span,
+                    format!("the condition of {owner} is not true or false"),
+                )
+                .with_label(format!("this is `{found}`"))
+                .with_help(format!("compare it, such as `{example}`")),
+            );
+        }
+    }
+    condition
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use super::{unknown_stream, Checker};
+use super::checker::{unknown_stream, Checker};
 use crate::ir::StreamKind;
 use crate::ir::{self, Base, CmpOp, Const, Expr, ExprKind, Type};
 use crate::syntax::ast::{self, Action, Item, Required};
@@ -122,7 +122,7 @@ fn check_requirement(
     streams: &[ir::Stream],
 ) -> Option<ir::Requirement> {
     let owner = format!("requirement `{}`", requirement.name.node);
-    let condition = super::check_condition(checker, &requirement.condition, &owner, "total < cap");
+    let condition = super::expr::check_condition(checker, &requirement.condition, &owner, "total < cap");
     let mut ids = Vec::new();
     for target in &requirement.streams {
         match &target.node {

@@ -5,6 +5,7 @@
 //! first). The result, [`ir::RuleSet`], is what the compiler reads.
 
 mod cases;
+mod checker;
 mod expr;
 mod guards;
 mod schema;
@@ -19,108 +20,15 @@ use crate::text::diagnostic::{Code, Diagnostic, Suggester};
 use crate::text::source::{FileId, Span};
 use crate::value::Date;
 
-use expr::Scope;
-
-/// How deep definitions may be built on definitions; checking and evaluating
-/// recurse through the chain.
-pub const MAX_DEFINITION_DEPTH: usize = 32;
+use checker::{duplicate, unknown_stream, Checker, DefState};
+use expr::check_condition;
 
 /// Most rules one rule set may hold; checking and compiling stay well
 /// under a few seconds below it.
 pub const MAX_RULES: usize = 100_000;
 
-/// Most items that definitions naming list literals may stand for, counting
-/// each use (`state in swing` with a `swing` of 10 items counts 10).
-pub const MAX_INLINED_ITEMS: usize = 1_000_000;
-
 /// The language versions this narval reads.
 pub const SUPPORTED_VERSION: u32 = 1;
-
-enum DefState {
-    Pending,
-    Checking,
-    Done(Option<(DefId, Type, bool)>),
-}
-
-/// Checking state shared by the expression checker.
-struct Checker<'a> {
-    schema: &'a Schema,
-    diagnostics: Vec<Diagnostic>,
-    uses_today: Option<Span>,
-    /// Decimal literals exact in cents, by span, so they can stand for money.
-    cents_literals: HashMap<Span, i64>,
-    /// Stream ids by name.
-    stream_ids: HashMap<String, usize>,
-    /// "did you mean" within a budget of work.
-    suggester: Suggester,
-    /// Items of list definitions copied to their uses so far.
-    inlined_items: usize,
-    /// Each enum's members by name, made when a string is first compared with it.
-    enum_members: HashMap<ir::EnumId, HashMap<String, usize>>,
-    rule_names: HashSet<String>,
-    definition_names: Vec<String>,
-    definition_asts: HashMap<String, (usize, &'a ast::Definition)>,
-    definition_states: Vec<DefState>,
-    definitions: Vec<ir::Definition>,
-    definition_stack: Vec<String>,
-    /// Definitions named somewhere, for W0001.
-    referenced: HashSet<String>,
-}
-
-impl<'a> Checker<'a> {
-    fn error(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
-    }
-
-    /// Looks up a definition by name, checking it first if needed. `None`:
-    /// no such definition; `Some(None)`: it has errors (already reported).
-    fn definition(&mut self, name: &str, at: Span) -> Option<Option<(DefId, Type, bool)>> {
-        let (index, def) = *self.definition_asts.get(name)?;
-        match self.definition_states.get(index)? {
-            DefState::Done(result) => return Some(result.clone()),
-            DefState::Checking => {
-                let start = self.definition_stack.iter().position(|n| n == name).unwrap_or(0);
-                let mut cycle: Vec<String> =
-                    self.definition_stack.iter().skip(start).map(|n| format!("`{n}`")).collect();
-                cycle.push(format!("`{name}`"));
-                self.error(
-                    Diagnostic::new(Code::DefinitionCycle, at, format!("definition `{name}` depends on itself"))
-                        .with_label(format!("the cycle: {}", cycle.join(" -> ")))
-                        .with_help("a definition may only use definitions that do not use it back"),
-                );
-                return Some(None);
-            }
-            DefState::Pending => {}
-        }
-        if self.definition_stack.len() >= MAX_DEFINITION_DEPTH {
-            self.error(
-                Diagnostic::new(
-                    Code::DefinitionsTooDeep,
-                    at,
-                    format!("definitions are built on each other more than {MAX_DEFINITION_DEPTH} deep here"),
-                )
-                .with_help("flatten the chain: a definition can combine several others directly"),
-            );
-            return Some(None);
-        }
-        if let Some(state) = self.definition_states.get_mut(index) {
-            *state = DefState::Checking;
-        }
-        self.definition_stack.push(name.to_string());
-        let typed = self.expr(&def.value, &Scope::default());
-        self.definition_stack.pop();
-        // A cycle found below marks this definition failed too.
-        let result = typed.map(|value| {
-            let (ty, nullable) = (value.ty.clone(), value.nullable);
-            self.definitions.push(ir::Definition { name: name.to_string(), value, span: def.name.span });
-            (self.definitions.len() - 1, ty, nullable)
-        });
-        if let Some(state) = self.definition_states.get_mut(index) {
-            *state = DefState::Done(result.clone());
-        }
-        Some(result)
-    }
-}
 
 /// Checks the parsed files of one rule set. Diagnostics are appended; the
 /// checked rule set is returned even when there are errors, so that callers
@@ -268,12 +176,6 @@ pub(crate) fn check_versions<'f>(
     }
 }
 
-fn duplicate(code: Code, what: &str, name: &ast::Name) -> Diagnostic {
-    Diagnostic::new(code, name.span, format!("{what} `{}` is declared twice", name.node))
-        .with_label("declared again here")
-        .with_help(format!("names are shared by every file of a rule set; rename one {what}"))
-}
-
 /// Streams of every file: solicitations, then issues, each in declaration
 /// order. All streams of one kind must be declared in one file, so that
 /// their priority does not depend on the order files are given in.
@@ -317,28 +219,6 @@ fn streams(items: &[&Item], diagnostics: &mut Vec<Diagnostic>) -> Vec<ir::Stream
         }
     }
     by_kind.into_values().flatten().collect()
-}
-
-/// Checks the condition of a rule or requirement (`owner`, such as "rule
-/// `x`"): an expression that must be true or false (E0204); `example` is a
-/// comparison the help suggests.
-fn check_condition(checker: &mut Checker<'_>, expr: &ast::Expr, owner: &str, example: &str) -> Option<Expr> {
-    let condition = checker.expr(expr, &Scope::default());
-    if let Some(condition) = &condition {
-        if condition.ty != Type::Bool {
-            let found = checker.schema.describe(&condition.ty);
-            checker.error(
-                Diagnostic::new(
-                    Code::NotACondition,
-                    condition.span,
-                    format!("the condition of {owner} is not true or false"),
-                )
-                .with_label(format!("this is `{found}`"))
-                .with_help(format!("compare it, such as `{example}`")),
-            );
-        }
-    }
-    condition
 }
 
 fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream]) -> Option<ir::Rule> {
@@ -395,23 +275,6 @@ fn check_rule(checker: &mut Checker<'_>, rule: &ast::Rule, streams: &[ir::Stream
         suppressed_kinds: suppressed_kinds.into_iter().map(StreamKind::from).collect(),
         span: rule.name.span,
     })
-}
-
-fn unknown_stream(checker: &mut Checker<'_>, name: &str, span: Span, streams: &[ir::Stream]) -> Diagnostic {
-    let is_field = checker.schema.root().is_some_and(|r| r.field(name).is_some());
-    if is_field || checker.definition_asts.contains_key(name) {
-        let what = if is_field { "a field" } else { "a definition" };
-        return Diagnostic::new(Code::WrongKindOfName, span, format!("`{name}` is {what}, not a stream"))
-            .with_help("after `->` come streams: `door_knock`, `no flyer`, `no solicitations`");
-    }
-    Diagnostic::new(Code::UnknownStream, span, format!("unknown stream `{name}`"))
-        .with_label("not declared")
-        .with_help_opt(
-            checker
-                .suggester
-                .did_you_mean(name, streams.iter().map(|s| s.name.as_str()))
-                .or_else(|| Some(format!("declare it, such as `solicitation streams {name}`"))),
-        )
 }
 
 fn warn_unused_definitions(checker: &mut Checker<'_>, order: &[(String, Span)]) {
