@@ -28,9 +28,7 @@ use crate::text::diagnostic::{Code, Diagnostic};
 use crate::text::report::Report;
 use crate::text::source::{FileId, Sources};
 
-/// The widest a line is made, in columns, where it can be broken. A line
-/// with no place to break (a long list literal) may be wider.
-pub const MAX_WIDTH: usize = 100;
+pub use lines::MAX_WIDTH;
 
 /// Formats the text of one rule file. A text that does not parse gives the
 /// syntax diagnostics instead, located in file 0.
