@@ -15,7 +15,8 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 
-use super::{number_literal, Cx, Number, Profile, Span, Value, ValueSeed};
+use super::profile::{Profile, Span, Value};
+use super::seed::{number_literal, Cx, Number, ValueSeed};
 use crate::ir::{RecordId, Type};
 
 /// 10^0 to 10^18, exact as integers.
@@ -521,7 +522,7 @@ impl<'t> Scan<'t> {
     }
 }
 
-/// The slot of the field a key names, as [`super::KeySeed`] finds it: the slot
+/// The slot of the field a key names, as [`super::seed::KeySeed`] finds it: the slot
 /// after the last key found first, as keys usually come in schema order.
 #[inline(always)]
 fn slot_of(fields: &indexmap::IndexMap<String, crate::ir::Field>, key: &[u8], next: usize) -> Option<usize> {

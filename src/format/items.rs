@@ -8,9 +8,8 @@
 //! where it forces the same break again.
 
 use super::expr::{chain, path_text, quote, quoted, Printer};
-use super::lines::{width, Kind, Lines, INDENT};
+use super::lines::{width, Kind, Lines, INDENT, MAX_WIDTH};
 use super::trivia::Trivia;
-use super::MAX_WIDTH;
 use crate::syntax::ast::{
     Action, Cap, Definition, Entry, Expectation, Expr, FieldDecl, File, Given, Holdout, Item, Policy, PolicyClause,
     ProfileDecl, ProfileValue, Required, Requirement, Rule, Spanned, StreamDecls, Test, TestClause, TypeExpr, Value,

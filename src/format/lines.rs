@@ -23,6 +23,10 @@
 
 use super::trivia::Trivia;
 
+/// The widest a line is made, in columns, where it can be broken. A line
+/// with no place to break (a long list literal) may be wider.
+pub const MAX_WIDTH: usize = 100;
+
 /// The indentation of one level.
 pub(super) const INDENT: usize = 2;
 

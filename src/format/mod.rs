@@ -28,10 +28,6 @@ use crate::text::diagnostic::{Code, Diagnostic};
 use crate::text::report::Report;
 use crate::text::source::{FileId, Sources};
 
-/// The widest a line is made, in columns, where it can be broken. A line
-/// with no place to break (a long list literal) may be wider.
-pub const MAX_WIDTH: usize = 100;
-
 /// Formats the text of one rule file. A text that does not parse gives the
 /// syntax diagnostics instead, located in file 0.
 pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
