@@ -89,7 +89,7 @@ pub(super) fn comments(text: &str) -> Vec<(usize, usize)> {
     comments
 }
 
-/// Infix and postfix operator rules; [`words`] and [`lower`] add their own
+/// Infix and postfix operator rules; `words` and `lower` add their own
 /// neighbours to this list.
 pub(super) fn is_operator(rule: Rule) -> bool {
     matches!(
