@@ -105,7 +105,7 @@ fn unbalanced(file: FileId, text: &str) -> Option<Diagnostic> {
 /// [`MAX_NESTING`] levels of these constructs; every later walk over a
 /// type or an expression (lowering, checking, formatting, the analyses,
 /// compiling, evaluating, native code) relies on it for its stack.
-/// Operator chains (`a or b or ...`) are bounded by [`MAX_OPERATORS`].
+/// Operator chains (`a or b or ...`) are bounded by [`grammar::MAX_OPERATORS`].
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
     let (start, end) = too_deep(text)?;
     Some(
