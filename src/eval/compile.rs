@@ -9,213 +9,17 @@ use std::collections::{HashMap, HashSet};
 
 use crate::decode::Profile;
 use crate::eval::dispatch::{self, Dispatch};
+use crate::eval::fused::Tests;
 use crate::eval::interpret::{Cx, Val};
-use crate::eval::specialise::{self, Test, Tests};
-use crate::ir::AggregateFn;
-use crate::ir::{self, ArithOp, Base, CmpOp, Const, Expr, ExprKind, TextOp, Type};
-use crate::text::source::Span;
+pub(crate) use crate::eval::node::for_each_operand;
+pub use crate::eval::node::{Aggregate, CapCode, ConstSet, Node, NodeId, RequirementCode, RuleCode, Scalar};
+pub use crate::eval::program::{Folded, Program};
+use crate::eval::specialise;
+use crate::ir::{self, Base, Const, Expr, ExprKind, Type};
 use crate::value::Date;
-
-/// Index of a node in [`Program::nodes`].
-pub type NodeId = u32;
-
-/// A constant in a program.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Scalar {
-    /// Unknown (a folded division by zero, say).
-    Unknown,
-    /// `bool`
-    Bool(bool),
-    /// `int`, and numbers of days.
-    Int(i64),
-    /// `number`
-    Number(f64),
-    /// `money` in cents.
-    Money(i64),
-    /// `date`
-    Date(Date),
-    /// Enum member.
-    Enum(u32),
-    /// `string`
-    Str(Box<str>),
-}
 
 /// Up to this many strings, a list is scanned rather than hashed.
 const FEW: usize = 8;
-
-/// A constant list, ready for membership tests.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ConstSet {
-    /// Strings.
-    Strings(HashSet<Box<str>>),
-    /// A few strings: a scan beats hashing.
-    FewStrings(Box<[Box<str>]>),
-    /// Integers, money in cents, dates and enum members, by their integer.
-    Integers(HashSet<i64>),
-    /// Numbers: few in practice, so a vector.
-    Numbers(Vec<f64>),
-}
-
-/// One operation.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Node {
-    /// A constant.
-    Const(Scalar),
-    /// A field read from the profile or an aggregate's element.
-    Field { base: Base, path: Box<[u32]> },
-    /// A definition's value (cached per profile).
-    Def(u32),
-    /// Three-valued `not`.
-    Not(NodeId),
-    /// Negation.
-    Neg(NodeId),
-    /// Three-valued `and`, short-circuit.
-    And(NodeId, NodeId),
-    /// Three-valued `or`, short-circuit.
-    Or(NodeId, NodeId),
-    /// Comparison.
-    Compare(CmpOp, NodeId, NodeId),
-    /// Arithmetic; overflow and division by zero give unknown.
-    Arith(ArithOp, NodeId, NodeId),
-    /// `int` to `number`.
-    IntToNumber(NodeId),
-    /// `int` to `money`.
-    IntToMoney(NodeId),
-    /// `money` to `number`.
-    MoneyToNumber(NodeId),
-    /// `number` to `money`, rounded to the cent.
-    NumberToMoney(NodeId),
-    /// Inclusive range.
-    Between(NodeId, NodeId, NodeId),
-    /// Membership in a constant list.
-    InSet(NodeId, Box<ConstSet>),
-    /// Membership in a list literal with computed elements.
-    InItems(NodeId, Box<[NodeId]>),
-    /// Membership in a list-valued field.
-    InList(NodeId, NodeId),
-    /// Membership in a list that reads no element, tested for each element
-    /// of an enclosing aggregate (`count(d where a in other)`): the list is
-    /// hashed once per profile, in cache slot `slot`, so the test costs the
-    /// same whatever the list's length.
-    InHashedList { value: NodeId, list: NodeId, slot: u32 },
-    /// String test.
-    Text(TextOp, NodeId, NodeId),
-    /// Whether the operand is unknown.
-    IsMissing(NodeId),
-    /// First operand unless unknown.
-    Coalesce(NodeId, NodeId),
-    /// Aggregate over a list.
-    Aggregate(Box<Aggregate>),
-    /// `bucket(value, "salt")`; `slot`: its place in the per-profile cache
-    /// when it reads no element of an enclosing aggregate (buckets of one
-    /// value and salt share a slot).
-    Bucket { value: NodeId, salt: Box<str>, slot: Option<u32> },
-}
-
-/// An aggregate's parts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Aggregate {
-    /// What it computes.
-    pub func: AggregateFn,
-    /// The list.
-    pub list: NodeId,
-    /// Field path read from each element (empty: the element).
-    pub projection: Box<[u32]>,
-    /// Condition on each element.
-    pub filter: Option<NodeId>,
-    /// The filter as a specialised test on the element's fields, which
-    /// evaluation runs when the element is a record.
-    pub filter_test: Option<Box<Test>>,
-    /// The projected element type's zero, for `sum` of an empty list.
-    pub zero: Scalar,
-    /// Its slot in the per-profile cache, when it reads no element of an
-    /// enclosing aggregate: computed once per profile however many
-    /// elements' filters read it, so no nesting makes evaluation quadratic.
-    pub cache: Option<u32>,
-}
-
-/// A compiled rule.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RuleCode {
-    /// Condition node.
-    pub condition: NodeId,
-    /// Streams assigned when true.
-    pub assigns: Box<[u32]>,
-    /// Streams suppressed when true or unknown.
-    pub suppresses: Box<[u32]>,
-}
-
-/// A compiled stream requirement.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RequirementCode {
-    /// Condition node: the streams are kept only when it is true.
-    pub condition: NodeId,
-    /// The streams that need it.
-    pub streams: Box<[u32]>,
-}
-
-/// A compiled cap: of the streams `first..end` (one kind), a profile keeps
-/// the first `most` it has.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CapCode {
-    /// First stream id of the kind.
-    pub first: u32,
-    /// One past the last stream id of the kind.
-    pub end: u32,
-    /// How many are kept.
-    pub most: u32,
-}
-
-/// The compiled program.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Program {
-    /// Every node; operands have smaller indices than their users.
-    pub nodes: Vec<Node>,
-    /// The node of each definition.
-    pub definitions: Vec<NodeId>,
-    /// Rules in the checked order (by name).
-    pub rules: Vec<RuleCode>,
-    /// Number of streams.
-    pub streams: usize,
-    /// Where each node was written, by node index: `explain` and test
-    /// coverage name conditions by their source text.
-    pub spans: Vec<Span>,
-    /// The type of each node, by node index: `explain` shows values by it.
-    pub types: Vec<Type>,
-    /// Which rules to evaluate for a profile.
-    pub dispatch: Dispatch,
-    /// Number of cached aggregates ([`Aggregate::cache`]).
-    pub cached_aggregates: u32,
-    /// Number of lists hashed per profile ([`Node::InHashedList`]).
-    pub hashed_lists: u32,
-    /// Stream requirements, in the checked order (by name), applied after
-    /// the rules.
-    pub requirements: Vec<RequirementCode>,
-    /// Caps by kind, applied after the requirements.
-    pub caps: Vec<CapCode>,
-    /// Number of cached buckets ([`Node::Bucket`]).
-    pub cached_buckets: u32,
-    /// The rule conditions in specialised form, which evaluation runs.
-    pub tests: Tests,
-    /// Whether some definition chains deeper than [`PREFETCH_DEPTH`]
-    /// nodes through the definitions it uses: then evaluation computes
-    /// definitions in id order ([`Program::definition`]), so that no
-    /// evaluation recurses through more than one definition's expression.
-    pub(crate) deep_definitions: bool,
-    /// The specialised form as native code, when it was generated
-    /// ([`Program::generate_native`]).
-    #[cfg(feature = "jit")]
-    pub native: crate::eval::native::Native,
-}
-
-/// How a rule's condition folded, when it did not depend on the profile.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Folded {
-    /// Always false: the rule never fires.
-    False,
-    /// Always unknown: assignments never fire, suppressions always do.
-    Unknown,
-}
 
 /// Compiles a checked rule set for the evaluation date `today`.
 pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
@@ -278,7 +82,7 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
             tests: Tests::default(),
             deep_definitions: false,
             #[cfg(feature = "jit")]
-            native: crate::eval::native::Native::default(),
+            native: crate::eval::native::code::Native::default(),
         },
         today,
         as_written,
@@ -314,55 +118,6 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
     compiler.program.dispatch = dispatch::build(&compiler.program.nodes, &conditions);
     specialise::build(&mut compiler.program);
     compiler.program
-}
-
-impl Program {
-    /// Generates the native code of the program's specialised tests, which
-    /// [`Program::assign`] then runs. A program without it (more rules or
-    /// streams than native code takes, or a machine Cranelift does not
-    /// support) is evaluated by the interpreter, with the same results.
-    #[cfg(feature = "jit")]
-    pub fn generate_native(&mut self) -> Result<(), crate::eval::native::Unavailable> {
-        self.native = crate::eval::native::Native::build(self)?;
-        Ok(())
-    }
-
-    /// [`Program::generate_native`] whole (`all`) or for the rules outside
-    /// the indexes only, as for a large rule set, whatever its size, with
-    /// `chunk` rules to a function: tests try each way.
-    #[cfg(feature = "jit")]
-    pub fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), crate::eval::native::Unavailable> {
-        self.native = crate::eval::native::Native::build_chunked(self, all, chunk)?;
-        Ok(())
-    }
-
-    /// Requirements whose condition is a constant, by index in the checked
-    /// order, with that constant (`None`: unknown).
-    pub fn folded_requirements(&self) -> Vec<(usize, Option<bool>)> {
-        self.requirements
-            .iter()
-            .enumerate()
-            .filter_map(|(i, requirement)| match self.nodes.get(requirement.condition as usize) {
-                Some(Node::Const(Scalar::Bool(b))) => Some((i, Some(*b))),
-                Some(Node::Const(_)) => Some((i, None)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Rules whose condition is a constant false or unknown, by index in the
-    /// checked rule order.
-    pub fn folded_rules(&self) -> Vec<(usize, Folded)> {
-        self.rules
-            .iter()
-            .enumerate()
-            .filter_map(|(i, rule)| match self.nodes.get(rule.condition as usize) {
-                Some(Node::Const(Scalar::Bool(false))) => Some((i, Folded::False)),
-                Some(Node::Const(Scalar::Unknown)) => Some((i, Folded::Unknown)),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 struct Compiler {
@@ -564,30 +319,7 @@ impl Compiler {
     }
 }
 
-impl ConstSet {
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            ConstSet::Strings(set) => set.is_empty(),
-            ConstSet::FewStrings(items) => items.is_empty(),
-            ConstSet::Integers(set) => set.is_empty(),
-            ConstSet::Numbers(list) => list.is_empty(),
-        }
-    }
-}
-
 impl Scalar {
-    /// The integer a scalar compares by, for integer-like kinds.
-    pub fn as_integer(&self) -> Option<i64> {
-        match self {
-            Scalar::Int(i) | Scalar::Money(i) => Some(*i),
-            Scalar::Date(d) => Some(i64::from(d.0)),
-            Scalar::Enum(e) => Some(i64::from(*e)),
-            Scalar::Bool(b) => Some(i64::from(*b)),
-            _ => None,
-        }
-    }
-
     fn from_val(val: Val<'_>) -> Scalar {
         match val {
             Val::Unknown | Val::List(_) | Val::Record(_) => Scalar::Unknown,
@@ -675,46 +407,4 @@ enum BucketValue {
     Field(Box<[u32]>),
     Def(u32),
     Node(NodeId),
-}
-
-/// Calls `f` with every operand of a node.
-pub(crate) fn for_each_operand(node: &Node, mut f: impl FnMut(NodeId)) {
-    match node {
-        Node::Const(_) | Node::Field { .. } | Node::Def(_) => {}
-        Node::Not(a)
-        | Node::Neg(a)
-        | Node::IntToNumber(a)
-        | Node::IntToMoney(a)
-        | Node::MoneyToNumber(a)
-        | Node::NumberToMoney(a)
-        | Node::IsMissing(a)
-        | Node::InSet(a, _)
-        | Node::Bucket { value: a, .. } => f(*a),
-        Node::And(a, b)
-        | Node::Or(a, b)
-        | Node::Compare(_, a, b)
-        | Node::Arith(_, a, b)
-        | Node::Text(_, a, b)
-        | Node::Coalesce(a, b)
-        | Node::InList(a, b)
-        | Node::InHashedList { value: a, list: b, .. } => {
-            f(*a);
-            f(*b);
-        }
-        Node::Between(a, b, c) => {
-            f(*a);
-            f(*b);
-            f(*c);
-        }
-        Node::InItems(a, items) => {
-            f(*a);
-            items.iter().for_each(|i| f(*i));
-        }
-        Node::Aggregate(agg) => {
-            f(agg.list);
-            if let Some(filter) = agg.filter {
-                f(filter);
-            }
-        }
-    }
 }

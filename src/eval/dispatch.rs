@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use crate::eval::compile::{ConstSet, Node, NodeId, Scalar};
+use crate::eval::node::{ConstSet, Node, NodeId, Scalar};
 use crate::ir::{Base, CmpOp};
 
 /// Rules in evaluation groups: always evaluated, or found through an index.

@@ -9,8 +9,9 @@
 use std::cmp::Ordering;
 
 use crate::decode::{Profile, Value};
-use crate::eval::compile::{Aggregate, ConstSet, Node, NodeId, Program, Scalar};
 use crate::eval::dispatch::RangeIndex;
+use crate::eval::node::{Aggregate, ConstSet, Node, NodeId, Scalar};
+use crate::eval::program::Program;
 use crate::ir::AggregateFn;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 use crate::value::Date;
@@ -455,7 +456,7 @@ impl Program {
     ) {
         let (tests, fields) = (&self.tests, profile.fields());
         let mut cx = Scratch::Made(None);
-        let or = |words: &mut [u64; 8], effects: &crate::eval::specialise::Effects, assigned: bool| {
+        let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, assigned: bool| {
             let (a, s) = words.split_at_mut(4);
             if assigned {
                 a.iter_mut().zip(&effects.assigns).for_each(|(w, m)| *w |= m);
@@ -467,7 +468,7 @@ impl Program {
             let Some(effects) = tests.masks.get(effects as usize) else { return };
             let residual = tests.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
             let known = match residual {
-                Some((_, crate::eval::specialise::Test::Known(truth))) => Some(*truth),
+                Some((_, crate::eval::fused::Test::Known(truth))) => Some(*truth),
                 Some((residual, _)) => native(residual),
                 None => None,
             };

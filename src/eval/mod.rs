@@ -7,9 +7,13 @@
 //! [`explain`] watches a run to say why.
 
 pub mod compile;
+pub mod constant;
 pub mod dispatch;
 pub mod explain;
+pub mod fused;
 pub mod interpret;
 #[cfg(feature = "jit")]
 pub mod native;
+pub mod node;
+pub mod program;
 pub mod specialise;

@@ -1,7 +1,7 @@
 //! Generates a rule set's function: the specialised tests of
 //! [`crate::eval::specialise`] as Cranelift IR.
 //!
-//! A truth is an `i8`: 0 false, 1 true, 2 unknown ([`super::TRUE`] ...).
+//! A truth is an `i8`: 0 false, 1 true, 2 unknown ([`crate::eval::native::code::TRUE`] ...).
 //! Every test is generated into the current block and leaves its truth in
 //! the block it ends in; a leaf that finds its field missing, or of another
 //! kind than it compares, jumps to its "unknown" block.
@@ -17,9 +17,10 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
-use super::{Code, Entry, Frame, FALSE, TRUE, UNKNOWN};
-use crate::eval::compile::{ConstSet, Node, Program, Scalar};
-use crate::eval::specialise::{masks, IntKind, Operand, Test, Tests};
+use crate::eval::fused::{masks, IntKind, Operand, Test, Tests};
+use crate::eval::native::code::{Check, Code, Entry, Frame, Memory, CHUNK, FALSE, MAX_RULES, TRUE, UNKNOWN};
+use crate::eval::node::{ConstSet, Node, Scalar};
+use crate::eval::program::Program;
 use crate::ir::AggregateFn;
 use crate::ir::{Base as NodeBase, CmpOp};
 
@@ -47,26 +48,6 @@ const MAX_INLINE_STRING: usize = 64;
 /// Constant lists tested in line, item by item; longer ones call back.
 const MAX_INLINE_SET: usize = 16;
 
-/// Owns the memory of the generated code, and frees it when dropped.
-pub(super) struct Memory(Option<JITModule>);
-
-// SAFETY: the module is touched only when dropped (the code it owns is
-// immutable once finalized, and calling it needs no access to the module),
-// so moving it to, or sharing its owner with, another thread is sound.
-unsafe impl Send for Memory {}
-// SAFETY: as for `Send`: no method reads the module through `&Memory`.
-unsafe impl Sync for Memory {}
-
-impl Drop for Memory {
-    fn drop(&mut self) {
-        if let Some(module) = self.0.take() {
-            // SAFETY: the `Code` that owned this memory is being dropped,
-            // so its entry can no longer be called.
-            unsafe { module.free_memory() };
-        }
-    }
-}
-
 fn error(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -74,7 +55,7 @@ fn error(e: impl std::fmt::Display) -> String {
 /// Generates and loads a program's function.
 ///
 /// `all`: native whole; `chunk`: rules to a function; `walk_from`: the
-/// fewest rules of an index the interpreter walks ([`super::WALKED_INDEX`]);
+/// fewest rules of an index the interpreter walks ([`crate::eval::native::code::WALKED_INDEX`]);
 /// `every_other`: only every other residual generated (the interpreter
 /// evaluates the others, as past [`MAX_RESIDUALS`]), for tests.
 pub(super) fn generate(
@@ -154,7 +135,7 @@ pub(super) fn generate(
     } else {
         let rules: Vec<u32> = match all {
             true => (0..u32::try_from(program.rules.len()).unwrap_or(0)).collect(),
-            false => super::entry_rules(program, walk_from),
+            false => entry_rules(program, walk_from),
         };
         signature.returns.clear();
         let mut calls = Vec::new();
@@ -207,7 +188,7 @@ pub(super) fn generate(
         // SAFETY: the finalized code of a function declared with the
         // signature of `Check` (one pointer argument, an `i8` result, the
         // platform's C calling convention).
-        let check = unsafe { std::mem::transmute::<*const u8, super::Check>(pointer) };
+        let check = unsafe { std::mem::transmute::<*const u8, Check>(pointer) };
         if let Some(slot) = residuals.get_mut(index) {
             *slot = Some(check);
         }
@@ -261,7 +242,7 @@ fn list_masks(program: &Program) -> Vec<ListMask> {
 
 /// Most residuals generated: a rule set with more distinct ones evaluates
 /// the others on the interpreter.
-const MAX_RESIDUALS: usize = super::MAX_RULES;
+const MAX_RESIDUALS: usize = MAX_RULES;
 
 /// Which tests a program's code covers.
 #[derive(Clone, Copy)]
@@ -280,7 +261,7 @@ fn residuals(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
         return Vec::new();
     }
     let tests = &program.tests;
-    let entry = super::entry_rules(program, walk_from);
+    let entry = entry_rules(program, walk_from);
     let mut always = entry.iter().peekable();
     let mut used = std::collections::BTreeSet::new();
     for rule in 0..u32::try_from(tests.rules.len()).unwrap_or(0) {
@@ -305,7 +286,7 @@ fn cached_tests(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
     let mut stack: Vec<&Test> = if all {
         tests.rules.iter().collect()
     } else {
-        super::entry_rules(program, walk_from).into_iter().filter_map(|r| tests.rules.get(r as usize)).collect()
+        entry_rules(program, walk_from).into_iter().filter_map(|r| tests.rules.get(r as usize)).collect()
     };
     stack.extend(residuals(program, shape).into_iter().map(|(_, test)| test));
     stack.extend(&tests.requirements);
@@ -340,9 +321,6 @@ fn cached_tests(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
     }
     found.into_iter().collect()
 }
-
-/// Rules (and requirements) per generated function.
-pub(super) const CHUNK: usize = 32;
 
 /// Rules of a program native whole in a single function, with no calls and
 /// the streams in registers: past 32 (the campaign's 23 and 10 more) the
@@ -1673,4 +1651,18 @@ impl Gen<'_, '_> {
         self.b.ins().jump(header, &[following]);
         self.b.switch_to_block(exit);
     }
+}
+
+/// The rules the entry of a program native in part evaluates: those outside
+/// the indexes and those of the indexes of fewer than `walk_from` rules,
+/// which the interpreter does not walk, in order.
+pub(super) fn entry_rules(program: &Program, walk_from: usize) -> Vec<u32> {
+    let dispatch = &program.dispatch;
+    let mut rules = dispatch.always.clone();
+    let unwalked = |all: &[u32]| all.len() < walk_from;
+    rules.extend(dispatch.indexes.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
+    rules.extend(dispatch.ranges.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
+    rules.sort_unstable();
+    rules.dedup();
+    rules
 }

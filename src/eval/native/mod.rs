@@ -28,92 +28,18 @@
 //! which every [`Native`] holding it keeps alive through an `Arc`.
 #![allow(unsafe_code)]
 
+pub(crate) mod code;
 mod gen;
 
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use crate::decode::{Profile, Value};
-use crate::eval::compile::Program;
+use crate::decode::Profile;
+use crate::eval::fused::Test;
 use crate::eval::interpret::{Cx, StreamSet};
-use crate::eval::specialise::Test;
-
-/// A rule set's native code, when it has some; shared by the program's
-/// clones.
-#[derive(Clone, Default)]
-pub struct Native {
-    code: Option<Arc<Code>>,
-}
-
-impl std::fmt::Debug for Native {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.code {
-            Some(code) => write!(f, "Native({} callbacks)", code.callbacks.len()),
-            None => f.write_str("Native(none)"),
-        }
-    }
-}
-
-/// Native code is a function of the rest of the program: two programs that
-/// are otherwise equal have equivalent code, whether or not either has it.
-impl PartialEq for Native {
-    fn eq(&self, _: &Native) -> bool {
-        true
-    }
-}
-
-/// Why a rule set has no native code.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Unavailable {
-    /// More streams than the masks hold.
-    #[error("more than 256 streams")]
-    Streams,
-    /// More rules than it is worth compiling.
-    #[error("more than {0} rules")]
-    Rules(usize),
-    /// Cranelift does not support this machine, or refused the function.
-    #[error("native code generation failed: {0}")]
-    Codegen(String),
-}
-
-/// Rule sets with more rules than this outside the indexes
-/// ([`crate::eval::dispatch`]) are evaluated by the interpreter.
-pub const MAX_RULES: usize = 1024;
-
-/// Rules (and requirements) per generated function.
-pub const CHUNK: usize = gen::CHUNK;
-
-/// A rule set with more rules found through indexes than this is native in
-/// part, whatever its size ([`ALL_RULES`]).
-pub const INDEXED_RULES: usize = 16;
-
-/// In a program native in part, an index of fewer rules than this is not
-/// walked: its rules are native in the entry, like the rules outside the
-/// indexes, since evaluating a few rules natively costs less than finding
-/// them (the campaign's five rules guarded by `age`).
-pub const WALKED_INDEX: usize = INDEXED_RULES + 1;
-
-/// The rules the entry of a program native in part evaluates: those outside
-/// the indexes and those of the indexes of fewer than `walk_from` rules,
-/// which the interpreter does not walk, in order.
-pub(crate) fn entry_rules(program: &Program, walk_from: usize) -> Vec<u32> {
-    let dispatch = &program.dispatch;
-    let mut rules = dispatch.always.clone();
-    let unwalked = |all: &[u32]| all.len() < walk_from;
-    rules.extend(dispatch.indexes.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
-    rules.extend(dispatch.ranges.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
-    rules.sort_unstable();
-    rules.dedup();
-    rules
-}
-
-/// Rule sets with at most this many rules (and at most [`INDEXED_RULES`]
-/// found through indexes) are native whole: every rule, the requirements,
-/// without the indexes. Other ones are native for the rules outside the
-/// indexes and for the requirements; the interpreter walks the indexes and
-/// calls native code for the residuals of the rules it finds
-/// ([`crate::eval::specialise::Tests::residuals`]).
-pub const ALL_RULES: usize = 256;
+use crate::eval::native::code::{Code, Frame, FALSE, TRUE, UNKNOWN};
+pub use crate::eval::native::code::{Native, Unavailable, ALL_RULES, CHUNK, INDEXED_RULES, MAX_RULES, WALKED_INDEX};
+use crate::eval::program::Program;
 
 impl Native {
     /// Generates the native code of a program whose specialised tests are
@@ -124,7 +50,7 @@ impl Native {
         // after the other, costs more than finding them.
         let indexed = program.rules.len().saturating_sub(program.dispatch.always.len());
         let all = program.rules.len() <= ALL_RULES && indexed <= INDEXED_RULES;
-        Native::generate(program, all, gen::CHUNK, WALKED_INDEX, false)
+        Native::generate(program, all, CHUNK, WALKED_INDEX, false)
     }
 
     /// [`Native::build`], whole (`all`) or only for the rules outside the
@@ -151,16 +77,11 @@ impl Native {
         }
         // A small rule set is native whole; a large one, whose rules are
         // mostly found through indexes, only for its other rules.
-        if !all && entry_rules(program, walk_from).len() > MAX_RULES {
+        if !all && gen::entry_rules(program, walk_from).len() > MAX_RULES {
             return Err(Unavailable::Rules(MAX_RULES));
         }
         let code = gen::generate(program, all, chunk, walk_from, every_other).map_err(Unavailable::Codegen)?;
         Ok(Native { code: Some(Arc::new(code)) })
-    }
-
-    /// Whether there is native code to run.
-    pub fn is_some(&self) -> bool {
-        self.code.is_some()
     }
 
     /// The streams of a profile, by native code; `None` without it.
@@ -260,38 +181,6 @@ impl Native {
 const SMALL_CACHE: usize = 64;
 const SMALL_NUMBERS: usize = 16;
 
-/// What the generated function is given: the profile's buffers, the cache,
-/// the callback with its context, and the words it writes the streams to.
-#[repr(C)]
-struct Frame {
-    values: *const Value,
-    values_len: usize,
-    text: *const u8,
-    text_len: usize,
-    root_len: usize,
-    /// One byte per shared leaf and definition: 0 not yet computed, else the
-    /// truth plus one (for a number, "false" when it is known).
-    cache: *mut u8,
-    /// The value of each definition computed as a number, by definition.
-    numbers: *mut i64,
-    env: *mut c_void,
-    callback: Callback,
-    /// The profile's streams after rules and requirements; or for a
-    /// program native in part, the streams its rules assigned (words 0 to
-    /// 3) and suppressed (4 to 7).
-    out: [u64; 8],
-    /// Set when the code did not run, the root record being shorter than
-    /// it reads.
-    bailed: u64,
-}
-
-/// A truth as native code holds it.
-const FALSE: i64 = 0;
-const TRUE: i64 = 1;
-const UNKNOWN: i64 = 2;
-
-type Callback = extern "C" fn(*mut c_void, u32) -> u8;
-
 /// What a callback needs to run a test on the interpreter.
 struct Env<'a> {
     program: &'a Program,
@@ -321,32 +210,21 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
     }
 }
 
-type Entry = unsafe extern "C" fn(*mut Frame);
+impl Program {
+    /// Generates the native code of the program's specialised tests, which
+    /// [`Program::assign`] then runs. A program without it (more rules or
+    /// streams than native code takes, or a machine Cranelift does not
+    /// support) is evaluated by the interpreter, with the same results.
+    pub fn generate_native(&mut self) -> Result<(), Unavailable> {
+        self.native = Native::build(self)?;
+        Ok(())
+    }
 
-/// A function computing one test of the profile of its frame.
-type Check = unsafe extern "C" fn(*mut Frame) -> u8;
-
-/// A compiled rule set: the function, the tests it calls back for, and the
-/// memory that holds the code.
-struct Code {
-    entry: Entry,
-    callbacks: Vec<Test>,
-    /// Bytes of cache the function uses.
-    cache: usize,
-    /// Numbers of the number cache it uses.
-    numbers: usize,
-    /// Whether it evaluates the whole program ([`ALL_RULES`]).
-    all: bool,
-    /// For a program native in part, the requirements, applied to the
-    /// streams in output words 0 to 3 after the interpreter has evaluated
-    /// the rules the indexes find.
-    requirements: Option<Entry>,
-    /// Indexes of fewer rules than this are native in the entry, not
-    /// walked ([`WALKED_INDEX`]).
-    walk_from: usize,
-    /// By index in [`crate::eval::specialise::Tests::residuals`], the function of
-    /// each residual native code evaluates.
-    residuals: Vec<Option<Check>>,
-    /// Frees the code's memory when the last program using it goes.
-    _memory: gen::Memory,
+    /// [`Program::generate_native`] whole (`all`) or for the rules outside
+    /// the indexes only, as for a large rule set, whatever its size, with
+    /// `chunk` rules to a function: tests try each way.
+    pub fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), Unavailable> {
+        self.native = Native::build_chunked(self, all, chunk)?;
+        Ok(())
+    }
 }
