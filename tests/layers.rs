@@ -100,13 +100,7 @@ fn no_circle_between_stages() {
     assert!(problems.is_empty(), "{} circle(s):\n{}\n", problems.len(), problems.join("\n"));
 }
 
-// Still open (issue 14): inside check/, syntax/, decode/ and format/, a
-// folder's mod.rs and its files import each other (the files use `Checker`,
-// the pest `Rule`, the decoder's value types, `MAX_WIDTH` from mod.rs, which
-// calls into them); inside eval/, the program's types and the passes that
-// build and run it. What they share is to move to a file of its own.
 #[test]
-#[ignore = "file-level circles inside check, syntax, decode, format and eval remain (issue 14)"]
 fn no_circle_between_files() {
     let problems = circles(&Tree::read(this_crate()));
     assert!(problems.is_empty(), "{} circle(s):\n{}\n", problems.len(), problems.join("\n"));
