@@ -26,7 +26,7 @@ pub struct Program {
     pub types: Vec<Type>,
     /// Which rules to evaluate for a profile.
     pub dispatch: Dispatch,
-    /// Number of cached aggregates ([`Aggregate::cache`]).
+    /// Number of cached aggregates ([`crate::eval::node::Aggregate::cache`]).
     pub cached_aggregates: u32,
     /// Number of lists hashed per profile ([`Node::InHashedList`]).
     pub hashed_lists: u32,

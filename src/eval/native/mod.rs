@@ -23,7 +23,7 @@
 //! function only reads the `Frame` it is given: the profile's values
 //! through bounds-checked indices (every span is checked against the
 //! length of the values or of the text before it is followed), a byte cache
-//! of the frame's size, and its output words. [`Value`]'s layout is fixed
+//! of the frame's size, and its output words. [`crate::decode::Value`]'s layout is fixed
 //! by `repr(C, u8)`. The code lives as long as the `Code` that owns it,
 //! which every [`Native`] holding it keeps alive through an `Arc`.
 #![allow(unsafe_code)]
