@@ -1,4 +1,4 @@
-//! Stage two: syntax trees to a checked rule set.
+//! The `check` stage: syntax trees to a checked rule set.
 //!
 //! Merges the files of a rule set, builds the schema, resolves every name,
 //! types every expression and reports every problem found (not just the

@@ -1,4 +1,4 @@
-//! Stage three: the checked rule set to a flat, index-addressed program.
+//! The checked rule set to a flat, index-addressed program.
 //!
 //! Every expression becomes nodes in one vector; a node names its operands
 //! by index. Field reads are slot paths, `today` is a constant, constant

@@ -2,8 +2,10 @@
 //! or suppress it, and for every rule, the condition that decided it with
 //! the values it read.
 //!
-//! The trace watches the one evaluation [`Program::run`] makes for
-//! `assign`, so an explanation cannot disagree with an assignment. Unlike
+//! The trace watches [`Program::run`], the interpreter's run of the same
+//! program `assign` evaluates. `assign` runs native code where it has some;
+//! the differential test and the fuzzer hold the two equal, so an
+//! explanation does not disagree with an assignment. Unlike
 //! diagnostics, it shows the profile's values: that is what it is asked for.
 //! Under a policy it withholds the values the policy does not let the rules
 //! read for this profile (language guide, section 17.6): a field of a

@@ -1,4 +1,4 @@
-//! Stage four: a program evaluated on one decoded profile.
+//! A program evaluated on one decoded profile.
 //!
 //! Values are three-valued: [`Val::Unknown`] stands for missing data and for
 //! results that do not exist (division by zero, overflow, `min` of nothing).

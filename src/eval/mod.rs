@@ -1,4 +1,4 @@
-//! Stage four: evaluation.
+//! The `eval` stage: evaluation.
 //!
 //! The checked rule set compiles to a flat program ([`compile`]) whose rule
 //! conditions are specialised into fused tests ([`specialise`]) and indexed

@@ -1,4 +1,4 @@
-//! Stage three and a half: rule conditions as specialised tests, the hot
+//! Rule conditions as specialised tests, the hot
 //! path of evaluation.
 //!
 //! [`compile`](crate::eval::compile) gives a general node graph, which `explain`

@@ -1,4 +1,4 @@
-//! Stage: loading. The files of a rule set — rule files, their imports and
+//! The `load` stage: the files of a rule set — rule files, their imports and
 //! policy files — read once each through [`read`], where they may lie (the
 //! import roots), and parsed.
 

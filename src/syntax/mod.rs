@@ -1,4 +1,4 @@
-//! Stage one: text to syntax tree.
+//! The `syntax` stage: text to syntax tree.
 //!
 //! pest parses the text with `grammar/narval.pest`; one lowering function per
 //! grammar rule turns its pairs into [`crate::syntax::ast`] nodes. Pest types never

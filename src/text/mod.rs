@@ -1,4 +1,4 @@
-//! Stage zero: source text and what is said about it.
+//! The `text` stage: source text and what is said about it.
 //!
 //! The text of rule files with their spans and line ends ([`source`]), the
 //! diagnostics every later stage reports ([`diagnostic`]), and their

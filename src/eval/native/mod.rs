@@ -1,4 +1,4 @@
-//! Stage three, continued: rule conditions as native code (feature `jit`).
+//! Rule conditions as native code (feature `jit`).
 //!
 //! [`specialise`](crate::eval::specialise) leaves a tree of tests that an
 //! interpreter walks for every profile. Here the same tests become one
