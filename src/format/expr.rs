@@ -69,6 +69,11 @@ pub(super) struct Printer<'a, 't> {
     pub trivia: &'a Trivia<'t>,
     /// Whether an `and` inside an `or` gets parentheses.
     pub clarity: bool,
+    /// Whether a `not` written as the right operand of a tighter operator
+    /// stays bare (`a < not b`, as the grammar accepts it) instead of
+    /// getting the parentheses its precedence asks for: the last resort of
+    /// [`Printer::print`] for text at the nesting limit.
+    pub bare_not: bool,
 }
 
 impl Printer<'_, '_> {
@@ -85,13 +90,20 @@ impl Printer<'_, '_> {
 
     /// Prints with the parentheses for clarity, unless they would nest
     /// brackets deeper than the parser accepts: the text had at most
-    /// [`crate::syntax::MAX_NESTING`] without them.
+    /// [`crate::syntax::MAX_NESTING`] without them. Then without them, and
+    /// then with a `not` after an operator left bare as it may have been
+    /// written (`a < not not ... b`, where `(` would add a level); the
+    /// formatter's check that the text keeps its meaning stands behind
+    /// that last try.
     fn print(&self, write: impl Fn(&Self, &mut String)) -> String {
         let mut out = String::new();
         write(self, &mut out);
-        if self.clarity && crate::syntax::too_deep(&out).is_some() {
+        for fallback in [Printer { clarity: false, ..*self }, Printer { clarity: false, bare_not: true, ..*self }] {
+            if crate::syntax::too_deep(&out).is_none() {
+                break;
+            }
             out.clear();
-            write(&Printer { clarity: false, ..*self }, &mut out);
+            write(&fallback, &mut out);
         }
         out
     }
@@ -186,6 +198,8 @@ impl Printer<'_, '_> {
         let min = if first { own } else { own + 1 };
         if self.clarity && mixes_and_or(op, &child.node) {
             self.parenthesised(out, child);
+        } else if self.bare_not && !first && matches!(child.node, ExprKind::Unary(UnaryOp::Not, _)) {
+            self.write(out, child);
         } else {
             self.child(out, child, min);
         }

@@ -40,7 +40,7 @@ fn end(span: crate::text::source::Span) -> usize {
 
 impl<'a, 't> Layout<'a, 't> {
     pub(super) fn new(trivia: &'a Trivia<'t>) -> Layout<'a, 't> {
-        Layout { trivia, exprs: Printer { trivia, clarity: true }, lines: Lines::default() }
+        Layout { trivia, exprs: Printer { trivia, clarity: true, bare_not: false }, lines: Lines::default() }
     }
 
     pub(super) fn file(&mut self, file: &File) {
