@@ -101,6 +101,11 @@ pub mod load;
 mod load;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
+pub mod sql;
+#[cfg(not(feature = "internals"))]
+mod sql;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod syntax;
 #[cfg(not(feature = "internals"))]
 mod syntax;
@@ -123,6 +128,7 @@ pub use decode::{Profile, ProfileError};
 pub use eval::explain::Explanation;
 pub use format::format_file;
 pub use ir::StreamKind;
+pub use sql::Dialect;
 pub use text::diagnostic::{Code, Diagnostic, LocatedDiagnostic, Severity};
 pub use text::report::Report;
 pub use value::{Date, Money};

@@ -38,5 +38,6 @@ fn run(args: &cli::Args) -> cli::Status {
         cli::Command::Test(options) => cli::test::run(options),
         cli::Command::Fmt(options) => cli::fmt::run(options),
         cli::Command::Audit(options) => cli::audit::run(options),
+        cli::Command::Sql(options) => cli::sql::run(options),
     }
 }

@@ -53,8 +53,9 @@ const STAGES: &[Stage] = &[
     // native code and the batch pipeline. Back ends read the checked IR,
     // never the syntax tree, and never call the checker.
     ("eval", &["text", "value", "ir", "decode", "analysis"]),
-    // The SQL back end (to come): one generator per dialect over the IR.
-    ("sql", &["text", "value", "ir", "analysis"]),
+    // The SQL back end: one writer over the IR, a layer per dialect; the
+    // load statements write profiles `decode` read.
+    ("sql", &["text", "value", "ir", "decode", "analysis"]),
     // Files, imports and policies, with one read helper.
     ("load", &["text", "value", "syntax", "ir", "check", "analysis"]),
     // The facade's types: `Builder`, `RuleSet`, the test runner.

@@ -16,6 +16,7 @@ use crate::text::diagnostic::{self, Code, Diagnostic};
 pub use crate::text::report::Report;
 
 pub mod batch;
+mod sql;
 mod stack;
 pub mod testing;
 
@@ -181,7 +182,7 @@ impl Builder {
                 #[cfg(not(feature = "jit"))]
                 let _ = (&mut program, self.interpreted, self.native_in_part, self.native_chunked);
                 let reads = decode::Reads::of(&checked.schema, checked.profile_reads());
-                Ok(RuleSet { checked, program, report, policies, reads })
+                Ok(RuleSet { checked, program, report, policies, reads, today: self.today })
             }
             (report, _, _, _) => Err(report),
         }
@@ -306,6 +307,8 @@ pub struct RuleSet {
     policies: Vec<policy::Policy>,
     /// The profile fields the rules read: the decoder skips the others.
     reads: decode::Reads,
+    /// The date `today` stands for, which the SQL back end writes in.
+    today: Option<Date>,
 }
 
 /// The streams a profile is to receive, each list in priority order.

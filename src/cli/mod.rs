@@ -6,6 +6,7 @@ pub mod audit;
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod sql;
 pub mod stdio;
 pub mod test;
 
@@ -66,6 +67,44 @@ pub enum Command {
     /// and the categories of those fields; with the verdict of the policies
     #[command(after_help = EXIT_STATUS)]
     Audit(AuditArgs),
+    /// Write the rule set as one SQL query over a table of profiles (for
+    /// DuckDB, PostgreSQL, Spark, BigQuery or Snowflake), giving each row the
+    /// streams `assign` gives it; or the table's CREATE TABLE (--ddl), or the
+    /// statements that load an NDJSON profiles file into it (--load)
+    #[command(after_help = EXIT_STATUS)]
+    Sql(SqlArgs),
+}
+
+/// `narval sql`.
+#[derive(Debug, clap::Args)]
+pub struct SqlArgs {
+    /// Rule files; the files they import are read too
+    #[arg(required = true, value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// The engine: duckdb, postgres, spark, bigquery or snowflake
+    #[arg(long, value_name = "NAME")]
+    pub dialect: String,
+    /// The date `today` stands for in the rules, as YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// The table of profiles (`schema.table` is quoted part by part)
+    #[arg(long, value_name = "NAME", default_value = "profiles")]
+    pub table: String,
+    /// The column that identifies a profile
+    #[arg(long, value_name = "NAME", default_value = "id")]
+    pub id_field: String,
+    /// Print the CREATE TABLE for the table instead of the query
+    #[arg(long, conflicts_with = "load")]
+    pub ddl: bool,
+    /// Print INSERT statements that load this NDJSON profiles file into the
+    /// table, each line read as `assign` reads it (rejected lines are reported
+    /// on stderr and left out, exit status 3)
+    #[arg(long, value_name = "FILE")]
+    pub load: Option<PathBuf>,
+    /// Let the files rule files name (imports, policy files, test profile files)
+    /// lie anywhere inside DIR [default: the current folder and the folders of the rule files]
+    #[arg(long, value_name = "DIR")]
+    pub import_root: Option<PathBuf>,
 }
 
 /// `narval audit`.

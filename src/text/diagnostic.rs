@@ -190,6 +190,10 @@ codes! {
     /// A consent path that is not a `bool` field of the schema, for a category
     /// some field carries: `read health only if consent.helth`.
     PolicyBadConsent = "E0407", Error, "a consent path that is not a bool field of the schema";
+    /// A construct `narval sql` cannot write in the dialect asked for so
+    /// that the engine gives narval's answer: it refuses rather than write
+    /// SQL that answers otherwise (docs/SQL.md lists them).
+    NotInSql = "E0501", Error, "a construct the SQL back end cannot write in the dialect asked for";
     /// A category no field of the schema carries, close to one that some
     /// field does (a likely typo): `never read helth`.
     PolicyUnknownCategory = "W0010", Warning, "a policy category no field carries, close to one that a field does";

@@ -1,0 +1,649 @@
+//! Checked expressions as SQL, with narval's semantics rather than SQL's.
+//!
+//! Truth is a number, never NULL: 0 false, 1 unknown, 2 true, so `and` is
+//! `LEAST`, `or` is `GREATEST`, `not` is `2 - t`, and `any`/`all` over a
+//! list are `MAX`/`MIN` (SQL's own NULL logic loses unknown in `bool_or`,
+//! in filters and in `SUM`). Every other value is a SQL value whose NULL is
+//! unknown, in one representation per type: `int`, money (whole cents) and
+//! days as 64-bit integers, `number` as a double, a date as its number of
+//! days since 1970-01-01, an enum as its member's index, a `bool` as 0 or 2.
+//! What narval calls unknown (overflow, division by zero, a date outside
+//! the years 1 to 9999, `min` of nothing) is NULL here, computed without
+//! letting the engine raise an error.
+
+use crate::ir::{AggregateFn, ArithOp, Base, CmpOp, Const, Expr, ExprKind, RuleSet, Type};
+use crate::sql::dialect::Dialect;
+use crate::text::source::Span;
+use crate::value::Date;
+
+/// A piece of SQL and the hoisting layer it reads from (0: the table).
+#[derive(Clone, Debug)]
+pub(crate) struct Frag {
+    pub sql: String,
+    pub level: usize,
+}
+
+impl Frag {
+    fn new(sql: impl Into<String>, level: usize) -> Frag {
+        Frag { sql: sql.into(), level }
+    }
+
+    fn constant(sql: impl Into<String>) -> Frag {
+        Frag::new(sql, 0)
+    }
+
+    /// A piece built from others: it reads from the deepest of their layers.
+    fn from(sql: String, parts: &[&Frag]) -> Frag {
+        Frag { sql, level: parts.iter().map(|p| p.level).max().unwrap_or(0) }
+    }
+}
+
+/// Why an expression cannot be written in a dialect.
+#[derive(Clone, Debug)]
+pub(crate) struct Refusal {
+    pub span: Span,
+    pub message: String,
+}
+
+/// The largest finite double.
+const MAX_DOUBLE: &str = "1.7976931348623157e308";
+
+/// Writes the expressions of one rule set in one dialect.
+pub(crate) struct Writer<'r> {
+    pub rules: &'r RuleSet,
+    pub dialect: Dialect,
+    pub today: Option<Date>,
+    /// The alias of the table (or layer) rows are read from.
+    pub row: &'static str,
+    /// The element of each aggregate around the expression being written,
+    /// outermost first: its alias and its type.
+    elements: Vec<(String, Type)>,
+    aliases: usize,
+    /// Columns hoisted under the rules, by layer: layer `k` (from 1) is
+    /// computed from the table and the layers below it. Definitions are
+    /// hoisted, and operands written more than once.
+    pub layers: Vec<Vec<(String, String)>>,
+    /// By definition: its column and its layer, once written.
+    definitions: Vec<Option<Frag>>,
+}
+
+impl<'r> Writer<'r> {
+    pub fn new(rules: &'r RuleSet, dialect: Dialect, today: Option<Date>) -> Writer<'r> {
+        Writer {
+            rules,
+            dialect,
+            today,
+            row: "p",
+            elements: Vec::new(),
+            aliases: 0,
+            layers: Vec::new(),
+            definitions: vec![None; rules.definitions.len()],
+        }
+    }
+
+    fn refuse(&self, span: Span, message: impl Into<String>) -> Refusal {
+        Refusal { span, message: message.into() }
+    }
+
+    /// A column of the row, quoted.
+    pub fn column(&self, name: &str) -> String {
+        format!("{}.{}", self.row, self.dialect.ident(name))
+    }
+
+    /// `frag` written so that it can be used more than once without being
+    /// computed (or written) again: a column of a hoisting layer when it is
+    /// read from the row, itself when it is a constant or a column already.
+    fn once(&mut self, frag: Frag, name: &str) -> Frag {
+        let simple = frag.sql.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.\"`'-".contains(&b));
+        if simple || !self.elements.is_empty() {
+            return frag;
+        }
+        let level = frag.level + 1;
+        while self.layers.len() < level {
+            self.layers.push(Vec::new());
+        }
+        let index: usize = self.layers.iter().map(Vec::len).sum();
+        let column = format!("narval_{name}_{index}");
+        if let Some(layer) = self.layers.get_mut(level - 1) {
+            layer.push((column.clone(), frag.sql));
+        }
+        Frag::new(self.column(&column), level)
+    }
+
+    /// The truth code of a condition: 0, 1 or 2, never NULL.
+    pub fn truth(&mut self, e: &Expr) -> Result<Frag, Refusal> {
+        let d = self.dialect;
+        Ok(match &e.kind {
+            ExprKind::Const(Const::Bool(b)) => Frag::constant(if *b { "2" } else { "0" }),
+            ExprKind::Not(a) => {
+                let a = self.truth(a)?;
+                Frag::from(format!("(2 - {})", a.sql), &[&a])
+            }
+            ExprKind::And(..) | ExprKind::Or(..) => {
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let mut operands = Vec::new();
+                flatten(e, is_and, &mut operands);
+                let parts = operands.into_iter().map(|o| self.truth(o)).collect::<Result<Vec<_>, _>>()?;
+                let sql = format!(
+                    "{}({})",
+                    if is_and { "LEAST" } else { "GREATEST" },
+                    parts.iter().map(|p| p.sql.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                Frag::from(sql, &parts.iter().collect::<Vec<_>>())
+            }
+            ExprKind::Compare(op, a, b) => {
+                let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
+                let (a, b) = (self.operand(a, ordered)?, self.operand(b, ordered)?);
+                let symbol = match op {
+                    CmpOp::Eq => "=",
+                    CmpOp::Ne => "<>",
+                    CmpOp::Lt => "<",
+                    CmpOp::Le => "<=",
+                    CmpOp::Gt => ">",
+                    CmpOp::Ge => ">=",
+                };
+                Frag::from(d.truth_of(&format!("{} {symbol} {}", a.sql, b.sql)), &[&a, &b])
+            }
+            ExprKind::Between { value, low, high } => {
+                let (v, lo, hi) = (self.operand(value, true)?, self.operand(low, true)?, self.operand(high, true)?);
+                Frag::from(d.truth_of(&format!("{} BETWEEN {} AND {}", v.sql, lo.sql, hi.sql)), &[&v, &lo, &hi])
+            }
+            ExprKind::In { value, list } => self.membership(e, value, list)?,
+            ExprKind::Text(op, a, b) => {
+                let (a, b) = (self.value(a)?, self.value(b)?);
+                Frag::from(d.truth_of(&d.text_test(*op, &a.sql, &b.sql)), &[&a, &b])
+            }
+            ExprKind::IsMissing(a) => {
+                let a = self.raw_or_value(a)?;
+                Frag::from(format!("(CASE WHEN {} IS NULL THEN 2 ELSE 0 END)", a.sql), &[&a])
+            }
+            ExprKind::Coalesce(a, b) => {
+                let a = self.truth(a)?;
+                let a = self.once(a, "t");
+                let b = self.truth(b)?;
+                Frag::from(format!("(CASE WHEN {a} = 1 THEN {b} ELSE {a} END)", a = a.sql, b = b.sql), &[&a, &b])
+            }
+            ExprKind::Def(id) => self.definition(*id, e.span)?,
+            ExprKind::Aggregate { func: AggregateFn::Any | AggregateFn::All, .. } => {
+                let a = self.value_of(e)?;
+                Frag::from(format!("COALESCE({}, 1)", a.sql), &[&a])
+            }
+            ExprKind::Field { .. } => {
+                let raw = self.raw(e)?;
+                Frag::from(d.truth_of(&raw.sql), &[&raw])
+            }
+            _ => {
+                let v = self.value_of(e)?;
+                Frag::from(format!("COALESCE({}, 1)", v.sql), &[&v])
+            }
+        })
+    }
+
+    /// A comparison operand: strings for ordering by bytes where needed.
+    fn operand(&mut self, e: &Expr, ordered: bool) -> Result<Frag, Refusal> {
+        let v = self.value(e)?;
+        Ok(if ordered && e.ty == Type::String { Frag::from(self.dialect.bytewise(v.sql.clone()), &[&v]) } else { v })
+    }
+
+    /// The value of an expression of any type: for a `bool`, 0, 2 or NULL.
+    pub fn value(&mut self, e: &Expr) -> Result<Frag, Refusal> {
+        if e.ty == Type::Bool {
+            if let ExprKind::Field { .. } = e.kind {
+                let raw = self.raw(e)?;
+                return Ok(Frag::from(format!("(CASE WHEN {r} THEN 2 WHEN NOT {r} THEN 0 END)", r = raw.sql), &[&raw]));
+            }
+            let t = self.truth(e)?;
+            return Ok(Frag::from(format!("NULLIF({}, 1)", t.sql), &[&t]));
+        }
+        self.value_of(e)
+    }
+
+    /// `x is missing` of a list or record reads the column as it is.
+    fn raw_or_value(&mut self, e: &Expr) -> Result<Frag, Refusal> {
+        match (&e.kind, &e.ty) {
+            (ExprKind::Field { .. }, _) => self.raw(e),
+            _ => self.value(e),
+        }
+    }
+
+    fn value_of(&mut self, e: &Expr) -> Result<Frag, Refusal> {
+        let d = self.dialect;
+        Ok(match &e.kind {
+            ExprKind::Const(c) => Frag::constant(self.constant(c)),
+            ExprKind::List(_) => return Err(self.refuse(e.span, "a list is written only after `in`")),
+            ExprKind::Field { .. } => {
+                let raw = self.raw(e)?;
+                self.convert(raw, &e.ty)
+            }
+            ExprKind::Def(id) => self.definition(*id, e.span)?,
+            ExprKind::Today => match self.today {
+                Some(today) => Frag::constant(today.0.to_string()),
+                None => return Err(self.refuse(e.span, "the rule set reads `today`: give the date with `--today`")),
+            },
+            ExprKind::Neg(a) => {
+                let a = self.value(a)?;
+                match e.ty {
+                    Type::Number => Frag::from(format!("(-{})", a.sql), &[&a]),
+                    _ => Frag::from(d.narrow(&format!("(-CAST({} AS {}))", a.sql, d.wide())), &[&a]),
+                }
+            }
+            ExprKind::Arith(op, a, b) => self.arith(e, *op, a, b)?,
+            ExprKind::IntToNumber(a) => {
+                let a = self.value(a)?;
+                Frag::from(format!("CAST({} AS {})", a.sql, d.double()), &[&a])
+            }
+            ExprKind::IntToMoney(a) => {
+                let a = self.value(a)?;
+                Frag::from(d.narrow(&format!("(CAST({} AS {}) * 100)", a.sql, d.wide())), &[&a])
+            }
+            ExprKind::MoneyToNumber(a) => {
+                let a = self.value(a)?;
+                Frag::from(format!("(CAST({} AS {}) / 100)", a.sql, d.double()), &[&a])
+            }
+            ExprKind::NumberToMoney(_) => {
+                return Err(self.refuse(
+                    e.span,
+                    "`money(...)` of a number is not written in SQL yet: no engine rounds a double to the cent exactly as narval does",
+                ))
+            }
+            ExprKind::Coalesce(a, b) => {
+                let (a, b) = (self.value(a)?, self.value(b)?);
+                Frag::from(format!("COALESCE({}, {})", a.sql, b.sql), &[&a, &b])
+            }
+            ExprKind::Aggregate { func, list, projection, filter } => {
+                self.aggregate(e, *func, list, projection, filter.as_deref())?
+            }
+            ExprKind::Bucket { value, salt } => {
+                let v = self.value(value)?;
+                let text = match value.ty {
+                    Type::String => v.sql.clone(),
+                    _ => format!("CAST({} AS {})", v.sql, d.text()),
+                };
+                let concat = match d {
+                    Dialect::BigQuery | Dialect::Spark => format!("CONCAT({}, {text})", d.string(&format!("{salt}:"))),
+                    _ => format!("({} || {text})", d.string(&format!("{salt}:"))),
+                };
+                let hash = d.hash32(&concat);
+                let hundredths = d.quotient(&format!("(CAST({hash} AS {}) * 10000)", d.wide()), "4294967296");
+                Frag::from(format!("(CAST({hundredths} AS {}) / 100)", d.double()), &[&v])
+            }
+            // Conditions as values.
+            _ => {
+                let t = self.truth(e)?;
+                Frag::from(format!("NULLIF({}, 1)", t.sql), &[&t])
+            }
+        })
+    }
+
+    /// A definition's column, hoisted the first time it is read.
+    fn definition(&mut self, id: usize, span: Span) -> Result<Frag, Refusal> {
+        if let Some(Some(frag)) = self.definitions.get(id) {
+            return Ok(frag.clone());
+        }
+        let Some(def) = self.rules.definitions.get(id) else { return Err(self.refuse(span, "no such definition")) };
+        // Definitions read the profile only, never an aggregate's element.
+        let elements = std::mem::take(&mut self.elements);
+        let written = if def.value.ty == Type::Bool { self.truth(&def.value) } else { self.value(&def.value) };
+        self.elements = elements;
+        let written = written?;
+        let level = written.level + 1;
+        while self.layers.len() < level {
+            self.layers.push(Vec::new());
+        }
+        let column = format!("narval_def_{id}");
+        if let Some(layer) = self.layers.get_mut(level - 1) {
+            layer.push((column.clone(), written.sql));
+        }
+        let frag = Frag::new(self.column(&column), level);
+        if let Some(slot) = self.definitions.get_mut(id) {
+            *slot = Some(frag.clone());
+        }
+        Ok(frag)
+    }
+
+    /// A literal.
+    fn constant(&self, c: &Const) -> String {
+        let d = self.dialect;
+        match c {
+            Const::Bool(b) => if *b { "2" } else { "0" }.to_owned(),
+            Const::Int(i) | Const::Money(i) | Const::Days(i) => integer(*i, d),
+            Const::Number(n) => d.number(*n),
+            Const::String(s) => d.string(s),
+            Const::Date(date) => date.0.to_string(),
+            Const::Enum(member) => member.to_string(),
+        }
+    }
+
+    /// A field read as the table holds it: the column, then each record
+    /// field on the path.
+    fn raw(&mut self, e: &Expr) -> Result<Frag, Refusal> {
+        let ExprKind::Field { base, path } = &e.kind else { return Err(self.refuse(e.span, "not a field")) };
+        let (mut sql, mut record) = match base {
+            Base::Profile => (self.row.to_owned(), Some(0)),
+            Base::Element(depth) => {
+                let index = self.elements.len().checked_sub(1 + *depth as usize);
+                let Some((alias, ty)) = index.and_then(|i| self.elements.get(i)) else {
+                    return Err(self.refuse(e.span, "an element read outside its aggregate"));
+                };
+                let record = if let Type::Record(r) = ty { Some(*r) } else { None };
+                (alias.clone(), record)
+            }
+        };
+        for (step, &slot) in path.iter().enumerate() {
+            let Some(fields) = record.and_then(|r| self.rules.schema.records.get(r)) else {
+                return Err(self.refuse(e.span, "a field of something that is not a record"));
+            };
+            let Some((name, field)) = fields.fields.get_index(slot) else {
+                return Err(self.refuse(e.span, "no such field"));
+            };
+            sql = if step == 0 && *base == Base::Profile { self.column(name) } else { self.dialect.member(&sql, name) };
+            record = if let Type::Record(r) = field.ty { Some(r) } else { None };
+        }
+        Ok(Frag::new(sql, 0))
+    }
+
+    /// A value as the table holds it, in this module's representation.
+    fn convert(&self, raw: Frag, ty: &Type) -> Frag {
+        let d = self.dialect;
+        match ty {
+            Type::Date => Frag::from(d.days(&raw.sql), &[&raw]),
+            Type::Enum(id) => {
+                let members = self.rules.schema.enums.get(*id).map(|e| e.members.as_slice()).unwrap_or_default();
+                let arms: String = members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, member)| format!(" WHEN {} THEN {i}", d.string(member)))
+                    .collect();
+                Frag::from(format!("(CASE {}{arms} END)", raw.sql), &[&raw])
+            }
+            Type::Bool => Frag::from(format!("(CASE WHEN {r} THEN 2 WHEN NOT {r} THEN 0 END)", r = raw.sql), &[&raw]),
+            _ => raw,
+        }
+    }
+
+    fn arith(&mut self, e: &Expr, op: ArithOp, a: &Expr, b: &Expr) -> Result<Frag, Refusal> {
+        let d = self.dialect;
+        let (x, y) = (self.value(a)?, self.value(b)?);
+        let symbol = match op {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        };
+        Ok(match (&e.ty, &a.ty, &b.ty, op) {
+            // Days between two dates: never beyond the range.
+            (_, Type::Date, Type::Date, _) => Frag::from(format!("({} - {})", x.sql, y.sql), &[&x, &y]),
+            // A date moved by days: unknown outside the years 1 to 9999.
+            (Type::Date, _, _, _) => {
+                let (lo, hi) = (date_bound(false), date_bound(true));
+                let moved = format!("(CAST({} AS {w}) {symbol} CAST({} AS {w}))", x.sql, y.sql, w = d.wide());
+                Frag::from(
+                    format!(
+                        "CAST(NULLIF(NULLIF(GREATEST(LEAST({moved}, {above}), {below}), {above}), {below}) AS {})",
+                        d.bigint(),
+                        above = hi + 1,
+                        below = lo - 1
+                    ),
+                    &[&x, &y],
+                )
+            }
+            (Type::Number, Type::Money, Type::Money, ArithOp::Div) => Frag::from(
+                format!("(CAST({} AS {f}) / CAST(NULLIF({}, 0) AS {f}))", x.sql, y.sql, f = d.double()),
+                &[&x, &y],
+            ),
+            (Type::Number, _, _, _) => self.float(op, x, y),
+            // Money divided by an int: rounded half away from zero.
+            (_, _, _, ArithOp::Div) => {
+                let x = self.once(x, "x");
+                let y = self.once(y, "y");
+                let w = d.wide();
+                let (xw, yw) = (format!("CAST({} AS {w})", x.sql), format!("CAST(NULLIF({}, 0) AS {w})", y.sql));
+                let q = d.quotient(&format!("(ABS({xw}) * 2 + ABS({yw}))"), &format!("(ABS({yw}) * 2)"));
+                Frag::from(d.narrow(&format!("(SIGN({xw}) * SIGN({yw}) * {q})")), &[&x, &y])
+            }
+            // int and money: exact in the wide type, unknown beyond 64 bits.
+            _ => Frag::from(
+                d.narrow(&format!("(CAST({} AS {w}) {symbol} CAST({} AS {w}))", x.sql, y.sql, w = d.wide())),
+                &[&x, &y],
+            ),
+        })
+    }
+
+    /// Arithmetic on doubles: unknown when the result is not finite, and
+    /// on division by zero.
+    fn float(&mut self, op: ArithOp, x: Frag, y: Frag) -> Frag {
+        let d = self.dialect;
+        let symbol = match op {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        };
+        let divisor = if op == ArithOp::Div { format!("NULLIF({}, 0)", y.sql) } else { y.sql.clone() };
+        match d {
+            // Overflow gives an infinity, which is made NULL.
+            Dialect::DuckDb | Dialect::Spark | Dialect::Snowflake | Dialect::BigQuery => {
+                let result = format!("({} {symbol} {divisor})", x.sql);
+                let inf = format!("CAST('Infinity' AS {})", d.double());
+                let ninf = format!("CAST('-Infinity' AS {})", d.double());
+                Frag::from(format!("NULLIF(NULLIF({result}, {inf}), {ninf})"), &[&x, &y])
+            }
+            // PostgreSQL raises an error on overflow and underflow: the
+            // operation runs only where it cannot.
+            Dialect::Postgres => {
+                let x = self.once(x, "x");
+                let y = self.once(y, "y");
+                let (a, b) = (&x.sql, &y.sql);
+                let sql = match op {
+                    // Halving is exact for operands of 1 or more, and the
+                    // halves' sum overflows exactly when the sum does.
+                    ArithOp::Add | ArithOp::Sub => format!(
+                        "(CASE WHEN ABS({a}) < 1e307 AND ABS({b}) < 1e307 THEN {a} {symbol} {b} \
+                         WHEN ABS({a}) < 1 OR ABS({b}) < 1 THEN {a} {symbol} {b} \
+                         WHEN ABS({a} / 2 {symbol} {b} / 2) <= {MAX_DOUBLE} / 2 THEN {a} {symbol} {b} END)"
+                    ),
+                    ArithOp::Mul => format!(
+                        "(CASE WHEN {a} = 0 OR {b} = 0 THEN {a} * {b} \
+                         WHEN ABS({a}) BETWEEN 1e-150 AND 1e150 AND ABS({b}) BETWEEN 1e-150 AND 1e150 THEN {a} * {b} \
+                         WHEN LN(ABS({a})) + LN(ABS({b})) > 709.782712893384 THEN NULL \
+                         WHEN LN(ABS({a})) + LN(ABS({b})) < -744.44007192138 THEN 0 \
+                         ELSE {a} * {b} END)"
+                    ),
+                    ArithOp::Div => format!(
+                        "(CASE WHEN {b} = 0 THEN NULL WHEN {a} = 0 THEN {a} / {b} \
+                         WHEN ABS({a}) BETWEEN 1e-150 AND 1e150 AND ABS({b}) BETWEEN 1e-150 AND 1e150 THEN {a} / {b} \
+                         WHEN LN(ABS({a})) - LN(ABS({b})) > 709.782712893384 THEN NULL \
+                         WHEN LN(ABS({a})) - LN(ABS({b})) < -744.44007192138 THEN 0 \
+                         ELSE {a} / {b} END)"
+                    ),
+                };
+                Frag::from(sql, &[&x, &y])
+            }
+        }
+    }
+
+    /// `value in list`.
+    fn membership(&mut self, e: &Expr, value: &Expr, list: &Expr) -> Result<Frag, Refusal> {
+        let d = self.dialect;
+        if let ExprKind::List(items) = &list.kind {
+            if items.is_empty() {
+                return Ok(Frag::constant("0"));
+            }
+            let v = self.value(value)?;
+            let mut parts = vec![v.clone()];
+            for item in items {
+                parts.push(self.value(item)?);
+            }
+            let listed = parts.iter().skip(1).map(|p| p.sql.as_str()).collect::<Vec<_>>().join(", ");
+            let refs: Vec<&Frag> = parts.iter().collect();
+            return Ok(Frag::from(d.truth_of(&format!("{} IN ({listed})", v.sql)), &refs));
+        }
+        // A list from the profile: an aggregate over its elements.
+        let Type::List(element) = &list.ty else { return Err(self.refuse(e.span, "`in` needs a list")) };
+        let v = self.value(value)?;
+        let v = self.once(v, "v");
+        let l = self.raw_or_value(list)?;
+        let l = self.once(l, "l");
+        let alias = self.alias();
+        let Some(rows) = d.unnest(&l.sql, &alias) else {
+            return Err(self.refuse(e.span, format!("`in` over a list is not written for {} yet", d.name())));
+        };
+        let item = self.convert(Frag::constant(alias.clone()), element);
+        let sql = format!(
+            "(CASE WHEN {l} IS NULL THEN 1 ELSE (SELECT COALESCE(MAX(CASE WHEN {item} = {v} THEN 2 WHEN {v} IS NULL THEN 1 ELSE 0 END), 0) FROM {rows}) END)",
+            l = l.sql,
+            item = item.sql,
+            v = v.sql
+        );
+        Ok(Frag::from(sql, &[&v, &l]))
+    }
+
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("e{}", self.aliases)
+    }
+
+    fn aggregate(
+        &mut self,
+        e: &Expr,
+        func: AggregateFn,
+        list: &Expr,
+        projection: &[usize],
+        filter: Option<&Expr>,
+    ) -> Result<Frag, Refusal> {
+        let d = self.dialect;
+        let Type::List(element) = &list.ty else { return Err(self.refuse(e.span, "an aggregate needs a list")) };
+        let l = self.raw_or_value(list)?;
+        let l = self.once(l, "l");
+        let alias = self.alias();
+        let Some(rows) = d.unnest(&l.sql, &alias) else {
+            return Err(self.refuse(e.span, format!("aggregates are not written for {} yet", d.name())));
+        };
+        self.elements.push((alias.clone(), (**element).clone()));
+        let inner = (|| {
+            let t = match filter {
+                Some(f) => Some(self.truth(f)?),
+                None => None,
+            };
+            let value = Expr {
+                kind: ExprKind::Field { base: Base::Element(0), path: projection.to_vec() },
+                ty: projected_type(self.rules, element, projection),
+                nullable: true,
+                span: e.span,
+            };
+            let v = match func {
+                AggregateFn::Count => None,
+                AggregateFn::Any | AggregateFn::All if filter.is_some() => None,
+                AggregateFn::Any | AggregateFn::All => Some(self.truth(&value)?),
+                _ => Some(self.value(&value)?),
+            };
+            Ok((t, v, value.ty))
+        })();
+        self.elements.pop();
+        let (t, v, ty) = inner?;
+        let t_sql = t.as_ref().map_or("2".to_owned(), |t| t.sql.clone());
+        let v_sql = v.as_ref().map_or("NULL".to_owned(), |v| v.sql.clone());
+        let w = d.wide();
+        // Unknown when a filter is, or a value that passes it is.
+        let unknown = "MAX(CASE WHEN t = 1 OR (t = 2 AND v IS NULL) THEN 1 ELSE 0 END) = 1";
+        let finish = match func {
+            AggregateFn::Count => "CASE WHEN MAX(CASE WHEN t = 1 THEN 1 ELSE 0 END) = 1 THEN NULL ELSE COUNT(CASE WHEN t = 2 THEN 1 END) END".to_owned(),
+            AggregateFn::Any => {
+                if filter.is_some() { "COALESCE(MAX(t), 0)".to_owned() } else { "COALESCE(MAX(v), 0)".to_owned() }
+            }
+            AggregateFn::All => {
+                if filter.is_some() { "COALESCE(MIN(t), 2)".to_owned() } else { "COALESCE(MIN(v), 2)".to_owned() }
+            }
+            AggregateFn::Sum => match ty {
+                Type::Number => format!(
+                    "CASE WHEN {unknown} THEN NULL ELSE {} END",
+                    finite_or_null(d, "COALESCE(SUM(CASE WHEN t = 2 THEN v END), 0)")
+                ),
+                _ => format!(
+                    "CASE WHEN {unknown} THEN NULL ELSE {} END",
+                    d.narrow(&format!("COALESCE(SUM(CASE WHEN t = 2 THEN CAST(v AS {w}) END), 0)"))
+                ),
+            },
+            AggregateFn::Avg => {
+                let count = "COUNT(CASE WHEN t = 2 THEN 1 END)";
+                let total = format!("SUM(CASE WHEN t = 2 THEN CAST(v AS {w}) END)");
+                let mean = match ty {
+                    Type::Money => {
+                        let q = d.quotient(&format!("(ABS({total}) * 2 + {count})"), &format!("({count} * 2)"));
+                        d.narrow(&format!("(SIGN({total}) * {q})"))
+                    }
+                    Type::Int => format!("(CAST({total} AS {f}) / {count})", f = d.double()),
+                    _ => finite_or_null(d, &format!("(SUM(CASE WHEN t = 2 THEN v END) / {count})")),
+                };
+                format!("CASE WHEN {unknown} THEN NULL WHEN {count} = 0 THEN NULL ELSE {mean} END")
+            }
+            AggregateFn::Min | AggregateFn::Max => {
+                let name = if func == AggregateFn::Min { "MIN" } else { "MAX" };
+                let passing = d.bytewise("CASE WHEN t = 2 THEN v END".to_owned());
+                let passing = if ty == Type::String { passing } else { "CASE WHEN t = 2 THEN v END".to_owned() };
+                format!("CASE WHEN {unknown} THEN NULL ELSE {name}({passing}) END")
+            }
+        };
+        let sql = format!(
+            "(CASE WHEN {l} IS NULL THEN NULL ELSE (SELECT {finish} FROM (SELECT {t_sql} AS t, {v_sql} AS v FROM {rows}) AS a_{alias}) END)",
+            l = l.sql
+        );
+        let mut parts = vec![&l];
+        parts.extend(t.as_ref());
+        parts.extend(v.as_ref());
+        Ok(Frag::from(sql, &parts))
+    }
+}
+
+/// The operands of a chain of `and` (or of `or`), left to right.
+fn flatten<'e>(e: &'e Expr, is_and: bool, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::And(a, b) if is_and => {
+            flatten(a, is_and, out);
+            flatten(b, is_and, out);
+        }
+        ExprKind::Or(a, b) if !is_and => {
+            flatten(a, is_and, out);
+            flatten(b, is_and, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+/// The type of the field a projection reads from an element.
+fn projected_type(rules: &RuleSet, element: &Type, projection: &[usize]) -> Type {
+    let mut ty = element.clone();
+    for &slot in projection {
+        let Type::Record(record) = ty else { return ty };
+        match rules.schema.records.get(record).and_then(|r| r.fields.get_index(slot)) {
+            Some((_, field)) => ty = field.ty.clone(),
+            None => return ty,
+        }
+    }
+    ty
+}
+
+/// A 64-bit integer literal (the smallest written as an expression, which
+/// some engines would otherwise read as a wider number negated).
+pub(crate) fn integer(i: i64, d: Dialect) -> String {
+    if i == i64::MIN {
+        format!("CAST(-9223372036854775807 - 1 AS {})", d.bigint())
+    } else if i < 0 {
+        format!("({i})")
+    } else {
+        i.to_string()
+    }
+}
+
+/// The day numbers of 0001-01-01 (`false`) and 9999-12-31 (`true`).
+pub(crate) fn date_bound(high: bool) -> i64 {
+    let date = if high { Date::from_ymd(9999, 12, 31) } else { Date::from_ymd(1, 1, 1) };
+    date.map_or(0, |d| i64::from(d.0))
+}
+
+/// A double, or NULL when it is not finite.
+fn finite_or_null(d: Dialect, number: &str) -> String {
+    let inf = format!("CAST('Infinity' AS {})", d.double());
+    let ninf = format!("CAST('-Infinity' AS {})", d.double());
+    format!("NULLIF(NULLIF({number}, {inf}), {ninf})")
+}
