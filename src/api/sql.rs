@@ -23,7 +23,7 @@ impl RuleSet {
     /// is a located error (E0501), never SQL that answers otherwise.
     pub fn sql(&self, dialect: Dialect, table: &str, id: &str) -> Result<String, Report> {
         sql::query(&self.checked, dialect, self.today, table, id)
-            .map_err(|diagnostic| Report::new(self.report.sources().clone(), vec![diagnostic]))
+            .map_err(|diagnostics| Report::new(self.report.sources().clone(), diagnostics))
     }
 
     /// `CREATE TABLE` for `table` in `dialect`, derived from the schema

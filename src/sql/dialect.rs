@@ -276,4 +276,67 @@ impl Dialect {
             ),
         }
     }
+
+    /// The number of elements of a list (Spark, Snowflake).
+    pub(crate) fn size(self, list: &str) -> String {
+        match self {
+            Dialect::Snowflake => format!("ARRAY_SIZE({list})"),
+            _ => format!("SIZE({list})"),
+        }
+    }
+
+    /// The elements of a list for which `predicate` (over `var`) holds.
+    pub(crate) fn filter(self, list: &str, var: &str, predicate: &str) -> String {
+        format!("FILTER({list}, {var} -> {predicate})")
+    }
+
+    /// Each element of a list mapped by `body` (over `var`).
+    pub(crate) fn transform(self, list: &str, var: &str, body: &str) -> String {
+        format!("TRANSFORM({list}, {var} -> {body})")
+    }
+
+    /// A left fold of a list.
+    pub(crate) fn fold(self, list: &str, zero: &str, acc: &str, var: &str, body: &str) -> String {
+        match self {
+            Dialect::Snowflake => format!("REDUCE({list}, {zero}, ({acc}, {var}) -> {body})"),
+            _ => format!("AGGREGATE({list}, {zero}, ({acc}, {var}) -> {body})"),
+        }
+    }
+
+    /// The largest (or smallest) element of a list; NULL for none.
+    pub(crate) fn array_extreme(self, list: &str, largest: bool) -> String {
+        format!("{}({list})", if largest { "ARRAY_MAX" } else { "ARRAY_MIN" })
+    }
+
+    /// A filter truth and a value paired, for the higher-order form.
+    pub(crate) fn pair(self, t: &str, v: &str) -> String {
+        match self {
+            Dialect::Snowflake => format!("OBJECT_CONSTRUCT_KEEP_NULL('t', {t}, 'v', {v})"),
+            _ => format!("NAMED_STRUCT('t', {t}, 'v', {v})"),
+        }
+    }
+
+    /// The truth of a pair.
+    pub(crate) fn pair_t(self, pair: &str) -> String {
+        match self {
+            Dialect::Snowflake => format!("CAST({pair}:t AS INTEGER)"),
+            _ => format!("{pair}.t"),
+        }
+    }
+
+    /// The value of a pair, of type `ty` in this module's representation.
+    pub(crate) fn pair_v(self, pair: &str, ty: &crate::ir::Type) -> String {
+        use crate::ir::Type;
+        match self {
+            Dialect::Snowflake => {
+                let cast = match ty {
+                    Type::Number => self.double(),
+                    Type::String => self.text(),
+                    _ => "BIGINT",
+                };
+                format!("CAST({pair}:v AS {cast})")
+            }
+            _ => format!("{pair}.v"),
+        }
+    }
 }

@@ -338,6 +338,12 @@ impl<'r> Writer<'r> {
             };
             sql = if step == 0 && *base == Base::Profile { self.column(name) } else { self.dialect.member(&sql, name) };
             record = if let Type::Record(r) = field.ty { Some(r) } else { None };
+            if self.dialect == Dialect::BigQuery && field.optional && matches!(field.ty, Type::List(_)) {
+                return Err(self.refuse(
+                    e.span,
+                    format!("BigQuery stores a missing list as an empty one, so `{name}` being missing cannot be told apart"),
+                ));
+            }
         }
         Ok(Frag::new(sql, 0))
     }
@@ -345,6 +351,20 @@ impl<'r> Writer<'r> {
     /// A value as the table holds it, in this module's representation.
     fn convert(&self, raw: Frag, ty: &Type) -> Frag {
         let d = self.dialect;
+        // Snowflake reads the fields of objects and the elements of arrays
+        // as variants.
+        let raw = match (d, ty) {
+            (Dialect::Snowflake, Type::Int | Type::Money | Type::Days) => {
+                Frag::from(format!("CAST({} AS BIGINT)", raw.sql), &[&raw])
+            }
+            (Dialect::Snowflake, Type::Number) => Frag::from(format!("CAST({} AS FLOAT)", raw.sql), &[&raw]),
+            (Dialect::Snowflake, Type::String | Type::Enum(_)) => {
+                Frag::from(format!("CAST({} AS VARCHAR)", raw.sql), &[&raw])
+            }
+            (Dialect::Snowflake, Type::Date) => Frag::from(format!("CAST({} AS DATE)", raw.sql), &[&raw]),
+            (Dialect::Snowflake, Type::Bool) => Frag::from(format!("CAST({} AS BOOLEAN)", raw.sql), &[&raw]),
+            _ => raw,
+        };
         match ty {
             Type::Date => Frag::from(d.days(&raw.sql), &[&raw]),
             Type::Enum(id) => {
@@ -485,10 +505,17 @@ impl<'r> Writer<'r> {
         let l = self.raw_or_value(list)?;
         let l = self.once(l, "l");
         let alias = self.alias();
-        let Some(rows) = d.unnest(&l.sql, &alias) else {
-            return Err(self.refuse(e.span, format!("`in` over a list is not written for {} yet", d.name())));
-        };
         let item = self.convert(Frag::constant(alias.clone()), element);
+        let Some(rows) = d.unnest(&l.sql, &alias) else {
+            let matching = d.size(&d.filter(&l.sql, &alias, &format!("{} = {}", item.sql, v.sql)));
+            let sql = format!(
+                "(CASE WHEN {l} IS NULL THEN 1 WHEN {size} = 0 THEN 0 WHEN {v} IS NULL THEN 1 WHEN {matching} > 0 THEN 2 ELSE 0 END)",
+                l = l.sql,
+                size = d.size(&l.sql),
+                v = v.sql
+            );
+            return Ok(Frag::from(sql, &[&v, &l]));
+        };
         let sql = format!(
             "(CASE WHEN {l} IS NULL THEN 1 ELSE (SELECT COALESCE(MAX(CASE WHEN {item} = {v} THEN 2 WHEN {v} IS NULL THEN 1 ELSE 0 END), 0) FROM {rows}) END)",
             l = l.sql,
@@ -516,9 +543,6 @@ impl<'r> Writer<'r> {
         let l = self.raw_or_value(list)?;
         let l = self.once(l, "l");
         let alias = self.alias();
-        let Some(rows) = d.unnest(&l.sql, &alias) else {
-            return Err(self.refuse(e.span, format!("aggregates are not written for {} yet", d.name())));
-        };
         self.elements.push((alias.clone(), (**element).clone()));
         let inner = (|| {
             let t = match filter {
@@ -584,14 +608,80 @@ impl<'r> Writer<'r> {
                 format!("CASE WHEN {unknown} THEN NULL ELSE {name}({passing}) END")
             }
         };
-        let sql = format!(
-            "(CASE WHEN {l} IS NULL THEN NULL ELSE (SELECT {finish} FROM (SELECT {t_sql} AS t, {v_sql} AS v FROM {rows}) AS a_{alias}) END)",
-            l = l.sql
-        );
+        let body = match d.unnest(&l.sql, &alias) {
+            Some(rows) => {
+                format!("(SELECT {finish} FROM (SELECT {t_sql} AS t, {v_sql} AS v FROM {rows}) AS a_{alias})")
+            }
+            None => lambdas(d, &l.sql, &alias, &t_sql, &v_sql, func, &ty, filter.is_some()),
+        };
+        let sql = format!("(CASE WHEN {l} IS NULL THEN NULL ELSE {body} END)", l = l.sql);
         let mut parts = vec![&l];
         parts.extend(t.as_ref());
         parts.extend(v.as_ref());
         Ok(Frag::from(sql, &parts))
+    }
+}
+
+/// An aggregate by higher-order functions over the list (Spark,
+/// Snowflake): each element's filter truth `t` and value `v` paired, then
+/// the same finish as the row-wise form.
+#[allow(clippy::too_many_arguments)]
+fn lambdas(
+    d: Dialect,
+    list: &str,
+    alias: &str,
+    t: &str,
+    v: &str,
+    func: AggregateFn,
+    ty: &Type,
+    filtered: bool,
+) -> String {
+    let pairs = d.transform(list, alias, &d.pair(t, v));
+    let (pt, pv) = (d.pair_t("x"), d.pair_v("x", ty));
+    let passing = d.filter(&pairs, "x", &format!("{pt} = 2"));
+    let unknown =
+        format!("{} > 0", d.size(&d.filter(&pairs, "x", &format!("{pt} = 1 OR ({pt} = 2 AND {pv} IS NULL)"))));
+    let w = d.wide();
+    let sum = |zero: String, cast: &str| d.fold(&passing, &zero, "acc", "x", &format!("acc + CAST({pv} AS {cast})"));
+    match func {
+        AggregateFn::Count => format!(
+            "(CASE WHEN {} > 0 THEN NULL ELSE {} END)",
+            d.size(&d.filter(&pairs, "x", &format!("{pt} = 1"))),
+            d.size(&passing)
+        ),
+        AggregateFn::Any | AggregateFn::All => {
+            let truths = if filtered { d.transform(&pairs, "x", &pt) } else { d.transform(&pairs, "x", &pv) };
+            match func {
+                AggregateFn::Any => format!("COALESCE({}, 0)", d.array_extreme(&truths, true)),
+                _ => format!("COALESCE({}, 2)", d.array_extreme(&truths, false)),
+            }
+        }
+        AggregateFn::Sum => {
+            let total = match ty {
+                Type::Number => finite_or_null(d, &sum(format!("CAST(0 AS {})", d.double()), d.double())),
+                _ => d.narrow(&sum(format!("CAST(0 AS {w})"), w)),
+            };
+            format!("(CASE WHEN {unknown} THEN NULL ELSE {total} END)")
+        }
+        AggregateFn::Avg => {
+            let count = d.size(&passing);
+            let mean = match ty {
+                Type::Money => {
+                    let total = sum(format!("CAST(0 AS {w})"), w);
+                    let q = d.quotient(&format!("(ABS({total}) * 2 + {count})"), &format!("({count} * 2)"));
+                    d.narrow(&format!("(SIGN({total}) * {q})"))
+                }
+                Type::Int => format!("(CAST({} AS {f}) / {count})", sum(format!("CAST(0 AS {w})"), w), f = d.double()),
+                _ => {
+                    finite_or_null(d, &format!("({} / {count})", sum(format!("CAST(0 AS {})", d.double()), d.double())))
+                }
+            };
+            format!("(CASE WHEN {unknown} THEN NULL WHEN {count} = 0 THEN NULL ELSE {mean} END)")
+        }
+        AggregateFn::Min | AggregateFn::Max => {
+            let values = d.transform(&passing, "x", &pv);
+            format!("(CASE WHEN {unknown} THEN NULL ELSE {} END)", d.array_extreme(&values, func == AggregateFn::Max))
+        }
     }
 }
 

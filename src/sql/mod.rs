@@ -27,11 +27,16 @@ pub(crate) fn query(
     today: Option<Date>,
     table: &str,
     id: &str,
-) -> Result<String, Diagnostic> {
-    query::query(rules, dialect, today, &query::Target { table, id }).map_err(|refusal| {
-        Diagnostic::new(Code::NotInSql, refusal.span, refusal.message)
-            .with_label(format!("not written for {}", dialect.name()))
-            .with_help("narval assign evaluates it; the SQL back end refuses rather than answer otherwise")
+) -> Result<String, Vec<Diagnostic>> {
+    query::query(rules, dialect, today, &query::Target { table, id }).map_err(|refusals| {
+        refusals
+            .into_iter()
+            .map(|refusal| {
+                Diagnostic::new(Code::NotInSql, refusal.span, refusal.message)
+                    .with_label(format!("not written for {}", dialect.name()))
+                    .with_help("narval assign evaluates it; the SQL back end refuses rather than answer otherwise")
+            })
+            .collect()
     })
 }
 

@@ -33,16 +33,23 @@ pub(crate) fn query(
     dialect: Dialect,
     today: Option<Date>,
     target: &Target<'_>,
-) -> Result<String, Refusal> {
+) -> Result<String, Vec<Refusal>> {
     let d = dialect;
     let mut w = Writer::new(rules, d, today);
-    let mut rule_truths = Vec::new();
-    for rule in &rules.rules {
-        rule_truths.push(w.truth(&rule.condition)?);
-    }
-    let mut requirement_truths = Vec::new();
-    for requirement in &rules.requirements {
-        requirement_truths.push(w.truth(&requirement.condition)?);
+    // Every refusal is reported, not only the first.
+    let mut refusals = Vec::new();
+    let mut truths = |w: &mut Writer<'_>, condition| match w.truth(condition) {
+        Ok(frag) => frag,
+        Err(refusal) => {
+            refusals.push(refusal);
+            crate::sql::expr::Frag { sql: String::new(), level: 0 }
+        }
+    };
+    let rule_truths: Vec<_> = rules.rules.iter().map(|rule| truths(&mut w, &rule.condition)).collect();
+    let requirement_truths: Vec<_> =
+        rules.requirements.iter().map(|requirement| truths(&mut w, &requirement.condition)).collect();
+    if !refusals.is_empty() {
+        return Err(refusals);
     }
     let rejected = rejection(&w, target);
 

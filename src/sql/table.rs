@@ -189,7 +189,7 @@ fn literal(schema: &Schema, d: Dialect, table: &str, ty: &Type, value: &Value, p
                     parts.iter().map(|(n, v)| format!("{}: {v}", d.string(n))).collect::<Vec<_>>().join(", ")
                 ),
                 Dialect::Snowflake => format!(
-                    "OBJECT_CONSTRUCT_KEEP_NULL({})",
+                    "OBJECT_CONSTRUCT({})",
                     parts.iter().map(|(n, v)| format!("{}, {v}", d.string(n))).collect::<Vec<_>>().join(", ")
                 ),
                 _ => format!(

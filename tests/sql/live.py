@@ -2,7 +2,7 @@
 """Runs `narval sql` on live engines and compares every row with `narval assign`.
 
     live.py --narval BIN --engine duckdb|postgres RULES... --profiles FILE [--today D]
-            [--pg-host DIR] [--digest]
+            [--pg-host DIR] [--expect-digest HEX]
 
 Creates the table from `narval sql --ddl`, loads the profiles with
 `narval sql --load`, runs the query, and compares each profile's streams
@@ -71,7 +71,7 @@ def main():
     p.add_argument("--profiles", required=True)
     p.add_argument("--today")
     p.add_argument("--pg-host")
-    p.add_argument("--digest", action="store_true")
+    p.add_argument("--expect-digest", help="the digest the rows must give (reference.py's)")
     p.add_argument("rules", nargs="+")
     a = p.parse_args()
     expected = assign(a.narval, a.rules, a.profiles, a.today)
@@ -92,6 +92,9 @@ def main():
         sol, iss = got.get(k, ([], []))
         digest.update(f"{k}\t{','.join(sorted(sol))}\t{','.join(sorted(iss))}\n".encode())
     print(f"{a.engine}: {len(got)} rows compared with narval assign, {len(diffs)} differ; digest {digest.hexdigest()}")
+    if a.expect_digest and digest.hexdigest() != a.expect_digest:
+        print(f"{a.engine}: digest {digest.hexdigest()}, expected {a.expect_digest}", file=sys.stderr)
+        sys.exit(1)
     sys.exit(1 if diffs else 0)
 
 
