@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::decode::{self, ProfileError};
+use crate::eval::batch::MAX_THREADS;
 use crate::eval::compile::{Folded, Program};
 use crate::eval::engine::Engine;
 use crate::eval::explain::Explanation;
@@ -16,7 +17,7 @@ use crate::load::{self, Input, Loaded};
 use crate::text::diagnostic::{self, Code, Diagnostic};
 pub use crate::text::report::Report;
 
-pub mod batch;
+mod batch;
 mod stack;
 pub mod testing;
 
@@ -477,10 +478,6 @@ impl RuleSet {
         self.assignment(&self.evaluate(profile))
     }
 }
-
-/// Most threads [`RuleSet::assign_batch_parallel`] and
-/// [`RuleSet::assign_lines_parallel`] start; a larger count is taken as this.
-pub const MAX_THREADS: usize = 256;
 
 /// `f` over `items` on `threads` scoped threads (at most [`MAX_THREADS`]),
 /// each taking a contiguous run; the results are in input order. A run

@@ -4,10 +4,12 @@
 //! conditions are specialised into fused tests ([`specialise`]) and indexed
 //! ([`dispatch`]); the interpreter ([`interpret`]) or native code
 //! ([`native`], feature `jit`) runs it on a decoded profile, as the
-//! [`engine`] chosen when the rule set is built says, and [`explain`]
-//! watches a run to say why.
+//! [`engine`] chosen when the rule set is built says; [`batch`] runs it on
+//! NDJSON lines on several threads, and [`explain`] watches a run to say
+//! why.
 
 pub mod assign;
+pub mod batch;
 pub mod compile;
 pub mod constant;
 pub mod dispatch;
