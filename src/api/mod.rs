@@ -110,8 +110,9 @@ impl Builder {
         self
     }
 
-    /// Evaluates with `engine`: native code in part or a rule to a
-    /// function, the plain evaluator, ... (tests of each path).
+    /// Evaluates with `engine`, which may be one the facade does not offer
+    /// (native code in part or a rule to a function, the plain evaluator),
+    /// so that tests take each path. Only with the `internals` feature.
     #[cfg(feature = "internals")]
     #[doc(hidden)]
     pub fn engine(mut self, engine: Engine) -> Builder {
