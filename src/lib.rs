@@ -11,10 +11,11 @@
 //! 3. `check`: syntax trees to the checked rule set, the `ir` every back end
 //!    reads; `analysis` walks the IR for what each rule reads.
 //! 4. `eval`: the IR compiled to a program, specialised, indexed and run on
-//!    profiles read by `decode`, by the interpreter or native code.
-//! 5. `api`: the facade below, which `load`s files and runs the stages, and
-//!    its batch pipeline for NDJSON profiles on several threads
-//!    ([`RuleSet::assign_ndjson`], what `narval assign` calls).
+//!    profiles read by `decode`, by the interpreter or native code, and the
+//!    batch pipeline for NDJSON profiles on several threads.
+//! 5. `api`: the facade below, which `load`s files and runs the stages
+//!    ([`RuleSet::assign_ndjson`] is the batch pipeline, what `narval
+//!    assign` calls).
 //!
 //! [`RuleSet`] runs the whole path:
 //!
@@ -121,10 +122,12 @@ pub mod value;
 mod value;
 
 pub use analysis::audit::{Audit, Lineage};
-pub use api::batch::{read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary};
 pub use api::testing::{CaseStatus, Coverage, Suite, TestReport};
-pub use api::{Assignment, Builder, RuleSet, MAX_THREADS};
+pub use api::{Assignment, Builder, RuleSet};
 pub use decode::{Profile, ProfileError};
+pub use eval::batch::{
+    read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary, MAX_THREADS,
+};
 pub use eval::explain::Explanation;
 pub use format::format_file;
 pub use ir::StreamKind;

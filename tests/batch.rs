@@ -12,7 +12,7 @@ mod workload;
 use std::io::{self, BufRead, Read as _, Write};
 use std::sync::OnceLock;
 
-use narval::api::batch::{AssignOptions, BatchError, LineError, Summary, BATCH_LINES, MAX_LINE_BYTES};
+use narval::eval::batch::{AssignOptions, BatchError, LineError, Summary, BATCH_LINES, MAX_LINE_BYTES};
 use narval::{ProfileError, RuleSet};
 use workload::generate;
 

@@ -8,16 +8,18 @@
 //!
 //! 1. `RuleSet::assign_json`: the decoder, the compiled program as native
 //!    code (feature `jit`);
-//! 2. `RuleSet::decode_json` then `evaluate_interpreted`: the specialised
-//!    interpreter and the indexes;
-//! 3. the same rule set native only for the rules outside the indexes
-//!    (`Builder::native_in_part`, as for a large rule set), the interpreter
-//!    evaluating those the indexes find;
-//!    and the same native whole but one rule and one requirement to a
-//!    function (`Builder::native_chunked`, as a large rule set is cut);
-//! 4. `RuleSet::decode_json` then `evaluate_unindexed`: every rule in turn;
-//! 5. `RuleSet::assign_lines_parallel` on 3 threads, on the whole batch;
-//! 6. for one rule set in 20 ([`CLI_EVERY`]), `narval assign` on the batch
+//! 2. the same rule set run by each engine of
+//!    `narval::eval::engine::Engine::ALL` (`RuleSet::with_engine`), through
+//!    `assign_json`: native code whole; the specialised interpreter and the
+//!    indexes; every rule in turn by the general evaluator; native only for
+//!    the rules outside the indexes, as for a large rule set, the
+//!    interpreter evaluating those the indexes find; native whole but one
+//!    rule and one requirement to a function, as a large rule set is cut.
+//!    An engine added to the enum is compared too;
+//! 3. rule by rule, the specialised tests `Program::run` evaluates against
+//!    the general evaluator on every rule they reach;
+//! 4. `RuleSet::assign_lines_parallel` on 3 threads, on the whole batch;
+//! 5. for one rule set in 20 ([`CLI_EVERY`]), `narval assign` on the batch
 //!    as NDJSON.
 //!
 //! `NARVAL_DIFF_CASES=N` sets the number of rule sets (300 by default, 30
@@ -40,6 +42,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
+use narval::eval::engine::Engine;
 use narval::{Assignment, Date, RuleSet};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -1071,14 +1074,13 @@ struct Stats {
     indexed_sets: usize,
     /// Rule outcomes compared between the specialised and general evaluators.
     outcomes: usize,
-    /// Rule sets run as native code, whole and in part.
-    native: usize,
-    native_in_part: usize,
-    native_chunked: usize,
+    /// Rule sets run as native code, by engine (in the order of
+    /// [`Engine::ALL`]).
+    native: Vec<usize>,
 }
 
 /// What one rule set and profile came to, for a failure message.
-fn explain(rules: &RuleSet, text: &str, today: Date, json: &Json, results: &[(&str, &Option<Streams>)]) -> String {
+fn explain(rules: &RuleSet, text: &str, today: Date, json: &Json, results: &[(String, &Option<Streams>)]) -> String {
     let mut out = format!("rule file (today {today}):\n{text}\nprofile: {json}\n");
     for (path, result) in results {
         let _ = writeln!(out, "  {path:<12} {}", show(result));
@@ -1108,16 +1110,15 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             return Err(TestCaseError::reject("the rule set does not build"));
         }
     };
-    let in_part = RuleSet::builder().source("diff.narval", text.clone()).today(today).native_in_part().build();
-    let in_part = in_part.map_err(|report| TestCaseError::fail(report.render()))?;
-    let chunked = RuleSet::builder().source("diff.narval", text.clone()).today(today).native_chunked().build();
-    let chunked = chunked.map_err(|report| TestCaseError::fail(report.render()))?;
+    let engines: Vec<(Engine, RuleSet)> =
+        Engine::ALL.iter().map(|&engine| (engine, rules.with_engine(engine))).collect();
     let built = {
         let mut stats = stats.borrow_mut();
         stats.built += 1;
-        stats.native += usize::from(rules.is_native());
-        stats.native_in_part += usize::from(in_part.is_native());
-        stats.native_chunked += usize::from(chunked.is_native());
+        stats.native.resize(engines.len(), 0);
+        for ((_, by), native) in engines.iter().zip(&mut stats.native) {
+            *native += usize::from(by.is_native());
+        }
         let dispatch = rules.dispatch();
         stats.indexed_sets += usize::from(!dispatch.indexes.is_empty() || !dispatch.ranges.is_empty());
         stats.built
@@ -1132,11 +1133,8 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
         let expected = reference::assign(rules.checked(), today, json).ok();
         let engine = rules.assign_json(line);
         let indexed = engine.as_ref().ok().map(streams);
-        let plain = rules.decode_json(line).ok().map(|p| streams(&rules.assignment(&rules.evaluate_unindexed(&p))));
-        let interpreted =
-            rules.decode_json(line).ok().map(|p| streams(&rules.assignment(&rules.evaluate_interpreted(&p))));
-        let part = in_part.assign_json(line).ok().map(|a| streams(&a));
-        let one_by_one = chunked.assign_json(line).ok().map(|a| streams(&a));
+        let by_engine: Vec<Option<Streams>> =
+            engines.iter().map(|(_, by)| by.assign_json(line).ok().map(|a| streams(&a))).collect();
         let threaded = parallel[k].as_ref().ok().map(streams);
         if let Ok(profile) = rules.decode_json(line) {
             // Rule by rule, the specialised tests `run` evaluates agree with
@@ -1159,15 +1157,9 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             }
             stats.borrow_mut().outcomes += outcomes.iter().flatten().count();
         }
-        let results = [
-            ("reference", &expected),
-            ("assign_json", &indexed),
-            ("interpreted", &interpreted),
-            ("in part", &part),
-            ("chunked", &one_by_one),
-            ("unindexed", &plain),
-            ("parallel", &threaded),
-        ];
+        let mut results = vec![("reference".to_owned(), &expected), ("assign_json".to_owned(), &indexed)];
+        results.extend(engines.iter().zip(&by_engine).map(|((engine, _), result)| (format!("{engine:?}"), result)));
+        results.push(("parallel".to_owned(), &threaded));
         if results.iter().any(|(_, r)| **r != expected) {
             return Err(TestCaseError::fail(format!(
                 "the engine disagrees with the reference\n{}engine: {:?}",
@@ -1240,7 +1232,13 @@ fn check_cli(
             return Err(TestCaseError::fail(format!(
                 "narval assign disagrees with the reference on line {}\nstderr: {stderr}\n{}",
                 k + 1,
-                explain(rules, text, today, &profiles[k], &[("reference", expected), ("narval assign", &cli)])
+                explain(
+                    rules,
+                    text,
+                    today,
+                    &profiles[k],
+                    &[("reference".into(), expected), ("narval assign".into(), &cli)]
+                )
             )));
         }
     }
@@ -1272,22 +1270,21 @@ fn the_engine_agrees_with_the_reference_evaluator() {
         runner.run(&strategy, |(seed, rule_seeds, profiles_seed)| check(&stats, seed, &rule_seeds, profiles_seed));
     let stats = stats.into_inner();
     eprintln!(
-        "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on 7 paths \
+        "differential: {} rule sets generated, {} built; {} cases (rule set x profile) compared on {} paths \
          ({} rejected by all, {} given some stream); {} rule sets ({} cases) also through `narval assign`; \
          {} rule sets with dispatch indexes; {} rule outcomes compared, specialised against general; \
-         {} rule sets native whole, {} in part, {} a rule to a function",
+         rule sets run as native code, by engine: {}",
         stats.generated,
         stats.built,
         stats.cases,
+        Engine::ALL.len() + 3,
         stats.rejected,
         stats.assigned_some,
         stats.cli_sets,
         stats.cli_cases,
         stats.indexed_sets,
         stats.outcomes,
-        stats.native,
-        stats.native_in_part,
-        stats.native_chunked
+        Engine::ALL.iter().zip(&stats.native).map(|(e, n)| format!("{e:?} {n}")).collect::<Vec<_>>().join(", ")
     );
     if let Err(error) = result {
         panic!("{error}");
@@ -1305,12 +1302,12 @@ fn the_engine_agrees_with_the_reference_evaluator() {
     assert!(stats.rejected * 50 >= stats.cases, "too few rejected profiles: {}", stats.rejected);
     assert!(stats.assigned_some * 4 >= stats.cases, "too few profiles given a stream: {}", stats.assigned_some);
     assert!(stats.outcomes >= stats.cases, "too few rule outcomes compared: {}", stats.outcomes);
-    // Native code is what `assign_json` ran, for every rule set it could
-    // be generated for: all of them.
-    if narval::NATIVE {
-        assert_eq!(stats.native, stats.built, "rule sets without native code");
-        assert_eq!(stats.native_in_part, stats.built, "rule sets without native code in part");
-        assert_eq!(stats.native_chunked, stats.built, "rule sets without native code a rule to a function");
+    // Native code is what `assign_json` and every native engine ran, for
+    // every rule set it could be generated for: all of them; the other
+    // engines never ran it.
+    for (engine, native) in Engine::ALL.iter().zip(&stats.native) {
+        let expected = if narval::NATIVE && engine.runs_native_code() { stats.built } else { 0 };
+        assert_eq!(*native, expected, "rule sets run as native code by {engine:?}");
     }
 }
 

@@ -3,6 +3,7 @@
 //! the indexed evaluation equals the plain one that tests every rule.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use narval::eval::engine::Engine;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -96,10 +97,11 @@ proptest! {
     #[test]
     fn indexed_and_plain_evaluation_agree(rules in rule_set(), profiles in prop::collection::vec(profile(), 40)) {
         let rules = narval::RuleSet::builder().source("r.narval", rules).build().unwrap_or_else(|r| panic!("{}", r.render()));
+        let unindexed = rules.with_engine(Engine::Plain);
         for text in &profiles {
             let profile = rules.decode_json(text).unwrap();
             let indexed: Vec<usize> = rules.evaluate(&profile).iter().collect();
-            let plain: Vec<usize> = rules.evaluate_unindexed(&profile).iter().collect();
+            let plain: Vec<usize> = unindexed.evaluate(&profile).iter().collect();
             prop_assert_eq!(indexed, plain, "profile {}", text);
         }
     }
@@ -136,10 +138,11 @@ proptest! {
         profiles in prop::collection::vec(profile(), 40),
     ) {
         let rules = narval::RuleSet::builder().source("r.narval", rules).build().unwrap_or_else(|r| panic!("{}", r.render()));
+        let unindexed = rules.with_engine(Engine::Plain);
         for text in &profiles {
             let profile = rules.decode_json(text).unwrap();
             let indexed: Vec<usize> = rules.evaluate(&profile).iter().collect();
-            let plain: Vec<usize> = rules.evaluate_unindexed(&profile).iter().collect();
+            let plain: Vec<usize> = unindexed.evaluate(&profile).iter().collect();
             prop_assert_eq!(indexed, plain, "profile {}", text);
         }
     }
@@ -156,6 +159,7 @@ fn bands_on_two_fields_are_nested() {
     }
     text.push_str("band_b: n between 1.0 and 1.5 and i >= 2 and b -> j0\n");
     let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+    let unindexed = rules.with_engine(Engine::Plain);
     let dispatch = rules.dispatch();
     assert_eq!(dispatch.ranges.len(), 1, "{dispatch:?}");
     let bands = &dispatch.ranges[0];
@@ -172,7 +176,7 @@ fn bands_on_two_fields_are_nested() {
     ] {
         let profile = rules.decode_json(profile).unwrap();
         assert_eq!(rules.evaluate(&profile).iter().collect::<Vec<_>>(), streams);
-        assert_eq!(rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>(), streams);
+        assert_eq!(unindexed.evaluate(&profile).iter().collect::<Vec<_>>(), streams);
     }
 }
 
@@ -185,6 +189,7 @@ fn score_bands_are_indexed_by_range() {
     }
     text.push_str("nested1: i >= 1 -> j0\nnested2: i >= 2 -> j0\nnested3: i >= 3 -> j1\n");
     let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+    let unindexed = rules.with_engine(Engine::Plain);
     let dispatch = rules.dispatch();
     assert_eq!(dispatch.ranges.len(), 2, "{dispatch:?}");
     let bands = dispatch.ranges.iter().find(|r| r.all.len() == 40).unwrap();
@@ -200,7 +205,7 @@ fn score_bands_are_indexed_by_range() {
     let streams: Vec<usize> = rules.evaluate(&profile).iter().collect();
     // band11 -> k3, band12 -> k0, nested1 and nested2 -> j0 (stream 4).
     assert_eq!(streams, [0, 3, 4]);
-    assert_eq!(streams, rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>());
+    assert_eq!(streams, unindexed.evaluate(&profile).iter().collect::<Vec<_>>());
 }
 
 /// The index of rule `rN` in the checked order (rules are sorted by name).
@@ -217,6 +222,7 @@ fn guarded_rules_are_indexed() {
     }
     text.push_str("plain: x > 2 -> j0\n");
     let rules = narval::RuleSet::builder().source("r.narval", text).build().unwrap();
+    let unindexed = rules.with_engine(Engine::Plain);
     let dispatch = rules.dispatch();
     assert_eq!(dispatch.indexes.len(), 1);
     assert_eq!(dispatch.indexes[0].all.len(), 30);
@@ -231,7 +237,7 @@ fn guarded_rules_are_indexed() {
     let streams: Vec<usize> = rules.evaluate(&profile).iter().collect();
     // r3, r8, ... fire: n % 5 == 3 gives k3, k0, k1, k2 ... all four streams.
     assert_eq!(streams, [0, 1, 2, 3]);
-    assert_eq!(streams, rules.evaluate_unindexed(&profile).iter().collect::<Vec<_>>());
+    assert_eq!(streams, unindexed.evaluate(&profile).iter().collect::<Vec<_>>());
 }
 
 /// A value's region by the table of a range index whose bounds are

@@ -5,6 +5,7 @@
 //! shared leaves. Profiles are random, with fields missing or null.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use narval::eval::engine::Engine;
 use narval::eval::interpret::{Cx, Outcome};
 use narval::eval::specialise::Test;
 use narval::RuleSet;
@@ -131,13 +132,14 @@ fn profile(rng: &mut Rng) -> Value {
 fn specialised_tests_agree_with_the_general_evaluator() {
     let rules =
         RuleSet::builder().source("specialise.narval", RULES).build().unwrap_or_else(|r| panic!("{}", r.render()));
-    let in_part = RuleSet::builder()
-        .source("specialise.narval", RULES)
-        .native_in_part()
-        .build()
-        .unwrap_or_else(|r| panic!("{}", r.render()));
+    // Every engine: native code (feature `jit`) whole, in part and a rule
+    // to a function, the interpreter, the plain evaluator.
+    let engines: Vec<(Engine, RuleSet)> =
+        Engine::ALL.iter().map(|&engine| (engine, rules.with_engine(engine))).collect();
+    for (engine, by) in &engines {
+        assert_eq!(by.is_native(), narval::NATIVE && engine.runs_native_code(), "{engine:?}");
+    }
     assert_eq!(rules.is_native(), narval::NATIVE);
-    assert_eq!(in_part.is_native(), narval::NATIVE);
     let program = rules.program();
     // The shapes are specialised, not left to the general evaluator.
     fn general(test: &Test) -> bool {
@@ -172,10 +174,10 @@ fn specialised_tests_agree_with_the_general_evaluator() {
             }
             seen.insert((rule, general));
         }
-        assert_eq!(streams, rules.evaluate_unindexed(&profile), "{json}");
-        // Native code (feature `jit`), whole and in part, agrees.
-        assert_eq!(streams, rules.evaluate(&profile), "native: {json}");
-        assert_eq!(streams, in_part.evaluate(&profile), "native in part: {json}");
+        assert_eq!(streams, rules.evaluate(&profile), "{json}");
+        for (engine, by) in &engines {
+            assert_eq!(streams, by.evaluate(&profile), "{engine:?}: {json}");
+        }
     }
     assert!(decoded >= 4000, "{decoded} profiles decoded");
     assert!(compared >= decoded * program.rules.len() / 2, "{compared} outcomes compared");

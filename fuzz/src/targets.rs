@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use narval::decode::Reads;
+use narval::eval::engine::Engine;
 use narval::ir::StreamKind;
 use narval::ir::{Schema, Type};
 use narval::text::source::{FileId, Sources};
@@ -88,22 +89,42 @@ impl Target {
     }
 }
 
-/// Builds the fixed rule sets once.
+/// Builds the fixed rule sets once, each with its run by every engine.
 struct Fixed {
-    campaign: RuleSet,
-    operators: RuleSet,
+    campaign: Family,
+    operators: Family,
     /// The campaign rules and rules as campaigns generate them, native in
     /// part: the interpreter walks their indexes and calls native code for
     /// the residuals of the rules it finds (every other one, the rest
     /// interpreted).
-    indexed: RuleSet,
+    indexed: Family,
+}
+
+/// A rule set as built, and the same rule set run by every engine, which
+/// [`run_profile`] holds equal to it.
+struct Family {
+    rules: RuleSet,
+    engines: Vec<(Engine, RuleSet)>,
+}
+
+impl Family {
+    /// `rules` and its run by every engine of [`Engine::ALL`], or with
+    /// `native_too` off only by the engines that generate no native code.
+    fn of(rules: RuleSet, native_too: bool) -> Family {
+        let engines = Engine::ALL
+            .iter()
+            .filter(|engine| native_too || !engine.runs_native_code())
+            .map(|&engine| (engine, rules.with_engine(engine)))
+            .collect();
+        Family { rules, engines }
+    }
 }
 
 fn fixed() -> &'static Fixed {
     static FIXED: OnceLock<Fixed> = OnceLock::new();
     FIXED.get_or_init(|| {
         let build = |builder: narval::Builder| match builder.today(today()).build() {
-            Ok(rules) => rules,
+            Ok(rules) => Family::of(rules, true),
             Err(report) => panic!("a fixed rule set of the fuzzer does not build:\n{}", report.render()),
         };
         Fixed {
@@ -118,7 +139,7 @@ fn fixed() -> &'static Fixed {
                     .source(format!("{DIR}/schema.narval"), CAMPAIGN_SCHEMA)
                     .source(format!("{DIR}/campaign.narval"), CAMPAIGN_RULES)
                     .source(format!("{DIR}/indexed.narval"), INDEXED_RULES)
-                    .native_in_part(),
+                    .engine(Engine::NativeInPart),
             ),
         }
     })
@@ -229,8 +250,13 @@ fn check(text: &str) -> u64 {
     for variant in 0..4 {
         profiles.push(sample_profile(schema, seed.wrapping_add(variant), variant).to_string());
     }
+    // Not the native engines: generating code again for each would spend a
+    // large rule file's time limit in Cranelift, and count its bytes in
+    // the regression test's check of linear work. The `eval` target runs
+    // them on its fixed rule sets.
+    let family = Family::of(rules, false);
     for profile in &profiles {
-        sig = sig.num(run_profile(&rules, profile).0);
+        sig = sig.num(run_profile(&family, profile).0);
     }
     if let Ok(suite) = builder(text).build_tests() {
         let results = suite.run();
@@ -242,7 +268,8 @@ fn check(text: &str) -> u64 {
 
 /// Decodes and evaluates one profile every way the library offers, and
 /// checks that the ways agree.
-fn run_profile(rules: &RuleSet, json: &str) -> Sig {
+fn run_profile(family: &Family, json: &str) -> Sig {
+    let rules = &family.rules;
     let sig = Sig::new();
     let profile = match rules.decode_json(json) {
         Ok(profile) => profile,
@@ -251,13 +278,13 @@ fn run_profile(rules: &RuleSet, json: &str) -> Sig {
             return sig.add(error_kind(&error.to_string()).as_bytes());
         }
     };
+    // With the `jit` feature, `evaluate` ran native code: every engine (the
+    // specialised interpreter, the plain evaluator, native code in part and
+    // a rule to a function) must agree.
     let indexed = rules.evaluate(&profile);
-    let plain = rules.evaluate_unindexed(&profile);
-    assert_eq!(indexed, plain, "the indexed and the plain evaluator disagree on {json}");
-    // With the `jit` feature, `evaluate` ran native code: the specialised
-    // interpreter must agree too.
-    let interpreted = rules.evaluate_interpreted(&profile);
-    assert_eq!(indexed, interpreted, "native code and the interpreter disagree on {json}");
+    for (engine, by) in &family.engines {
+        assert_eq!(indexed, by.evaluate(&profile), "the rule set as built and engine {engine:?} disagree on {json}");
+    }
     let assignment = rules.assignment(&indexed);
     match rules.assign_json(json) {
         Ok(direct) => assert_eq!(direct, assignment, "assign_json disagrees with decode_json + evaluate"),
@@ -386,7 +413,8 @@ fn format(text: &str) -> u64 {
 // ---- decode ----------------------------------------------------------------
 
 fn decode(text: &str, data: &[u8]) -> u64 {
-    let rules = &fixed().campaign;
+    let family = &fixed().campaign;
+    let rules = &family.rules;
     let mut sig = Sig::new();
     let read = rules.decode_json(text);
     match &read {
@@ -418,7 +446,7 @@ fn decode(text: &str, data: &[u8]) -> u64 {
         let _ = rules.assign_value(&value);
     }
     if read.is_ok() {
-        sig = sig.num(run_profile(rules, text).0);
+        sig = sig.num(run_profile(family, text).0);
     }
     sig.0
 }
@@ -481,8 +509,9 @@ fn agree_on_line(rules: &RuleSet, data: &[u8]) -> u64 {
 fn eval(text: &str) -> u64 {
     let fixed = fixed();
     let mut sig = Sig::new();
-    for rules in [&fixed.campaign, &fixed.operators, &fixed.indexed] {
-        sig = sig.num(run_profile(rules, text).0);
+    for family in [&fixed.campaign, &fixed.operators, &fixed.indexed] {
+        let rules = &family.rules;
+        sig = sig.num(run_profile(family, text).0);
         if let Ok(value) = serde_json::from_str::<Value>(text) {
             let by_value = rules.assign_value(&value);
             if let (Ok(by_value), Ok(by_text)) = (by_value, rules.assign_json(text)) {

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::decode::{self, ProfileError};
+use crate::eval::batch::MAX_THREADS;
 use crate::eval::compile::{Folded, Program};
+use crate::eval::engine::Engine;
 use crate::eval::explain::Explanation;
 use crate::eval::interpret::StreamSet;
 use crate::ir;
@@ -15,7 +17,7 @@ use crate::load::{self, Input, Loaded};
 use crate::text::diagnostic::{self, Code, Diagnostic};
 pub use crate::text::report::Report;
 
-pub mod batch;
+mod batch;
 mod sql;
 mod stack;
 pub mod testing;
@@ -47,13 +49,8 @@ pub struct Builder {
     /// Folders imports may resolve into, besides the folders of the inputs.
     import_roots: Vec<PathBuf>,
     today: Option<Date>,
-    /// Evaluate with the interpreter even where native code could be
-    /// generated.
-    interpreted: bool,
-    /// Native code for the rules outside the indexes only (tests).
-    native_in_part: bool,
-    /// Native code with one rule to a function (tests).
-    native_chunked: bool,
+    /// The evaluator the rule set runs.
+    engine: Engine,
 }
 
 impl Builder {
@@ -110,25 +107,17 @@ impl Builder {
     /// (feature `jit`, on by default): for machines that forbid executable
     /// memory, or to compare the two. The results are the same.
     pub fn interpreted(mut self) -> Builder {
-        self.interpreted = true;
+        self.engine = Engine::Interpreted;
         self
     }
 
-    /// Generates native code for the rules outside the indexes only, as
-    /// for a rule set of more than [`crate::eval::native::ALL_RULES`] rules, whatever
-    /// its size; for tests of that path.
+    /// Evaluates with `engine`, which may be one the facade does not offer
+    /// (native code in part or a rule to a function, the plain evaluator),
+    /// so that tests take each path. Only with the `internals` feature.
+    #[cfg(feature = "internals")]
     #[doc(hidden)]
-    pub fn native_in_part(mut self) -> Builder {
-        self.native_in_part = true;
-        self
-    }
-
-    /// Generates native code with one rule and one requirement to a
-    /// function, as a rule set of many rules is generated in chunks of
-    /// them; for tests of that path.
-    #[doc(hidden)]
-    pub fn native_chunked(mut self) -> Builder {
-        self.native_chunked = true;
+    pub fn engine(mut self, engine: Engine) -> Builder {
+        self.engine = engine;
         self
     }
 
@@ -169,18 +158,7 @@ impl Builder {
     fn build_here(&self) -> Result<RuleSet, Report> {
         match self.run(true) {
             (report, Some(checked), Some(mut program), policies) if !report.has_errors() => {
-                // Without native code, the interpreter evaluates: the
-                // results are the same, so a failure here is not an error.
-                #[cfg(feature = "jit")]
-                if !self.interpreted {
-                    let _ = match (self.native_in_part, self.native_chunked) {
-                        (false, false) => program.generate_native(),
-                        (in_part, true) => program.generate_native_as(!in_part, 1),
-                        (true, false) => program.generate_native_as(false, crate::eval::native::CHUNK),
-                    };
-                }
-                #[cfg(not(feature = "jit"))]
-                let _ = (&mut program, self.interpreted, self.native_in_part, self.native_chunked);
+                program.set_engine(self.engine);
                 let reads = decode::Reads::of(&checked.schema, checked.profile_reads());
                 Ok(RuleSet { checked, program, report, policies, reads, today: self.today })
             }
@@ -420,23 +398,20 @@ impl RuleSet {
     }
 
     /// The streams of a decoded profile, as a set of stream ids in priority
-    /// order: the second half of [`RuleSet::assign_json`].
+    /// order, by the engine chosen when the rule set was built: the second
+    /// half of [`RuleSet::assign_json`].
     pub fn evaluate(&self, profile: &decode::Profile) -> StreamSet {
         self.program.assign(profile)
     }
 
-    /// [`RuleSet::evaluate`] with every rule evaluated in turn by the
-    /// general evaluator, without the hash indexes of `dispatch`
-    /// and the specialised tests of `specialise`: the plain
-    /// reference the fast path is tested against.
-    pub fn evaluate_unindexed(&self, profile: &decode::Profile) -> StreamSet {
-        self.program.assign_plain(profile)
-    }
-
-    /// [`RuleSet::evaluate`] by the specialised interpreter, even when the
-    /// rule set has native code: what the native code is tested against.
-    pub fn evaluate_interpreted(&self, profile: &decode::Profile) -> StreamSet {
-        self.program.assign_interpreted(profile)
+    /// The same rule set run by `engine` (tests that compare the engines
+    /// without checking the rule set again).
+    #[cfg(feature = "internals")]
+    #[doc(hidden)]
+    pub fn with_engine(&self, engine: Engine) -> RuleSet {
+        let mut other = self.clone();
+        other.program.set_engine(engine);
+        other
     }
 
     /// Whether [`RuleSet::evaluate`] runs native code (feature `jit`; see
@@ -507,10 +482,6 @@ impl RuleSet {
         self.assignment(&self.evaluate(profile))
     }
 }
-
-/// Most threads [`RuleSet::assign_batch_parallel`] and
-/// [`RuleSet::assign_lines_parallel`] start; a larger count is taken as this.
-pub const MAX_THREADS: usize = 256;
 
 /// `f` over `items` on `threads` scoped threads (at most [`MAX_THREADS`]),
 /// each taking a contiguous run; the results are in input order. A run

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, Write};
 
-use crate::api::batch::{read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary};
+use crate::eval::batch::{read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary};
 use crate::api::RuleSet;
 use crate::decode::{self, Profile};
 use crate::sql::{self, table, Dialect};

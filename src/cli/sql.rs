@@ -14,7 +14,13 @@ pub fn run(args: &SqlArgs) -> Status {
         say(format_args!("unknown --dialect `{}`: one of {}", args.dialect, names.join(", ")));
         return Status::Usage;
     };
-    let rules = match builder(&args.rules, args.today, args.import_root.as_deref()).map(narval::Builder::build) {
+    // The table and its rows do not depend on the date: without one, any
+    // date builds the rule set for them.
+    let today = match (args.today, args.ddl || args.load.is_some()) {
+        (None, true) => narval::Date::from_ymd(1970, 1, 1),
+        (today, _) => today,
+    };
+    let rules = match builder(&args.rules, today, args.import_root.as_deref()).map(narval::Builder::build) {
         Ok(Ok(rules)) => rules,
         Ok(Err(report)) => {
             print_report(&report);

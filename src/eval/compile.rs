@@ -81,6 +81,8 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
             cached_buckets: 0,
             tests: Tests::default(),
             deep_definitions: false,
+            // No native code until an engine asks for it.
+            engine: crate::eval::engine::Engine::Interpreted,
             #[cfg(feature = "jit")]
             native: crate::eval::native::code::Native::default(),
         },

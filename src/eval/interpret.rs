@@ -425,16 +425,6 @@ impl Mode {
 }
 
 impl Program {
-    /// The streams a profile receives: assigned by some rule whose condition
-    /// is true, and suppressed by none whose condition is true or unknown.
-    pub fn assign(&self, profile: &Profile) -> StreamSet {
-        #[cfg(feature = "jit")]
-        if let Some(streams) = self.native.assign(self, profile) {
-            return streams;
-        }
-        self.assign_interpreted(profile)
-    }
-
     /// The rules the indexes find, for native code, which evaluated the
     /// others: their assigned streams ored into `words` 0 to 3, their
     /// suppressed into 4 to 7. Nobody observes, so the rules a region
@@ -522,7 +512,7 @@ impl Program {
     /// Not inlined: the interpreter's scratch would make every caller's
     /// frame larger.
     #[inline(never)]
-    pub fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
+    pub(crate) fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
         self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET)
     }
 
@@ -701,7 +691,7 @@ impl Program {
     /// tests of [`crate::eval::specialise`]: every rule's condition evaluated, in
     /// order, by the general evaluator. Neither must ever change a result;
     /// tests hold them to it.
-    pub fn assign_plain(&self, profile: &Profile) -> StreamSet {
+    pub(crate) fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
         self.evaluate(profile, Scratch::Given(&mut cx), |_, _| {}, Mode { indexed: false, quiet: false, ..Mode::QUIET })

@@ -3,12 +3,17 @@
 //! The checked rule set compiles to a flat program ([`compile`]) whose rule
 //! conditions are specialised into fused tests ([`specialise`]) and indexed
 //! ([`dispatch`]); the interpreter ([`interpret`]) or native code
-//! ([`native`], feature `jit`) runs it on a decoded profile, and
-//! [`explain`] watches a run to say why.
+//! ([`native`], feature `jit`) runs it on a decoded profile, as the
+//! [`engine`] chosen when the rule set is built says; [`batch`] runs it on
+//! NDJSON lines on several threads, and [`explain`] watches a run to say
+//! why.
 
+pub mod assign;
+pub mod batch;
 pub mod compile;
 pub mod constant;
 pub mod dispatch;
+pub mod engine;
 pub mod explain;
 pub mod fused;
 pub mod interpret;

@@ -44,8 +44,10 @@ pub struct Program {
     /// definitions in id order ([`Program::definition`]), so that no
     /// evaluation recurses through more than one definition's expression.
     pub(crate) deep_definitions: bool,
-    /// The specialised form as native code, when it was generated
-    /// ([`Program::generate_native`]).
+    /// The engine [`Program::assign`] runs ([`Program::set_engine`]).
+    pub(crate) engine: crate::eval::engine::Engine,
+    /// The specialised form as native code, when the engine asked for it
+    /// and it could be generated ([`Program::set_engine`]).
     #[cfg(feature = "jit")]
     pub native: crate::eval::native::code::Native,
 }

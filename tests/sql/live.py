@@ -64,6 +64,23 @@ def run_postgres(ddl, load, query, host):
         return c.execute(query).fetchall()
 
 
+def run_spark(ddl, load, query):
+    import tempfile
+    from pyspark.sql import SparkSession
+    warehouse = tempfile.mkdtemp(prefix="narval-spark-")
+    s = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .config("spark.sql.warehouse.dir", warehouse).config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    s.sparkContext.setLogLevel("ERROR")
+    s.sql("DROP TABLE IF EXISTS profiles")
+    for statement in ddl.split(";"):
+        if statement.strip():
+            s.sql(statement)
+    for statement in load.split(";\n"):
+        if statement.strip():
+            s.sql(statement)
+    return [tuple(row) for row in s.sql(query).collect()]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--narval", required=True)
@@ -78,7 +95,12 @@ def main():
     ddl = sql(a.narval, a.rules, a.today, a.engine, "--ddl")
     load = sql(a.narval, a.rules, a.today, a.engine, "--load", a.profiles)
     query = sql(a.narval, a.rules, a.today, a.engine)
-    rows = run_duckdb(ddl, load, query) if a.engine == "duckdb" else run_postgres(ddl, load, query, a.pg_host)
+    if a.engine == "duckdb":
+        rows = run_duckdb(ddl, load, query)
+    elif a.engine == "postgres":
+        rows = run_postgres(ddl, load, query, a.pg_host)
+    else:
+        rows = run_spark(ddl, load, query)
     got = {}
     for id_, sol, iss, rejected in rows:
         if rejected is not None:

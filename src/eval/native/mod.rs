@@ -212,10 +212,11 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
 
 impl Program {
     /// Generates the native code of the program's specialised tests, which
-    /// [`Program::assign`] then runs. A program without it (more rules or
+    /// [`Program::assign`] then runs for a native engine
+    /// ([`Program::set_engine`]). A program without it (more rules or
     /// streams than native code takes, or a machine Cranelift does not
     /// support) is evaluated by the interpreter, with the same results.
-    pub fn generate_native(&mut self) -> Result<(), Unavailable> {
+    pub(crate) fn generate_native(&mut self) -> Result<(), Unavailable> {
         self.native = Native::build(self)?;
         Ok(())
     }
@@ -223,7 +224,7 @@ impl Program {
     /// [`Program::generate_native`] whole (`all`) or for the rules outside
     /// the indexes only, as for a large rule set, whatever its size, with
     /// `chunk` rules to a function: tests try each way.
-    pub fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), Unavailable> {
+    pub(crate) fn generate_native_as(&mut self, all: bool, chunk: usize) -> Result<(), Unavailable> {
         self.native = Native::build_chunked(self, all, chunk)?;
         Ok(())
     }
