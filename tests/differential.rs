@@ -1329,3 +1329,44 @@ fn the_reference_agrees_on_the_campaign() {
     }
     assert!(assigned > 10);
 }
+
+/// Writes the differential corpus of the SQL back end: rule sets from this
+/// file's generator that build, each in `DIR/NNNN/` as `rules.narval`, its
+/// evaluation date in `today` and `PROFILES_PER_SQL_SET` generated
+/// profiles (valid or not) in `profiles.ndjson`. `.ci/sql.sh` writes it
+/// and `tests/sql/live.py --corpus DIR` compares `narval assign` with the
+/// SQL of every engine on it, row for row. `NARVAL_SQL_CORPUS_SETS` sets
+/// the number of rule sets (150), `NARVAL_SQL_CORPUS_SEED` the seed.
+#[test]
+#[ignore = "writes the SQL back end's corpus when NARVAL_SQL_CORPUS=DIR is set (.ci/sql.sh)"]
+fn write_the_sql_corpus() {
+    const PROFILES_PER_SQL_SET: usize = 100;
+    let dir = PathBuf::from(std::env::var_os("NARVAL_SQL_CORPUS").expect("NARVAL_SQL_CORPUS=DIR names where to write"));
+    let env = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let sets = env("NARVAL_SQL_CORPUS_SETS", 150);
+    let mut rng = Rng(env("NARVAL_SQL_CORPUS_SEED", 2012));
+    let (mut written, mut tried) = (0, 0);
+    while written < sets {
+        tried += 1;
+        assert!(tried < sets * 4, "too few generated rule sets build: {written} of {tried}");
+        let rule_seeds: Vec<u64> = (0..1 + rng.below(12)).map(|_| rng.next()).collect();
+        let rules = Rules::generate(rng.next(), &rule_seeds);
+        let text = rules.text();
+        if RuleSet::builder().source("rules.narval", text.clone()).today(rules.today).build().is_err() {
+            continue;
+        }
+        let case = dir.join(format!("{written:04}"));
+        std::fs::create_dir_all(&case).unwrap();
+        std::fs::write(case.join("rules.narval"), &text).unwrap();
+        std::fs::write(case.join("today"), rules.today.to_string()).unwrap();
+        let seed = rng.next();
+        let mut lines = String::new();
+        for id in 0..PROFILES_PER_SQL_SET {
+            lines.push_str(&profile(seed.wrapping_add(id as u64), id).to_string());
+            lines.push('\n');
+        }
+        std::fs::write(case.join("profiles.ndjson"), lines).unwrap();
+        written += 1;
+    }
+    eprintln!("sql corpus: {written} rule sets of {tried} generated, {PROFILES_PER_SQL_SET} profiles each, in {}", dir.display());
+}

@@ -36,10 +36,12 @@ impl RuleSet {
     }
 
     /// `INSERT` statements that load the NDJSON profiles of `input` into
-    /// `table`, written to `output`: each line read by narval's decoder,
-    /// every field of the schema, so the table holds exactly the values
-    /// narval reads. A line the decoder rejects goes to `rejections` and
-    /// not into the table; the summary counts both.
+    /// `table`, written to `output`: each line read by narval's decoder as
+    /// `narval assign` reads it, so the table holds exactly the profiles
+    /// and values this rule set reads. Fields no rule reads are not read
+    /// (NULL in the table), and a line malformed only there is loaded, as
+    /// `assign` assigns it. A line the decoder rejects goes to
+    /// `rejections` and not into the table; the summary counts both.
     pub fn sql_load(
         &self,
         dialect: Dialect,
@@ -50,7 +52,7 @@ impl RuleSet {
         mut rejections: impl FnMut(&Rejection<'_>),
     ) -> Result<Summary, BatchError> {
         let schema = &self.checked.schema;
-        let reads = decode::Reads::all(schema);
+        let reads = &self.reads;
         let id_column = !schema.root().is_some_and(|root| root.fields.contains_key(id));
         let mut columns: Vec<String> = Vec::new();
         if id_column {
@@ -92,9 +94,9 @@ impl RuleSet {
                 Line::Read => {
                     summary.read += 1;
                     let text = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
-                    match decode::decode_bytes_into(schema, &reads, text, Some(id), &mut profile) {
+                    match decode::decode_bytes_into(schema, reads, text, Some(id), &mut profile) {
                         Ok(Some(raw)) => {
-                            rows.push(table::row(schema, dialect, table, id_column, raw, &profile));
+                            rows.push(table::row(schema, dialect, table, (id, id_column, raw), &profile));
                             summary.assigned += 1;
                             if rows.len() == ROWS_PER_INSERT {
                                 write(&mut rows, &mut output)?;

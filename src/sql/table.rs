@@ -116,14 +116,30 @@ pub(crate) fn ddl(schema: &Schema, d: Dialect, table: &str, id: &str) -> Result<
 
 /// One profile's row as a parenthesised list of SQL literals, the id first
 /// unless the schema holds it.
-pub(crate) fn row(schema: &Schema, d: Dialect, table: &str, id_column: bool, id: &str, profile: &Profile) -> String {
+pub(crate) fn row(
+    schema: &Schema,
+    d: Dialect,
+    table: &str,
+    (id_field, id_column, raw_id): (&str, bool, &str),
+    profile: &Profile,
+) -> String {
     let mut values = Vec::new();
     if id_column {
-        values.push(d.string(&id_text(id)));
+        values.push(d.string(&id_text(raw_id)));
     }
     if let Some(root) = schema.root() {
-        for (field, value) in root.fields.values().zip(profile.fields()) {
-            values.push(literal(schema, d, table, &field.ty, value, profile));
+        for ((name, field), value) in root.fields.iter().zip(profile.fields()) {
+            // The id as written, when the schema declares it but no rule
+            // reads it (the decoder then skips it).
+            let written = match (&field.ty, value) {
+                (_, Value::Missing) if !id_column && name == id_field => match field.ty {
+                    Type::Int => raw_id.parse::<i64>().ok().map(|i| integer(i, d)),
+                    Type::String => Some(d.string(&id_text(raw_id))),
+                    _ => None,
+                },
+                _ => None,
+            };
+            values.push(written.unwrap_or_else(|| literal(schema, d, table, &field.ty, value, profile)));
         }
     }
     format!("({})", values.join(", "))
