@@ -4,7 +4,8 @@
 //! conditions are specialised into fused tests ([`specialise`]) and indexed
 //! ([`dispatch`]); the interpreter ([`interpret`]) or native code
 //! ([`native`], feature `jit`) runs it on a decoded profile, and
-//! [`explain`] watches a run to say why.
+//! [`explain`] watches a run to say why. Kleene logic and the comparisons
+//! are defined once ([`logic`]), over the values of [`val`].
 
 pub mod compile;
 pub mod constant;
@@ -12,8 +13,10 @@ pub mod dispatch;
 pub mod explain;
 pub mod fused;
 pub mod interpret;
+pub mod logic;
 #[cfg(feature = "jit")]
 pub mod native;
 pub mod node;
 pub mod program;
 pub mod specialise;
+pub mod val;
