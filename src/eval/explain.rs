@@ -298,12 +298,13 @@ fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) ->
     for (rule, outcome) in checked.rules.iter().zip(outcomes) {
         for id in &rule.assigns {
             let Some(trace) = traces.get_mut(*id) else { continue };
-            match outcome {
-                Outcome::True => trace.assigned_by.push(rule.name.clone()),
-                _ => trace.not_assigned_by.push(rule.name.clone()),
+            if outcome.assigns() {
+                trace.assigned_by.push(rule.name.clone());
+            } else {
+                trace.not_assigned_by.push(rule.name.clone());
             }
         }
-        if *outcome != Outcome::False {
+        if outcome.suppresses() {
             for id in &rule.suppresses {
                 if let Some(trace) = traces.get_mut(*id) {
                     trace.suppressed_by.push(rule.name.clone());

@@ -294,6 +294,19 @@ impl Outcome {
         }
     }
 
+    /// Whether a rule of this outcome assigns its streams: only when true.
+    #[inline(always)]
+    pub fn assigns(self) -> bool {
+        self == Outcome::True
+    }
+
+    /// Whether a rule of this outcome suppresses its streams: when true or
+    /// unknown (fail closed).
+    #[inline(always)]
+    pub fn suppresses(self) -> bool {
+        self != Outcome::False
+    }
+
     /// `true`, `false` or `unknown`.
     pub fn word(self) -> &'static str {
         match self {
@@ -369,12 +382,14 @@ impl Program {
     ) {
         let (tests, fields) = (&self.tests, profile.fields());
         let mut cx = Scratch::Made(None);
-        let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, assigned: bool| {
+        let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, outcome: Outcome| {
             let (a, s) = words.split_at_mut(4);
-            if assigned {
+            if outcome.assigns() {
                 a.iter_mut().zip(&effects.assigns).for_each(|(w, m)| *w |= m);
             }
-            s.iter_mut().zip(&effects.suppresses).for_each(|(w, m)| *w |= m);
+            if outcome.suppresses() {
+                s.iter_mut().zip(&effects.suppresses).for_each(|(w, m)| *w |= m);
+            }
         };
         let mut apply = |rule: u32, found: bool, words: &mut [u64; 8]| {
             let Some(&(residual, effects)) = tests.found.get(rule as usize) else { return };
@@ -389,17 +404,13 @@ impl Program {
                 Some(truth) => truth,
                 None => tests.rules.get(rule as usize).and_then(|test| self.check(test, cx.get(self), fields, profile)),
             };
-            match truth {
-                Some(true) => or(words, effects, true),
-                None => or(words, effects, false),
-                Some(false) => {}
-            }
+            or(words, effects, Outcome::of(truth));
         };
         self.dispatch.walk(profile, &tests.regions, walk_from, |found| match found {
             Found::Unguarded(rule) => apply(rule, false, words),
             Found::Guarded(rule) | Found::True(rule) => apply(rule, true, words),
             Found::Decided(mask) => {
-                tests.masks.get(mask as usize).inspect(|decided| or(words, decided, true));
+                tests.masks.get(mask as usize).inspect(|decided| or(words, decided, Outcome::True));
             }
         });
     }
@@ -446,15 +457,14 @@ impl Program {
                     // Streams as masks over the inline words: no loop.
                     let truth =
                         if known { Some(true) } else { self.check(test, cx.get(self), profile.fields(), profile) };
-                    match truth {
-                        Some(true) => {
-                            assigned.add_inline(&effects.assigns);
-                            suppressed.add_inline(&effects.suppresses);
-                        }
-                        None => suppressed.add_inline(&effects.suppresses),
-                        Some(false) => {}
+                    let outcome = Outcome::of(truth);
+                    if outcome.assigns() {
+                        assigned.add_inline(&effects.assigns);
                     }
-                    observe(index, Outcome::of(truth));
+                    if outcome.suppresses() {
+                        suppressed.add_inline(&effects.suppresses);
+                    }
+                    observe(index, outcome);
                     return;
                 }
                 (Some(_), None) if known => Some(true),
@@ -464,13 +474,11 @@ impl Program {
             let outcome = Outcome::of(truth);
             observe(index, outcome);
             let Some(rule) = self.rules.get(index) else { return };
-            match outcome {
-                Outcome::True => {
-                    rule.assigns.iter().for_each(|&s| assigned.insert(s));
-                    rule.suppresses.iter().for_each(|&s| suppressed.insert(s));
-                }
-                Outcome::Unknown => rule.suppresses.iter().for_each(|&s| suppressed.insert(s)),
-                Outcome::False => {}
+            if outcome.assigns() {
+                rule.assigns.iter().for_each(|&s| assigned.insert(s));
+            }
+            if outcome.suppresses() {
+                rule.suppresses.iter().for_each(|&s| suppressed.insert(s));
             }
         };
         let mut apply = |index: u32, cx: &mut Scratch<'_, 'a>| run(index, cx, false);
@@ -555,11 +563,7 @@ impl Program {
 
     /// Evaluates a condition node.
     pub fn outcome<'a>(&'a self, node: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Outcome {
-        match self.test(node, cx, profile) {
-            Some(true) => Outcome::True,
-            Some(false) => Outcome::False,
-            None => Outcome::Unknown,
-        }
+        Outcome::of(self.test(node, cx, profile))
     }
 
     /// The three-valued truth of a condition: `Some(true)`, `Some(false)` or

@@ -1485,7 +1485,8 @@ impl Gen<'_, '_> {
     /// Kleene `and` (`or` when `is_or`) of a chain, left to right, going
     /// as soon as an operand decides it. An unknown operand is remembered,
     /// unless unknown goes where the deciding truth goes (an `and` whose
-    /// unknown and false lead to the same block is decided by it).
+    /// unknown and false lead to the same block is decided by it). This is
+    /// [`crate::eval::logic::Connective::fold`] as branches.
     fn chain(&mut self, items: &[Test], base: Base, at_root: bool, to: Targets, is_or: bool) {
         let (decided, undecided) = if is_or { (to.t, to.f) } else { (to.f, to.t) };
         let shortcut = to.u == decided;
