@@ -596,7 +596,7 @@ impl Dispatch {
     /// `visit`, so each caller's walk is compiled with its visit inlined.
     #[inline]
     pub(crate) fn walk(&self, profile: &Profile, regions: &[RegionMasks], from: usize, mut visit: impl FnMut(Found)) {
-        let walked = |rules: &[u32]| rules.len() >= from;
+        let walked = |rules: &[u32]| walks(rules, from);
         for index in self.indexes.iter().filter(|index| walked(&index.all)) {
             let (rules, found) = index.find(profile, profile.at(&index.path));
             let found = if found { Found::Guarded } else { Found::Unguarded };
@@ -621,6 +621,14 @@ impl Dispatch {
                 None => nested.all.iter().for_each(|&rule| visit(Found::Guarded(rule))),
             }
         }
+    }
+
+    /// The rules of the indexes the walk from `from` leaves out (native code
+    /// evaluates them), with repeats.
+    pub(crate) fn unwalked(&self, from: usize) -> impl Iterator<Item = u32> + '_ {
+        let hashed = self.indexes.iter().map(|index| &index.all);
+        let ranged = self.ranges.iter().map(|index| &index.all);
+        hashed.chain(ranged).filter(move |all| !walks(all, from)).flatten().copied()
     }
 
     /// The rules of a region where `guards` range guards hold: its decided
@@ -659,6 +667,12 @@ impl Index {
             },
         }
     }
+}
+
+/// Whether the walk from `from` takes an index of these rules.
+#[inline(always)]
+fn walks(rules: &[u32], from: usize) -> bool {
+    rules.len() >= from
 }
 
 /// The place on the line of a range index's bounds of the value at a

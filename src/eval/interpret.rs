@@ -892,8 +892,10 @@ impl<'a> Acc<'a> {
                 Scalar::Number(_) => Val::Number(0.0),
                 _ => Val::Int(0),
             }),
-            AggregateFn::Any => Some(Val::Bool(false)),
-            AggregateFn::All => Some(Val::Bool(true)),
+            // The neutral truth: `any` of nothing is false, `all` true.
+            AggregateFn::Any | AggregateFn::All => {
+                Some(Val::Bool(!Connective::of(func == AggregateFn::All).decisive()))
+            }
             AggregateFn::Count | AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg => None,
         };
         Acc { func, value, total: 0, count: 0, any_unknown: false, filtered }

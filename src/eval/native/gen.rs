@@ -1673,9 +1673,7 @@ impl Gen<'_, '_> {
 pub(super) fn entry_rules(program: &Program, walk_from: usize) -> Vec<u32> {
     let dispatch = &program.dispatch;
     let mut rules = dispatch.always.clone();
-    let unwalked = |all: &[u32]| all.len() < walk_from;
-    rules.extend(dispatch.indexes.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
-    rules.extend(dispatch.ranges.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
+    rules.extend(dispatch.unwalked(walk_from));
     rules.sort_unstable();
     rules.dedup();
     rules
