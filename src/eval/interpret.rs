@@ -2,9 +2,10 @@
 //!
 //! Values are three-valued: [`Val::Unknown`] stands for missing data and for
 //! results that do not exist (division by zero, overflow, `min` of nothing).
-//! `and`/`or`/`not` follow Kleene's logic. A rule's assignments take effect
-//! when its condition is true; its suppressions when it is true or unknown
-//! (fail closed). A suppression beats every assignment.
+//! `and`/`or`/`not` follow Kleene's logic ([`crate::eval::logic`]). A
+//! rule's assignments take effect when its condition is true; its
+//! suppressions when it is true or unknown (fail closed,
+//! [`Outcome::suppresses`]). A suppression beats every assignment.
 
 use std::cmp::Ordering;
 

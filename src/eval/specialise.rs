@@ -16,10 +16,10 @@
 //! graph is left as it was: its spans, `explain` and coverage see every
 //! occurrence of a shared leaf.
 //!
-//! The two forms must agree. Where they can, both call the same functions
-//! of [`eval`](crate::eval); `tests/specialise.rs` (every fused shape, with
-//! missing data) and `tests/differential.rs` (random rule sets) hold every
-//! rule's outcome equal to the general evaluator's.
+//! The two forms must agree. Both call [`crate::eval::logic`] for the
+//! connectives, comparisons and membership; `tests/specialise.rs` (every
+//! fused shape, with missing data) and `tests/differential.rs` (random rule
+//! sets) hold every rule's outcome equal to the general evaluator's.
 
 use std::collections::HashMap;
 
