@@ -4,9 +4,11 @@
 use crate::ir::Schema;
 use crate::value::Date;
 
-/// A decoded value. Strings, lists and records are spans of their
-/// [`Profile`]: every value of a profile lives in two buffers that a batch
-/// reuses, so decoding allocates nothing once they have grown.
+/// A decoded value: the storage of a profile. Strings, lists and records
+/// are spans of their [`Profile`]: every value of a profile lives in two
+/// buffers that a batch reuses, so decoding allocates nothing once they
+/// have grown. The interpreter reads one as an `eval::val::Val`, its spans
+/// resolved to borrows; kept apart from it for the fixed layout below.
 ///
 /// The layout is fixed (`repr(C, u8)`: a one-byte tag, then the payload at
 /// offset 8, 16 bytes in all), because native code reads it

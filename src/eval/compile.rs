@@ -10,12 +10,14 @@ use std::collections::{HashMap, HashSet};
 use crate::decode::Profile;
 use crate::eval::dispatch::{self, Dispatch};
 use crate::eval::fused::Tests;
-use crate::eval::interpret::{Cx, Val};
+use crate::eval::interpret::Cx;
+use crate::eval::logic::Connective;
 pub(crate) use crate::eval::node::for_each_operand;
 pub use crate::eval::node::{Aggregate, CapCode, ConstSet, Node, NodeId, RequirementCode, RuleCode, Scalar};
 pub use crate::eval::program::{Folded, Program};
 use crate::eval::specialise;
-use crate::ir::{self, Base, Const, Expr, ExprKind, Type};
+use crate::eval::val::Val;
+use crate::ir::{self, Base, Expr, ExprKind, Type};
 use crate::value::Date;
 
 /// Up to this many strings, a list is scanned rather than hashed.
@@ -159,12 +161,12 @@ impl Compiler {
             Node::Bucket { .. } => {}
             Node::And(..) | Node::Or(..) if self.as_written => return node,
             Node::And(a, b) | Node::Or(a, b) => {
-                let is_and = matches!(node, Node::And(..));
+                let connective = Connective::of(matches!(node, Node::And(..)));
                 let (ca, cb) = (self.constant(*a).cloned(), self.constant(*b).cloned());
                 // `false and x` is false and `true or x` is true whatever x is;
                 // `true and x` is x.
-                let absorbing = Scalar::Bool(!is_and);
-                let neutral = Scalar::Bool(is_and);
+                let absorbing = Scalar::Bool(connective.decisive());
+                let neutral = Scalar::Bool(!connective.decisive());
                 if ca.as_ref() == Some(&absorbing) || cb.as_ref() == Some(&absorbing) {
                     return Node::Const(absorbing);
                 }
@@ -186,7 +188,7 @@ impl Compiler {
         let id = u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX);
         let empty = Profile::default();
         let mut cx = Cx::new(&self.program);
-        let value = Scalar::from_val(self.program_eval(id, &mut cx, &empty));
+        let value = Scalar::of_val(self.program_eval(id, &mut cx, &empty));
         self.program.nodes.pop();
         Node::Const(value)
     }
@@ -201,15 +203,7 @@ impl Compiler {
 
     fn expr(&mut self, e: &Expr) -> NodeId {
         let node = match &e.kind {
-            ExprKind::Const(c) => Node::Const(match c {
-                Const::Bool(b) => Scalar::Bool(*b),
-                Const::Int(i) | Const::Days(i) => Scalar::Int(*i),
-                Const::Number(n) => Scalar::Number(*n),
-                Const::Money(m) => Scalar::Money(*m),
-                Const::String(s) => Scalar::Str(s.as_str().into()),
-                Const::Date(d) => Scalar::Date(*d),
-                Const::Enum(m) => Scalar::Enum(*m),
-            }),
+            ExprKind::Const(c) => Node::Const(Scalar::from(c)),
             ExprKind::List(_) => Node::Const(Scalar::Unknown), // only valid under `in`, compiled there
             ExprKind::Field { base, path } => {
                 Node::Field { base: *base, path: path.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect() }
@@ -317,21 +311,6 @@ impl Compiler {
                 .map(ConstSet::Numbers),
             Some(_) => constants.iter().map(|c| c.as_integer()).collect::<Option<_>>().map(ConstSet::Integers),
             None => Some(ConstSet::Integers(HashSet::new())),
-        }
-    }
-}
-
-impl Scalar {
-    fn from_val(val: Val<'_>) -> Scalar {
-        match val {
-            Val::Unknown | Val::List(_) | Val::Record(_) => Scalar::Unknown,
-            Val::Bool(b) => Scalar::Bool(b),
-            Val::Int(i) => Scalar::Int(i),
-            Val::Number(n) => Scalar::Number(n),
-            Val::Money(m) => Scalar::Money(m),
-            Val::Date(d) => Scalar::Date(d),
-            Val::Enum(e) => Scalar::Enum(e),
-            Val::Str(s) => Scalar::Str(s.into()),
         }
     }
 }

@@ -8,7 +8,13 @@ use crate::value::Date;
 /// Index of a node in [`crate::eval::program::Program::nodes`].
 pub type NodeId = u32;
 
-/// A constant in a program.
+/// A constant in a program: an IR literal ([`crate::ir::Const`], converted
+/// by `From`) with the distinctions evaluation does not need folded away (a
+/// number of days is an `int`), or a folded expression's value, which may
+/// be unknown. Owned by the program; the interpreter borrows it as a
+/// [`crate::eval::val::Val`]. Separate from `ir::Const` because the IR,
+/// below evaluation, has no unknown literal, and from `Val` because a
+/// program outlives every profile.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scalar {
     /// Unknown (a folded division by zero, say).

@@ -15,7 +15,10 @@
 
 use std::collections::HashMap;
 
+use crate::decode::{Profile, Value};
+use crate::eval::fused::{Region, RegionMasks};
 use crate::eval::node::{ConstSet, Node, NodeId, Scalar};
+use crate::eval::val::Val;
 use crate::ir::{Base, CmpOp};
 
 /// Rules in evaluation groups: always evaluated, or found through an index.
@@ -553,6 +556,134 @@ impl RangeIndex {
         let i = self.bounds.partition_point(|b| *b < value);
         let region = if self.bounds.get(i) == Some(&value) { 2 * i + 1 } else { 2 * i };
         (region < self.regions.len()).then_some(region)
+    }
+}
+
+/// What the walk of the indexes finds for a profile ([`Dispatch::walk`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// A rule found without its guard's value (the field is missing, or of
+    /// a kind no guard compares with): its guard is unknown, so its whole
+    /// condition decides.
+    Unguarded(u32),
+    /// A rule found under its guard's value: the guard holds, so the other
+    /// operands of its `and` chain decide (its residual,
+    /// [`crate::eval::fused::Tests::residuals`]); its whole condition has
+    /// the same truth.
+    Guarded(u32),
+    /// A rule that is exactly its range guards ([`Dispatch::exact`]),
+    /// found in the region where they hold: true.
+    True(u32),
+    /// The rules a region decides, as one mask: an index into
+    /// [`crate::eval::fused::Tests::masks`] of the streams they assign and
+    /// suppress, all of them true.
+    Decided(u32),
+}
+
+impl Dispatch {
+    /// Walks the indexes of at least `from` rules for a profile, telling
+    /// `visit` every rule whose guard can hold, and how it was found; the
+    /// rules of an index it does not tell are false. [`Dispatch::always`] is
+    /// left to the caller.
+    ///
+    /// `regions`, one per range index when given ([`crate::eval::fused::Tests::regions`]),
+    /// lets a region tell the rules it decides as one [`Found::Decided`]
+    /// mask; without them every rule is told one by one (an observer
+    /// wants each outcome).
+    ///
+    /// The interpreter ([`crate::eval::interpret`]) and native code in part
+    /// (which evaluated the other rules) both walk here. Generic over
+    /// `visit`, so each caller's walk is compiled with its visit inlined.
+    #[inline]
+    pub(crate) fn walk(&self, profile: &Profile, regions: &[RegionMasks], from: usize, mut visit: impl FnMut(Found)) {
+        let walked = |rules: &[u32]| walks(rules, from);
+        for index in self.indexes.iter().filter(|index| walked(&index.all)) {
+            let (rules, found) = index.find(profile, profile.at(&index.path));
+            let found = if found { Found::Guarded } else { Found::Unguarded };
+            rules.iter().for_each(|&rule| visit(found(rule)));
+        }
+        for (i, index) in self.ranges.iter().enumerate().filter(|(_, index)| walked(&index.all)) {
+            let masks = regions.get(i);
+            let Some(region) = range_key(profile, &index.path).and_then(|v| index.region(v)) else {
+                index.all.iter().for_each(|&rule| visit(Found::Unguarded(rule)));
+                continue;
+            };
+            // Found through the region: the first guard holds.
+            let decided = masks.and_then(|m| m.direct.get(region));
+            self.visit_region(decided, index.rules_in(region), 1, &mut visit);
+            // Rules with a second guard, found by it.
+            let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
+            match range_key(profile, &nested.path).and_then(|v| nested.region(v)) {
+                Some(inner) => {
+                    let decided = masks.and_then(|m| m.nested.get(region)?.as_ref()?.get(inner));
+                    self.visit_region(decided, nested.rules_in(inner), 2, &mut visit);
+                }
+                None => nested.all.iter().for_each(|&rule| visit(Found::Guarded(rule))),
+            }
+        }
+    }
+
+    /// The rules of the indexes the walk from `from` leaves out (native code
+    /// evaluates them), with repeats.
+    pub(crate) fn unwalked(&self, from: usize) -> impl Iterator<Item = u32> + '_ {
+        let hashed = self.indexes.iter().map(|index| &index.all);
+        let ranged = self.ranges.iter().map(|index| &index.all);
+        hashed.chain(ranged).filter(move |all| !walks(all, from)).flatten().copied()
+    }
+
+    /// The rules of a region where `guards` range guards hold: its decided
+    /// mask and the others when it has one, else each rule, true when it is
+    /// exactly those guards.
+    #[inline(always)]
+    fn visit_region(&self, decided: Option<&Region>, rules: &[u32], guards: u8, visit: &mut impl FnMut(Found)) {
+        match decided {
+            Some((mask, rest)) => {
+                visit(Found::Decided(*mask));
+                rest.iter().for_each(|&rule| visit(Found::Guarded(rule)));
+            }
+            None => {
+                for &rule in rules {
+                    let exact = self.exact.get(rule as usize) == Some(&guards);
+                    visit(if exact { Found::True(rule) } else { Found::Guarded(rule) });
+                }
+            }
+        }
+    }
+}
+
+impl Index {
+    /// The rules whose guard can hold for the field's value (`None`: the
+    /// path leads nowhere), and whether they were found under it (their
+    /// guard then holds); for a missing value, or one of a kind no guard
+    /// compares with, every rule of the index, not found.
+    #[inline]
+    pub(crate) fn find(&self, profile: &Profile, value: Option<&Value>) -> (&[u32], bool) {
+        match value {
+            Some(Value::String(s)) => (self.strings.get(profile.text_bytes(*s)).unwrap_or_default(), true),
+            None | Some(Value::Missing) => (&self.all, false),
+            Some(other) => match Val::of(other, profile).as_integer() {
+                Some(i) => (self.integers.get(&i).map_or(&[][..], Vec::as_slice), true),
+                None => (&self.all, false),
+            },
+        }
+    }
+}
+
+/// Whether the walk from `from` takes an index of these rules.
+#[inline(always)]
+fn walks(rules: &[u32], from: usize) -> bool {
+    rules.len() >= from
+}
+
+/// The place on the line of a range index's bounds of the value at a
+/// path; `None` for a missing value or one of another kind.
+#[inline]
+fn range_key(profile: &Profile, path: &[u32]) -> Option<f64> {
+    match profile.at(path)? {
+        Value::Int(i) | Value::Money(i) => Some(*i as f64),
+        Value::Date(d) => Some(f64::from(d.0)),
+        Value::Number(n) => Some(*n),
+        _ => None,
     }
 }
 

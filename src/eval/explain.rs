@@ -21,9 +21,11 @@ use crate::analysis::lineage;
 use crate::analysis::policy::Policy;
 use crate::decode::Profile;
 use crate::decode::Value;
-use crate::eval::interpret::{Cx, Outcome, StreamSet, Val};
+use crate::eval::interpret::{Cx, Outcome, StreamSet};
+use crate::eval::logic::Connective;
 use crate::eval::node::{for_each_operand, Node, NodeId};
 use crate::eval::program::Program;
+use crate::eval::val::Val;
 use crate::ir::StreamKind;
 use crate::ir::{self, Base, Type};
 use crate::text::source::{Sources, Span};
@@ -296,12 +298,13 @@ fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) ->
     for (rule, outcome) in checked.rules.iter().zip(outcomes) {
         for id in &rule.assigns {
             let Some(trace) = traces.get_mut(*id) else { continue };
-            match outcome {
-                Outcome::True => trace.assigned_by.push(rule.name.clone()),
-                _ => trace.not_assigned_by.push(rule.name.clone()),
+            if outcome.assigns() {
+                trace.assigned_by.push(rule.name.clone());
+            } else {
+                trace.not_assigned_by.push(rule.name.clone());
             }
         }
-        if *outcome != Outcome::False {
+        if outcome.suppresses() {
             for id in &rule.suppresses {
                 if let Some(trace) = traces.get_mut(*id) {
                     trace.suppressed_by.push(rule.name.clone());
@@ -455,7 +458,8 @@ impl<'a> Tracer<'a> {
         match self.program.nodes.get(node as usize) {
             Some(Node::And(a, b) | Node::Or(a, b)) => {
                 let is_and = matches!(self.program.nodes.get(node as usize), Some(Node::And(..)));
-                let whole = if is_and { Outcome::True } else { Outcome::False };
+                // The outcome no one operand decides: every operand shares it.
+                let whole = Outcome::of(Some(!Connective::of(is_and).decisive()));
                 if outcome == whole {
                     return node;
                 }

@@ -148,7 +148,7 @@ pub enum Test {
 }
 
 /// The kind of an integer-like field, so that only a value of that kind
-/// compares (as [`crate::eval::interpret::Val`] comparison does).
+/// compares (as [`crate::eval::logic::order`] does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IntKind {
     /// `int`

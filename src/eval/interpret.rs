@@ -2,97 +2,21 @@
 //!
 //! Values are three-valued: [`Val::Unknown`] stands for missing data and for
 //! results that do not exist (division by zero, overflow, `min` of nothing).
-//! `and`/`or`/`not` follow Kleene's logic. A rule's assignments take effect
-//! when its condition is true; its suppressions when it is true or unknown
-//! (fail closed). A suppression beats every assignment.
+//! `and`/`or`/`not` follow Kleene's logic ([`crate::eval::logic`]). A
+//! rule's assignments take effect when its condition is true; its
+//! suppressions when it is true or unknown (fail closed,
+//! [`Outcome::suppresses`]). A suppression beats every assignment.
 
 use std::cmp::Ordering;
 
 use crate::decode::{Profile, Value};
-use crate::eval::dispatch::RangeIndex;
-use crate::eval::node::{Aggregate, ConstSet, Node, NodeId, Scalar};
+use crate::eval::dispatch::Found;
+use crate::eval::logic::{self, Connective};
+use crate::eval::node::{Aggregate, Node, NodeId, Scalar};
 use crate::eval::program::Program;
+use crate::eval::val::Val;
 use crate::ir::AggregateFn;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
-use crate::value::Date;
-
-/// A value during evaluation; borrows strings and lists from the profile or
-/// the program, so evaluating allocates nothing per value.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Val<'a> {
-    /// Missing, or no result.
-    Unknown,
-    /// `bool`
-    Bool(bool),
-    /// `int` and numbers of days.
-    Int(i64),
-    /// `number`
-    Number(f64),
-    /// `money` in cents.
-    Money(i64),
-    /// `date`
-    Date(Date),
-    /// Enum member.
-    Enum(u32),
-    /// `string`
-    Str(&'a str),
-    /// A list.
-    List(&'a [Value]),
-    /// A record.
-    Record(&'a [Value]),
-}
-
-impl<'a> Val<'a> {
-    #[inline(always)]
-    pub(crate) fn of(value: &'a Value, profile: &'a Profile) -> Val<'a> {
-        match value {
-            Value::Missing => Val::Unknown,
-            Value::Bool(b) => Val::Bool(*b),
-            Value::Int(i) => Val::Int(*i),
-            Value::Number(n) => Val::Number(*n),
-            Value::Money(m) => Val::Money(*m),
-            Value::String(s) => Val::Str(profile.text(*s)),
-            Value::Date(d) => Val::Date(*d),
-            Value::Enum(e) => Val::Enum(*e),
-            Value::List(items) => Val::List(profile.items(*items)),
-            Value::Record(fields) => Val::Record(profile.items(*fields)),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn of_scalar(scalar: &'a Scalar) -> Val<'a> {
-        match scalar {
-            Scalar::Unknown => Val::Unknown,
-            Scalar::Bool(b) => Val::Bool(*b),
-            Scalar::Int(i) => Val::Int(*i),
-            Scalar::Number(n) => Val::Number(*n),
-            Scalar::Money(m) => Val::Money(*m),
-            Scalar::Date(d) => Val::Date(*d),
-            Scalar::Enum(e) => Val::Enum(*e),
-            Scalar::Str(s) => Val::Str(s),
-        }
-    }
-
-    /// Three-valued truth: `Some(true)`, `Some(false)` or `None` (unknown).
-    pub fn truth(self) -> Option<bool> {
-        match self {
-            Val::Bool(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn from_truth(truth: Option<bool>) -> Val<'a> {
-        truth.map_or(Val::Unknown, Val::Bool)
-    }
-
-    fn number(n: f64) -> Val<'a> {
-        if n.is_finite() {
-            Val::Number(n)
-        } else {
-            Val::Unknown
-        }
-    }
-}
 
 /// Per-profile scratch: cached definition values and the elements of the
 /// aggregates being evaluated. Small rule sets keep both inline, so a
@@ -149,7 +73,7 @@ impl<'a> Hashed<'a> {
                     hashed.numbers.insert(number_bits(n));
                 }
                 other => {
-                    if let Some(i) = integer_key(other) {
+                    if let Some(i) = other.as_integer() {
                         hashed.integers.insert(i);
                     }
                 }
@@ -159,17 +83,16 @@ impl<'a> Hashed<'a> {
     }
 
     /// The same answer as [`Node::InList`] on the list.
-    fn holds(&self, value: Val<'_>) -> Val<'static> {
+    fn holds(&self, value: Val<'_>) -> Option<bool> {
         if !self.known {
-            return Val::Unknown;
+            return None;
         }
-        if value == Val::Unknown {
-            return if self.empty { Val::Bool(false) } else { Val::Unknown };
-        }
-        Val::Bool(match value {
-            Val::Str(s) => self.strings.contains(s),
-            Val::Number(n) => self.numbers.contains(&number_bits(n)),
-            other => integer_key(other).is_some_and(|i| self.integers.contains(&i)),
+        logic::membership(value != Val::Unknown, self.empty, || {
+            Some(match value {
+                Val::Str(s) => self.strings.contains(s),
+                Val::Number(n) => self.numbers.contains(&number_bits(n)),
+                other => other.as_integer().is_some_and(|i| self.integers.contains(&i)),
+            })
         })
     }
 }
@@ -372,6 +295,19 @@ impl Outcome {
         }
     }
 
+    /// Whether a rule of this outcome assigns its streams: only when true.
+    #[inline(always)]
+    pub fn assigns(self) -> bool {
+        self == Outcome::True
+    }
+
+    /// Whether a rule of this outcome suppresses its streams: when true or
+    /// unknown (fail closed).
+    #[inline(always)]
+    pub fn suppresses(self) -> bool {
+        self != Outcome::False
+    }
+
     /// `true`, `false` or `unknown`.
     pub fn word(self) -> &'static str {
         match self {
@@ -381,11 +317,6 @@ impl Outcome {
         }
     }
 }
-
-/// Evaluates a rule's residual ([`crate::eval::specialise::Tests::residuals`])
-/// by index, when native code has it (`None` otherwise).
-#[cfg(feature = "jit")]
-pub(crate) type Residuals<'r> = dyn FnMut(u32) -> Option<Option<bool>> + 'r;
 
 /// The interpreter's scratch: the caller's, or made when a test first needs
 /// it (native code evaluates most profiles without it). Made in place on
@@ -406,22 +337,18 @@ impl<'a> Scratch<'_, 'a> {
     }
 }
 
-/// How [`Program`]'s evaluation runs.
-#[derive(Clone, Copy)]
-struct Mode {
-    /// Through the indexes and the specialised tests (else every rule by
-    /// the general evaluator: the plain path).
-    indexed: bool,
-    /// Applying the requirements and caps (native code applies them
-    /// itself).
-    guard: bool,
-    /// Nobody observes the rules' outcomes: the rules a range region
-    /// decides may be applied as one mask.
-    quiet: bool,
-}
-
-impl Mode {
-    const QUIET: Mode = Mode { indexed: true, guard: true, quiet: true };
+/// How the interpreter walks a program's rules ([`Program::evaluate`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Every rule by the general evaluator, in order, without the indexes
+    /// or the specialised tests: the plain path, which checks the others.
+    Plain,
+    /// Through the indexes ([`crate::eval::dispatch::Dispatch::walk`]) and
+    /// the specialised tests, each rule's outcome observed.
+    Observed,
+    /// As [`Walk::Observed`] with nobody observing: the rules a range
+    /// region decides apply as one mask.
+    Quiet,
 }
 
 impl Program {
@@ -441,17 +368,19 @@ impl Program {
         &self,
         profile: &Profile,
         words: &mut [u64; 8],
-        native: &mut Residuals<'_>,
+        native: &mut impl FnMut(u32) -> Option<Option<bool>>,
         walk_from: usize,
     ) {
         let (tests, fields) = (&self.tests, profile.fields());
         let mut cx = Scratch::Made(None);
-        let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, assigned: bool| {
+        let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, outcome: Outcome| {
             let (a, s) = words.split_at_mut(4);
-            if assigned {
+            if outcome.assigns() {
                 a.iter_mut().zip(&effects.assigns).for_each(|(w, m)| *w |= m);
             }
-            s.iter_mut().zip(&effects.suppresses).for_each(|(w, m)| *w |= m);
+            if outcome.suppresses() {
+                s.iter_mut().zip(&effects.suppresses).for_each(|(w, m)| *w |= m);
+            }
         };
         let mut apply = |rule: u32, found: bool, words: &mut [u64; 8]| {
             let Some(&(residual, effects)) = tests.found.get(rule as usize) else { return };
@@ -466,44 +395,15 @@ impl Program {
                 Some(truth) => truth,
                 None => tests.rules.get(rule as usize).and_then(|test| self.check(test, cx.get(self), fields, profile)),
             };
-            match truth {
-                Some(true) => or(words, effects, true),
-                None => or(words, effects, false),
-                Some(false) => {}
-            }
+            or(words, effects, Outcome::of(truth));
         };
-        let walked = |rules: &[u32]| rules.len() >= walk_from;
-        for index in self.dispatch.indexes.iter().filter(|index| walked(&index.all)) {
-            let (rules, found) = index.find(profile, profile.at(&index.path));
-            rules.iter().for_each(|&rule| apply(rule, found, words));
-        }
-        for (i, index) in self.dispatch.ranges.iter().enumerate().filter(|(_, index)| walked(&index.all)) {
-            let masks = tests.regions.get(i);
-            let Some(region) = range_key(profile, &index.path).and_then(|v| index.region(v)) else {
-                index.all.iter().for_each(|&rule| apply(rule, false, words));
-                continue;
-            };
-            // Found through the region: the first guard holds, and the
-            // rules it decides are one mask.
-            match masks.and_then(|m| m.direct.get(region)) {
-                Some((decided, rest)) => {
-                    tests.masks.get(*decided as usize).inspect(|decided| or(words, decided, true));
-                    rest.iter().for_each(|&rule| apply(rule, true, words));
-                }
-                None => index.rules_in(region).iter().for_each(|&rule| apply(rule, true, words)),
+        self.dispatch.walk(profile, &tests.regions, walk_from, |found| match found {
+            Found::Unguarded(rule) => apply(rule, false, words),
+            Found::Guarded(rule) | Found::True(rule) => apply(rule, true, words),
+            Found::Decided(mask) => {
+                tests.masks.get(mask as usize).inspect(|decided| or(words, decided, Outcome::True));
             }
-            let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
-            match range_key(profile, &nested.path).and_then(|v| nested.region(v)) {
-                Some(inner) => match masks.and_then(|m| m.nested.get(region)?.as_ref()?.get(inner)) {
-                    Some((decided, rest)) => {
-                        tests.masks.get(*decided as usize).inspect(|decided| or(words, decided, true));
-                        rest.iter().for_each(|&rule| apply(rule, true, words));
-                    }
-                    None => nested.rules_in(inner).iter().for_each(|&rule| apply(rule, true, words)),
-                },
-                None => nested.all.iter().for_each(|&rule| apply(rule, true, words)),
-            }
-        }
+        });
     }
 
     /// [`Program::assign`] by the specialised interpreter, even when there
@@ -513,7 +413,7 @@ impl Program {
     /// frame larger.
     #[inline(never)]
     pub(crate) fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
-        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Mode::QUIET)
+        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Walk::Quiet)
     }
 
     /// [`Program::assign`], telling `observe` how each rule came out (by
@@ -522,7 +422,7 @@ impl Program {
     /// some, which the differential test and the fuzzer hold equal to this
     /// run. `cx` keeps the definitions' values for them to read afterwards.
     pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, Scratch::Given(cx), observe, Mode { quiet: false, ..Mode::QUIET })
+        self.evaluate(profile, Scratch::Given(cx), observe, Walk::Observed)
     }
 
     fn evaluate<'a>(
@@ -530,10 +430,10 @@ impl Program {
         profile: &'a Profile,
         mut cx: Scratch<'_, 'a>,
         mut observe: impl FnMut(usize, Outcome),
-        mode: Mode,
+        walk: Walk,
     ) -> StreamSet {
         let cx = &mut cx;
-        let Mode { indexed, guard, quiet } = mode;
+        let indexed = walk != Walk::Plain;
         // The fast path runs the specialised tests; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
@@ -548,15 +448,14 @@ impl Program {
                     // Streams as masks over the inline words: no loop.
                     let truth =
                         if known { Some(true) } else { self.check(test, cx.get(self), profile.fields(), profile) };
-                    match truth {
-                        Some(true) => {
-                            assigned.add_inline(&effects.assigns);
-                            suppressed.add_inline(&effects.suppresses);
-                        }
-                        None => suppressed.add_inline(&effects.suppresses),
-                        Some(false) => {}
+                    let outcome = Outcome::of(truth);
+                    if outcome.assigns() {
+                        assigned.add_inline(&effects.assigns);
                     }
-                    observe(index, Outcome::of(truth));
+                    if outcome.suppresses() {
+                        suppressed.add_inline(&effects.suppresses);
+                    }
+                    observe(index, outcome);
                     return;
                 }
                 (Some(_), None) if known => Some(true),
@@ -566,13 +465,11 @@ impl Program {
             let outcome = Outcome::of(truth);
             observe(index, outcome);
             let Some(rule) = self.rules.get(index) else { return };
-            match outcome {
-                Outcome::True => {
-                    rule.assigns.iter().for_each(|&s| assigned.insert(s));
-                    rule.suppresses.iter().for_each(|&s| suppressed.insert(s));
-                }
-                Outcome::Unknown => rule.suppresses.iter().for_each(|&s| suppressed.insert(s)),
-                Outcome::False => {}
+            if outcome.assigns() {
+                rule.assigns.iter().for_each(|&s| assigned.insert(s));
+            }
+            if outcome.suppresses() {
+                rule.suppresses.iter().for_each(|&s| suppressed.insert(s));
             }
         };
         let mut apply = |index: u32, cx: &mut Scratch<'_, 'a>| run(index, cx, false);
@@ -589,64 +486,22 @@ impl Program {
         for &index in &self.dispatch.always {
             apply(index, cx);
         }
-        for index in &self.dispatch.indexes {
-            let (rules, _) = index.find(profile, profile.at(&index.path));
-            for &rule in rules {
-                apply(rule, cx);
-            }
-        }
-        let value = |index: &RangeIndex| range_key(profile, &index.path);
-        let exact = |rule: u32, guards: u8| self.dispatch.exact.get(rule as usize) == Some(&guards);
         // Without an observer, the rules a region decides are one mask.
+        let regions = if walk == Walk::Quiet { &tests.regions[..] } else { &[] };
         let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
-        let mut decide = |effects: &u32| {
-            let Some(effects) = tests.masks.get(*effects as usize) else { return };
-            decided_assigns.iter_mut().zip(&effects.assigns).for_each(|(d, m)| *d |= m);
-            decided_suppresses.iter_mut().zip(&effects.suppresses).for_each(|(d, m)| *d |= m);
-        };
-        for (i, index) in self.dispatch.ranges.iter().enumerate() {
-            let masks = if quiet { tests.regions.get(i) } else { None };
-            let Some(region) = value(index).and_then(|v| index.region(v)) else {
-                index.all.iter().for_each(|&rule| run(rule, cx, false));
-                continue;
-            };
-            match masks.and_then(|m| m.direct.get(region)) {
-                Some((decided, rest)) => {
-                    decide(decided);
-                    rest.iter().for_each(|&rule| run(rule, cx, false));
-                }
-                None => {
-                    for &rule in index.rules_in(region) {
-                        run(rule, cx, exact(rule, 1));
-                    }
-                }
+        self.dispatch.walk(profile, regions, 0, |found| match found {
+            Found::Unguarded(rule) | Found::Guarded(rule) => run(rule, cx, false),
+            Found::True(rule) => run(rule, cx, true),
+            Found::Decided(mask) => {
+                let Some(effects) = tests.masks.get(mask as usize) else { return };
+                decided_assigns.iter_mut().zip(&effects.assigns).for_each(|(d, m)| *d |= m);
+                decided_suppresses.iter_mut().zip(&effects.suppresses).for_each(|(d, m)| *d |= m);
             }
-            // Rules with a second guard, found by it.
-            let Some(nested) = index.nested.get(region).and_then(Option::as_ref) else { continue };
-            match value(nested).and_then(|v| nested.region(v)) {
-                Some(inner) => {
-                    let nested_masks = masks.and_then(|m| m.nested.get(region)).and_then(Option::as_ref);
-                    match nested_masks.and_then(|m| m.get(inner)) {
-                        Some((decided, rest)) => {
-                            decide(decided);
-                            rest.iter().for_each(|&rule| run(rule, cx, false));
-                        }
-                        None => {
-                            for &rule in nested.rules_in(inner) {
-                                run(rule, cx, exact(rule, 2));
-                            }
-                        }
-                    }
-                }
-                None => nested.all.iter().for_each(|&rule| run(rule, cx, false)),
-            }
-        }
+        });
         assigned.add_inline(&decided_assigns);
         suppressed.add_inline(&decided_suppresses);
         assigned.remove_all(&suppressed);
-        if guard {
-            self.guard(profile, cx.get(self), &mut assigned);
-        }
+        self.guard(profile, cx.get(self), &mut assigned);
         assigned
     }
 
@@ -694,50 +549,27 @@ impl Program {
     pub(crate) fn assign_plain(&self, profile: &Profile) -> StreamSet {
         let mut cx = Cx::new(self);
         cx.specialised = false;
-        self.evaluate(profile, Scratch::Given(&mut cx), |_, _| {}, Mode { indexed: false, quiet: false, ..Mode::QUIET })
+        self.evaluate(profile, Scratch::Given(&mut cx), |_, _| {}, Walk::Plain)
     }
 
     /// Evaluates a condition node.
     pub fn outcome<'a>(&'a self, node: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Outcome {
-        match self.test(node, cx, profile) {
-            Some(true) => Outcome::True,
-            Some(false) => Outcome::False,
-            None => Outcome::Unknown,
-        }
+        Outcome::of(self.test(node, cx, profile))
     }
 
     /// The three-valued truth of a condition: `Some(true)`, `Some(false)` or
-    /// `None` for unknown. `not`, `and`, `or` (Kleene, short-circuit) and
-    /// comparisons are defined here, without building a value; any other
-    /// node is evaluated and read as a truth.
+    /// `None` for unknown. `not`, `and`, `or` (Kleene, short-circuit, as
+    /// [`crate::eval::logic`] defines them) and comparisons are evaluated
+    /// here, without building a value; any other node is evaluated and read
+    /// as a truth.
     pub fn test<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Option<bool> {
         match self.nodes.get(id as usize) {
-            Some(Node::Not(a)) => self.test(*a, cx, profile).map(|b| !b),
-            Some(Node::And(a, b)) => {
-                let left = self.test(*a, cx, profile);
-                if left == Some(false) {
-                    return Some(false);
-                }
-                match (left, self.test(*b, cx, profile)) {
-                    (_, Some(false)) => Some(false),
-                    (Some(true), Some(true)) => Some(true),
-                    _ => None,
-                }
-            }
-            Some(Node::Or(a, b)) => {
-                let left = self.test(*a, cx, profile);
-                if left == Some(true) {
-                    return Some(true);
-                }
-                match (left, self.test(*b, cx, profile)) {
-                    (_, Some(true)) => Some(true),
-                    (Some(false), Some(false)) => Some(false),
-                    _ => None,
-                }
-            }
+            Some(Node::Not(a)) => logic::not(self.test(*a, cx, profile)),
+            Some(Node::And(a, b)) => Connective::And.then(self.test(*a, cx, profile), || self.test(*b, cx, profile)),
+            Some(Node::Or(a, b)) => Connective::Or.then(self.test(*a, cx, profile), || self.test(*b, cx, profile)),
             Some(Node::Compare(op, a, b)) => {
                 let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
-                compare_op(*op, a, b)
+                logic::compare(*op, a, b)
             }
             Some(Node::Field { base: Base::Profile, path }) => {
                 read(profile, Val::Record(profile.fields()), path).truth()
@@ -802,38 +634,29 @@ impl Program {
             },
             Node::Between(v, low, high) => {
                 let value = self.operand(*v, cx, profile);
-                let above = compare(value, self.operand(*low, cx, profile)).map(|o| o != Ordering::Less);
-                if above == Some(false) {
-                    return Val::Bool(false);
-                }
-                let below = compare(value, self.operand(*high, cx, profile)).map(|o| o != Ordering::Greater);
-                and3(above, below)
+                let low = logic::order(value, self.operand(*low, cx, profile));
+                Val::from_truth(logic::between(low, || logic::order(value, self.operand(*high, cx, profile))))
             }
-            // Nothing is a member of an empty list, not even an unknown value
-            // (as `x = ANY('{}')` is false in SQL).
-            Node::InSet(v, set) => in_set(self.operand(*v, cx, profile), set),
+            Node::InSet(v, set) => Val::from_truth(logic::in_set(self.operand(*v, cx, profile), set)),
+            // `value == item or ...`, as written.
             Node::InItems(v, items) => {
                 let value = self.operand(*v, cx, profile);
-                let mut result = Some(false);
-                for item in items.iter() {
-                    match compare(value, self.operand(*item, cx, profile)) {
-                        Some(Ordering::Equal) => return Val::Bool(true),
-                        Some(_) => {}
-                        None => result = None,
-                    }
-                }
-                Val::from_truth(result)
+                Val::from_truth(logic::any(
+                    items.iter().map(|item| logic::compare(CmpOp::Eq, value, self.operand(*item, cx, profile))),
+                ))
             }
+            // A known value is a member when it equals a known item.
             Node::InList(v, list) => {
                 let value = self.operand(*v, cx, profile);
                 match self.operand(*list, cx, profile) {
                     Val::List(items) => {
-                        if value == Val::Unknown && !items.is_empty() {
-                            return Val::Unknown;
-                        }
-                        Val::Bool(
-                            items.iter().any(|item| compare(value, Val::of(item, profile)) == Some(Ordering::Equal)),
-                        )
+                        Val::from_truth(logic::membership(value != Val::Unknown, items.is_empty(), || {
+                            Some(
+                                items
+                                    .iter()
+                                    .any(|item| logic::order(value, Val::of(item, profile)) == Some(Ordering::Equal)),
+                            )
+                        }))
                     }
                     _ => Val::Unknown,
                 }
@@ -847,7 +670,7 @@ impl Program {
                     }
                 }
                 match cx.lists.get(*slot as usize) {
-                    Some(Some(hashed)) => hashed.holds(value),
+                    Some(Some(hashed)) => Val::from_truth(hashed.holds(value)),
                     _ => Val::Unknown,
                 }
             }
@@ -974,36 +797,6 @@ impl Program {
     }
 }
 
-/// A comparison's truth: unknown when either side is.
-#[inline]
-pub(crate) fn compare_op(op: CmpOp, a: Val<'_>, b: Val<'_>) -> Option<bool> {
-    compare(a, b).map(|ordering| match op {
-        CmpOp::Eq => ordering == Ordering::Equal,
-        CmpOp::Ne => ordering != Ordering::Equal,
-        CmpOp::Lt => ordering == Ordering::Less,
-        CmpOp::Le => ordering != Ordering::Greater,
-        CmpOp::Gt => ordering == Ordering::Greater,
-        CmpOp::Ge => ordering != Ordering::Less,
-    })
-}
-
-/// Membership in a constant list. Nothing is a member of an empty list,
-/// not even an unknown value (as `x = ANY('{}')` is false in SQL).
-pub(crate) fn in_set<'a>(value: Val<'_>, set: &ConstSet) -> Val<'a> {
-    match (value, set) {
-        (_, set) if set.is_empty() => Val::Bool(false),
-        (Val::Unknown, _) => Val::Unknown,
-        (Val::Str(s), ConstSet::Strings(set)) => Val::Bool(set.contains(s)),
-        (Val::Str(s), ConstSet::FewStrings(items)) => Val::Bool(items.iter().any(|i| **i == *s)),
-        (Val::Number(n), ConstSet::Numbers(set)) => Val::Bool(set.contains(&n)),
-        (value, ConstSet::Integers(set)) => match integer(value) {
-            Some(i) => Val::Bool(set.contains(&i)),
-            None => Val::Unknown,
-        },
-        _ => Val::Unknown,
-    }
-}
-
 /// Reads a slot path from a record; unknown as soon as a step is missing.
 #[inline]
 pub(crate) fn read<'a>(profile: &'a Profile, start: Val<'a>, path: &[u32]) -> Val<'a> {
@@ -1021,79 +814,6 @@ pub(crate) fn read<'a>(profile: &'a Profile, start: Val<'a>, path: &[u32]) -> Va
         }
     }
     Val::of(value, profile)
-}
-
-/// The place on the line of a range index's bounds of the value at a
-/// path; `None` for a missing value or one of another kind.
-#[inline]
-fn range_key(profile: &Profile, path: &[u32]) -> Option<f64> {
-    match profile.at(path)? {
-        Value::Int(i) | Value::Money(i) => Some(*i as f64),
-        Value::Date(d) => Some(f64::from(d.0)),
-        Value::Number(n) => Some(*n),
-        _ => None,
-    }
-}
-
-impl crate::eval::dispatch::Index {
-    /// The rules whose guard can hold for the field's value (`None`: the
-    /// path leads nowhere), and whether they were found under it (their
-    /// guard then holds); for a missing value, or one of a kind no guard
-    /// compares with, every rule of the index, not found.
-    #[inline]
-    pub(crate) fn find(&self, profile: &Profile, value: Option<&Value>) -> (&[u32], bool) {
-        match value {
-            Some(Value::String(s)) => (self.strings.get(profile.text_bytes(*s)).unwrap_or_default(), true),
-            None | Some(Value::Missing) => (&self.all, false),
-            Some(other) => match integer_key(Val::of(other, profile)) {
-                Some(i) => (self.integers.get(&i).map_or(&[][..], Vec::as_slice), true),
-                None => (&self.all, false),
-            },
-        }
-    }
-}
-
-/// The integer a guard's constant was filed under ([`Scalar::as_integer`]).
-fn integer_key(value: Val<'_>) -> Option<i64> {
-    match value {
-        Val::Int(i) | Val::Money(i) => Some(i),
-        Val::Date(d) => Some(i64::from(d.0)),
-        Val::Enum(e) => Some(i64::from(e)),
-        Val::Bool(b) => Some(i64::from(b)),
-        _ => None,
-    }
-}
-
-fn and3(a: Option<bool>, b: Option<bool>) -> Val<'static> {
-    match (a, b) {
-        (Some(false), _) | (_, Some(false)) => Val::Bool(false),
-        (Some(true), Some(true)) => Val::Bool(true),
-        _ => Val::Unknown,
-    }
-}
-
-fn integer(value: Val<'_>) -> Option<i64> {
-    match value {
-        Val::Int(i) | Val::Money(i) => Some(i),
-        Val::Date(d) => Some(i64::from(d.0)),
-        Val::Enum(e) => Some(i64::from(e)),
-        Val::Bool(b) => Some(i64::from(b)),
-        _ => None,
-    }
-}
-
-/// Orders two values of one type; `None` when either is unknown. Strings
-/// compare by their UTF-8 bytes.
-fn compare(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
-    match (a, b) {
-        (Val::Int(x), Val::Int(y)) | (Val::Money(x), Val::Money(y)) => Some(x.cmp(&y)),
-        (Val::Number(x), Val::Number(y)) => x.partial_cmp(&y),
-        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
-        (Val::Str(x), Val::Str(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
-        (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
-        (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
-        _ => None,
-    }
 }
 
 fn arith<'a>(op: ArithOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
@@ -1163,8 +883,10 @@ impl<'a> Acc<'a> {
                 Scalar::Number(_) => Val::Number(0.0),
                 _ => Val::Int(0),
             }),
-            AggregateFn::Any => Some(Val::Bool(false)),
-            AggregateFn::All => Some(Val::Bool(true)),
+            // The neutral truth: `any` of nothing is false, `all` true.
+            AggregateFn::Any | AggregateFn::All => {
+                Some(Val::Bool(!Connective::of(func == AggregateFn::All).decisive()))
+            }
             AggregateFn::Count | AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg => None,
         };
         Acc { func, value, total: 0, count: 0, any_unknown: false, filtered }
@@ -1174,21 +896,13 @@ impl<'a> Acc<'a> {
     fn add(&mut self, passes: Option<bool>, value: Val<'a>) -> bool {
         match self.func {
             AggregateFn::Any | AggregateFn::All => {
-                // With a filter the test is the filter; without, the element itself.
+                // With a filter the test is the filter; without, the element
+                // itself. `any` is an `or` of the tests, `all` an `and`.
                 let truth = if self.filtered { passes } else { value.truth() };
-                let decisive = self.func == AggregateFn::Any;
-                match truth {
-                    Some(t) if t == decisive => {
-                        self.value = Some(Val::Bool(decisive));
-                        self.any_unknown = false;
-                        true
-                    }
-                    Some(_) => false,
-                    None => {
-                        self.any_unknown = true;
-                        false
-                    }
-                }
+                let connective = Connective::of(self.func == AggregateFn::All);
+                let so_far = connective.apply(self.value.and_then(Val::truth), truth);
+                self.value = Some(Val::from_truth(so_far));
+                so_far == Some(connective.decisive())
             }
             _ => {
                 match passes {
@@ -1221,10 +935,10 @@ impl<'a> Acc<'a> {
                         sum => Some(sum),
                     },
                     (AggregateFn::Min, Some(acc)) => {
-                        Some(if compare(value, acc) == Some(Ordering::Less) { value } else { acc })
+                        Some(if logic::order(value, acc) == Some(Ordering::Less) { value } else { acc })
                     }
                     (AggregateFn::Max, Some(acc)) => {
-                        Some(if compare(value, acc) == Some(Ordering::Greater) { value } else { acc })
+                        Some(if logic::order(value, acc) == Some(Ordering::Greater) { value } else { acc })
                     }
                     (_, None) => Some(value),
                     (_, acc) => acc,

@@ -6,7 +6,8 @@
 //! ([`native`], feature `jit`) runs it on a decoded profile, as the
 //! [`engine`] chosen when the rule set is built says; [`batch`] runs it on
 //! NDJSON lines on several threads, and [`explain`] watches a run to say
-//! why.
+//! why. Kleene logic and the comparisons are defined once ([`logic`]), over
+//! the values of [`val`].
 
 pub mod assign;
 pub mod batch;
@@ -17,8 +18,10 @@ pub mod engine;
 pub mod explain;
 pub mod fused;
 pub mod interpret;
+pub mod logic;
 #[cfg(feature = "jit")]
 pub mod native;
 pub mod node;
 pub mod program;
 pub mod specialise;
+pub mod val;

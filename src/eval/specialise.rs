@@ -16,18 +16,20 @@
 //! graph is left as it was: its spans, `explain` and coverage see every
 //! occurrence of a shared leaf.
 //!
-//! The two forms must agree. Where they can, both call the same functions
-//! of [`eval`](crate::eval); `tests/specialise.rs` (every fused shape, with
-//! missing data) and `tests/differential.rs` (random rule sets) hold every
-//! rule's outcome equal to the general evaluator's.
+//! The two forms must agree. Both call [`crate::eval::logic`] for the
+//! connectives, comparisons and membership; `tests/specialise.rs` (every
+//! fused shape, with missing data) and `tests/differential.rs` (random rule
+//! sets) hold every rule's outcome equal to the general evaluator's.
 
 use std::collections::HashMap;
 
 use crate::decode::{Profile, Value};
 pub use crate::eval::fused::{masks, Effects, IntKind, Operand, Region, RegionMasks, Test, Tests};
-use crate::eval::interpret::{compare_op, in_set, read, Cx, Val};
+use crate::eval::interpret::{read, Cx};
+use crate::eval::logic::{self, holds, Connective};
 use crate::eval::node::{Aggregate, Node, NodeId, Scalar};
 use crate::eval::program::Program;
+use crate::eval::val::Val;
 use crate::ir::AggregateFn;
 use crate::ir::{Base, CmpOp};
 
@@ -433,19 +435,6 @@ fn slot<'a>(profile: &'a Profile, root: &'a [Value], path: &[u32]) -> Option<&'a
     Some(value)
 }
 
-#[inline(always)]
-fn holds(op: CmpOp, ordering: std::cmp::Ordering) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        CmpOp::Eq => ordering == Equal,
-        CmpOp::Ne => ordering != Equal,
-        CmpOp::Lt => ordering == Less,
-        CmpOp::Le => ordering != Greater,
-        CmpOp::Gt => ordering == Greater,
-        CmpOp::Ge => ordering != Less,
-    }
-}
-
 /// The truth of a fused leaf, read straight from the record; `None` for any
 /// other test. Inlined into the loops of `and` and `or`, so that a chain of
 /// leaves costs no call per leaf.
@@ -467,16 +456,13 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
             Some(holds(*op, value.cmp(constant)))
         }
         Test::Number { path, op, constant } => match slot(profile, root, path) {
-            Some(Value::Number(n)) => n.partial_cmp(constant).map(|o| holds(*op, o)),
+            Some(Value::Number(n)) => logic::compared(*op, logic::order_numbers(*n, *constant)),
             _ => None,
         },
-        // As `Node::Between`: false below the low bound, else as the high.
         Test::NumberBetween { path, low, high } => match slot(profile, root, path) {
-            Some(Value::Number(n)) => match n.partial_cmp(low) {
-                Some(std::cmp::Ordering::Less) => Some(false),
-                Some(_) => n.partial_cmp(high).map(|o| o != std::cmp::Ordering::Greater),
-                None => n.partial_cmp(high).and_then(|o| (o == std::cmp::Ordering::Greater).then_some(false)),
-            },
+            Some(Value::Number(n)) => {
+                logic::between(logic::order_numbers(*n, *low), || logic::order_numbers(*n, *high))
+            }
             _ => None,
         },
         Test::IntBetween { path, kind, low, high } => {
@@ -485,10 +471,10 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
                 (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
                 _ => return Some(None),
             };
-            Some(*low <= value && value <= *high)
+            logic::between(Some(value.cmp(low)), || Some(value.cmp(high)))
         }
-        // As `Node::InList` with a known value: an unknown list is unknown,
-        // a list holds the value or does not.
+        // As `Node::InList` with a known value ([`logic::membership`]): an
+        // unknown list is unknown, a list holds the value or does not.
         Test::ListHas { path, item } => match slot(profile, root, path) {
             Some(Value::List(items)) => Some(
                 profile
@@ -500,7 +486,7 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
         },
         Test::FieldMissing(path) => Some(matches!(slot(profile, root, path), None | Some(Value::Missing))),
         Test::FieldIn { path, set } => {
-            in_set(slot(profile, root, path).map_or(Val::Unknown, |v| Val::of(v, profile)), set).truth()
+            logic::in_set(slot(profile, root, path).map_or(Val::Unknown, |v| Val::of(v, profile)), set)
         }
         Test::Known(truth) => *truth,
         _ => return None,
@@ -526,37 +512,15 @@ impl Program {
             return truth;
         }
         match test {
-            Test::And(items) => {
-                let mut result = Some(true);
-                for item in items.iter() {
-                    let truth = match fused(item, root, profile) {
-                        Some(truth) => truth,
-                        None => self.check(item, cx, root, profile),
-                    };
-                    match truth {
-                        Some(false) => return Some(false),
-                        Some(true) => {}
-                        None => result = None,
-                    }
-                }
-                result
-            }
-            Test::Or(items) => {
-                let mut result = Some(false);
-                for item in items.iter() {
-                    let truth = match fused(item, root, profile) {
-                        Some(truth) => truth,
-                        None => self.check(item, cx, root, profile),
-                    };
-                    match truth {
-                        Some(true) => return Some(true),
-                        Some(false) => {}
-                        None => result = None,
-                    }
-                }
-                result
-            }
-            Test::Not(inner) => self.check(inner, cx, root, profile).map(|b| !b),
+            Test::And(items) => logic::all(items.iter().map(|item| match fused(item, root, profile) {
+                Some(truth) => truth,
+                None => self.check(item, cx, root, profile),
+            })),
+            Test::Or(items) => logic::any(items.iter().map(|item| match fused(item, root, profile) {
+                Some(truth) => truth,
+                None => self.check(item, cx, root, profile),
+            })),
+            Test::Not(inner) => logic::not(self.check(inner, cx, root, profile)),
             Test::Def(index) => {
                 if let Some(Some(cached)) = cx.definitions.get(*index as usize) {
                     return cached.truth();
@@ -595,35 +559,24 @@ impl Program {
     ) -> Option<bool> {
         match test {
             Test::Str { path, op, constant } => match slot(profile, root, path)? {
-                Value::String(s) => Some(holds(*op, profile.text_bytes(*s).cmp(constant.as_bytes()))),
+                Value::String(s) => Some(holds(*op, logic::order_text(profile.text_bytes(*s), constant.as_bytes()))),
                 _ => None,
             },
             Test::Compare(op, a, b) => {
                 let a = self.value(a, cx, root, profile);
                 let b = self.value(b, cx, root, profile);
-                compare_op(*op, a, b)
+                logic::compare(*op, a, b)
             }
             Test::InSet(value, set) => {
                 let value = self.value(value, cx, root, profile);
-                in_set(value, set).truth()
+                logic::in_set(value, set)
             }
             Test::Missing(value) => Some(self.value(value, cx, root, profile) == Val::Unknown),
+            // `any` is an `or` of the elements' filters, `all` an `and`.
             Test::Quantifier { all, list, filter } => {
                 let Some(Value::List(items)) = slot(profile, root, list) else { return None };
-                let items = profile.items(*items);
-                let mut unknown = false;
-                for item in items.iter() {
-                    match self.element(filter, item, cx, profile) {
-                        Some(truth) if truth != *all => return Some(truth),
-                        Some(_) => {}
-                        None => unknown = true,
-                    }
-                }
-                if unknown {
-                    None
-                } else {
-                    Some(*all)
-                }
+                let truths = profile.items(*items).iter().map(|item| self.element(filter, item, cx, profile));
+                Connective::of(*all).fold(truths)
             }
             Test::Count { list, filter, op, constant } => {
                 let Some(Value::List(items)) = slot(profile, root, list) else { return None };

@@ -294,7 +294,10 @@ pub struct Expr {
     pub span: Span,
 }
 
-/// A constant value.
+/// A constant value, as written and typed: what every back end reads.
+/// Evaluation compiles it to its own constant (`eval::constant::Scalar`),
+/// which drops the distinction of days from `int` and adds an unknown
+/// value for folded expressions.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Const {
     /// `true`, `false`

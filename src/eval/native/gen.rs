@@ -5,6 +5,16 @@
 //! Every test is generated into the current block and leaves its truth in
 //! the block it ends in; a leaf that finds its field missing, or of another
 //! kind than it compares, jumps to its "unknown" block.
+//!
+//! The semantics encoded are [`crate::eval::logic`]'s, the one definition
+//! the interpreter calls: `and`/`or` are [`crate::eval::logic::Connective`]
+//! as branches (an operand that decides jumps to the whole's block, an
+//! unknown one is remembered), `not` swaps the true and false blocks, and a
+//! comparison is [`crate::eval::logic::holds`] as a machine condition code
+//! on the operands' order ([`crate::eval::logic::order`]; decoded numbers
+//! are never `NaN`). Code cannot call those functions, so
+//! `tests/specialise.rs`, `tests/differential.rs` and the fuzzer's `eval`
+//! target hold the two equal.
 
 use std::mem::offset_of;
 
@@ -588,6 +598,7 @@ struct Gen<'g, 'f> {
     variables: usize,
 }
 
+/// [`crate::eval::logic::holds`] on two integers, as a condition code.
 fn int_cc(op: CmpOp) -> IntCC {
     match op {
         CmpOp::Eq => IntCC::Equal,
@@ -599,6 +610,8 @@ fn int_cc(op: CmpOp) -> IntCC {
     }
 }
 
+/// [`crate::eval::logic::holds`] on two numbers (never `NaN`), as a
+/// condition code.
 fn float_cc(op: CmpOp) -> FloatCC {
     match op {
         CmpOp::Eq => FloatCC::Equal,
@@ -1472,7 +1485,8 @@ impl Gen<'_, '_> {
     /// Kleene `and` (`or` when `is_or`) of a chain, left to right, going
     /// as soon as an operand decides it. An unknown operand is remembered,
     /// unless unknown goes where the deciding truth goes (an `and` whose
-    /// unknown and false lead to the same block is decided by it).
+    /// unknown and false lead to the same block is decided by it). This is
+    /// [`crate::eval::logic::Connective::fold`] as branches.
     fn chain(&mut self, items: &[Test], base: Base, at_root: bool, to: Targets, is_or: bool) {
         let (decided, undecided) = if is_or { (to.t, to.f) } else { (to.f, to.t) };
         let shortcut = to.u == decided;
@@ -1659,9 +1673,7 @@ impl Gen<'_, '_> {
 pub(super) fn entry_rules(program: &Program, walk_from: usize) -> Vec<u32> {
     let dispatch = &program.dispatch;
     let mut rules = dispatch.always.clone();
-    let unwalked = |all: &[u32]| all.len() < walk_from;
-    rules.extend(dispatch.indexes.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
-    rules.extend(dispatch.ranges.iter().filter(|i| unwalked(&i.all)).flat_map(|i| i.all.iter().copied()));
+    rules.extend(dispatch.unwalked(walk_from));
     rules.sort_unstable();
     rules.dedup();
     rules
