@@ -70,6 +70,11 @@ live() {
 echo "sql: the example's profiles"
 live --profiles examples/campaign-2012/profiles.ndjson --today 2012-10-01 examples/campaign-2012/campaign.narval
 
+echo "sql: rows the decoder would refuse, made in the table, come out rejected"
+for engine in duckdb postgres; do
+  "$python" tests/sql/dirty.py --narval "$narval" --engine "$engine" --pg-host "$work/pg"
+done
+
 shared=${NARVAL_BENCH_SHARED:-$root/../shared/bench}
 if [[ -f $shared/gen_profiles.py ]]; then
   echo "sql: the campaign digest on 100,000 profiles (gen_profiles.py --seed 2012)"

@@ -246,14 +246,15 @@ impl Dialect {
     }
 
     /// The elements of a list column, one row each, as `alias` in a
-    /// `FROM` clause, for a subquery; `None` where the dialect has no such
-    /// row source (Spark and Snowflake use higher-order functions instead).
+    /// `FROM` clause, for a subquery; `None` where the dialect evaluates
+    /// aggregates with higher-order functions instead (DuckDB, whose
+    /// list functions are many times faster than a correlated `UNNEST`,
+    /// Spark and Snowflake, which have no such subquery).
     pub(crate) fn unnest(self, list: &str, alias: &str) -> Option<String> {
         match self {
-            Dialect::DuckDb => Some(format!("UNNEST({list}) AS u_{alias}({alias})")),
             Dialect::Postgres => Some(format!("UNNEST({list}) AS {alias}")),
             Dialect::BigQuery => Some(format!("UNNEST({list}) AS {alias}")),
-            Dialect::Spark | Dialect::Snowflake => None,
+            Dialect::DuckDb | Dialect::Spark | Dialect::Snowflake => None,
         }
     }
 
@@ -281,37 +282,49 @@ impl Dialect {
     pub(crate) fn size(self, list: &str) -> String {
         match self {
             Dialect::Snowflake => format!("ARRAY_SIZE({list})"),
+            Dialect::DuckDb => format!("len({list})"),
             _ => format!("SIZE({list})"),
         }
     }
 
     /// The elements of a list for which `predicate` (over `var`) holds.
     pub(crate) fn filter(self, list: &str, var: &str, predicate: &str) -> String {
-        format!("FILTER({list}, {var} -> {predicate})")
+        match self {
+            Dialect::DuckDb => format!("list_filter({list}, lambda {var}: {predicate})"),
+            _ => format!("FILTER({list}, {var} -> {predicate})"),
+        }
     }
 
     /// Each element of a list mapped by `body` (over `var`).
     pub(crate) fn transform(self, list: &str, var: &str, body: &str) -> String {
-        format!("TRANSFORM({list}, {var} -> {body})")
+        match self {
+            Dialect::DuckDb => format!("list_transform({list}, lambda {var}: {body})"),
+            _ => format!("TRANSFORM({list}, {var} -> {body})"),
+        }
     }
 
     /// A left fold of a list.
     pub(crate) fn fold(self, list: &str, zero: &str, acc: &str, var: &str, body: &str) -> String {
         match self {
             Dialect::Snowflake => format!("REDUCE({list}, {zero}, ({acc}, {var}) -> {body})"),
+            Dialect::DuckDb => format!("list_reduce({list}, lambda {acc}, {var}: {body}, {zero})"),
             _ => format!("AGGREGATE({list}, {zero}, ({acc}, {var}) -> {body})"),
         }
     }
 
     /// The largest (or smallest) element of a list; NULL for none.
     pub(crate) fn array_extreme(self, list: &str, largest: bool) -> String {
-        format!("{}({list})", if largest { "ARRAY_MAX" } else { "ARRAY_MIN" })
+        match self {
+            Dialect::DuckDb => format!("{}({list})", if largest { "list_max" } else { "list_min" }),
+            _ => format!("{}({list})", if largest { "ARRAY_MAX" } else { "ARRAY_MIN" }),
+        }
     }
 
     /// A filter truth and a value paired, for the higher-order form.
     pub(crate) fn pair(self, t: &str, v: &str) -> String {
         match self {
             Dialect::Snowflake => format!("OBJECT_CONSTRUCT_KEEP_NULL('t', {t}, 'v', {v})"),
+            Dialect::DuckDb => format!("{{'t': {t}, 'v': {v}}}"),
             _ => format!("NAMED_STRUCT('t', {t}, 'v', {v})"),
         }
     }

@@ -206,8 +206,10 @@ fn checks(
                     let mut nested = Vec::new();
                     let inner = d.member(sql, name);
                     checks(w, &inner, &format!("{path}.{name}"), &field.ty, field.optional, depth + 1, &mut nested);
+                    // `NOT (r IS NULL)`: PostgreSQL's `r IS NOT NULL` is
+                    // false for a record with one NULL field.
                     for (condition, message) in nested {
-                        arms.push((format!("{sql} IS NOT NULL AND {condition}"), message));
+                        arms.push((format!("NOT ({sql} IS NULL) AND {condition}"), message));
                     }
                 }
             }
@@ -216,14 +218,14 @@ fn checks(
             let alias = format!("c{depth}");
             let mut nested = Vec::new();
             checks(w, &alias, &format!("{path}[]"), element, false, depth + 1, &mut nested);
-            if let Some(rows) = d.unnest(sql, &alias) {
-                let failing: Vec<String> = nested.iter().map(|(c, _)| format!("({c})")).collect();
-                if !failing.is_empty() {
-                    arms.push((
-                        format!("EXISTS (SELECT 1 FROM {rows} WHERE {})", failing.join(" OR ")),
-                        format!("field `{path}` holds an element the schema does not accept"),
-                    ));
-                }
+            let failing: Vec<String> = nested.iter().map(|(c, _)| format!("({c})")).collect();
+            if !failing.is_empty() {
+                let any = failing.join(" OR ");
+                let condition = match d.unnest(sql, &alias) {
+                    Some(rows) => format!("EXISTS (SELECT 1 FROM {rows} WHERE {any})"),
+                    None => format!("{} > 0", d.size(&d.filter(sql, &alias, &format!("COALESCE({any}, FALSE)")))),
+                };
+                arms.push((condition, format!("field `{path}` holds an element the schema does not accept")));
             }
         }
         _ => {}
