@@ -148,8 +148,10 @@ impl Dialect {
     pub(crate) fn truth_of(self, predicate: &str) -> String {
         match self {
             Dialect::DuckDb | Dialect::Postgres => format!("COALESCE(CAST(({predicate}) AS INTEGER) * 2, 1)"),
-            Dialect::Snowflake => format!("COALESCE(IFF({predicate}, 2, 0), 1)"),
-            Dialect::Spark | Dialect::BigQuery => format!("COALESCE(IF({predicate}, 2, 0), 1)"),
+            // Not `IF(p, 2, 0)`: its NULL condition takes the false branch.
+            Dialect::Spark | Dialect::BigQuery | Dialect::Snowflake => {
+                format!("(CASE ({predicate}) WHEN TRUE THEN 2 WHEN FALSE THEN 0 ELSE 1 END)")
+            }
         }
     }
 
