@@ -1368,5 +1368,8 @@ fn write_the_sql_corpus() {
         std::fs::write(case.join("profiles.ndjson"), lines).unwrap();
         written += 1;
     }
-    eprintln!("sql corpus: {written} rule sets of {tried} generated, {PROFILES_PER_SQL_SET} profiles each, in {}", dir.display());
+    eprintln!(
+        "sql corpus: {written} rule sets of {tried} generated, {PROFILES_PER_SQL_SET} profiles each, in {}",
+        dir.display()
+    );
 }

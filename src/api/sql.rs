@@ -3,9 +3,9 @@
 
 use std::io::{BufRead, Write};
 
-use crate::eval::batch::{read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary};
 use crate::api::RuleSet;
 use crate::decode::{self, Profile};
+use crate::eval::batch::{read_line, skip_bom, AssignOptions, BatchError, Line, LineError, Rejection, Summary};
 use crate::sql::{self, table, Dialect};
 use crate::text::report::Report;
 

@@ -214,7 +214,7 @@ mod tests {
         }
     }
 
-    /// Nested records and lists come back through their spans.
+    /// Nested records and lists come back through their slices.
     #[test]
     fn spans_lead_to_nested_values() {
         let rules = rules();

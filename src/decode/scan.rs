@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 
-use super::profile::{Profile, Span, Value};
+use super::profile::{Profile, Slice, Value};
 use super::seed::{number_literal, Cx, Number, ValueSeed};
 use crate::ir::{RecordId, Type};
 
@@ -76,7 +76,7 @@ pub(super) fn decode<'t>(cx: &Cx<'_, 't>, text: &'t str, out: &mut Profile) -> O
     }
     match root {
         // INVARIANT: the root record reserves its slots first, at 0.
-        Value::Record(span) if span.start == 0 => out.root = span.len as usize,
+        Value::Record(slice) if slice.start == 0 => out.root = slice.len as usize,
         _ => return None,
     }
     Some(scan.captured)
@@ -376,7 +376,7 @@ impl<'t> Scan<'t> {
             }
         }
         self.depth -= 1;
-        Span::new(start, fields.len()).map(Value::Record)
+        Slice::new(start, fields.len()).map(Value::Record)
     }
 
     /// A JSON array as a list: its elements wait on the scratch stack, as
@@ -407,7 +407,7 @@ impl<'t> Scan<'t> {
         let start = out.values.len();
         let len = out.scratch.len().checked_sub(base)?;
         out.values.extend(out.scratch.drain(base..));
-        Span::new(start, len).map(Value::List)
+        Slice::new(start, len).map(Value::List)
     }
 
     /// A value of a schema type.

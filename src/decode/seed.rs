@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::profile::{Profile, ProfileError, Reads, Span, Value};
+use super::profile::{Profile, ProfileError, Reads, Slice, Value};
 use crate::ir::{RecordId, Schema, Type};
 use crate::value::{cents_of_number, parse_cents, Date, MONEY_NUMBER_LIMIT};
 
@@ -90,8 +90,8 @@ impl<'s, 'de> Cx<'s, 'de> {
         let problem = self.problem.borrow_mut().take();
         match (result, problem) {
             // INVARIANT: the root record reserves its slots first, at 0.
-            (Ok(Value::Record(span)), None) if span.start == 0 => {
-                profile.root = span.len as usize;
+            (Ok(Value::Record(slice)), None) if slice.start == 0 => {
+                profile.root = slice.len as usize;
                 Ok(())
             }
             (Ok(_), None) => Err(ProfileError::NotAnObject { found: "another value" }),
@@ -157,7 +157,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
         let RecordSeed { cx, out, record, root } = self;
         let Some(record) = cx.schema.records.get(record) else {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Value::Record(Span::default()));
+            return Ok(Value::Record(Slice::default()));
         };
         let fields = &record.fields;
         // The record's slots, reserved before its nested values are decoded
@@ -223,7 +223,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
                 return Err(cx.fail(Problem::Missing));
             }
         }
-        Span::new(start, fields.len()).map(Value::Record).ok_or_else(|| cx.fail(Problem::TooLarge))
+        Slice::new(start, fields.len()).map(Value::Record).ok_or_else(|| cx.fail(Problem::TooLarge))
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
@@ -595,7 +595,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
             Type::String => {
                 let start = self.out.text.len();
                 self.out.text.push_str(s);
-                Span::new(start, s.len()).map(Value::String).ok_or_else(|| self.cx.fail(Problem::TooLarge))
+                Slice::new(start, s.len()).map(Value::String).ok_or_else(|| self.cx.fail(Problem::TooLarge))
             }
             Type::Money if self.cents => Err(self.invalid(NOT_CENTS)),
             Type::Money => parse_cents(s).map(Value::Money).ok_or_else(|| self.invalid(NOT_DOLLARS)),
@@ -634,7 +634,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
         let start = out.values.len();
         let len = out.scratch.len() - base;
         out.values.extend(out.scratch.drain(base..));
-        Span::new(start, len).map(Value::List).ok_or_else(|| cx.fail(Problem::TooLarge))
+        Slice::new(start, len).map(Value::List).ok_or_else(|| cx.fail(Problem::TooLarge))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {

@@ -46,7 +46,7 @@ mod tag {
     pub const ENUM: i64 = 7;
     pub const LIST: i64 = 8;
     pub const RECORD: i64 = 9;
-    /// Offset of the payload; a span's length follows its start.
+    /// Offset of the payload; a slice's length follows its start.
     pub const PAYLOAD: i32 = 8;
     pub const SPAN_LEN: i32 = 12;
     /// log2 of the size of a value.
@@ -967,8 +967,8 @@ impl Gen<'_, '_> {
         self.require(is, otherwise, &[]);
     }
 
-    /// A span's start and length, as `i64`.
-    fn span(&mut self, address: V) -> (V, V) {
+    /// A slice's start and length, as `i64`.
+    fn slice(&mut self, address: V) -> (V, V) {
         let start = self.load(I32, address, tag::PAYLOAD);
         let len = self.load(I32, address, tag::SPAN_LEN);
         (self.b.ins().uextend(I64, start), self.b.ins().uextend(I64, len))
@@ -993,7 +993,7 @@ impl Gen<'_, '_> {
         let mut address = self.field(base, first, missing);
         for &step in steps {
             self.expect(address, tag::RECORD, missing);
-            let (start, len) = self.span(address);
+            let (start, len) = self.slice(address);
             address = self.field(Base { start, len, root: false }, step, missing);
         }
         address
@@ -1234,7 +1234,7 @@ impl Gen<'_, '_> {
             let is_string = g.tag(element);
             let is_string = g.b.ins().icmp_imm(IntCC::Equal, is_string, tag::STRING);
             g.require(is_string, next, &[]);
-            let (start, len) = g.span(element);
+            let (start, len) = g.slice(element);
             // On the item's length first: then only the constants of that
             // length are compared.
             let mut lengths: Vec<usize> = list.items.iter().map(|item| item.len()).collect();
@@ -1350,7 +1350,7 @@ impl Gen<'_, '_> {
             Test::Str { path, op, constant } => {
                 let address = self.slot(base, path, to.u);
                 self.expect(address, tag::STRING, to.u);
-                let (start, len) = self.span(address);
+                let (start, len) = self.slice(address);
                 let equal = self.bytes_equal(start, len, constant.as_bytes());
                 match op {
                     CmpOp::Ne => self.branch_if(equal, to.f, to.t),
@@ -1369,7 +1369,7 @@ impl Gen<'_, '_> {
                     let is_string = g.tag(element);
                     let is_string = g.b.ins().icmp_imm(IntCC::Equal, is_string, tag::STRING);
                     g.require(is_string, next, &[]);
-                    let (start, len) = g.span(element);
+                    let (start, len) = g.slice(element);
                     let equal = g.bytes_equal(start, len, item.as_bytes());
                     g.branch_if(equal, to.t, next);
                 });
@@ -1389,7 +1389,7 @@ impl Gen<'_, '_> {
                 match members {
                     Members::Strings(items) => {
                         self.expect(address, tag::STRING, to.u);
-                        let (start, len) = self.span(address);
+                        let (start, len) = self.slice(address);
                         for item in items {
                             let equal = self.bytes_equal(start, len, item);
                             any = self.b.ins().bor(any, equal);
@@ -1435,10 +1435,10 @@ impl Gen<'_, '_> {
                 self.expect(address, tag::LIST, to.u);
                 let count = match filter {
                     None => {
-                        let (start, len) = self.span(address);
+                        let (start, len) = self.slice(address);
                         let end = self.b.ins().iadd(start, len);
                         let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.values_len);
-                        // A span past the values is an empty list, as
+                        // A slice past the values is an empty list, as
                         // `Profile::items`.
                         let zero = self.b.ins().iconst(I64, 0);
                         self.b.ins().select(inside, len, zero)
@@ -1564,7 +1564,7 @@ impl Gen<'_, '_> {
                 g.b.switch_to_block(passes);
             }
             g.expect(element, tag::RECORD, found_unknown);
-            let (start, len) = g.span(element);
+            let (start, len) = g.slice(element);
             let address = g.slot(Base { start, len, root: false }, sum.projection, found_unknown);
             let tag = g.tag(address);
             let is_int = g.b.ins().icmp_imm(IntCC::Equal, tag, tag::INT);
@@ -1636,7 +1636,7 @@ impl Gen<'_, '_> {
         let zero = self.b.ins().iconst(I64, 0);
         self.b.ins().brif(is_record, record, &[], join, &[zero, zero]);
         self.b.switch_to_block(record);
-        let (s, l) = self.span(element);
+        let (s, l) = self.slice(element);
         self.b.ins().jump(join, &[s, l]);
         self.b.switch_to_block(join);
         Base { start, len, root: false }
@@ -1644,10 +1644,10 @@ impl Gen<'_, '_> {
 
     /// Loops over the items of the list at `address`: `body` gets each
     /// item's address and the block that goes on to the next, and must end
-    /// by jumping somewhere. Continues in the block after the loop; a span
+    /// by jumping somewhere. Continues in the block after the loop; a slice
     /// past the values is an empty list, as `Profile::items`.
     fn each_item(&mut self, address: V, body: impl FnOnce(&mut Self, V, Block)) {
-        let (start, len) = self.span(address);
+        let (start, len) = self.slice(address);
         let end = self.b.ins().iadd(start, len);
         let (header, item, exit) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.values_len);

@@ -21,7 +21,7 @@
 //! This is the one module of the library with `unsafe` code (the
 //! workspace denies `unsafe_code`; this module allows it). The generated
 //! function only reads the `Frame` it is given: the profile's values
-//! through bounds-checked indices (every span is checked against the
+//! through bounds-checked indices (every slice is checked against the
 //! length of the values or of the text before it is followed), a byte cache
 //! of the frame's size, and its output words. [`crate::decode::Value`]'s layout is fixed
 //! by `repr(C, u8)`. The code lives as long as the `Code` that owns it,
