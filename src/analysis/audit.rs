@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::lineage::{self, Reads};
-use crate::ir::RuleSet;
+use crate::ir::CheckedRules;
 use crate::ir::StreamKind;
 use crate::text::report::Report;
 
@@ -115,7 +115,7 @@ pub struct Audit {
 
 impl Lineage {
     /// The lineage of a checked rule set.
-    pub fn new(rules: &RuleSet) -> Lineage {
+    pub fn new(rules: &CheckedRules) -> Lineage {
         let mut analysis = Reads::new(rules);
         let mut read_streams: Vec<(Vec<String>, Vec<String>, BTreeSet<usize>)> = Vec::new();
         let mut reader = |name: &str, description: &Option<String>, condition, streams: &[usize]| {

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::ir::{Base, DefId, Expr, ExprKind, RecordId, RuleSet, Schema, Type};
+use crate::ir::{Base, CheckedRules, DefId, Expr, ExprKind, RecordId, Schema, Type};
 use crate::text::source::Span;
 
 /// One field read.
@@ -51,13 +51,13 @@ struct Element {
 /// analysed once.
 #[derive(Debug)]
 pub struct Reads<'r> {
-    rules: &'r RuleSet,
+    rules: &'r CheckedRules,
     memo: HashMap<DefId, Rc<[FieldRead]>>,
 }
 
 impl<'r> Reads<'r> {
     /// An analysis of `rules`.
-    pub fn new(rules: &'r RuleSet) -> Reads<'r> {
+    pub fn new(rules: &'r CheckedRules) -> Reads<'r> {
         Reads { rules, memo: HashMap::new() }
     }
 

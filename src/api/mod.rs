@@ -206,7 +206,7 @@ impl Builder {
     /// finds the rules whose condition folds to a constant (W0002).
     /// `needs_date`: a rule set that reads `today` without a date is an
     /// error (E0206), as it is for building a program to evaluate.
-    fn run(&self, needs_date: bool) -> (Report, Option<ir::RuleSet>, Option<Program>, Vec<policy::Policy>) {
+    fn run(&self, needs_date: bool) -> (Report, Option<ir::CheckedRules>, Option<Program>, Vec<policy::Policy>) {
         let mut diagnostics = Vec::new();
         let Loaded { sources, files, policy_files } =
             load::load(&self.inputs, &self.policies, self.roots(), &mut diagnostics);
@@ -278,7 +278,7 @@ fn requirement_folds(requirement: &ir::Requirement, value: Option<bool>) -> Diag
 /// A checked and compiled rule set, ready to assign streams.
 #[derive(Clone, Debug)]
 pub struct RuleSet {
-    checked: ir::RuleSet,
+    checked: ir::CheckedRules,
     program: Program,
     report: Report,
     /// The policies in effect, by name: `explain` withholds what they guard.
@@ -313,7 +313,7 @@ impl RuleSet {
     /// and resolved. This is the plain expression IR later back ends (SQL)
     /// start from.
     #[doc(hidden)]
-    pub fn checked(&self) -> &ir::RuleSet {
+    pub fn checked(&self) -> &ir::CheckedRules {
         &self.checked
     }
 

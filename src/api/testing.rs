@@ -32,7 +32,7 @@ use crate::value::Date;
 /// A checked rule set with its test cases, ready to run them.
 #[derive(Clone, Debug)]
 pub struct Suite {
-    pub(crate) checked: ir::RuleSet,
+    pub(crate) checked: ir::CheckedRules,
     pub(crate) sources: Sources,
     /// The warnings found while checking.
     pub(crate) warnings: Vec<Diagnostic>,
@@ -183,7 +183,7 @@ struct Seen {
 impl Suite {
     /// The checked rule set.
     #[doc(hidden)]
-    pub fn checked(&self) -> &ir::RuleSet {
+    pub fn checked(&self) -> &ir::CheckedRules {
         &self.checked
     }
 

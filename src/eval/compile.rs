@@ -24,14 +24,14 @@ use crate::value::Date;
 const FEW: usize = 8;
 
 /// Compiles a checked rule set for the evaluation date `today`.
-pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+pub fn compile(rules: &ir::CheckedRules, today: Option<Date>) -> Program {
     compile_with(rules, today, false)
 }
 
 /// [`compile`], keeping every operand of every `and` and `or` as written,
 /// constant or not (`today >= 2026-01-01` with `today` known), for condition
 /// coverage: folding `true and x` to `x` would drop a condition.
-pub fn compile_as_written(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+pub fn compile_as_written(rules: &ir::CheckedRules, today: Option<Date>) -> Program {
     compile_with(rules, today, true)
 }
 
@@ -66,7 +66,7 @@ fn deepest_definition(program: &Program) -> u32 {
     program.definitions.iter().filter_map(|&root| depths.get(root as usize)).copied().max().unwrap_or(0)
 }
 
-fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> Program {
+fn compile_with(rules: &ir::CheckedRules, today: Option<Date>, as_written: bool) -> Program {
     let mut compiler = Compiler {
         program: Program {
             nodes: Vec::new(),

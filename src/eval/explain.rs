@@ -173,7 +173,7 @@ pub struct Read {
 
 /// Explains one decoded profile.
 pub(crate) fn explain(
-    checked: &ir::RuleSet,
+    checked: &ir::CheckedRules,
     program: &Program,
     sources: &Sources,
     policies: &[Policy],
@@ -249,7 +249,7 @@ pub(crate) fn explain(
 /// a cap removed: those the rules assigned and no rule or requirement
 /// suppressed, but that the profile does not receive.
 /// `met`: whether each requirement's condition is true.
-fn caps(checked: &ir::RuleSet, met: &[bool], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
+fn caps(checked: &ir::CheckedRules, met: &[bool], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
     for (requirement, met) in checked.requirements.iter().zip(met) {
         if *met {
             continue;
@@ -276,7 +276,7 @@ fn caps(checked: &ir::RuleSet, met: &[bool], streams: &mut [StreamTrace]) -> Vec
     caps
 }
 
-fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) -> Vec<StreamTrace> {
+fn streams(checked: &ir::CheckedRules, outcomes: &[Outcome], assigned: &StreamSet) -> Vec<StreamTrace> {
     let mut traces: Vec<StreamTrace> = checked
         .streams
         .iter()
@@ -316,7 +316,7 @@ fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) ->
 }
 
 struct Tracer<'a> {
-    checked: &'a ir::RuleSet,
+    checked: &'a ir::CheckedRules,
     program: &'a Program,
     sources: &'a Sources,
     policies: &'a [Policy],
