@@ -50,15 +50,15 @@ struct Element {
 /// Finds the reads of expressions of one rule set; each definition is
 /// analysed once.
 #[derive(Debug)]
-pub struct Reads<'r> {
+pub struct ReadAnalysis<'r> {
     rules: &'r CheckedRules,
     memo: HashMap<DefId, Rc<[FieldRead]>>,
 }
 
-impl<'r> Reads<'r> {
+impl<'r> ReadAnalysis<'r> {
     /// An analysis of `rules`.
-    pub fn new(rules: &'r CheckedRules) -> Reads<'r> {
-        Reads { rules, memo: HashMap::new() }
+    pub fn new(rules: &'r CheckedRules) -> ReadAnalysis<'r> {
+        ReadAnalysis { rules, memo: HashMap::new() }
     }
 
     /// Every field read of an expression evaluated on the profile (a rule

@@ -20,7 +20,7 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::lineage::{self, FieldRead, Reads};
+use crate::analysis::lineage::{self, FieldRead, ReadAnalysis};
 use crate::ir::{self, Base, CheckedRules, Const, Expr, ExprKind, Type};
 use crate::syntax::ast::{self, Item};
 use crate::text::diagnostic::{Code, Diagnostic, Suggester};
@@ -193,16 +193,16 @@ pub fn check(rules: &CheckedRules, policies: &[Policy], diagnostics: &mut Vec<Di
         return;
     }
     check_against_schema(rules, policies, diagnostics);
-    let mut reads = Reads::new(rules);
+    let mut analysis = ReadAnalysis::new(rules);
     for rule in &rules.rules {
-        let found = reads.expr(&rule.condition);
+        let found = analysis.expr(&rule.condition);
         let reader = Reader::Rule(rule);
         for policy in policies {
             check_reads(rules, policy, &reader, &found, diagnostics);
         }
     }
     for requirement in &rules.requirements {
-        let found = reads.expr(&requirement.condition);
+        let found = analysis.expr(&requirement.condition);
         let reader = Reader::Requirement(requirement);
         for policy in policies {
             check_reads(rules, policy, &reader, &found, diagnostics);
