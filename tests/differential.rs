@@ -1141,12 +1141,12 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             // the general evaluator on every rule they reach.
             let program = rules.program();
             let mut outcomes = vec![None; program.rules.len()];
-            program.run(&profile, &mut narval::eval::interpret::Cx::new(program), |rule, outcome| {
+            program.run(&profile, &mut narval::eval::interpret::Scratch::new(program), |rule, outcome| {
                 outcomes[rule] = Some(outcome)
             });
-            let mut cx = narval::eval::interpret::Cx::new(program);
+            let mut scratch = narval::eval::interpret::Scratch::new(program);
             for (rule, outcome) in outcomes.iter().enumerate() {
-                let general = program.outcome(program.rules[rule].condition, &mut cx, &profile);
+                let general = program.outcome(program.rules[rule].condition, &mut scratch, &profile);
                 if let Some(fast) = outcome {
                     if *fast != general {
                         return Err(TestCaseError::fail(format!(

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use narval::eval::engine::Engine;
-use narval::eval::interpret::{Cx, Outcome};
+use narval::eval::interpret::{Outcome, Scratch};
 use narval::eval::specialise::Test;
 use narval::RuleSet;
 use serde_json::{json, Value};
@@ -163,10 +163,10 @@ fn specialised_tests_agree_with_the_general_evaluator() {
         let Ok(profile) = rules.decode_json(&json.to_string()) else { continue };
         decoded += 1;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; program.rules.len()];
-        let streams = program.run(&profile, &mut Cx::new(program), |rule, outcome| outcomes[rule] = Some(outcome));
-        let mut cx = Cx::new(program);
+        let streams = program.run(&profile, &mut Scratch::new(program), |rule, outcome| outcomes[rule] = Some(outcome));
+        let mut scratch = Scratch::new(program);
         for (rule, outcome) in outcomes.iter().enumerate() {
-            let general = program.outcome(program.rules[rule].condition, &mut cx, &profile);
+            let general = program.outcome(program.rules[rule].condition, &mut scratch, &profile);
             // A rule the indexes leave out is false, and not run.
             if let Some(outcome) = outcome {
                 assert_eq!(*outcome, general, "rule {rule} on {json}");

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use crate::decode::Profile;
 use crate::eval::dispatch::{self, Dispatch};
 use crate::eval::fused::Tests;
-use crate::eval::interpret::Cx;
+use crate::eval::interpret::Scratch;
 use crate::eval::logic::Connective;
 pub(crate) use crate::eval::node::for_each_operand;
 pub use crate::eval::node::{Aggregate, CapCode, ConstSet, Node, NodeId, RequirementCode, RuleCode, Scalar};
@@ -187,14 +187,14 @@ impl Compiler {
         self.program.nodes.push(node.clone());
         let id = u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX);
         let empty = Profile::default();
-        let mut cx = Cx::new(&self.program);
-        let value = Scalar::of_val(self.program_eval(id, &mut cx, &empty));
+        let mut scratch = Scratch::new(&self.program);
+        let value = Scalar::of_val(self.program_eval(id, &mut scratch, &empty));
         self.program.nodes.pop();
         Node::Const(value)
     }
 
-    fn program_eval<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
-        self.program.eval(id, cx, profile)
+    fn program_eval<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Val<'a> {
+        self.program.eval(id, scratch, profile)
     }
 
     fn copy(&self, id: NodeId) -> Node {

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use crate::decode::{Profile, Value};
 pub use crate::eval::fused::{masks, Effects, IntKind, Operand, Region, RegionMasks, Test, Tests};
-use crate::eval::interpret::{read, Cx};
+use crate::eval::interpret::{read, Scratch};
 use crate::eval::logic::{self, holds, Connective};
 use crate::eval::node::{Aggregate, Node, NodeId, Scalar};
 use crate::eval::program::Program;
@@ -504,7 +504,7 @@ impl Program {
     pub(crate) fn check<'a>(
         &'a self,
         test: &'a Test,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         root: &'a [Value],
         profile: &'a Profile,
     ) -> Option<bool> {
@@ -514,38 +514,38 @@ impl Program {
         match test {
             Test::And(items) => logic::all(items.iter().map(|item| match fused(item, root, profile) {
                 Some(truth) => truth,
-                None => self.check(item, cx, root, profile),
+                None => self.check(item, scratch, root, profile),
             })),
             Test::Or(items) => logic::any(items.iter().map(|item| match fused(item, root, profile) {
                 Some(truth) => truth,
-                None => self.check(item, cx, root, profile),
+                None => self.check(item, scratch, root, profile),
             })),
-            Test::Not(inner) => logic::not(self.check(inner, cx, root, profile)),
+            Test::Not(inner) => logic::not(self.check(inner, scratch, root, profile)),
             Test::Def(index) => {
-                if let Some(Some(cached)) = cx.definitions.get(*index as usize) {
+                if let Some(Some(cached)) = scratch.definitions.get(*index as usize) {
                     return cached.truth();
                 }
                 let truth = match self.tests.definitions.get(*index as usize) {
-                    Some(Some(test)) => self.check(test, cx, profile.fields(), profile),
-                    _ => return self.definition(*index, cx, profile).truth(),
+                    Some(Some(test)) => self.check(test, scratch, profile.fields(), profile),
+                    _ => return self.definition(*index, scratch, profile).truth(),
                 };
-                if let Some(entry) = cx.definitions.get_mut(*index as usize) {
+                if let Some(entry) = scratch.definitions.get_mut(*index as usize) {
                     *entry = Some(Val::from_truth(truth));
                 }
                 truth
             }
             Test::Shared(index) => {
-                if let Some(Some(cached)) = cx.shared.get(*index as usize) {
+                if let Some(Some(cached)) = scratch.shared.get(*index as usize) {
                     return *cached;
                 }
                 let leaf = self.tests.shared.get(*index as usize)?;
-                let truth = self.check(leaf, cx, profile.fields(), profile);
-                if let Some(entry) = cx.shared.get_mut(*index as usize) {
+                let truth = self.check(leaf, scratch, profile.fields(), profile);
+                if let Some(entry) = scratch.shared.get_mut(*index as usize) {
                     *entry = Some(truth);
                 }
                 truth
             }
-            other => self.check_other(other, cx, root, profile),
+            other => self.check_other(other, scratch, root, profile),
         }
     }
 
@@ -553,7 +553,7 @@ impl Program {
     fn check_other<'a>(
         &'a self,
         test: &'a Test,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         root: &'a [Value],
         profile: &'a Profile,
     ) -> Option<bool> {
@@ -563,19 +563,19 @@ impl Program {
                 _ => None,
             },
             Test::Compare(op, a, b) => {
-                let a = self.value(a, cx, root, profile);
-                let b = self.value(b, cx, root, profile);
+                let a = self.value(a, scratch, root, profile);
+                let b = self.value(b, scratch, root, profile);
                 logic::compare(*op, a, b)
             }
             Test::InSet(value, set) => {
-                let value = self.value(value, cx, root, profile);
+                let value = self.value(value, scratch, root, profile);
                 logic::in_set(value, set)
             }
-            Test::Missing(value) => Some(self.value(value, cx, root, profile) == Val::Unknown),
+            Test::Missing(value) => Some(self.value(value, scratch, root, profile) == Val::Unknown),
             // `any` is an `or` of the elements' filters, `all` an `and`.
             Test::Quantifier { all, list, filter } => {
                 let Some(Value::List(items)) = slot(profile, root, list) else { return None };
-                let truths = profile.items(*items).iter().map(|item| self.element(filter, item, cx, profile));
+                let truths = profile.items(*items).iter().map(|item| self.element(filter, item, scratch, profile));
                 Connective::of(*all).fold(truths)
             }
             Test::Count { list, filter, op, constant } => {
@@ -586,7 +586,7 @@ impl Program {
                     Some(filter) => {
                         let mut count = 0;
                         for item in items.iter() {
-                            if self.element(filter, item, cx, profile)? {
+                            if self.element(filter, item, scratch, profile)? {
                                 count += 1;
                             }
                         }
@@ -595,9 +595,9 @@ impl Program {
                 };
                 Some(holds(*op, i64::try_from(count).ok()?.cmp(constant)))
             }
-            Test::Node(id) => self.test(*id, cx, profile),
+            Test::Node(id) => self.test(*id, scratch, profile),
             // The connectives and fused leaves, should they come here.
-            other => self.check(other, cx, root, profile),
+            other => self.check(other, scratch, root, profile),
         }
     }
 
@@ -608,25 +608,31 @@ impl Program {
         &'a self,
         filter: &'a Test,
         item: &'a Value,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         profile: &'a Profile,
     ) -> Option<bool> {
         let fields: &'a [Value] = match item {
             Value::Record(fields) => profile.items(*fields),
             _ => &[],
         };
-        cx.elements.push(Val::of(item, profile));
-        let truth = self.check(filter, cx, fields, profile);
-        cx.elements.pop();
+        scratch.elements.push(Val::of(item, profile));
+        let truth = self.check(filter, scratch, fields, profile);
+        scratch.elements.pop();
         truth
     }
 
-    fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, root: &'a [Value], profile: &'a Profile) -> Val<'a> {
+    fn value<'a>(
+        &'a self,
+        operand: &'a Operand,
+        scratch: &mut Scratch<'a>,
+        root: &'a [Value],
+        profile: &'a Profile,
+    ) -> Val<'a> {
         match operand {
             Operand::Field(path) => read(profile, Val::Record(root), path),
             Operand::Const(c) => Val::of_scalar(c),
-            Operand::Def(index) => self.definition(*index, cx, profile),
-            Operand::Node(id) => self.eval(*id, cx, profile),
+            Operand::Def(index) => self.definition(*index, scratch, profile),
+            Operand::Node(id) => self.eval(*id, scratch, profile),
         }
     }
 }

@@ -36,7 +36,7 @@ use std::sync::Arc;
 
 use crate::decode::Profile;
 use crate::eval::fused::Test;
-use crate::eval::interpret::{Cx, StreamSet};
+use crate::eval::interpret::{Scratch, StreamSet};
 use crate::eval::native::code::{Code, Frame, FALSE, TRUE, UNKNOWN};
 pub use crate::eval::native::code::{Native, Unavailable, ALL_RULES, CHUNK, INDEXED_RULES, MAX_RULES, WALKED_INDEX};
 use crate::eval::program::Program;
@@ -117,7 +117,7 @@ impl Native {
         numbers: &mut [std::mem::MaybeUninit<i64>],
     ) -> Option<StreamSet> {
         let (values, text, root) = profile.raw();
-        let mut env = Env { program, profile, cx: None, callbacks: &code.callbacks };
+        let mut env = Env { program, profile, scratch: None, callbacks: &code.callbacks };
         let mut frame = Frame {
             values: values.as_ptr(),
             values_len: values.len(),
@@ -186,7 +186,7 @@ struct Env<'a> {
     program: &'a Program,
     profile: &'a Profile,
     /// The interpreter's scratch, made at the first callback.
-    cx: Option<Cx<'a>>,
+    scratch: Option<Scratch<'a>>,
     callbacks: &'a [Test],
 }
 
@@ -198,8 +198,8 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
     let env = unsafe { &mut *env.cast::<Env<'_>>() };
     let run = std::panic::AssertUnwindSafe(|| {
         let test = env.callbacks.get(index as usize)?;
-        let cx = env.cx.get_or_insert_with(|| Cx::new(env.program));
-        env.program.check(test, cx, env.profile.fields(), env.profile)
+        let scratch = env.scratch.get_or_insert_with(|| Scratch::new(env.program));
+        env.program.check(test, scratch, env.profile.fields(), env.profile)
     });
     // A panic must not unwind through native frames.
     match std::panic::catch_unwind(run) {
