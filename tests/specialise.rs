@@ -7,7 +7,7 @@
 
 use narval::eval::engine::Engine;
 use narval::eval::interpret::{Outcome, Scratch};
-use narval::eval::specialise::Test;
+use narval::eval::specialise::Condition;
 use narval::RuleSet;
 use serde_json::{json, Value};
 
@@ -142,19 +142,19 @@ fn specialised_tests_agree_with_the_general_evaluator() {
     assert_eq!(rules.is_native(), narval::NATIVE);
     let program = rules.program();
     // The shapes are specialised, not left to the general evaluator.
-    fn general(test: &Test) -> bool {
+    fn general(test: &Condition) -> bool {
         match test {
-            Test::And(items) | Test::Or(items) => items.iter().any(general),
-            Test::Not(inner) => general(inner),
+            Condition::And(items) | Condition::Or(items) => items.iter().any(general),
+            Condition::Not(inner) => general(inner),
             // Filters may leave `it` (`any(tags where it == "p")`) to the
             // general evaluator: the element is no record.
-            Test::Node(_) => true,
+            Condition::Node(_) => true,
             _ => false,
         }
     }
-    let tests = &program.tests;
-    assert!(!tests.rules.iter().chain(&tests.shared).any(general), "{:#?}", program.tests.rules);
-    assert!(!program.tests.shared.is_empty(), "`tags contains \"p\"` is shared");
+    let fused = &program.fused;
+    assert!(!fused.rules.iter().chain(&fused.shared).any(general), "{:#?}", program.fused.rules);
+    assert!(!program.fused.shared.is_empty(), "`tags contains \"p\"` is shared");
     let mut rng = Rng(2012);
     let mut seen = std::collections::HashSet::new();
     let (mut decoded, mut compared) = (0, 0);

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::decode::Profile;
 use crate::eval::dispatch::{self, Dispatch};
-use crate::eval::fused::Tests;
+use crate::eval::fused::Conditions;
 use crate::eval::interpret::Scratch;
 use crate::eval::logic::Connective;
 pub(crate) use crate::eval::node::for_each_operand;
@@ -81,7 +81,7 @@ fn compile_with(rules: &ir::CheckedRules, today: Option<Date>, as_written: bool)
             requirements: Vec::new(),
             caps: Vec::new(),
             cached_buckets: 0,
-            tests: Tests::default(),
+            fused: Conditions::default(),
             deep_definitions: false,
             // No native code until an engine asks for it.
             engine: crate::eval::engine::Engine::Interpreted,
@@ -277,7 +277,7 @@ impl Compiler {
                     list: list_node,
                     projection: projection.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
                     filter,
-                    filter_test: None,
+                    fused_filter: None,
                     zero,
                     cache: None,
                 }))

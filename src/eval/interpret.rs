@@ -23,7 +23,7 @@ use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 /// profile is evaluated without touching the heap.
 pub struct Scratch<'a> {
     pub(crate) definitions: Inline<Option<Val<'a>>>,
-    /// Truths of the shared leaves ([`crate::eval::specialise::Tests::shared`]).
+    /// Truths of the shared leaves ([`crate::eval::specialise::Conditions::shared`]).
     pub(crate) shared: Inline<Option<Option<bool>>>,
     /// Whether aggregates run their filters' specialised tests; the plain
     /// path ([`Program::assign_plain`]) runs the general evaluator only.
@@ -102,7 +102,7 @@ impl<'a> Scratch<'a> {
     pub fn new(program: &Program) -> Scratch<'a> {
         Scratch {
             definitions: Inline::new(program.definitions.len(), None),
-            shared: Inline::new(program.tests.shared.len(), None),
+            shared: Inline::new(program.fused.shared.len(), None),
             specialised: true,
             aggregates: Inline::new(program.cached_aggregates as usize, None),
             lists: (0..program.hashed_lists).map(|_| None).collect(),
@@ -356,7 +356,7 @@ impl Program {
     /// others: their assigned streams ored into `words` 0 to 3, their
     /// suppressed into 4 to 7. Nobody observes, so the rules a region
     /// decides apply as one mask; a rule found under its guard's value is
-    /// its residual ([`crate::eval::specialise::Tests::residuals`]), which
+    /// its residual ([`crate::eval::specialise::Conditions::residuals`]), which
     /// `native` evaluates when it has it; any other rule the interpreter
     /// evaluates. Needs the rules' effects (at most 256 streams), which
     /// native code needs too.
@@ -371,7 +371,7 @@ impl Program {
         native: &mut impl FnMut(u32) -> Option<Option<bool>>,
         walk_from: usize,
     ) {
-        let (tests, fields) = (&self.tests, profile.fields());
+        let (fused, fields) = (&self.fused, profile.fields());
         let mut scratch = LazyScratch::Made(None);
         let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, outcome: Outcome| {
             let (a, s) = words.split_at_mut(4);
@@ -383,27 +383,27 @@ impl Program {
             }
         };
         let mut apply = |rule: u32, found: bool, words: &mut [u64; 8]| {
-            let Some(&(residual, effects)) = tests.found.get(rule as usize) else { return };
-            let Some(effects) = tests.masks.get(effects as usize) else { return };
-            let residual = tests.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
+            let Some(&(residual, effects)) = fused.found.get(rule as usize) else { return };
+            let Some(effects) = fused.masks.get(effects as usize) else { return };
+            let residual = fused.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
             let known = match residual {
-                Some((_, crate::eval::fused::Test::Known(truth))) => Some(*truth),
+                Some((_, crate::eval::fused::Condition::Known(truth))) => Some(*truth),
                 Some((residual, _)) => native(residual),
                 None => None,
             };
             let truth = match known {
                 Some(truth) => truth,
                 None => {
-                    tests.rules.get(rule as usize).and_then(|test| self.check(test, scratch.get(self), fields, profile))
+                    fused.rules.get(rule as usize).and_then(|test| self.check(test, scratch.get(self), fields, profile))
                 }
             };
             or(words, effects, Outcome::of(truth));
         };
-        self.dispatch.walk(profile, &tests.regions, walk_from, |found| match found {
+        self.dispatch.walk(profile, &fused.regions, walk_from, |found| match found {
             Found::Unguarded(rule) => apply(rule, false, words),
             Found::Guarded(rule) | Found::True(rule) => apply(rule, true, words),
             Found::Decided(mask) => {
-                tests.masks.get(mask as usize).inspect(|decided| or(words, decided, Outcome::True));
+                fused.masks.get(mask as usize).inspect(|decided| or(words, decided, Outcome::True));
             }
         });
     }
@@ -445,12 +445,12 @@ impl Program {
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
-        let tests = &self.tests;
+        let fused = &self.fused;
         // `known`: the rule's condition is its guards, which hold (a rule
         // `exact` under `dispatch`, found through a region).
         let mut run = |index: u32, scratch: &mut LazyScratch<'_, 'a>, known: bool| {
             let index = index as usize;
-            let truth = match (tests.rules.get(index), tests.effects.get(index)) {
+            let truth = match (fused.rules.get(index), fused.effects.get(index)) {
                 (Some(test), Some(effects)) if indexed => {
                     // Streams as masks over the inline words: no loop.
                     let truth =
@@ -467,7 +467,7 @@ impl Program {
                 }
                 (Some(_), None) if known => Some(true),
                 (Some(test), None) if indexed => self.check(test, scratch.get(self), profile.fields(), profile),
-                _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, scratch.get(self), profile)),
+                _ => self.rules.get(index).and_then(|rule| self.truth(rule.condition, scratch.get(self), profile)),
             };
             let outcome = Outcome::of(truth);
             observe(index, outcome);
@@ -494,13 +494,13 @@ impl Program {
             apply(index, scratch);
         }
         // Without an observer, the rules a region decides are one mask.
-        let regions = if walk == Walk::Quiet { &tests.regions[..] } else { &[] };
+        let regions = if walk == Walk::Quiet { &fused.regions[..] } else { &[] };
         let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
         self.dispatch.walk(profile, regions, 0, |found| match found {
             Found::Unguarded(rule) | Found::Guarded(rule) => run(rule, scratch, false),
             Found::True(rule) => run(rule, scratch, true),
             Found::Decided(mask) => {
-                let Some(effects) = tests.masks.get(mask as usize) else { return };
+                let Some(effects) = fused.masks.get(mask as usize) else { return };
                 decided_assigns.iter_mut().zip(&effects.assigns).for_each(|(d, m)| *d |= m);
                 decided_suppresses.iter_mut().zip(&effects.suppresses).for_each(|(d, m)| *d |= m);
             }
@@ -521,9 +521,9 @@ impl Program {
             if !requirement.streams.iter().any(|&s| streams.contains(s as usize)) {
                 continue;
             }
-            let truth = match self.tests.requirements.get(index) {
+            let truth = match self.fused.requirements.get(index) {
                 Some(test) if scratch.specialised => self.check(test, scratch, profile.fields(), profile),
-                _ => self.test(requirement.condition, scratch, profile),
+                _ => self.truth(requirement.condition, scratch, profile),
             };
             if truth != Some(true) {
                 requirement.streams.iter().for_each(|&s| streams.remove(s));
@@ -561,7 +561,7 @@ impl Program {
 
     /// Evaluates a condition node.
     pub fn outcome<'a>(&'a self, node: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Outcome {
-        Outcome::of(self.test(node, scratch, profile))
+        Outcome::of(self.truth(node, scratch, profile))
     }
 
     /// The three-valued truth of a condition: `Some(true)`, `Some(false)` or
@@ -569,14 +569,14 @@ impl Program {
     /// [`crate::eval::logic`] defines them) and comparisons are evaluated
     /// here, without building a value; any other node is evaluated and read
     /// as a truth.
-    pub fn test<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Option<bool> {
+    pub fn truth<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Option<bool> {
         match self.nodes.get(id as usize) {
-            Some(Node::Not(a)) => logic::not(self.test(*a, scratch, profile)),
+            Some(Node::Not(a)) => logic::not(self.truth(*a, scratch, profile)),
             Some(Node::And(a, b)) => {
-                Connective::And.then(self.test(*a, scratch, profile), || self.test(*b, scratch, profile))
+                Connective::And.then(self.truth(*a, scratch, profile), || self.truth(*b, scratch, profile))
             }
             Some(Node::Or(a, b)) => {
-                Connective::Or.then(self.test(*a, scratch, profile), || self.test(*b, scratch, profile))
+                Connective::Or.then(self.truth(*a, scratch, profile), || self.truth(*b, scratch, profile))
             }
             Some(Node::Compare(op, a, b)) => {
                 let (a, b) = (self.operand(*a, scratch, profile), self.operand(*b, scratch, profile));
@@ -615,7 +615,7 @@ impl Program {
             Node::Def(index) => self.definition(*index, scratch, profile),
             // Conditions: one definition, in `test`.
             Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Compare(..) => {
-                Val::from_truth(self.test(id, scratch, profile))
+                Val::from_truth(self.truth(id, scratch, profile))
             }
             Node::Neg(a) => match self.operand(*a, scratch, profile) {
                 Val::Int(i) => i.checked_neg().map_or(Val::Unknown, Val::Int),
@@ -793,7 +793,7 @@ impl Program {
             let passes = match agg.filter {
                 Some(filter) => {
                     scratch.elements.push(element);
-                    let truth = match (&agg.filter_test, item) {
+                    let truth = match (&agg.fused_filter, item) {
                         (Some(test), Value::Record(fields)) if scratch.specialised => {
                             self.check(test, scratch, profile.items(*fields), profile)
                         }

@@ -35,7 +35,7 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use crate::decode::Profile;
-use crate::eval::fused::Test;
+use crate::eval::fused::Condition;
 use crate::eval::interpret::{Scratch, StreamSet};
 use crate::eval::native::code::{Code, Frame, FALSE, TRUE, UNKNOWN};
 pub use crate::eval::native::code::{Native, Unavailable, ALL_RULES, CHUNK, INDEXED_RULES, MAX_RULES, WALKED_INDEX};
@@ -72,7 +72,7 @@ impl Native {
         walk_from: usize,
         every_other: bool,
     ) -> Result<Native, Unavailable> {
-        if program.streams > 256 || program.tests.effects.len() != program.rules.len() {
+        if program.streams > 256 || program.fused.effects.len() != program.rules.len() {
             return Err(Unavailable::Streams);
         }
         // A small rule set is native whole; a large one, whose rules are
@@ -187,7 +187,7 @@ struct Env<'a> {
     profile: &'a Profile,
     /// The interpreter's scratch, made at the first callback.
     scratch: Option<Scratch<'a>>,
-    callbacks: &'a [Test],
+    callbacks: &'a [Condition],
 }
 
 /// Evaluates callback test `index` with the interpreter, on the profile's
