@@ -2,7 +2,7 @@
 //! profiles, for DuckDB, PostgreSQL, Spark, BigQuery and Snowflake, giving
 //! the answers `narval assign` gives (docs/SQL.md). It reads the checked IR
 //! only, as evaluation does, beside it: one writer of expressions
-//! ([`expr`]), one of the query around them ([`query`]), one of the table
+//! ([`expr`]), one of the query around them ([`query`](mod@query)), one of the table
 //! ([`table`]), and what differs between engines in [`dialect`].
 
 pub(crate) mod dialect;
