@@ -1,4 +1,4 @@
-//! The specialised tests of `narval::eval::specialise` (what evaluation runs)
+//! The specialised conditions of `narval::eval::specialise` (what evaluation runs)
 //! agree with the general evaluator, rule by rule, on every shape they
 //! fuse: field against constant of every kind, `contains`, `in`, `has`,
 //! `any`/`all`/`count` with filters over elements with missing fields, and

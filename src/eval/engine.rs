@@ -38,7 +38,7 @@ engines! {
     /// tested against.
     Interpreted,
     /// Every rule in turn by the general evaluator, without the indexes and
-    /// the specialised tests: the plain reference the others are tested
+    /// the specialised conditions: the plain reference the others are tested
     /// against.
     Plain,
     /// Native code for the rules outside the indexes only, the interpreter

@@ -1,5 +1,5 @@
-//! The specialised conditions of a program: the fused tests
-//! [`crate::eval::specialise`] builds from the nodes and the interpreter and
+//! The specialised conditions of a program, their common leaves fused:
+//! what [`crate::eval::specialise`] builds from the nodes and the interpreter and
 //! native code run. Data only.
 
 use crate::eval::constant::{ConstSet, NodeId, Scalar};

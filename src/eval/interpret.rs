@@ -25,7 +25,7 @@ pub struct Scratch<'a> {
     pub(crate) definitions: Inline<Option<Val<'a>>>,
     /// Truths of the shared leaves ([`crate::eval::specialise::Conditions::shared`]).
     pub(crate) shared: Inline<Option<Option<bool>>>,
-    /// Whether aggregates run their filters' specialised tests; the plain
+    /// Whether aggregates run their filters' specialised conditions; the plain
     /// path ([`Program::assign_plain`]) runs the general evaluator only.
     specialised: bool,
     aggregates: Inline<Option<Val<'a>>>,
@@ -341,10 +341,10 @@ impl<'a> LazyScratch<'_, 'a> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Walk {
     /// Every rule by the general evaluator, in order, without the indexes
-    /// or the specialised tests: the plain path, which checks the others.
+    /// or the specialised conditions: the plain path, which checks the others.
     Plain,
     /// Through the indexes ([`crate::eval::dispatch::Dispatch::walk`]) and
-    /// the specialised tests, each rule's outcome observed.
+    /// the specialised conditions, each rule's outcome observed.
     Observed,
     /// As [`Walk::Observed`] with nobody observing: the rules a range
     /// region decides apply as one mask.
@@ -441,7 +441,7 @@ impl Program {
     ) -> StreamSet {
         let scratch = &mut scratch;
         let indexed = walk != Walk::Plain;
-        // The fast path runs the specialised tests; the plain path (no
+        // The fast path runs the specialised conditions; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);

@@ -73,7 +73,7 @@ pub struct Aggregate {
     pub projection: Box<[u32]>,
     /// Condition on each element.
     pub filter: Option<NodeId>,
-    /// The filter as a specialised test on the element's fields, which
+    /// The filter as a specialised condition on the element's fields, which
     /// evaluation runs when the element is a record.
     pub fused_filter: Option<Box<Condition>>,
     /// The projected element type's zero, for `sum` of an empty list.

@@ -1,4 +1,4 @@
-//! The compiled program: the nodes with the indexes, the specialised tests
+//! The compiled program: the nodes with the indexes, the specialised conditions
 //! and the native code built from them. Compilation ([`crate::eval::compile`])
 //! makes it; the evaluators read it.
 

@@ -1,4 +1,4 @@
-//! Rule conditions as specialised tests, the hot
+//! Rule conditions in specialised form, the hot
 //! path of evaluation.
 //!
 //! [`compile`](crate::eval::compile) gives a general node graph, which `explain`
@@ -506,11 +506,11 @@ fn leaf_truth(test: &Condition, root: &[Value], profile: &Profile) -> Option<Opt
 }
 
 impl Program {
-    /// The truth of a specialised test on a profile. `root` is the record
-    /// the test's fields are read from: the profile's fields, or for an
+    /// The truth of a specialised condition on a profile. `root` is the record
+    /// the condition's fields are read from: the profile's fields, or for an
     /// aggregate's filter the element's.
     ///
-    /// The connectives and the fused leaves are here; every other test is
+    /// The connectives and the fused leaves are here; every other condition is
     /// out of line ([`Program::check_other`]), which keeps this function's
     /// frame small.
     pub(crate) fn check<'a>(

@@ -1,4 +1,4 @@
-//! Generates a rule set's function: the specialised tests of
+//! Generates a rule set's function: the specialised conditions of
 //! [`crate::eval::specialise`] as Cranelift IR.
 //!
 //! A truth is an `i8`: 0 false, 1 true, 2 unknown ([`crate::eval::native::code::TRUE`] ...).
@@ -254,7 +254,7 @@ fn list_masks(program: &Program) -> Vec<ListMask> {
 /// the others on the interpreter.
 const MAX_RESIDUALS: usize = MAX_RULES;
 
-/// Which tests a program's code covers.
+/// Which conditions a program's code covers.
 #[derive(Clone, Copy)]
 struct Shape {
     all: bool,

@@ -42,7 +42,7 @@ pub use crate::eval::native::code::{Native, Unavailable, ALL_RULES, CHUNK, INDEX
 use crate::eval::program::Program;
 
 impl Native {
-    /// Generates the native code of a program whose specialised tests are
+    /// Generates the native code of a program whose specialised conditions are
     /// built.
     pub fn build(program: &Program) -> Result<Native, Unavailable> {
         // Native whole when the rules are few, and few of them are found
@@ -211,7 +211,7 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
 }
 
 impl Program {
-    /// Generates the native code of the program's specialised tests, which
+    /// Generates the native code of the program's specialised conditions, which
     /// [`Program::assign`] then runs for a native engine
     /// ([`Program::set_engine`]). A program without it (more rules or
     /// streams than native code takes, or a machine Cranelift does not
