@@ -182,6 +182,7 @@ struct Seen {
 
 impl Suite {
     /// The checked rule set.
+    #[cfg(any(test, feature = "internals"))]
     #[doc(hidden)]
     pub fn checked(&self) -> &ir::CheckedRules {
         &self.checked

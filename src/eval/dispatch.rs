@@ -176,11 +176,13 @@ impl Strings {
     }
 
     /// The number of keys.
+    #[cfg(any(test, feature = "internals"))]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether there are no keys.
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -523,12 +525,14 @@ fn nest(region: Vec<Ranged<'_>>) -> (Vec<u32>, Option<RangeIndex>) {
 impl RangeIndex {
     /// The rules whose guard can hold for a value of the field, but those
     /// of the region's nested index ([`RangeIndex::find`]).
+    #[cfg(any(test, feature = "internals"))]
     pub fn rules_for(&self, value: f64) -> &[u32] {
         self.find(value).0
     }
 
     /// The rules whose guard can hold for a value of the field, and the
     /// nested index of the others.
+    #[cfg(any(test, feature = "internals"))]
     pub fn find(&self, value: f64) -> (&[u32], Option<&RangeIndex>) {
         match self.region(value) {
             Some(region) => (
@@ -625,6 +629,7 @@ impl Dispatch {
 
     /// The rules of the indexes the walk from `from` leaves out (native code
     /// evaluates them), with repeats.
+    #[cfg(feature = "jit")]
     pub(crate) fn unwalked(&self, from: usize) -> impl Iterator<Item = u32> + '_ {
         let hashed = self.indexes.iter().map(|index| &index.all);
         let ranged = self.ranges.iter().map(|index| &index.all);

@@ -49,6 +49,7 @@ pub struct Conditions {
 
 impl Conditions {
     /// The residual of a rule found under its guard, with its index.
+    #[cfg(feature = "jit")]
     pub fn residual(&self, rule: usize) -> Option<(u32, &Condition)> {
         let index = *self.residual_of.get(rule)?;
         Some((index, self.residuals.get(index as usize)?))

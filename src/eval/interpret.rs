@@ -242,11 +242,13 @@ impl StreamSet {
     }
 
     /// The number of streams in the set.
+    #[cfg(any(test, feature = "internals"))]
     pub fn len(&self) -> usize {
         self.words().map(|w| w.count_ones() as usize).sum()
     }
 
     /// Whether the set is empty.
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.words().all(|&w| w == 0)
     }
