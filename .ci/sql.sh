@@ -79,3 +79,7 @@ if [[ -f $shared/gen_profiles.py ]]; then
 else
   echo "sql: the 100,000-profile digest skipped, no shared workload in $shared"
 fi
+
+echo "sql: the differential corpus (tests/differential.rs writes it), row for row"
+NARVAL_SQL_CORPUS="$work/corpus" cargo test --locked --quiet --test differential -- --ignored write_the_sql_corpus >/dev/null
+live --corpus "$work/corpus"

@@ -109,6 +109,22 @@ fn the_sarif_of_every_fixture_is_valid() {
             }
         }
     }
+    // The SQL back end's refusals (E0501), for every dialect.
+    let rules = narval::RuleSet::builder().file("tests/sql/refused.narval").build().map_err(|r| r.render()).unwrap();
+    for dialect in narval::Dialect::ALL {
+        let log = render::sarif(&rules.sql(dialect, "profiles", "id").unwrap_err());
+        if let Err(problems) = validate_sarif(&log) {
+            panic!(
+                "sql refusals, {}: the SARIF log is not valid:\n{}\n{}",
+                dialect.name(),
+                problems.join("\n"),
+                pretty(&log)
+            );
+        }
+        for result in log["runs"][0]["results"].as_array().unwrap() {
+            seen.insert(result["ruleId"].as_str().unwrap().to_string());
+        }
+    }
     let missing: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !seen.contains(*c)).collect();
     assert!(missing.is_empty(), "codes never validated in a SARIF result: {missing:?}");
 }

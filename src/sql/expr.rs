@@ -433,52 +433,13 @@ impl<'r> Writer<'r> {
     /// on division by zero.
     fn float(&mut self, op: ArithOp, x: Frag, y: Frag) -> Frag {
         let d = self.dialect;
-        let symbol = match op {
-            ArithOp::Add => "+",
-            ArithOp::Sub => "-",
-            ArithOp::Mul => "*",
-            ArithOp::Div => "/",
-        };
-        let divisor = if op == ArithOp::Div { format!("NULLIF({}, 0)", y.sql) } else { y.sql.clone() };
         match d {
-            // Overflow gives an infinity, which is made NULL.
-            Dialect::DuckDb | Dialect::Spark | Dialect::Snowflake | Dialect::BigQuery => {
-                let result = format!("({} {symbol} {divisor})", x.sql);
-                let inf = format!("CAST('Infinity' AS {})", d.double());
-                let ninf = format!("CAST('-Infinity' AS {})", d.double());
-                Frag::from(format!("NULLIF(NULLIF({result}, {inf}), {ninf})"), &[&x, &y])
-            }
-            // PostgreSQL raises an error on overflow and underflow: the
-            // operation runs only where it cannot.
             Dialect::Postgres => {
                 let x = self.once(x, "x");
                 let y = self.once(y, "y");
-                let (a, b) = (&x.sql, &y.sql);
-                let sql = match op {
-                    // Halving is exact for operands of 1 or more, and the
-                    // halves' sum overflows exactly when the sum does.
-                    ArithOp::Add | ArithOp::Sub => format!(
-                        "(CASE WHEN ABS({a}) < 1e307 AND ABS({b}) < 1e307 THEN {a} {symbol} {b} \
-                         WHEN ABS({a}) < 1 OR ABS({b}) < 1 THEN {a} {symbol} {b} \
-                         WHEN ABS({a} / 2 {symbol} {b} / 2) <= {MAX_DOUBLE} / 2 THEN {a} {symbol} {b} END)"
-                    ),
-                    ArithOp::Mul => format!(
-                        "(CASE WHEN {a} = 0 OR {b} = 0 THEN {a} * {b} \
-                         WHEN ABS({a}) BETWEEN 1e-150 AND 1e150 AND ABS({b}) BETWEEN 1e-150 AND 1e150 THEN {a} * {b} \
-                         WHEN LN(ABS({a})) + LN(ABS({b})) > 709.782712893384 THEN NULL \
-                         WHEN LN(ABS({a})) + LN(ABS({b})) < -744.44007192138 THEN 0 \
-                         ELSE {a} * {b} END)"
-                    ),
-                    ArithOp::Div => format!(
-                        "(CASE WHEN {b} = 0 THEN NULL WHEN {a} = 0 THEN {a} / {b} \
-                         WHEN ABS({a}) BETWEEN 1e-150 AND 1e150 AND ABS({b}) BETWEEN 1e-150 AND 1e150 THEN {a} / {b} \
-                         WHEN LN(ABS({a})) - LN(ABS({b})) > 709.782712893384 THEN NULL \
-                         WHEN LN(ABS({a})) - LN(ABS({b})) < -744.44007192138 THEN 0 \
-                         ELSE {a} / {b} END)"
-                    ),
-                };
-                Frag::from(sql, &[&x, &y])
+                Frag::from(float_op(d, op, &x.sql, &y.sql), &[&x, &y])
             }
+            _ => Frag::from(float_op(d, op, &x.sql, &y.sql), &[&x, &y]),
         }
     }
 
@@ -579,10 +540,7 @@ impl<'r> Writer<'r> {
                 if filter.is_some() { "COALESCE(MIN(t), 2)".to_owned() } else { "COALESCE(MIN(v), 2)".to_owned() }
             }
             AggregateFn::Sum => match ty {
-                Type::Number => format!(
-                    "CASE WHEN {unknown} THEN NULL ELSE {} END",
-                    finite_or_null(d, "COALESCE(SUM(CASE WHEN t = 2 THEN v END), 0)")
-                ),
+                Type::Number => format!("CASE WHEN {unknown} THEN NULL ELSE {} END", float_sum(d)),
                 _ => format!(
                     "CASE WHEN {unknown} THEN NULL ELSE {} END",
                     d.narrow(&format!("COALESCE(SUM(CASE WHEN t = 2 THEN CAST(v AS {w}) END), 0)"))
@@ -597,7 +555,7 @@ impl<'r> Writer<'r> {
                         d.narrow(&format!("(SIGN({total}) * {q})"))
                     }
                     Type::Int => format!("(CAST({total} AS {f}) / {count})", f = d.double()),
-                    _ => finite_or_null(d, &format!("(SUM(CASE WHEN t = 2 THEN v END) / {count})")),
+                    _ => float_op(d, ArithOp::Div, &float_sum(d), &format!("CAST({count} AS {})", d.double())),
                 };
                 format!("CASE WHEN {unknown} THEN NULL WHEN {count} = 0 THEN NULL ELSE {mean} END")
             }
@@ -729,6 +687,71 @@ pub(crate) fn integer(i: i64, d: Dialect) -> String {
 pub(crate) fn date_bound(high: bool) -> i64 {
     let date = if high { Date::from_ymd(9999, 12, 31) } else { Date::from_ymd(1, 1, 1) };
     date.map_or(0, |d| i64::from(d.0))
+}
+
+/// `a op b` on doubles: NULL when the result is not finite, and on
+/// division by zero. PostgreSQL raises an error on overflow and on
+/// underflow to zero, so there the operation runs only where it cannot
+/// (`a` and `b` are then written more than once).
+pub(crate) fn float_op(d: Dialect, op: ArithOp, a: &str, b: &str) -> String {
+    let symbol = match op {
+        ArithOp::Add => "+",
+        ArithOp::Sub => "-",
+        ArithOp::Mul => "*",
+        ArithOp::Div => "/",
+    };
+    if d != Dialect::Postgres {
+        let divisor = if op == ArithOp::Div { format!("NULLIF({b}, 0)") } else { b.to_owned() };
+        return finite_or_null(d, &format!("({a} {symbol} {divisor})"));
+    }
+    // The least subnormal, 2^-1074: a result of magnitude 2^-1075 or less
+    // rounds to zero. Every test below is on magnitudes that cannot raise
+    // an error themselves, once both operands are known (`LEAST` and
+    // `GREATEST` skip a NULL).
+    let tiny = format!("CAST('4.9406564584124654e-324' AS {})", d.double());
+    let (aa, ab) = (format!("ABS({a})"), format!("ABS({b})"));
+    match op {
+        // Halving is exact for operands of 1 or more, and the halves' sum
+        // overflows exactly when the sum does. A sum never underflows.
+        ArithOp::Add | ArithOp::Sub => format!(
+            "(CASE WHEN {aa} < 1e307 AND {ab} < 1e307 THEN {a} {symbol} {b} \
+             WHEN {aa} < 1 OR {ab} < 1 THEN {a} {symbol} {b} \
+             WHEN ABS({a} / 2 {symbol} {b} / 2) <= {MAX_DOUBLE} / 2 THEN {a} {symbol} {b} END)"
+        ),
+        ArithOp::Mul => format!(
+            "(CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL WHEN {a} = 0 OR {b} = 0 THEN {a} * {b} \
+             WHEN {aa} BETWEEN 1e-150 AND 1e150 AND {ab} BETWEEN 1e-150 AND 1e150 THEN {a} * {b} \
+             WHEN {aa} >= 1 AND {ab} >= 1 THEN CASE WHEN {aa} > {MAX_DOUBLE} / {ab} THEN NULL ELSE {a} * {b} END \
+             WHEN {aa} < 1 AND {ab} < 1 THEN CASE WHEN 2 * {aa} <= {tiny} / {ab} THEN 0 ELSE {a} * {b} END \
+             WHEN LEAST({aa}, {ab}) >= 1e-300 THEN {a} * {b} \
+             WHEN LEAST({aa}, {ab}) * 1e300 * GREATEST({aa}, {ab}) <= 2.4703282292062327e-24 THEN 0 \
+             ELSE {a} * {b} END)"
+        ),
+        ArithOp::Div => format!(
+            "(CASE WHEN {a} IS NULL OR {b} = 0 OR {b} IS NULL THEN NULL WHEN {a} = 0 THEN {a} / {b} \
+             WHEN {ab} >= 1 AND {aa} >= 1 THEN {a} / {b} \
+             WHEN {ab} >= 1 THEN CASE WHEN 2 * {aa} <= {tiny} * {ab} THEN 0 ELSE {a} / {b} END \
+             WHEN {aa} > {MAX_DOUBLE} * {ab} THEN NULL \
+             ELSE {a} / {b} END)"
+        ),
+    }
+}
+
+/// The sum of the doubles `v` of the rows where `t = 2`, in their order,
+/// or NULL when it is not finite (0 for none). PostgreSQL's `SUM` raises an
+/// error on overflow: there the magnitudes of 10^300 and more are summed
+/// apart, divided by 1024 (exactly), and the two parts combined only when
+/// the total is finite.
+fn float_sum(d: Dialect) -> String {
+    if d != Dialect::Postgres {
+        return finite_or_null(d, "COALESCE(SUM(CASE WHEN t = 2 THEN v END), 0)");
+    }
+    let small = "COALESCE(SUM(CASE WHEN t = 2 AND ABS(v) < 1e300 THEN v END), 0)";
+    let big = "SUM(CASE WHEN t = 2 AND ABS(v) >= 1e300 THEN v / 1024 END)";
+    format!(
+        "(CASE WHEN {big} IS NULL THEN {small} WHEN ABS({big}) > ({MAX_DOUBLE} - ABS({small})) / 1024 THEN NULL \
+         ELSE {small} + {big} * 1024 END)"
+    )
 }
 
 /// A double, or NULL when it is not finite.

@@ -162,6 +162,11 @@ def corpus(a, engine):
         except Refused:
             refused += 1
             continue
+        except Exception as error:  # the engine raised: a disagreement too
+            disagreements.append(f"{case.name}: {a.engine} raised {type(error).__name__}: {str(error)[:300]}")
+            if a.engine == "postgres":
+                engine.c.rollback() if not engine.c.autocommit else None
+            continue
         sets += 1
         outcomes += len(expected)
         if len({json.dumps(v) for v in expected.values()}) > 1:
