@@ -16,7 +16,7 @@
 //!    interpreter evaluating those the indexes find; native whole but one
 //!    rule and one requirement to a function, as a large rule set is cut.
 //!    An engine added to the enum is compared too;
-//! 3. rule by rule, the specialised tests `Program::run` evaluates against
+//! 3. rule by rule, the specialised conditions `Program::run` evaluates against
 //!    the general evaluator on every rule they reach;
 //! 4. `RuleSet::assign_lines_parallel` on 3 threads, on the whole batch;
 //! 5. for one rule set in 20 ([`CLI_EVERY`]), `narval assign` on the batch
@@ -1137,16 +1137,16 @@ fn check(stats: &RefCell<Stats>, seed: u64, rule_seeds: &[u64], profiles_seed: u
             engines.iter().map(|(_, by)| by.assign_json(line).ok().map(|a| streams(&a))).collect();
         let threaded = parallel[k].as_ref().ok().map(streams);
         if let Ok(profile) = rules.decode_json(line) {
-            // Rule by rule, the specialised tests `run` evaluates agree with
+            // Rule by rule, the specialised conditions `run` evaluates agree with
             // the general evaluator on every rule they reach.
             let program = rules.program();
             let mut outcomes = vec![None; program.rules.len()];
-            program.run(&profile, &mut narval::eval::interpret::Cx::new(program), |rule, outcome| {
+            program.run(&profile, &mut narval::eval::interpret::Scratch::new(program), |rule, outcome| {
                 outcomes[rule] = Some(outcome)
             });
-            let mut cx = narval::eval::interpret::Cx::new(program);
+            let mut scratch = narval::eval::interpret::Scratch::new(program);
             for (rule, outcome) in outcomes.iter().enumerate() {
-                let general = program.outcome(program.rules[rule].condition, &mut cx, &profile);
+                let general = program.outcome(program.rules[rule].condition, &mut scratch, &profile);
                 if let Some(fast) = outcome {
                     if *fast != general {
                         return Err(TestCaseError::fail(format!(

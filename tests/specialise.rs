@@ -1,4 +1,4 @@
-//! The specialised tests of `narval::eval::specialise` (what evaluation runs)
+//! The specialised conditions of `narval::eval::specialise` (what evaluation runs)
 //! agree with the general evaluator, rule by rule, on every shape they
 //! fuse: field against constant of every kind, `contains`, `in`, `has`,
 //! `any`/`all`/`count` with filters over elements with missing fields, and
@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use narval::eval::engine::Engine;
-use narval::eval::interpret::{Cx, Outcome};
-use narval::eval::specialise::Test;
+use narval::eval::interpret::{Outcome, Scratch};
+use narval::eval::specialise::Condition;
 use narval::RuleSet;
 use serde_json::{json, Value};
 
@@ -142,19 +142,19 @@ fn specialised_tests_agree_with_the_general_evaluator() {
     assert_eq!(rules.is_native(), narval::NATIVE);
     let program = rules.program();
     // The shapes are specialised, not left to the general evaluator.
-    fn general(test: &Test) -> bool {
+    fn general(test: &Condition) -> bool {
         match test {
-            Test::And(items) | Test::Or(items) => items.iter().any(general),
-            Test::Not(inner) => general(inner),
+            Condition::And(items) | Condition::Or(items) => items.iter().any(general),
+            Condition::Not(inner) => general(inner),
             // Filters may leave `it` (`any(tags where it == "p")`) to the
             // general evaluator: the element is no record.
-            Test::Node(_) => true,
+            Condition::Node(_) => true,
             _ => false,
         }
     }
-    let tests = &program.tests;
-    assert!(!tests.rules.iter().chain(&tests.shared).any(general), "{:#?}", program.tests.rules);
-    assert!(!program.tests.shared.is_empty(), "`tags contains \"p\"` is shared");
+    let fused = &program.fused;
+    assert!(!fused.rules.iter().chain(&fused.shared).any(general), "{:#?}", program.fused.rules);
+    assert!(!program.fused.shared.is_empty(), "`tags contains \"p\"` is shared");
     let mut rng = Rng(2012);
     let mut seen = std::collections::HashSet::new();
     let (mut decoded, mut compared) = (0, 0);
@@ -163,10 +163,10 @@ fn specialised_tests_agree_with_the_general_evaluator() {
         let Ok(profile) = rules.decode_json(&json.to_string()) else { continue };
         decoded += 1;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; program.rules.len()];
-        let streams = program.run(&profile, &mut Cx::new(program), |rule, outcome| outcomes[rule] = Some(outcome));
-        let mut cx = Cx::new(program);
+        let streams = program.run(&profile, &mut Scratch::new(program), |rule, outcome| outcomes[rule] = Some(outcome));
+        let mut scratch = Scratch::new(program);
         for (rule, outcome) in outcomes.iter().enumerate() {
-            let general = program.outcome(program.rules[rule].condition, &mut cx, &profile);
+            let general = program.outcome(program.rules[rule].condition, &mut scratch, &profile);
             // A rule the indexes leave out is false, and not run.
             if let Some(outcome) = outcome {
                 assert_eq!(*outcome, general, "rule {rule} on {json}");

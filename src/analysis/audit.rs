@@ -22,8 +22,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::analysis::lineage::{self, Reads};
-use crate::ir::RuleSet;
+use crate::analysis::lineage::{self, ReadAnalysis};
+use crate::ir::CheckedRules;
 use crate::ir::StreamKind;
 use crate::text::report::Report;
 
@@ -115,8 +115,8 @@ pub struct Audit {
 
 impl Lineage {
     /// The lineage of a checked rule set.
-    pub fn new(rules: &RuleSet) -> Lineage {
-        let mut analysis = Reads::new(rules);
+    pub fn new(rules: &CheckedRules) -> Lineage {
+        let mut analysis = ReadAnalysis::new(rules);
         let mut read_streams: Vec<(Vec<String>, Vec<String>, BTreeSet<usize>)> = Vec::new();
         let mut reader = |name: &str, description: &Option<String>, condition, streams: &[usize]| {
             let found = analysis.expr(condition);

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::ir::{Base, DefId, Expr, ExprKind, RecordId, RuleSet, Schema, Type};
+use crate::ir::{Base, CheckedRules, DefId, Expr, ExprKind, RecordId, Schema, Type};
 use crate::text::source::Span;
 
 /// One field read.
@@ -50,15 +50,15 @@ struct Element {
 /// Finds the reads of expressions of one rule set; each definition is
 /// analysed once.
 #[derive(Debug)]
-pub struct Reads<'r> {
-    rules: &'r RuleSet,
+pub struct ReadAnalysis<'r> {
+    rules: &'r CheckedRules,
     memo: HashMap<DefId, Rc<[FieldRead]>>,
 }
 
-impl<'r> Reads<'r> {
+impl<'r> ReadAnalysis<'r> {
     /// An analysis of `rules`.
-    pub fn new(rules: &'r RuleSet) -> Reads<'r> {
-        Reads { rules, memo: HashMap::new() }
+    pub fn new(rules: &'r CheckedRules) -> ReadAnalysis<'r> {
+        ReadAnalysis { rules, memo: HashMap::new() }
     }
 
     /// Every field read of an expression evaluated on the profile (a rule

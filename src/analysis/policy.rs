@@ -20,8 +20,8 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::lineage::{self, FieldRead, Reads};
-use crate::ir::{self, Base, Const, Expr, ExprKind, RuleSet, Type};
+use crate::analysis::lineage::{self, FieldRead, ReadAnalysis};
+use crate::ir::{self, Base, CheckedRules, Const, Expr, ExprKind, Type};
 use crate::syntax::ast::{self, Item};
 use crate::text::diagnostic::{Code, Diagnostic, Suggester};
 use crate::text::source::{FileId, Span};
@@ -188,21 +188,21 @@ fn warn_contradictions(policy: &Policy, diagnostics: &mut Vec<Diagnostic>) {
 /// Checks a rule set against the policies in effect: first the policies
 /// against the schema, then every read of every rule (with the definitions
 /// it uses) and stream requirement. Diagnostics are appended.
-pub fn check(rules: &RuleSet, policies: &[Policy], diagnostics: &mut Vec<Diagnostic>) {
+pub fn check(rules: &CheckedRules, policies: &[Policy], diagnostics: &mut Vec<Diagnostic>) {
     if policies.is_empty() {
         return;
     }
     check_against_schema(rules, policies, diagnostics);
-    let mut reads = Reads::new(rules);
+    let mut analysis = ReadAnalysis::new(rules);
     for rule in &rules.rules {
-        let found = reads.expr(&rule.condition);
+        let found = analysis.expr(&rule.condition);
         let reader = Reader::Rule(rule);
         for policy in policies {
             check_reads(rules, policy, &reader, &found, diagnostics);
         }
     }
     for requirement in &rules.requirements {
-        let found = reads.expr(&requirement.condition);
+        let found = analysis.expr(&requirement.condition);
         let reader = Reader::Requirement(requirement);
         for policy in policies {
             check_reads(rules, policy, &reader, &found, diagnostics);
@@ -212,7 +212,7 @@ pub fn check(rules: &RuleSet, policies: &[Policy], diagnostics: &mut Vec<Diagnos
 
 /// Allow-list paths the schema has, consent fields that are `bool` fields,
 /// and categories that look like typos.
-fn check_against_schema(rules: &RuleSet, policies: &[Policy], diagnostics: &mut Vec<Diagnostic>) {
+fn check_against_schema(rules: &CheckedRules, policies: &[Policy], diagnostics: &mut Vec<Diagnostic>) {
     let schema = &rules.schema;
     let categories = lineage::schema_categories(schema);
     let mut suggester = Suggester::default();
@@ -332,7 +332,13 @@ enum Guard {
     Nullable,
 }
 
-fn check_reads(rules: &RuleSet, policy: &Policy, reader: &Reader<'_>, found: &[FieldRead], out: &mut Vec<Diagnostic>) {
+fn check_reads(
+    rules: &CheckedRules,
+    policy: &Policy,
+    reader: &Reader<'_>,
+    found: &[FieldRead],
+    out: &mut Vec<Diagnostic>,
+) {
     let mut reported = HashSet::new();
     for read in found {
         let path = read.dotted();
@@ -402,7 +408,7 @@ fn check_reads(rules: &RuleSet, policy: &Policy, reader: &Reader<'_>, found: &[F
     }
 }
 
-fn label(rules: &RuleSet, read: &FieldRead) -> String {
+fn label(rules: &CheckedRules, read: &FieldRead) -> String {
     match read.through.first().and_then(|id| rules.definitions.get(*id)) {
         Some(def) => format!("`{}` is computed from `{}`", def.name, read.dotted()),
         None => String::from("read here"),
@@ -410,7 +416,7 @@ fn label(rules: &RuleSet, read: &FieldRead) -> String {
 }
 
 /// A read through definitions gets a note where the innermost one reads the field.
-fn with_origin(rules: &RuleSet, diagnostic: Diagnostic, read: &FieldRead) -> Diagnostic {
+fn with_origin(rules: &CheckedRules, diagnostic: Diagnostic, read: &FieldRead) -> Diagnostic {
     let Some(inner) = read.through.last().and_then(|id| rules.definitions.get(*id)) else { return diagnostic };
     let chain: Vec<String> =
         read.through.iter().filter_map(|id| rules.definitions.get(*id)).map(|d| format!("`{}`", d.name)).collect();
@@ -424,7 +430,7 @@ fn with_origin(rules: &RuleSet, diagnostic: Diagnostic, read: &FieldRead) -> Dia
 
 /// Whether the reads of `reader` are guarded by the consent field `field`
 /// (language guide, section 17.3).
-fn guarded(rules: &RuleSet, reader: &Reader<'_>, field: &[String]) -> Guard {
+fn guarded(rules: &CheckedRules, reader: &Reader<'_>, field: &[String]) -> Guard {
     let Some((slots, _)) = lineage::lookup(&rules.schema, field) else { return Guard::Missing };
     let mut conjuncts = Vec::new();
     top_conjuncts(rules, reader.condition(), &mut conjuncts);
@@ -459,14 +465,14 @@ fn guarded(rules: &RuleSet, reader: &Reader<'_>, field: &[String]) -> Guard {
 
 /// The top-level conjuncts of a condition: through `and` chains and the
 /// definitions whose value is one.
-fn top_conjuncts<'e>(rules: &'e RuleSet, e: &'e Expr, out: &mut Vec<&'e Expr>) {
+fn top_conjuncts<'e>(rules: &'e CheckedRules, e: &'e Expr, out: &mut Vec<&'e Expr>) {
     conjuncts_of(rules, e, out, &mut HashSet::new(), 0);
 }
 
 /// Each definition's conjuncts are listed once (`d2 = d1 and d1` would
 /// otherwise list them 2^n times down a chain): the conjuncts are a set.
 fn conjuncts_of<'e>(
-    rules: &'e RuleSet,
+    rules: &'e CheckedRules,
     e: &'e Expr,
     out: &mut Vec<&'e Expr>,
     seen: &mut HashSet<ir::DefId>,

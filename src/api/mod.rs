@@ -206,7 +206,7 @@ impl Builder {
     /// finds the rules whose condition folds to a constant (W0002).
     /// `needs_date`: a rule set that reads `today` without a date is an
     /// error (E0206), as it is for building a program to evaluate.
-    fn run(&self, needs_date: bool) -> (Report, Option<ir::RuleSet>, Option<Program>, Vec<policy::Policy>) {
+    fn run(&self, needs_date: bool) -> (Report, Option<ir::CheckedRules>, Option<Program>, Vec<policy::Policy>) {
         let mut diagnostics = Vec::new();
         let Loaded { sources, files, policy_files } =
             load::load(&self.inputs, &self.policies, self.roots(), &mut diagnostics);
@@ -278,7 +278,7 @@ fn requirement_folds(requirement: &ir::Requirement, value: Option<bool>) -> Diag
 /// A checked and compiled rule set, ready to assign streams.
 #[derive(Clone, Debug)]
 pub struct RuleSet {
-    checked: ir::RuleSet,
+    checked: ir::CheckedRules,
     program: Program,
     report: Report,
     /// The policies in effect, by name: `explain` withholds what they guard.
@@ -312,8 +312,9 @@ impl RuleSet {
     /// The checked rule set: schema, streams, definitions and rules, typed
     /// and resolved. This is the plain expression IR later back ends (SQL)
     /// start from.
+    #[cfg(any(test, feature = "internals"))]
     #[doc(hidden)]
-    pub fn checked(&self) -> &ir::RuleSet {
+    pub fn checked(&self) -> &ir::CheckedRules {
         &self.checked
     }
 
@@ -400,6 +401,8 @@ impl RuleSet {
     /// The streams of a decoded profile, as a set of stream ids in priority
     /// order, by the engine chosen when the rule set was built: the second
     /// half of [`RuleSet::assign_json`].
+    #[cfg(any(test, feature = "internals"))]
+    #[doc(hidden)]
     pub fn evaluate(&self, profile: &decode::Profile) -> StreamSet {
         self.program.assign(profile)
     }
@@ -414,8 +417,8 @@ impl RuleSet {
         other
     }
 
-    /// Whether [`RuleSet::evaluate`] runs native code (feature `jit`; see
-    /// [`Builder::interpreted`]).
+    /// Whether the rule set runs native code when it assigns (feature `jit`;
+    /// see [`Builder::interpreted`]).
     pub fn is_native(&self) -> bool {
         #[cfg(feature = "jit")]
         return self.program.native.is_some();
@@ -425,20 +428,28 @@ impl RuleSet {
 
     /// The compiled program, for tests that compare its two evaluators
     /// rule by rule ([`Program::run`] and [`Program::outcome`]).
+    #[cfg(any(test, feature = "internals"))]
     #[doc(hidden)]
     pub fn program(&self) -> &Program {
         &self.program
     }
 
     /// How rules are found for a profile: the indexes over guarded fields.
+    #[cfg(any(test, feature = "internals"))]
     #[doc(hidden)]
     pub fn dispatch(&self) -> &crate::eval::dispatch::Dispatch {
         &self.program.dispatch
     }
 
     /// The stream names of a set [`RuleSet::evaluate`] gave.
+    #[cfg(any(test, feature = "internals"))]
     #[doc(hidden)]
     pub fn assignment(&self, streams: &StreamSet) -> Assignment<'_> {
+        self.names(streams)
+    }
+
+    /// The stream names of a set of stream ids, by kind.
+    fn names(&self, streams: &StreamSet) -> Assignment<'_> {
         let mut out = Assignment { solicitations: Vec::new(), issues: Vec::new() };
         for stream in streams.iter() {
             let Some(info) = self.checked.streams.get(stream) else { continue };
@@ -479,7 +490,7 @@ impl RuleSet {
     }
 
     fn assign_decoded(&self, profile: &decode::Profile) -> Assignment<'_> {
-        self.assignment(&self.evaluate(profile))
+        self.names(&self.program.assign(profile))
     }
 }
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::decode::{self, Profile};
 use crate::eval::compile::{self, for_each_operand, Node, NodeId, Program};
 use crate::eval::explain::{self, Explanation, StreamTrace};
-use crate::eval::interpret::{Cx, Outcome};
+use crate::eval::interpret::{Outcome, Scratch};
 use crate::ir::StreamKind;
 use crate::ir::{self, ExpectationKind};
 use crate::load::read::io_reason;
@@ -32,7 +32,7 @@ use crate::value::Date;
 /// A checked rule set with its test cases, ready to run them.
 #[derive(Clone, Debug)]
 pub struct Suite {
-    pub(crate) checked: ir::RuleSet,
+    pub(crate) checked: ir::CheckedRules,
     pub(crate) sources: Sources,
     /// The warnings found while checking.
     pub(crate) warnings: Vec<Diagnostic>,
@@ -182,8 +182,9 @@ struct Seen {
 
 impl Suite {
     /// The checked rule set.
+    #[cfg(any(test, feature = "internals"))]
     #[doc(hidden)]
-    pub fn checked(&self) -> &ir::RuleSet {
+    pub fn checked(&self) -> &ir::CheckedRules {
         &self.checked
     }
 
@@ -452,7 +453,7 @@ fn condition_spans(program: &Program) -> Vec<Span> {
 /// Evaluates every operand of every `and`/`or` on the profile and records
 /// how it came out.
 fn observe_conditions(program: &Program, profile: &Profile, seen: &mut BTreeMap<Span, Seen>) {
-    let mut cx = Cx::new(program);
+    let mut scratch = Scratch::new(program);
     let roots: Vec<NodeId> = program
         .rules
         .iter()
@@ -466,7 +467,7 @@ fn observe_conditions(program: &Program, profile: &Profile, seen: &mut BTreeMap<
         for operand in operands {
             let Some(span) = program.spans.get(operand as usize) else { continue };
             let entry = seen.entry(*span).or_default();
-            match program.outcome(operand, &mut cx, profile) {
+            match program.outcome(operand, &mut scratch, profile) {
                 Outcome::True => entry.true_ = true,
                 Outcome::False => entry.false_ = true,
                 Outcome::Unknown => {}

@@ -2,7 +2,7 @@
 //!
 //! Merges the files of a rule set, builds the schema, resolves every name,
 //! types every expression and reports every problem found (not just the
-//! first). The result, [`ir::RuleSet`], is what the compiler reads.
+//! first). The result, [`ir::CheckedRules`], is what the compiler reads.
 
 mod cases;
 mod checker;
@@ -37,7 +37,7 @@ pub fn check(
     files: &[(FileId, ast::File)],
     today: Option<Date>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<ir::RuleSet> {
+) -> Option<ir::CheckedRules> {
     check_versions(files.iter().map(|(id, tree)| (*id, tree)), diagnostics);
     let items: Vec<&Item> = files.iter().flat_map(|(_, f)| f.items.iter()).collect();
 
@@ -144,7 +144,7 @@ pub fn check(
     drop(checker);
     rules.sort_by(|a, b| a.name.cmp(&b.name));
     let guards::Guards { requirements, holdouts, caps } = guards;
-    Some(ir::RuleSet { schema, streams, definitions, rules, requirements, holdouts, caps, uses_today, tests })
+    Some(ir::CheckedRules { schema, streams, definitions, rules, requirements, holdouts, caps, uses_today, tests })
 }
 
 /// Every field path of the schema, for "did you mean" suggestions.

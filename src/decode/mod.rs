@@ -18,7 +18,7 @@ mod scan;
 mod seed;
 
 pub use profile::{Profile, ProfileError, Reads, Value, MAX_PROFILE_BYTES};
-use seed::{Cx, RecordSeed};
+use seed::{Decoding, RecordSeed};
 
 /// Decodes one profile from JSON text, checking every field of the schema.
 #[cfg(feature = "internals")]
@@ -120,7 +120,7 @@ fn decode_json_into<'t>(
     profile: &mut Profile,
 ) -> Result<Option<&'t str>, ProfileError> {
     if reads.scan {
-        if let Some(captured) = scan::decode(&Cx::new(schema, reads, id, text), text, profile) {
+        if let Some(captured) = scan::decode(&Decoding::new(schema, reads, id, text), text, profile) {
             return Ok(captured);
         }
         profile.clear();
@@ -137,14 +137,15 @@ fn decode_line_serde<'t>(
     id: Option<&str>,
     profile: &mut Profile,
 ) -> Result<Option<&'t str>, ProfileError> {
-    let cx = Cx::new(schema, reads, id, text);
+    let decoding = Decoding::new(schema, reads, id, text);
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = RecordSeed { cx: &cx, out: profile, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
-        de.end()?;
-        Ok(p)
-    });
-    let captured = cx.captured.get().map(RawValue::get);
-    cx.finish(result, profile)?;
+    let result =
+        RecordSeed { decoding: &decoding, out: profile, record: 0, root: true }.deserialize(&mut de).and_then(|p| {
+            de.end()?;
+            Ok(p)
+        });
+    let captured = decoding.captured.get().map(RawValue::get);
+    decoding.finish(result, profile)?;
     Ok(captured)
 }
 
@@ -214,7 +215,7 @@ mod tests {
         }
     }
 
-    /// Nested records and lists come back through their spans.
+    /// Nested records and lists come back through their slices.
     #[test]
     fn spans_lead_to_nested_values() {
         let rules = rules();
@@ -328,7 +329,8 @@ mod tests {
         for reads in [Reads::all(schema), some] {
             for line in &lines {
                 let mut fast = Profile::default();
-                let Some(captured) = scan::decode(&Cx::new(schema, &reads, Some("id"), line), line, &mut fast) else {
+                let Some(captured) = scan::decode(&Decoding::new(schema, &reads, Some("id"), line), line, &mut fast)
+                else {
                     continue;
                 };
                 taken += 1;
@@ -345,7 +347,7 @@ mod tests {
         for seed in seeds {
             p.clear();
             assert!(
-                scan::decode(&Cx::new(schema, &Reads::all(schema), Some("id"), seed), seed, &mut p).is_some(),
+                scan::decode(&Decoding::new(schema, &Reads::all(schema), Some("id"), seed), seed, &mut p).is_some(),
                 "{seed}"
             );
         }
@@ -382,7 +384,7 @@ mod tests {
         for depth in [50, lists, lists + 1, 99, 101, 130, 140] {
             let line = format!(r#"{{"x":true,"nest":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
             let mut fast = Profile::default();
-            let scanned = scan::decode(&Cx::new(schema, &reads, None, &line), &line, &mut fast);
+            let scanned = scan::decode(&Decoding::new(schema, &reads, None, &line), &line, &mut fast);
             assert!(scanned.is_some() || depth > lists, "{depth}");
             let mut slow = Profile::default();
             let by_serde = decode_line_serde(schema, &reads, &line, None, &mut slow);

@@ -1,13 +1,13 @@
-//! A decoded profile: its values, the spans of its buffers, the fields a
+//! A decoded profile: its values, the slices of its buffers, the fields a
 //! rule set reads, and why a profile is rejected.
 
 use crate::ir::Schema;
 use crate::value::Date;
 
 /// A decoded value: the storage of a profile. Strings, lists and records
-/// are spans of their [`Profile`]: every value of a profile lives in two
+/// are slices of their [`Profile`]: every value of a profile lives in two
 /// buffers that a batch reuses, so decoding allocates nothing once they
-/// have grown. The interpreter reads one as an `eval::val::Val`, its spans
+/// have grown. The interpreter reads one as an `eval::val::Val`, its slices
 /// resolved to borrows; kept apart from it for the fixed layout below.
 ///
 /// The layout is fixed (`repr(C, u8)`: a one-byte tag, then the payload at
@@ -27,15 +27,15 @@ pub enum Value {
     /// `money` in cents.
     Money(i64) = 4,
     /// `string`: its text in [`Profile::text`].
-    String(Span) = 5,
+    String(Slice) = 5,
     /// `date`
     Date(Date) = 6,
     /// An enum member by index.
     Enum(u32) = 7,
     /// A list: its elements in [`Profile::items`].
-    List(Span) = 8,
+    List(Slice) = 8,
     /// A record: one value per field, by slot, in [`Profile::items`].
-    Record(Span) = 9,
+    Record(Slice) = 9,
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -43,14 +43,14 @@ const _: () = assert!(std::mem::size_of::<Value>() == 16);
 /// Where a string, list or record of a [`Profile`] lies in its buffers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
-pub struct Span {
+pub struct Slice {
     pub(super) start: u32,
     pub(super) len: u32,
 }
 
-impl Span {
-    pub(super) fn new(start: usize, len: usize) -> Option<Span> {
-        Some(Span { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
+impl Slice {
+    pub(super) fn new(start: usize, len: usize) -> Option<Slice> {
+        Some(Slice { start: u32::try_from(start).ok()?, len: u32::try_from(len).ok()? })
     }
 
     #[inline(always)]
@@ -110,13 +110,13 @@ impl Profile {
 
     /// The elements of a list or the fields of a record.
     #[inline(always)]
-    pub fn items(&self, span: Span) -> &[Value] {
-        self.values.get(span.range()).unwrap_or_default()
+    pub fn items(&self, slice: Slice) -> &[Value] {
+        self.values.get(slice.range()).unwrap_or_default()
     }
 
     /// One field of a record, by slot.
     #[inline(always)]
-    pub fn field(&self, record: Span, slot: u32) -> Option<&Value> {
+    pub fn field(&self, record: Slice, slot: u32) -> Option<&Value> {
         if slot < record.len {
             self.values.get(record.start as usize + slot as usize)
         } else {
@@ -127,14 +127,14 @@ impl Profile {
     /// The text of a string as bytes: without the checks of char
     /// boundaries that slicing a `str` makes.
     #[inline(always)]
-    pub fn text_bytes(&self, span: Span) -> &[u8] {
-        self.text.as_bytes().get(span.range()).unwrap_or_default()
+    pub fn text_bytes(&self, slice: Slice) -> &[u8] {
+        self.text.as_bytes().get(slice.range()).unwrap_or_default()
     }
 
     /// The text of a string.
     #[inline(always)]
-    pub fn text(&self, span: Span) -> &str {
-        self.text.get(span.range()).unwrap_or_default()
+    pub fn text(&self, slice: Slice) -> &str {
+        self.text.get(slice.range()).unwrap_or_default()
     }
 
     /// Empties the profile, keeping its memory for the next one.

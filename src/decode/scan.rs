@@ -15,8 +15,8 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 
-use super::profile::{Profile, Span, Value};
-use super::seed::{number_literal, Cx, Number, ValueSeed};
+use super::profile::{Profile, Slice, Value};
+use super::seed::{number_literal, Decoding, Number, ValueSeed};
 use crate::ir::{RecordId, Type};
 
 /// 10^0 to 10^18, exact as integers.
@@ -66,17 +66,17 @@ impl de::Error for Bail {
 
 /// Decodes `text` into `out` (cleared by the caller), returning the id's
 /// text as written; `None` when the serde path must decide.
-pub(super) fn decode<'t>(cx: &Cx<'_, 't>, text: &'t str, out: &mut Profile) -> Option<Option<&'t str>> {
+pub(super) fn decode<'t>(decoding: &Decoding<'_, 't>, text: &'t str, out: &mut Profile) -> Option<Option<&'t str>> {
     let mut scan = Scan { text, bytes: text.as_bytes(), pos: 0, captured: None, depth: 0 };
     scan.ws();
-    let root = scan.record(cx, out, 0, true)?;
+    let root = scan.record(decoding, out, 0, true)?;
     scan.ws();
     if scan.pos != scan.bytes.len() {
         return None;
     }
     match root {
         // INVARIANT: the root record reserves its slots first, at 0.
-        Value::Record(span) if span.start == 0 => out.root = span.len as usize,
+        Value::Record(slice) if slice.start == 0 => out.root = slice.len as usize,
         _ => return None,
     }
     Some(scan.captured)
@@ -298,8 +298,14 @@ impl<'t> Scan<'t> {
     }
 
     /// A JSON object as a record of the schema.
-    fn record(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, record: RecordId, root: bool) -> Option<Value> {
-        let fields = &cx.schema.records.get(record)?.fields;
+    fn record(
+        &mut self,
+        decoding: &Decoding<'_, 't>,
+        out: &mut Profile,
+        record: RecordId,
+        root: bool,
+    ) -> Option<Value> {
+        let fields = &decoding.schema.records.get(record)?.fields;
         if fields.len() > 64 {
             return None;
         }
@@ -310,7 +316,7 @@ impl<'t> Scan<'t> {
         }
         let start = out.values.len();
         out.values.resize(start + fields.len(), Value::Missing);
-        let id = if root { cx.id } else { None };
+        let id = if root { decoding.id } else { None };
         let mut seen = 0_u64;
         // Keys the schema does not name, to find one written twice; past a
         // few, the serde path, with its set of them.
@@ -351,11 +357,11 @@ impl<'t> Scan<'t> {
                         unknowns += 1;
                     }
                 }
-                match slot.filter(|&s| !root || cx.reads.get(s)) {
+                match slot.filter(|&s| !root || decoding.reads.get(s)) {
                     None => self.skip()?,
                     Some(slot) => {
                         let (_, field) = fields.get_index(slot)?;
-                        let value = self.value(cx, out, &field.ty, field.optional, field.cents)?;
+                        let value = self.value(decoding, out, &field.ty, field.optional, field.cents)?;
                         *out.values.get_mut(start + slot)? = value;
                     }
                 }
@@ -371,17 +377,17 @@ impl<'t> Scan<'t> {
             }
         }
         for (slot, field) in fields.values().enumerate() {
-            if !field.optional && seen & (1 << slot) == 0 && (!root || cx.reads.get(slot)) {
+            if !field.optional && seen & (1 << slot) == 0 && (!root || decoding.reads.get(slot)) {
                 return None;
             }
         }
         self.depth -= 1;
-        Span::new(start, fields.len()).map(Value::Record)
+        Slice::new(start, fields.len()).map(Value::Record)
     }
 
     /// A JSON array as a list: its elements wait on the scratch stack, as
     /// on the serde path.
-    fn list(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, element: &Type, cents: bool) -> Option<Value> {
+    fn list(&mut self, decoding: &Decoding<'_, 't>, out: &mut Profile, element: &Type, cents: bool) -> Option<Value> {
         self.eat(b'[')?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -393,7 +399,7 @@ impl<'t> Scan<'t> {
             self.pos += 1;
         } else {
             loop {
-                let value = self.value(cx, out, element, false, cents)?;
+                let value = self.value(decoding, out, element, false, cents)?;
                 out.scratch.push(value);
                 self.ws();
                 match self.next()? {
@@ -407,38 +413,45 @@ impl<'t> Scan<'t> {
         let start = out.values.len();
         let len = out.scratch.len().checked_sub(base)?;
         out.values.extend(out.scratch.drain(base..));
-        Span::new(start, len).map(Value::List)
+        Slice::new(start, len).map(Value::List)
     }
 
     /// A value of a schema type.
-    fn value(&mut self, cx: &Cx<'_, 't>, out: &mut Profile, ty: &Type, optional: bool, cents: bool) -> Option<Value> {
+    fn value(
+        &mut self,
+        decoding: &Decoding<'_, 't>,
+        out: &mut Profile,
+        ty: &Type,
+        optional: bool,
+        cents: bool,
+    ) -> Option<Value> {
         let result = match self.peek()? {
             b'{' => {
                 let Type::Record(id) = ty else { return None };
-                return self.record(cx, out, *id, false);
+                return self.record(decoding, out, *id, false);
             }
             b'[' => {
                 let Type::List(element) = ty else { return None };
-                return self.list(cx, out, element, cents);
+                return self.list(decoding, out, element, cents);
             }
             b'"' => {
                 let s = self.string()?;
-                ValueSeed { cx, out, ty, optional, cents }.visit_str::<Bail>(s)
+                ValueSeed { decoding, out, ty, optional, cents }.visit_str::<Bail>(s)
             }
             b't' => {
                 self.literal(b"true")?;
-                ValueSeed { cx, out, ty, optional, cents }.visit_bool::<Bail>(true)
+                ValueSeed { decoding, out, ty, optional, cents }.visit_bool::<Bail>(true)
             }
             b'f' => {
                 self.literal(b"false")?;
-                ValueSeed { cx, out, ty, optional, cents }.visit_bool::<Bail>(false)
+                ValueSeed { decoding, out, ty, optional, cents }.visit_bool::<Bail>(false)
             }
             b'n' => {
                 self.literal(b"null")?;
-                ValueSeed { cx, out, ty, optional, cents }.visit_unit::<Bail>()
+                ValueSeed { decoding, out, ty, optional, cents }.visit_unit::<Bail>()
             }
             b'-' | b'0'..=b'9' => {
-                let seed = ValueSeed { cx, out, ty, optional, cents };
+                let seed = ValueSeed { decoding, out, ty, optional, cents };
                 match self.number()? {
                     Number::Unsigned(u) => seed.visit_u64::<Bail>(u),
                     Number::Negative(i) => seed.visit_i64::<Bail>(i),

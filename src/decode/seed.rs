@@ -8,7 +8,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::profile::{Profile, ProfileError, Reads, Span, Value};
+use super::profile::{Profile, ProfileError, Reads, Slice, Value};
 use crate::ir::{RecordId, Schema, Type};
 use crate::value::{cents_of_number, parse_cents, Date, MONEY_NUMBER_LIMIT};
 
@@ -36,8 +36,9 @@ pub(super) enum Problem {
     },
 }
 
-/// Shared by the seeds of one decoding.
-pub(super) struct Cx<'s, 'de> {
+/// One decoding: what the seeds of one profile share, and the problem
+/// they found with its path.
+pub(super) struct Decoding<'s, 'de> {
     pub(super) schema: &'s Schema,
     pub(super) reads: &'s Reads,
     pub(super) id: Option<&'s str>,
@@ -55,9 +56,9 @@ pub(super) enum Part {
     Index(usize),
 }
 
-impl<'s, 'de> Cx<'s, 'de> {
-    pub(super) fn new(schema: &'s Schema, reads: &'s Reads, id: Option<&'s str>, text: &'de str) -> Cx<'s, 'de> {
-        Cx {
+impl<'s, 'de> Decoding<'s, 'de> {
+    pub(super) fn new(schema: &'s Schema, reads: &'s Reads, id: Option<&'s str>, text: &'de str) -> Decoding<'s, 'de> {
+        Decoding {
             schema,
             reads,
             id,
@@ -90,8 +91,8 @@ impl<'s, 'de> Cx<'s, 'de> {
         let problem = self.problem.borrow_mut().take();
         match (result, problem) {
             // INVARIANT: the root record reserves its slots first, at 0.
-            (Ok(Value::Record(span)), None) if span.start == 0 => {
-                profile.root = span.len as usize;
+            (Ok(Value::Record(slice)), None) if slice.start == 0 => {
+                profile.root = slice.len as usize;
                 Ok(())
             }
             (Ok(_), None) => Err(ProfileError::NotAnObject { found: "another value" }),
@@ -132,7 +133,7 @@ impl<'s, 'de> Cx<'s, 'de> {
 
 /// A record of the schema: a JSON object.
 pub(super) struct RecordSeed<'c, 's, 'o, 'de> {
-    pub(super) cx: &'c Cx<'s, 'de>,
+    pub(super) decoding: &'c Decoding<'s, 'de>,
     pub(super) out: &'o mut Profile,
     pub(super) record: RecordId,
     pub(super) root: bool,
@@ -154,10 +155,10 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let RecordSeed { cx, out, record, root } = self;
-        let Some(record) = cx.schema.records.get(record) else {
+        let RecordSeed { decoding, out, record, root } = self;
+        let Some(record) = decoding.schema.records.get(record) else {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            return Ok(Value::Record(Span::default()));
+            return Ok(Value::Record(Slice::default()));
         };
         let fields = &record.fields;
         // The record's slots, reserved before its nested values are decoded
@@ -167,7 +168,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
         let mut seen = Seen::new(fields.len());
         // Keys the schema does not name, to find one written twice.
         let mut unknown: Option<std::collections::HashSet<String>> = None;
-        let id = if root { cx.id } else { None };
+        let id = if root { decoding.id } else { None };
         // Keys usually come in the schema's order: the slot after the last
         // one found is tried first.
         let mut next = 0;
@@ -178,26 +179,26 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
                 // A key twice is refused wherever it is in an object read,
                 // named by the schema or not.
                 if !unknown.get_or_insert_with(Default::default).insert(name.clone()) {
-                    cx.path.borrow_mut().push(Part::Field(name));
-                    return Err(cx.fail(Problem::Duplicate));
+                    decoding.path.borrow_mut().push(Part::Field(name));
+                    return Err(decoding.fail(Problem::Duplicate));
                 }
             }
-            let read = slot.filter(|&s| !root || cx.reads.get(s));
+            let read = slot.filter(|&s| !root || decoding.reads.get(s));
             if let (Some(slot), None) = (slot, read) {
                 // A field no rule reads is skipped, but not twice.
                 if let Some((_, field)) = fields.get_index(slot) {
                     if !seen.insert(slot) {
-                        cx.path.borrow_mut().push(Part::Field(field.name.clone()));
-                        return Err(cx.fail(Problem::Duplicate));
+                        decoding.path.borrow_mut().push(Part::Field(field.name.clone()));
+                        return Err(decoding.fail(Problem::Duplicate));
                     }
                 }
             }
             if is_id {
                 let raw: &'de RawValue = map.next_value()?;
-                cx.captured.set(Some(raw));
+                decoding.captured.set(Some(raw));
                 if let Some(slot) = read {
-                    let value = decode_field(cx, fields, slot, &mut seen, |ty, optional, cents| {
-                        ValueSeed { cx, out: &mut *out, ty, optional, cents }.decode_raw(raw)
+                    let value = decode_field(decoding, fields, slot, &mut seen, |ty, optional, cents| {
+                        ValueSeed { decoding, out: &mut *out, ty, optional, cents }.decode_raw(raw)
                     })?;
                     if let Some(v) = out.values.get_mut(start + slot) {
                         *v = value;
@@ -209,21 +210,21 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
-            let value = decode_field(cx, fields, slot, &mut seen, |ty, optional, cents| {
-                map.next_value_seed(ValueSeed { cx, out: &mut *out, ty, optional, cents })
+            let value = decode_field(decoding, fields, slot, &mut seen, |ty, optional, cents| {
+                map.next_value_seed(ValueSeed { decoding, out: &mut *out, ty, optional, cents })
             })?;
             if let Some(v) = out.values.get_mut(start + slot) {
                 *v = value;
             }
         }
         for (slot, field) in fields.values().enumerate() {
-            let read = !root || cx.reads.get(slot);
+            let read = !root || decoding.reads.get(slot);
             if read && !field.optional && !seen.has(slot) {
-                cx.path.borrow_mut().push(Part::Field(field.name.clone()));
-                return Err(cx.fail(Problem::Missing));
+                decoding.path.borrow_mut().push(Part::Field(field.name.clone()));
+                return Err(decoding.fail(Problem::Missing));
             }
         }
-        Span::new(start, fields.len()).map(Value::Record).ok_or_else(|| cx.fail(Problem::TooLarge))
+        Slice::new(start, fields.len()).map(Value::Record).ok_or_else(|| decoding.fail(Problem::TooLarge))
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value, E> {
@@ -255,16 +256,16 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, '_, 'de> {
 impl<'de> RecordSeed<'_, '_, '_, 'de> {
     pub(super) fn not_an_object<E: de::Error>(&self, found: &'static str) -> E {
         if self.root {
-            self.cx.fail(Problem::NotAnObject { found })
+            self.decoding.fail(Problem::NotAnObject { found })
         } else {
-            self.cx.fail(Problem::WrongType { expected: "an object".into(), found })
+            self.decoding.fail(Problem::WrongType { expected: "an object".into(), found })
         }
     }
 }
 
 /// Decodes the value of a field, once.
 pub(super) fn decode_field<'s, E: de::Error>(
-    cx: &Cx<'s, '_>,
+    decoding: &Decoding<'s, '_>,
     fields: &'s indexmap::IndexMap<String, crate::ir::Field>,
     slot: usize,
     seen: &mut Seen,
@@ -274,11 +275,11 @@ pub(super) fn decode_field<'s, E: de::Error>(
         return Ok(Value::Missing);
     };
     if !seen.insert(slot) {
-        cx.path.borrow_mut().push(Part::Field(field.name.clone()));
-        return Err(cx.fail(Problem::Duplicate));
+        decoding.path.borrow_mut().push(Part::Field(field.name.clone()));
+        return Err(decoding.fail(Problem::Duplicate));
     }
     let result = decode(&field.ty, field.optional, field.cents);
-    cx.within(|| Part::Field(field.name.clone()), result)
+    decoding.within(|| Part::Field(field.name.clone()), result)
 }
 
 /// The fields of one object already read: a bit mask, on the heap only for
@@ -370,7 +371,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
 
 /// A value of a schema type.
 pub(super) struct ValueSeed<'c, 's, 'o, 't, 'de> {
-    pub(super) cx: &'c Cx<'s, 'de>,
+    pub(super) decoding: &'c Decoding<'s, 'de>,
     pub(super) out: &'o mut Profile,
     pub(super) ty: &'t Type,
     pub(super) optional: bool,
@@ -396,7 +397,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
 }
 
 impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
-    /// A value from its JSON text, a part of [`Cx::text`]: a number by
+    /// A value from its JSON text, a part of [`Decoding::text`]: a number by
     /// [`number_literal`], anything else by serde, with the column of an
     /// error counted in the whole text.
     pub(super) fn decode_raw<E: de::Error>(self, raw: &'de RawValue) -> Result<Value, E> {
@@ -404,21 +405,21 @@ impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
         if let Some(b'-' | b'0'..=b'9') = text.bytes().next() {
             return self.number(number_literal(text));
         }
-        let cx = self.cx;
+        let decoding = self.decoding;
         let mut de = serde_json::Deserializer::from_str(text);
         let result = de::Deserializer::deserialize_any(&mut de, self).and_then(|v| de.end().map(|()| v));
         result.map_err(|error| {
-            if cx.problem.borrow().is_none() {
+            if decoding.problem.borrow().is_none() {
                 // `raw` is a slice of the text: its offset is exact.
-                let offset = (text.as_ptr() as usize).wrapping_sub(cx.text.as_ptr() as usize);
-                let before = cx.text.get(..offset).unwrap_or_default();
+                let offset = (text.as_ptr() as usize).wrapping_sub(decoding.text.as_ptr() as usize);
+                let before = decoding.text.get(..offset).unwrap_or_default();
                 let column = match error.line() {
                     1 => before.len() - before.rfind('\n').map_or(0, |n| n + 1) + error.column(),
                     _ => error.column(),
                 };
                 let reason = json_reason(&error);
                 let what = reason.split(" at column").next().unwrap_or_default();
-                return cx.fail(Problem::Json { reason: format!("{what} at column {column}") });
+                return decoding.fail(Problem::Json { reason: format!("{what} at column {column}") });
             }
             E::custom("narval: profile does not fit the schema")
         })
@@ -519,11 +520,11 @@ pub(super) fn number_literal(text: &str) -> Option<Number> {
 
 impl<'de> ValueSeed<'_, '_, '_, '_, 'de> {
     pub(super) fn wrong<E: de::Error>(&self, found: &'static str) -> E {
-        self.cx.fail(Problem::WrongType { expected: self.cx.schema.describe(self.ty), found })
+        self.decoding.fail(Problem::WrongType { expected: self.decoding.schema.describe(self.ty), found })
     }
 
     pub(super) fn invalid<E: de::Error>(&self, expected: &str) -> E {
-        self.cx.fail(Problem::Invalid { expected: expected.into() })
+        self.decoding.fail(Problem::Invalid { expected: expected.into() })
     }
 
     pub(super) fn money<E: de::Error>(&self, cents: Option<i64>) -> Result<Value, E> {
@@ -551,7 +552,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
         if self.optional {
             Ok(Value::Missing)
         } else {
-            Err(self.cx.fail(Problem::Missing))
+            Err(self.decoding.fail(Problem::Missing))
         }
     }
 
@@ -595,7 +596,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
             Type::String => {
                 let start = self.out.text.len();
                 self.out.text.push_str(s);
-                Span::new(start, s.len()).map(Value::String).ok_or_else(|| self.cx.fail(Problem::TooLarge))
+                Slice::new(start, s.len()).map(Value::String).ok_or_else(|| self.decoding.fail(Problem::TooLarge))
             }
             Type::Money if self.cents => Err(self.invalid(NOT_CENTS)),
             Type::Money => parse_cents(s).map(Value::Money).ok_or_else(|| self.invalid(NOT_DOLLARS)),
@@ -603,10 +604,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
                 Date::parse(s).map(Value::Date).ok_or_else(|| self.invalid("a calendar date in the form YYYY-MM-DD"))
             }
             Type::Enum(id) => {
-                let members = self.cx.schema.enums.get(*id).map(|e| e.members.as_slice()).unwrap_or_default();
+                let members = self.decoding.schema.enums.get(*id).map(|e| e.members.as_slice()).unwrap_or_default();
                 match members.iter().position(|m| m == s) {
                     Some(index) => Ok(Value::Enum(u32::try_from(index).unwrap_or(u32::MAX))),
-                    None => Err(self.invalid(&self.cx.schema.describe(self.ty))),
+                    None => Err(self.invalid(&self.decoding.schema.describe(self.ty))),
                 }
             }
             _ => Err(self.wrong("a string")),
@@ -615,7 +616,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let Type::List(element) = self.ty else { return Err(self.wrong("an array")) };
-        let ValueSeed { cx, out, cents, .. } = self;
+        let ValueSeed { decoding, out, cents, .. } = self;
         // The elements wait on the scratch stack while they are decoded (a
         // record element reserves its slots in `values` meanwhile), then
         // move to `values` together. Nested lists push above `base` and
@@ -624,8 +625,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
         loop {
             let index = out.scratch.len() - base;
             // An element may not be null: a list has no gaps.
-            let seed = ValueSeed { cx, out: &mut *out, ty: element, optional: false, cents };
-            match cx.within(|| Part::Index(index), seq.next_element_seed(seed)) {
+            let seed = ValueSeed { decoding, out: &mut *out, ty: element, optional: false, cents };
+            match decoding.within(|| Part::Index(index), seq.next_element_seed(seed)) {
                 Ok(Some(value)) => out.scratch.push(value),
                 Ok(None) => break,
                 Err(error) => return Err(error),
@@ -634,12 +635,14 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, 'de> {
         let start = out.values.len();
         let len = out.scratch.len() - base;
         out.values.extend(out.scratch.drain(base..));
-        Span::new(start, len).map(Value::List).ok_or_else(|| cx.fail(Problem::TooLarge))
+        Slice::new(start, len).map(Value::List).ok_or_else(|| decoding.fail(Problem::TooLarge))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
         match self.ty {
-            Type::Record(id) => RecordSeed { cx: self.cx, out: self.out, record: *id, root: false }.visit_map(map),
+            Type::Record(id) => {
+                RecordSeed { decoding: self.decoding, out: self.out, record: *id, root: false }.visit_map(map)
+            }
             _ => Err(self.wrong("an object")),
         }
     }

@@ -188,7 +188,7 @@ pub enum BatchError {
 #[derive(Clone, Copy)]
 pub struct Compiled<'r> {
     /// The schema profiles are decoded against, and the streams written.
-    pub checked: &'r ir::RuleSet,
+    pub checked: &'r ir::CheckedRules,
     /// The profile fields the rules read: the decoder skips the others.
     pub reads: &'r Reads,
     /// The program, run by the engine chosen for it.
@@ -282,7 +282,7 @@ struct Job<'r> {
     unique_ids: bool,
 }
 
-fn stream_names(checked: &ir::RuleSet) -> Vec<String> {
+fn stream_names(checked: &ir::CheckedRules) -> Vec<String> {
     checked.streams.iter().map(|s| serde_json::Value::from(s.name.as_str()).to_string()).collect()
 }
 

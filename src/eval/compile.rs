@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use crate::decode::Profile;
 use crate::eval::dispatch::{self, Dispatch};
-use crate::eval::fused::Tests;
-use crate::eval::interpret::Cx;
+use crate::eval::fused::Conditions;
+use crate::eval::interpret::Scratch;
 use crate::eval::logic::Connective;
 pub(crate) use crate::eval::node::for_each_operand;
 pub use crate::eval::node::{Aggregate, CapCode, ConstSet, Node, NodeId, RequirementCode, RuleCode, Scalar};
@@ -24,14 +24,14 @@ use crate::value::Date;
 const FEW: usize = 8;
 
 /// Compiles a checked rule set for the evaluation date `today`.
-pub fn compile(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+pub fn compile(rules: &ir::CheckedRules, today: Option<Date>) -> Program {
     compile_with(rules, today, false)
 }
 
 /// [`compile`], keeping every operand of every `and` and `or` as written,
 /// constant or not (`today >= 2026-01-01` with `today` known), for condition
 /// coverage: folding `true and x` to `x` would drop a condition.
-pub fn compile_as_written(rules: &ir::RuleSet, today: Option<Date>) -> Program {
+pub fn compile_as_written(rules: &ir::CheckedRules, today: Option<Date>) -> Program {
     compile_with(rules, today, true)
 }
 
@@ -66,7 +66,7 @@ fn deepest_definition(program: &Program) -> u32 {
     program.definitions.iter().filter_map(|&root| depths.get(root as usize)).copied().max().unwrap_or(0)
 }
 
-fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> Program {
+fn compile_with(rules: &ir::CheckedRules, today: Option<Date>, as_written: bool) -> Program {
     let mut compiler = Compiler {
         program: Program {
             nodes: Vec::new(),
@@ -81,7 +81,7 @@ fn compile_with(rules: &ir::RuleSet, today: Option<Date>, as_written: bool) -> P
             requirements: Vec::new(),
             caps: Vec::new(),
             cached_buckets: 0,
-            tests: Tests::default(),
+            fused: Conditions::default(),
             deep_definitions: false,
             // No native code until an engine asks for it.
             engine: crate::eval::engine::Engine::Interpreted,
@@ -187,14 +187,14 @@ impl Compiler {
         self.program.nodes.push(node.clone());
         let id = u32::try_from(self.program.nodes.len() - 1).unwrap_or(u32::MAX);
         let empty = Profile::default();
-        let mut cx = Cx::new(&self.program);
-        let value = Scalar::of_val(self.program_eval(id, &mut cx, &empty));
+        let mut scratch = Scratch::new(&self.program);
+        let value = Scalar::of_val(self.program_eval(id, &mut scratch, &empty));
         self.program.nodes.pop();
         Node::Const(value)
     }
 
-    fn program_eval<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
-        self.program.eval(id, cx, profile)
+    fn program_eval<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Val<'a> {
+        self.program.eval(id, scratch, profile)
     }
 
     fn copy(&self, id: NodeId) -> Node {
@@ -277,7 +277,7 @@ impl Compiler {
                     list: list_node,
                     projection: projection.iter().map(|&s| u32::try_from(s).unwrap_or(u32::MAX)).collect(),
                     filter,
-                    filter_test: None,
+                    fused_filter: None,
                     zero,
                     cache: None,
                 }))

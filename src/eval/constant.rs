@@ -1,5 +1,5 @@
 //! The constants of a program and the node index: what the nodes, the
-//! indexes and the specialised tests all name. Nothing here evaluates.
+//! indexes and the specialised conditions all name. Nothing here evaluates.
 
 use std::collections::HashSet;
 

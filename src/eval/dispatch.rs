@@ -40,7 +40,7 @@ pub struct Dispatch {
     /// `None` for a rule without one. A rule found through its index under
     /// a value (not through [`Index::all`] or [`RangeIndex::all`] for a
     /// missing field) has a true guard: its condition is then the other
-    /// operands ([`crate::eval::specialise::Tests::residuals`]).
+    /// operands ([`crate::eval::specialise::Conditions::residuals`]).
     pub guard_at: Vec<Option<u32>>,
 }
 
@@ -176,11 +176,13 @@ impl Strings {
     }
 
     /// The number of keys.
+    #[cfg(any(test, feature = "internals"))]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether there are no keys.
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -354,8 +356,8 @@ type Second<'a> = Option<(&'a [u32], Bound, Bound)>;
 /// A rule filed in a range index, with its interval and its second guard.
 type Ranged<'a> = (u32, Bound, Bound, Second<'a>);
 
-/// A guard's test on its field.
-enum Test<'a> {
+/// What a guard compares its field with: constants it equals, or a range.
+enum GuardValues<'a> {
     Strings(Vec<&'a str>),
     Integers(Vec<i64>),
     /// `low` and `high`, a second range guard on another field, and how
@@ -384,7 +386,7 @@ pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
         }
         match found.map(|(path, test, _)| (path, test)) {
             None => always.push(rule),
-            Some((path, Test::Range(low, high, second, whole))) => {
+            Some((path, GuardValues::Range(low, high, second, whole))) => {
                 if let Some(slot) = exact.get_mut(rule as usize) {
                     *slot = whole;
                 }
@@ -406,17 +408,17 @@ pub fn build(nodes: &[Node], conditions: &[NodeId]) -> Dispatch {
                     continue;
                 };
                 match test {
-                    Test::Strings(keys) => {
+                    GuardValues::Strings(keys) => {
                         for key in keys {
                             by_string.entry(key.into()).or_default().push(rule);
                         }
                     }
-                    Test::Integers(keys) => {
+                    GuardValues::Integers(keys) => {
                         for key in keys {
                             index.integers.entry(key).or_default().push(rule);
                         }
                     }
-                    Test::Range(..) => {}
+                    GuardValues::Range(..) => {}
                 }
                 index.all.push(rule);
             }
@@ -523,12 +525,14 @@ fn nest(region: Vec<Ranged<'_>>) -> (Vec<u32>, Option<RangeIndex>) {
 impl RangeIndex {
     /// The rules whose guard can hold for a value of the field, but those
     /// of the region's nested index ([`RangeIndex::find`]).
+    #[cfg(any(test, feature = "internals"))]
     pub fn rules_for(&self, value: f64) -> &[u32] {
         self.find(value).0
     }
 
     /// The rules whose guard can hold for a value of the field, and the
     /// nested index of the others.
+    #[cfg(any(test, feature = "internals"))]
     pub fn find(&self, value: f64) -> (&[u32], Option<&RangeIndex>) {
         match self.region(value) {
             Some(region) => (
@@ -568,14 +572,14 @@ pub(crate) enum Found {
     Unguarded(u32),
     /// A rule found under its guard's value: the guard holds, so the other
     /// operands of its `and` chain decide (its residual,
-    /// [`crate::eval::fused::Tests::residuals`]); its whole condition has
+    /// [`crate::eval::fused::Conditions::residuals`]); its whole condition has
     /// the same truth.
     Guarded(u32),
     /// A rule that is exactly its range guards ([`Dispatch::exact`]),
     /// found in the region where they hold: true.
     True(u32),
     /// The rules a region decides, as one mask: an index into
-    /// [`crate::eval::fused::Tests::masks`] of the streams they assign and
+    /// [`crate::eval::fused::Conditions::masks`] of the streams they assign and
     /// suppress, all of them true.
     Decided(u32),
 }
@@ -586,7 +590,7 @@ impl Dispatch {
     /// rules of an index it does not tell are false. [`Dispatch::always`] is
     /// left to the caller.
     ///
-    /// `regions`, one per range index when given ([`crate::eval::fused::Tests::regions`]),
+    /// `regions`, one per range index when given ([`crate::eval::fused::Conditions::regions`]),
     /// lets a region tell the rules it decides as one [`Found::Decided`]
     /// mask; without them every rule is told one by one (an observer
     /// wants each outcome).
@@ -625,6 +629,7 @@ impl Dispatch {
 
     /// The rules of the indexes the walk from `from` leaves out (native code
     /// evaluates them), with repeats.
+    #[cfg(feature = "jit")]
     pub(crate) fn unwalked(&self, from: usize) -> impl Iterator<Item = u32> + '_ {
         let hashed = self.indexes.iter().map(|index| &index.all);
         let ranged = self.ranges.iter().map(|index| &index.all);
@@ -690,7 +695,7 @@ fn range_key(profile: &Profile, path: &[u32]) -> Option<f64> {
 /// The guard of a condition: an operand of its top-level `and` chain that
 /// tests a profile field against constants, with its position in the
 /// chain. An equality is preferred to a range, which narrows less.
-fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>, u32)> {
+fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], GuardValues<'_>, u32)> {
     // Range guards in the order of the chain: the first is the guard, the
     // first on another field its second.
     let mut ranges: Vec<(&[u32], Bound, Bound, u32)> = Vec::new();
@@ -715,10 +720,10 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>, u32)> {
                 };
                 if op == CmpOp::Eq {
                     match constant {
-                        Scalar::Str(s) => return Some((path, Test::Strings(vec![s]), at)),
+                        Scalar::Str(s) => return Some((path, GuardValues::Strings(vec![s]), at)),
                         other => {
                             if let Some(i) = other.as_integer() {
-                                return Some((path, Test::Integers(vec![i]), at));
+                                return Some((path, GuardValues::Integers(vec![i]), at));
                             }
                         }
                     }
@@ -751,13 +756,13 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>, u32)> {
                 let Some(path) = field(nodes, *value) else { continue };
                 match &**set {
                     ConstSet::Strings(items) => {
-                        return Some((path, Test::Strings(items.iter().map(|s| &**s).collect()), at));
+                        return Some((path, GuardValues::Strings(items.iter().map(|s| &**s).collect()), at));
                     }
                     ConstSet::FewStrings(items) => {
-                        return Some((path, Test::Strings(items.iter().map(|s| &**s).collect()), at));
+                        return Some((path, GuardValues::Strings(items.iter().map(|s| &**s).collect()), at));
                     }
                     ConstSet::Integers(items) => {
-                        return Some((path, Test::Integers(items.iter().copied().collect()), at));
+                        return Some((path, GuardValues::Integers(items.iter().copied().collect()), at));
                     }
                     ConstSet::Numbers(_) => {}
                 }
@@ -773,7 +778,7 @@ fn guard(nodes: &[Node], condition: NodeId) -> Option<(&[u32], Test<'_>, u32)> {
         (2, 2, Some(_)) => 2,
         _ => 0,
     };
-    Some((path, Test::Range(low, high, second, whole), at))
+    Some((path, GuardValues::Range(low, high, second, whole), at))
 }
 
 fn field(nodes: &[Node], id: NodeId) -> Option<&[u32]> {

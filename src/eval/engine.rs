@@ -6,14 +6,18 @@
 //!
 //! Every engine gives the same streams for every profile: the differential
 //! test, `tests/specialise.rs` and the fuzzer's `eval` target run each of
-//! [`Engine::ALL`] and hold them equal.
+//! `Engine::ALL` and hold them equal.
 
-/// Declares [`Engine`] and [`Engine::ALL`] from one list, so that an engine
+/// Declares [`Engine`] and `Engine::ALL` from one list, so that an engine
 /// added to the enum is in `ALL`, and every test that compares the engines
 /// runs it too.
 macro_rules! engines {
     ($($(#[$doc:meta])* $engine:ident,)*) => {
         /// Which evaluator runs a program's profiles.
+        // `Plain`, `NativeInPart` and `NativeChunked` are chosen only
+        // through the `internals` hooks (`Builder::engine`,
+        // `RuleSet::with_engine`), for the tests that compare the engines.
+        #[cfg_attr(not(feature = "internals"), allow(dead_code))]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         pub enum Engine {
             $($(#[$doc])* $engine,)*
@@ -21,6 +25,7 @@ macro_rules! engines {
 
         impl Engine {
             /// Every engine, the default first.
+            #[cfg(any(test, feature = "internals"))]
             pub const ALL: &'static [Engine] = &[$(Engine::$engine),*];
         }
     };
@@ -38,7 +43,7 @@ engines! {
     /// tested against.
     Interpreted,
     /// Every rule in turn by the general evaluator, without the indexes and
-    /// the specialised tests: the plain reference the others are tested
+    /// the specialised conditions: the plain reference the others are tested
     /// against.
     Plain,
     /// Native code for the rules outside the indexes only, the interpreter
@@ -54,6 +59,7 @@ engines! {
 impl Engine {
     /// Whether the engine runs native code, whole or in part, when the
     /// build and the rule set allow it (feature `jit`).
+    #[cfg(any(test, feature = "internals"))]
     pub fn runs_native_code(self) -> bool {
         match self {
             Engine::Native | Engine::NativeInPart | Engine::NativeChunked => true,

@@ -21,7 +21,7 @@ use crate::analysis::lineage;
 use crate::analysis::policy::Policy;
 use crate::decode::Profile;
 use crate::decode::Value;
-use crate::eval::interpret::{Cx, Outcome, StreamSet};
+use crate::eval::interpret::{Outcome, Scratch, StreamSet};
 use crate::eval::logic::Connective;
 use crate::eval::node::{for_each_operand, Node, NodeId};
 use crate::eval::program::Program;
@@ -173,15 +173,15 @@ pub struct Read {
 
 /// Explains one decoded profile.
 pub(crate) fn explain(
-    checked: &ir::RuleSet,
+    checked: &ir::CheckedRules,
     program: &Program,
     sources: &Sources,
     policies: &[Policy],
     profile: &Profile,
 ) -> Explanation {
-    let mut cx = Cx::new(program);
+    let mut scratch = Scratch::new(program);
     let mut outcomes = vec![Outcome::False; program.rules.len()];
-    let assigned = program.run(profile, &mut cx, |rule, outcome| {
+    let assigned = program.run(profile, &mut scratch, |rule, outcome| {
         if let Some(slot) = outcomes.get_mut(rule) {
             *slot = outcome;
         }
@@ -197,8 +197,8 @@ pub(crate) fn explain(
             .ok()
             .and_then(|i| checked.holdouts.get(i));
         let because = match holdout {
-            Some(holdout) => tracer.holdout(holdout, code.condition, *outcome, &mut cx),
-            None => tracer.because(code.condition, *outcome, &mut cx),
+            Some(holdout) => tracer.holdout(holdout, code.condition, *outcome, &mut scratch),
+            None => tracer.because(code.condition, *outcome, &mut scratch),
         };
         rules.push(RuleTrace {
             rule: rule.name.clone(),
@@ -214,9 +214,9 @@ pub(crate) fn explain(
     let mut requirements = Vec::new();
     let mut met = Vec::new();
     for (requirement, code) in checked.requirements.iter().zip(&program.requirements) {
-        let outcome = program.outcome(code.condition, &mut cx, profile);
+        let outcome = program.outcome(code.condition, &mut scratch, profile);
         met.push(outcome == Outcome::True);
-        let because = tracer.because(code.condition, outcome, &mut cx);
+        let because = tracer.because(code.condition, outcome, &mut scratch);
         requirements.push(RequirementTrace {
             requirement: requirement.name.clone(),
             outcome: because.outcome,
@@ -249,7 +249,7 @@ pub(crate) fn explain(
 /// a cap removed: those the rules assigned and no rule or requirement
 /// suppressed, but that the profile does not receive.
 /// `met`: whether each requirement's condition is true.
-fn caps(checked: &ir::RuleSet, met: &[bool], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
+fn caps(checked: &ir::CheckedRules, met: &[bool], streams: &mut [StreamTrace]) -> Vec<CapTrace> {
     for (requirement, met) in checked.requirements.iter().zip(met) {
         if *met {
             continue;
@@ -276,7 +276,7 @@ fn caps(checked: &ir::RuleSet, met: &[bool], streams: &mut [StreamTrace]) -> Vec
     caps
 }
 
-fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) -> Vec<StreamTrace> {
+fn streams(checked: &ir::CheckedRules, outcomes: &[Outcome], assigned: &StreamSet) -> Vec<StreamTrace> {
     let mut traces: Vec<StreamTrace> = checked
         .streams
         .iter()
@@ -316,7 +316,7 @@ fn streams(checked: &ir::RuleSet, outcomes: &[Outcome], assigned: &StreamSet) ->
 }
 
 struct Tracer<'a> {
-    checked: &'a ir::RuleSet,
+    checked: &'a ir::CheckedRules,
     program: &'a Program,
     sources: &'a Sources,
     policies: &'a [Policy],
@@ -324,21 +324,21 @@ struct Tracer<'a> {
 }
 
 impl<'a> Tracer<'a> {
-    fn because(&self, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>) -> Because {
-        self.because_at(condition, outcome, cx, 0)
+    fn because(&self, condition: NodeId, outcome: Outcome, scratch: &mut Scratch<'a>) -> Because {
+        self.because_at(condition, outcome, scratch, 0)
     }
 
-    fn because_at(&self, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>, depth: usize) -> Because {
+    fn because_at(&self, condition: NodeId, outcome: Outcome, scratch: &mut Scratch<'a>, depth: usize) -> Because {
         let mut within = Vec::new();
         let Some(reason) = self.withheld(condition) else {
-            let node = self.decider(condition, outcome, cx, &mut within, 0);
-            return self.decided(node, Some(outcome), within, None, cx, depth);
+            let node = self.decider(condition, outcome, scratch, &mut within, 0);
+            return self.decided(node, Some(outcome), within, None, scratch, depth);
         };
         // False whatever the withheld fields hold: the consent, typically.
-        if let Some(node) = self.shown_false(condition, cx, &mut within, 0) {
-            return self.decided(node, Some(Outcome::False), within, None, cx, depth);
+        if let Some(node) = self.shown_false(condition, scratch, &mut within, 0) {
+            return self.decided(node, Some(Outcome::False), within, None, scratch, depth);
         }
-        self.decided(condition, None, Vec::new(), Some(reason), cx, depth)
+        self.decided(condition, None, Vec::new(), Some(reason), scratch, depth)
     }
 
     /// The explanation of a decided node.
@@ -348,7 +348,7 @@ impl<'a> Tracer<'a> {
         outcome: Option<Outcome>,
         within: Vec<String>,
         withheld: Option<String>,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         depth: usize,
     ) -> Because {
         let span = self.program.spans.get(node as usize).copied();
@@ -356,7 +356,7 @@ impl<'a> Tracer<'a> {
             .and_then(|s| self.sources.get(s.file).map(|f| (f.name.clone(), f.line_col(s.start).0)))
             .unwrap_or_default();
         let mut reads = Vec::new();
-        self.reads(node, cx, &mut reads, 0);
+        self.reads(node, scratch, &mut reads, 0);
         let condition = self.text(span);
         // `any(...)` read by the condition `any(...)` says nothing new.
         reads.retain(|r| r.name != condition);
@@ -366,7 +366,7 @@ impl<'a> Tracer<'a> {
             let mut found = Vec::new();
             self.disjuncts(node, &mut found, 0);
             if found.len() > 1 {
-                operands = found.into_iter().map(|d| self.because_at(d, Outcome::False, cx, depth + 1)).collect();
+                operands = found.into_iter().map(|d| self.because_at(d, Outcome::False, scratch, depth + 1)).collect();
             }
         }
         Because { condition, file, line, within, outcome, reads, operands, withheld }
@@ -387,27 +387,34 @@ impl<'a> Tracer<'a> {
 
     /// A top-level conjunct of `node` (through `and` and definitions) that
     /// reads no withheld field and is false, narrowed by [`Tracer::decider`].
-    fn shown_false(&self, node: NodeId, cx: &mut Cx<'a>, within: &mut Vec<String>, depth: usize) -> Option<NodeId> {
+    fn shown_false(
+        &self,
+        node: NodeId,
+        scratch: &mut Scratch<'a>,
+        within: &mut Vec<String>,
+        depth: usize,
+    ) -> Option<NodeId> {
         if depth > 512 {
             return None;
         }
         match self.program.nodes.get(node as usize)? {
             Node::And(a, b) => {
                 let (a, b) = (*a, *b);
-                self.shown_false(a, cx, within, depth + 1).or_else(|| self.shown_false(b, cx, within, depth + 1))
+                self.shown_false(a, scratch, within, depth + 1)
+                    .or_else(|| self.shown_false(b, scratch, within, depth + 1))
             }
             Node::Def(index) => {
                 let root = *self.program.definitions.get(*index as usize)?;
                 let name = self.checked.definitions.get(*index as usize).map(|d| d.name.clone()).unwrap_or_default();
                 within.push(name);
-                let found = self.shown_false(root, cx, within, depth + 1);
+                let found = self.shown_false(root, scratch, within, depth + 1);
                 if found.is_none() {
                     within.pop();
                 }
                 found
             }
-            _ if self.withheld(node).is_none() && self.outcome(node, cx) == Outcome::False => {
-                Some(self.decider(node, Outcome::False, cx, within, depth + 1))
+            _ if self.withheld(node).is_none() && self.outcome(node, scratch) == Outcome::False => {
+                Some(self.decider(node, Outcome::False, scratch, within, depth + 1))
             }
             _ => None,
         }
@@ -415,7 +422,13 @@ impl<'a> Tracer<'a> {
 
     /// A holdout's condition as it reads in the guide, `bucket(id, "NAME")
     /// < 5`, with the profile's bucket.
-    fn holdout(&self, holdout: &ir::Holdout, condition: NodeId, outcome: Outcome, cx: &mut Cx<'a>) -> Because {
+    fn holdout(
+        &self,
+        holdout: &ir::Holdout,
+        condition: NodeId,
+        outcome: Outcome,
+        scratch: &mut Scratch<'a>,
+    ) -> Because {
         let (file, line) = self
             .sources
             .get(holdout.span.file)
@@ -425,7 +438,7 @@ impl<'a> Tracer<'a> {
         let withheld = self.withheld(condition);
         let value = match self.program.nodes.get(condition as usize) {
             Some(Node::Compare(_, left, _)) if withheld.is_none() => {
-                show(self.program.eval(*left, cx, self.profile), &Type::Number, &self.checked.schema, self.profile)
+                show(self.program.eval(*left, scratch, self.profile), &Type::Number, &self.checked.schema, self.profile)
             }
             _ => None,
         };
@@ -447,7 +460,7 @@ impl<'a> Tracer<'a> {
         &self,
         node: NodeId,
         outcome: Outcome,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         within: &mut Vec<String>,
         depth: usize,
     ) -> NodeId {
@@ -464,8 +477,8 @@ impl<'a> Tracer<'a> {
                     return node;
                 }
                 for operand in [*a, *b] {
-                    if self.outcome(operand, cx) == outcome {
-                        return self.decider(operand, outcome, cx, within, depth + 1);
+                    if self.outcome(operand, scratch) == outcome {
+                        return self.decider(operand, outcome, scratch, within, depth + 1);
                     }
                 }
                 node
@@ -474,18 +487,18 @@ impl<'a> Tracer<'a> {
                 let Some(&root) = self.program.definitions.get(*index as usize) else { return node };
                 let name = self.checked.definitions.get(*index as usize).map(|d| d.name.clone()).unwrap_or_default();
                 within.push(name);
-                self.decider(root, outcome, cx, within, depth + 1)
+                self.decider(root, outcome, scratch, within, depth + 1)
             }
             _ => node,
         }
     }
 
-    fn outcome(&self, node: NodeId, cx: &mut Cx<'a>) -> Outcome {
-        self.program.outcome(node, cx, self.profile)
+    fn outcome(&self, node: NodeId, scratch: &mut Scratch<'a>) -> Outcome {
+        self.program.outcome(node, scratch, self.profile)
     }
 
     /// The profile fields, definitions and aggregates a condition reads.
-    fn reads(&self, node: NodeId, cx: &mut Cx<'a>, out: &mut Vec<Read>, depth: usize) {
+    fn reads(&self, node: NodeId, scratch: &mut Scratch<'a>, out: &mut Vec<Read>, depth: usize) {
         let Some(n) = self.program.nodes.get(node as usize) else { return };
         let read = match n {
             Node::Field { base: Base::Profile, .. } => Some((self.text(self.span(node)), true)),
@@ -517,12 +530,12 @@ impl<'a> Tracer<'a> {
                     out.push(Read { name, value: None, field, withheld: Some(reason) });
                     return;
                 }
-                let value = self.program.eval(node, cx, self.profile);
+                let value = self.program.eval(node, scratch, self.profile);
                 let ty = self.program.types.get(node as usize).cloned().unwrap_or(Type::Bool);
                 let value = show(value, &ty, &self.checked.schema, self.profile);
                 out.push(Read { name, value, field, withheld: None });
             }
-            None if depth < 512 => for_each_operand(n, |operand| self.reads(operand, cx, out, depth + 1)),
+            None if depth < 512 => for_each_operand(n, |operand| self.reads(operand, scratch, out, depth + 1)),
             None => {}
         }
     }

@@ -1,5 +1,5 @@
-//! The specialised conditions of a program: the fused tests
-//! [`crate::eval::specialise`] builds from the nodes and the interpreter and
+//! The specialised conditions of a program, their common leaves fused:
+//! what [`crate::eval::specialise`] builds from the nodes and the interpreter and
 //! native code run. Data only.
 
 use crate::eval::constant::{ConstSet, NodeId, Scalar};
@@ -7,17 +7,17 @@ use crate::ir::CmpOp;
 
 /// The specialised conditions of a program.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Tests {
+pub struct Conditions {
     /// Each rule's condition, by rule index.
-    pub rules: Vec<Test>,
+    pub rules: Vec<Condition>,
     /// Each boolean definition's value, by definition index; `None` for
     /// definitions of other types (evaluated by the general evaluator).
-    pub definitions: Vec<Option<Test>>,
+    pub definitions: Vec<Option<Condition>>,
     /// Each stream requirement's condition, by requirement index.
-    pub requirements: Vec<Test>,
+    pub requirements: Vec<Condition>,
     /// Leaves found in more than one place, each evaluated at most once per
-    /// profile ([`Test::Shared`]).
-    pub shared: Vec<Test>,
+    /// profile ([`Condition::Shared`]).
+    pub shared: Vec<Condition>,
     /// Each rule's streams as bit masks, by rule index, when every stream
     /// fits the inline words of a stream set (256 streams); else empty.
     pub effects: Vec<Effects>,
@@ -33,23 +33,24 @@ pub struct Tests {
     /// truth when the guard is true. Distinct ones only: generated rule
     /// sets share a few (`precinct == "..." and issues contains "jobs"`
     /// leaves `issues contains "jobs"`), which native code then holds as one
-    /// function each. [`Test::Known`] for a rule that is its guard alone.
-    pub residuals: Vec<Test>,
-    /// By rule, its residual in [`Tests::residuals`]; `u32::MAX` for a rule
+    /// function each. [`Condition::Known`] for a rule that is its guard alone.
+    pub residuals: Vec<Condition>,
+    /// By rule, its residual in [`Conditions::residuals`]; `u32::MAX` for a rule
     /// without a guard.
     pub residual_of: Vec<u32>,
     /// The distinct effects of the rules and of the regions' decided rules
-    /// ([`Region`], [`Tests::found`]): a few dozen however many rules, so
+    /// ([`Region`], [`Conditions::found`]): a few dozen however many rules, so
     /// they stay in cache where 64 bytes a rule would not.
     pub masks: Vec<Effects>,
     /// By rule, what the walk of the indexes needs when it finds the rule,
-    /// packed in 8 bytes: its residual and its effects in [`Tests::masks`].
+    /// packed in 8 bytes: its residual and its effects in [`Conditions::masks`].
     pub found: Vec<(u32, u32)>,
 }
 
-impl Tests {
+impl Conditions {
     /// The residual of a rule found under its guard, with its index.
-    pub fn residual(&self, rule: usize) -> Option<(u32, &Test)> {
+    #[cfg(feature = "jit")]
+    pub fn residual(&self, rule: usize) -> Option<(u32, &Condition)> {
         let index = *self.residual_of.get(rule)?;
         Some((index, self.residuals.get(index as usize)?))
     }
@@ -65,7 +66,7 @@ pub struct RegionMasks {
     pub nested: Vec<Option<Vec<Region>>>,
 }
 
-/// The streams of the rules a region makes true (in [`Tests::masks`]), and
+/// The streams of the rules a region makes true (in [`Conditions::masks`]), and
 /// its other rules.
 pub type Region = (u32, Box<[u32]>);
 
@@ -97,16 +98,16 @@ pub fn masks(streams: &[u32]) -> [u64; 4] {
 /// every `match` decodes it first.
 #[derive(Clone, Debug, PartialEq)]
 #[repr(u8)]
-pub enum Test {
+pub enum Condition {
     /// A constant truth (`None`: unknown).
     Known(Option<bool>),
     /// Kleene `and` of a flattened chain, left to right, stopping at the
     /// first false operand.
-    And(Box<[Test]>),
+    And(Box<[Condition]>),
     /// Kleene `or` of a flattened chain, stopping at the first true operand.
-    Or(Box<[Test]>),
+    Or(Box<[Condition]>),
     /// Kleene `not`.
-    Not(Box<Test>),
+    Not(Box<Condition>),
     /// A bool field.
     Bool(Box<[u32]>),
     /// An integer-like profile field (`int`, `money`, `date`, enum, `bool`)
@@ -134,14 +135,14 @@ pub enum Test {
     Missing(Operand),
     /// `any(list where filter)` (`all` when `all`) over a list field, the
     /// filter read from each element.
-    Quantifier { all: bool, list: Box<[u32]>, filter: Box<Test> },
+    Quantifier { all: bool, list: Box<[u32]>, filter: Box<Condition> },
     /// `count(list [where filter])` over a list field, compared with an
     /// `int` constant.
-    Count { list: Box<[u32]>, filter: Option<Box<Test>>, op: CmpOp, constant: i64 },
+    Count { list: Box<[u32]>, filter: Option<Box<Condition>>, op: CmpOp, constant: i64 },
     /// A boolean definition, cached per profile with the general
     /// evaluator's definition values.
     Def(u32),
-    /// A shared leaf, by index in [`Tests::shared`].
+    /// A shared leaf, by index in [`Conditions::shared`].
     Shared(u32),
     /// Anything else: the node, by the general evaluator.
     Node(NodeId),

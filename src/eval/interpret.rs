@@ -21,11 +21,11 @@ use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 /// Per-profile scratch: cached definition values and the elements of the
 /// aggregates being evaluated. Small rule sets keep both inline, so a
 /// profile is evaluated without touching the heap.
-pub struct Cx<'a> {
+pub struct Scratch<'a> {
     pub(crate) definitions: Inline<Option<Val<'a>>>,
-    /// Truths of the shared leaves ([`crate::eval::specialise::Tests::shared`]).
+    /// Truths of the shared leaves ([`crate::eval::specialise::Conditions::shared`]).
     pub(crate) shared: Inline<Option<Option<bool>>>,
-    /// Whether aggregates run their filters' specialised tests; the plain
+    /// Whether aggregates run their filters' specialised conditions; the plain
     /// path ([`Program::assign_plain`]) runs the general evaluator only.
     specialised: bool,
     aggregates: Inline<Option<Val<'a>>>,
@@ -97,12 +97,12 @@ impl<'a> Hashed<'a> {
     }
 }
 
-impl<'a> Cx<'a> {
-    /// Scratch for one profile.
-    pub fn new(program: &Program) -> Cx<'a> {
-        Cx {
+impl<'a> Scratch<'a> {
+    /// Empty scratch for one profile of `program`.
+    pub fn new(program: &Program) -> Scratch<'a> {
+        Scratch {
             definitions: Inline::new(program.definitions.len(), None),
-            shared: Inline::new(program.tests.shared.len(), None),
+            shared: Inline::new(program.fused.shared.len(), None),
             specialised: true,
             aggregates: Inline::new(program.cached_aggregates as usize, None),
             lists: (0..program.hashed_lists).map(|_| None).collect(),
@@ -242,11 +242,13 @@ impl StreamSet {
     }
 
     /// The number of streams in the set.
+    #[cfg(any(test, feature = "internals"))]
     pub fn len(&self) -> usize {
         self.words().map(|w| w.count_ones() as usize).sum()
     }
 
     /// Whether the set is empty.
+    #[cfg(any(test, feature = "internals"))]
     pub fn is_empty(&self) -> bool {
         self.words().all(|&w| w == 0)
     }
@@ -323,16 +325,16 @@ impl Outcome {
 /// the stack, once per evaluation, and never moved: boxing it would cost
 /// an allocation per profile.
 #[allow(clippy::large_enum_variant)]
-enum Scratch<'c, 'a> {
-    Given(&'c mut Cx<'a>),
-    Made(Option<Cx<'a>>),
+enum LazyScratch<'c, 'a> {
+    Given(&'c mut Scratch<'a>),
+    Made(Option<Scratch<'a>>),
 }
 
-impl<'a> Scratch<'_, 'a> {
-    fn get(&mut self, program: &Program) -> &mut Cx<'a> {
+impl<'a> LazyScratch<'_, 'a> {
+    fn get(&mut self, program: &Program) -> &mut Scratch<'a> {
         match self {
-            Scratch::Given(cx) => cx,
-            Scratch::Made(cx) => cx.get_or_insert_with(|| Cx::new(program)),
+            LazyScratch::Given(scratch) => scratch,
+            LazyScratch::Made(scratch) => scratch.get_or_insert_with(|| Scratch::new(program)),
         }
     }
 }
@@ -341,10 +343,10 @@ impl<'a> Scratch<'_, 'a> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Walk {
     /// Every rule by the general evaluator, in order, without the indexes
-    /// or the specialised tests: the plain path, which checks the others.
+    /// or the specialised conditions: the plain path, which checks the others.
     Plain,
     /// Through the indexes ([`crate::eval::dispatch::Dispatch::walk`]) and
-    /// the specialised tests, each rule's outcome observed.
+    /// the specialised conditions, each rule's outcome observed.
     Observed,
     /// As [`Walk::Observed`] with nobody observing: the rules a range
     /// region decides apply as one mask.
@@ -356,7 +358,7 @@ impl Program {
     /// others: their assigned streams ored into `words` 0 to 3, their
     /// suppressed into 4 to 7. Nobody observes, so the rules a region
     /// decides apply as one mask; a rule found under its guard's value is
-    /// its residual ([`crate::eval::specialise::Tests::residuals`]), which
+    /// its residual ([`crate::eval::specialise::Conditions::residuals`]), which
     /// `native` evaluates when it has it; any other rule the interpreter
     /// evaluates. Needs the rules' effects (at most 256 streams), which
     /// native code needs too.
@@ -371,8 +373,8 @@ impl Program {
         native: &mut impl FnMut(u32) -> Option<Option<bool>>,
         walk_from: usize,
     ) {
-        let (tests, fields) = (&self.tests, profile.fields());
-        let mut cx = Scratch::Made(None);
+        let (fused, fields) = (&self.fused, profile.fields());
+        let mut scratch = LazyScratch::Made(None);
         let or = |words: &mut [u64; 8], effects: &crate::eval::fused::Effects, outcome: Outcome| {
             let (a, s) = words.split_at_mut(4);
             if outcome.assigns() {
@@ -383,25 +385,27 @@ impl Program {
             }
         };
         let mut apply = |rule: u32, found: bool, words: &mut [u64; 8]| {
-            let Some(&(residual, effects)) = tests.found.get(rule as usize) else { return };
-            let Some(effects) = tests.masks.get(effects as usize) else { return };
-            let residual = tests.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
+            let Some(&(residual, effects)) = fused.found.get(rule as usize) else { return };
+            let Some(effects) = fused.masks.get(effects as usize) else { return };
+            let residual = fused.residuals.get(residual as usize).filter(|_| found).map(|test| (residual, test));
             let known = match residual {
-                Some((_, crate::eval::fused::Test::Known(truth))) => Some(*truth),
+                Some((_, crate::eval::fused::Condition::Known(truth))) => Some(*truth),
                 Some((residual, _)) => native(residual),
                 None => None,
             };
             let truth = match known {
                 Some(truth) => truth,
-                None => tests.rules.get(rule as usize).and_then(|test| self.check(test, cx.get(self), fields, profile)),
+                None => {
+                    fused.rules.get(rule as usize).and_then(|test| self.check(test, scratch.get(self), fields, profile))
+                }
             };
             or(words, effects, Outcome::of(truth));
         };
-        self.dispatch.walk(profile, &tests.regions, walk_from, |found| match found {
+        self.dispatch.walk(profile, &fused.regions, walk_from, |found| match found {
             Found::Unguarded(rule) => apply(rule, false, words),
             Found::Guarded(rule) | Found::True(rule) => apply(rule, true, words),
             Found::Decided(mask) => {
-                tests.masks.get(mask as usize).inspect(|decided| or(words, decided, Outcome::True));
+                fused.masks.get(mask as usize).inspect(|decided| or(words, decided, Outcome::True));
             }
         });
     }
@@ -413,41 +417,46 @@ impl Program {
     /// frame larger.
     #[inline(never)]
     pub(crate) fn assign_interpreted(&self, profile: &Profile) -> StreamSet {
-        self.evaluate(profile, Scratch::Made(None), |_, _| {}, Walk::Quiet)
+        self.evaluate(profile, LazyScratch::Made(None), |_, _| {}, Walk::Quiet)
     }
 
     /// [`Program::assign`], telling `observe` how each rule came out (by
     /// index in the checked order). `explain` and `narval test` watch this
     /// run, on the interpreter: `assign` runs native code where it has
     /// some, which the differential test and the fuzzer hold equal to this
-    /// run. `cx` keeps the definitions' values for them to read afterwards.
-    pub fn run<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, observe: impl FnMut(usize, Outcome)) -> StreamSet {
-        self.evaluate(profile, Scratch::Given(cx), observe, Walk::Observed)
+    /// run. `scratch` keeps the definitions' values for them to read afterwards.
+    pub fn run<'a>(
+        &'a self,
+        profile: &'a Profile,
+        scratch: &mut Scratch<'a>,
+        observe: impl FnMut(usize, Outcome),
+    ) -> StreamSet {
+        self.evaluate(profile, LazyScratch::Given(scratch), observe, Walk::Observed)
     }
 
     fn evaluate<'a>(
         &'a self,
         profile: &'a Profile,
-        mut cx: Scratch<'_, 'a>,
+        mut scratch: LazyScratch<'_, 'a>,
         mut observe: impl FnMut(usize, Outcome),
         walk: Walk,
     ) -> StreamSet {
-        let cx = &mut cx;
+        let scratch = &mut scratch;
         let indexed = walk != Walk::Plain;
-        // The fast path runs the specialised tests; the plain path (no
+        // The fast path runs the specialised conditions; the plain path (no
         // indexes) the general evaluator, so that each checks the other.
         let mut assigned = StreamSet::new(self.streams);
         let mut suppressed = StreamSet::new(self.streams);
-        let tests = &self.tests;
+        let fused = &self.fused;
         // `known`: the rule's condition is its guards, which hold (a rule
         // `exact` under `dispatch`, found through a region).
-        let mut run = |index: u32, cx: &mut Scratch<'_, 'a>, known: bool| {
+        let mut run = |index: u32, scratch: &mut LazyScratch<'_, 'a>, known: bool| {
             let index = index as usize;
-            let truth = match (tests.rules.get(index), tests.effects.get(index)) {
+            let truth = match (fused.rules.get(index), fused.effects.get(index)) {
                 (Some(test), Some(effects)) if indexed => {
                     // Streams as masks over the inline words: no loop.
                     let truth =
-                        if known { Some(true) } else { self.check(test, cx.get(self), profile.fields(), profile) };
+                        if known { Some(true) } else { self.check(test, scratch.get(self), profile.fields(), profile) };
                     let outcome = Outcome::of(truth);
                     if outcome.assigns() {
                         assigned.add_inline(&effects.assigns);
@@ -459,8 +468,8 @@ impl Program {
                     return;
                 }
                 (Some(_), None) if known => Some(true),
-                (Some(test), None) if indexed => self.check(test, cx.get(self), profile.fields(), profile),
-                _ => self.rules.get(index).and_then(|rule| self.test(rule.condition, cx.get(self), profile)),
+                (Some(test), None) if indexed => self.check(test, scratch.get(self), profile.fields(), profile),
+                _ => self.rules.get(index).and_then(|rule| self.truth(rule.condition, scratch.get(self), profile)),
             };
             let outcome = Outcome::of(truth);
             observe(index, outcome);
@@ -472,28 +481,28 @@ impl Program {
                 rule.suppresses.iter().for_each(|&s| suppressed.insert(s));
             }
         };
-        let mut apply = |index: u32, cx: &mut Scratch<'_, 'a>| run(index, cx, false);
+        let mut apply = |index: u32, scratch: &mut LazyScratch<'_, 'a>| run(index, scratch, false);
         if !indexed {
             for index in 0..u32::try_from(self.rules.len()).unwrap_or(u32::MAX) {
-                apply(index, cx);
+                apply(index, scratch);
             }
             assigned.remove_all(&suppressed);
-            self.guard(profile, cx.get(self), &mut assigned);
+            self.guard(profile, scratch.get(self), &mut assigned);
             return assigned;
         }
         // Rules found through an index are evaluated like the others; the
         // rules an index leaves out are false, and a false rule does nothing.
         for &index in &self.dispatch.always {
-            apply(index, cx);
+            apply(index, scratch);
         }
         // Without an observer, the rules a region decides are one mask.
-        let regions = if walk == Walk::Quiet { &tests.regions[..] } else { &[] };
+        let regions = if walk == Walk::Quiet { &fused.regions[..] } else { &[] };
         let (mut decided_assigns, mut decided_suppresses) = ([0u64; 4], [0u64; 4]);
         self.dispatch.walk(profile, regions, 0, |found| match found {
-            Found::Unguarded(rule) | Found::Guarded(rule) => run(rule, cx, false),
-            Found::True(rule) => run(rule, cx, true),
+            Found::Unguarded(rule) | Found::Guarded(rule) => run(rule, scratch, false),
+            Found::True(rule) => run(rule, scratch, true),
             Found::Decided(mask) => {
-                let Some(effects) = tests.masks.get(mask as usize) else { return };
+                let Some(effects) = fused.masks.get(mask as usize) else { return };
                 decided_assigns.iter_mut().zip(&effects.assigns).for_each(|(d, m)| *d |= m);
                 decided_suppresses.iter_mut().zip(&effects.suppresses).for_each(|(d, m)| *d |= m);
             }
@@ -501,7 +510,7 @@ impl Program {
         assigned.add_inline(&decided_assigns);
         suppressed.add_inline(&decided_suppresses);
         assigned.remove_all(&suppressed);
-        self.guard(profile, cx.get(self), &mut assigned);
+        self.guard(profile, scratch.get(self), &mut assigned);
         assigned
     }
 
@@ -509,14 +518,14 @@ impl Program {
     /// condition is true (a requirement none of whose streams is left is
     /// not evaluated: it could remove nothing); then each cap keeps the
     /// first streams of its kind, which are the highest in priority.
-    fn guard<'a>(&'a self, profile: &'a Profile, cx: &mut Cx<'a>, streams: &mut StreamSet) {
+    fn guard<'a>(&'a self, profile: &'a Profile, scratch: &mut Scratch<'a>, streams: &mut StreamSet) {
         for (index, requirement) in self.requirements.iter().enumerate() {
             if !requirement.streams.iter().any(|&s| streams.contains(s as usize)) {
                 continue;
             }
-            let truth = match self.tests.requirements.get(index) {
-                Some(test) if cx.specialised => self.check(test, cx, profile.fields(), profile),
-                _ => self.test(requirement.condition, cx, profile),
+            let truth = match self.fused.requirements.get(index) {
+                Some(test) if scratch.specialised => self.check(test, scratch, profile.fields(), profile),
+                _ => self.truth(requirement.condition, scratch, profile),
             };
             if truth != Some(true) {
                 requirement.streams.iter().for_each(|&s| streams.remove(s));
@@ -547,14 +556,14 @@ impl Program {
     /// order, by the general evaluator. Neither must ever change a result;
     /// tests hold them to it.
     pub(crate) fn assign_plain(&self, profile: &Profile) -> StreamSet {
-        let mut cx = Cx::new(self);
-        cx.specialised = false;
-        self.evaluate(profile, Scratch::Given(&mut cx), |_, _| {}, Walk::Plain)
+        let mut scratch = Scratch::new(self);
+        scratch.specialised = false;
+        self.evaluate(profile, LazyScratch::Given(&mut scratch), |_, _| {}, Walk::Plain)
     }
 
     /// Evaluates a condition node.
-    pub fn outcome<'a>(&'a self, node: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Outcome {
-        Outcome::of(self.test(node, cx, profile))
+    pub fn outcome<'a>(&'a self, node: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Outcome {
+        Outcome::of(self.truth(node, scratch, profile))
     }
 
     /// The three-valued truth of a condition: `Some(true)`, `Some(false)` or
@@ -562,93 +571,97 @@ impl Program {
     /// [`crate::eval::logic`] defines them) and comparisons are evaluated
     /// here, without building a value; any other node is evaluated and read
     /// as a truth.
-    pub fn test<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Option<bool> {
+    pub fn truth<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Option<bool> {
         match self.nodes.get(id as usize) {
-            Some(Node::Not(a)) => logic::not(self.test(*a, cx, profile)),
-            Some(Node::And(a, b)) => Connective::And.then(self.test(*a, cx, profile), || self.test(*b, cx, profile)),
-            Some(Node::Or(a, b)) => Connective::Or.then(self.test(*a, cx, profile), || self.test(*b, cx, profile)),
+            Some(Node::Not(a)) => logic::not(self.truth(*a, scratch, profile)),
+            Some(Node::And(a, b)) => {
+                Connective::And.then(self.truth(*a, scratch, profile), || self.truth(*b, scratch, profile))
+            }
+            Some(Node::Or(a, b)) => {
+                Connective::Or.then(self.truth(*a, scratch, profile), || self.truth(*b, scratch, profile))
+            }
             Some(Node::Compare(op, a, b)) => {
-                let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
+                let (a, b) = (self.operand(*a, scratch, profile), self.operand(*b, scratch, profile));
                 logic::compare(*op, a, b)
             }
             Some(Node::Field { base: Base::Profile, path }) => {
                 read(profile, Val::Record(profile.fields()), path).truth()
             }
-            _ => self.eval(id, cx, profile).truth(),
+            _ => self.eval(id, scratch, profile).truth(),
         }
     }
 
     /// Evaluates an operand: constants and profile fields directly, the
     /// rest through [`Program::eval`]. Most operands are one of the two.
     #[inline(always)]
-    fn operand<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+    fn operand<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Val<'a> {
         match self.nodes.get(id as usize) {
             Some(Node::Const(c)) => Val::of_scalar(c),
             Some(Node::Field { base: Base::Profile, path }) => read(profile, Val::Record(profile.fields()), path),
-            _ => self.eval(id, cx, profile),
+            _ => self.eval(id, scratch, profile),
         }
     }
 
     /// Evaluates a node.
-    pub fn eval<'a>(&'a self, id: NodeId, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+    pub fn eval<'a>(&'a self, id: NodeId, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Val<'a> {
         let Some(node) = self.nodes.get(id as usize) else { return Val::Unknown };
         match node {
             Node::Const(c) => Val::of_scalar(c),
             Node::Field { base, path } => {
                 let start = match base {
                     Base::Profile => Val::Record(profile.fields()),
-                    Base::Element(depth) => cx.elements.get(*depth as usize),
+                    Base::Element(depth) => scratch.elements.get(*depth as usize),
                 };
                 read(profile, start, path)
             }
-            Node::Def(index) => self.definition(*index, cx, profile),
+            Node::Def(index) => self.definition(*index, scratch, profile),
             // Conditions: one definition, in `test`.
             Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Compare(..) => {
-                Val::from_truth(self.test(id, cx, profile))
+                Val::from_truth(self.truth(id, scratch, profile))
             }
-            Node::Neg(a) => match self.operand(*a, cx, profile) {
+            Node::Neg(a) => match self.operand(*a, scratch, profile) {
                 Val::Int(i) => i.checked_neg().map_or(Val::Unknown, Val::Int),
                 Val::Money(m) => m.checked_neg().map_or(Val::Unknown, Val::Money),
                 Val::Number(n) => Val::Number(-n),
                 _ => Val::Unknown,
             },
             Node::Arith(op, a, b) => {
-                let (a, b) = (self.operand(*a, cx, profile), self.operand(*b, cx, profile));
+                let (a, b) = (self.operand(*a, scratch, profile), self.operand(*b, scratch, profile));
                 arith(*op, a, b)
             }
-            Node::IntToNumber(a) => match self.operand(*a, cx, profile) {
+            Node::IntToNumber(a) => match self.operand(*a, scratch, profile) {
                 Val::Int(i) => Val::Number(i as f64),
                 _ => Val::Unknown,
             },
-            Node::IntToMoney(a) => match self.operand(*a, cx, profile) {
+            Node::IntToMoney(a) => match self.operand(*a, scratch, profile) {
                 Val::Int(i) => i.checked_mul(100).map_or(Val::Unknown, Val::Money),
                 _ => Val::Unknown,
             },
-            Node::MoneyToNumber(a) => match self.operand(*a, cx, profile) {
+            Node::MoneyToNumber(a) => match self.operand(*a, scratch, profile) {
                 Val::Money(cents) => Val::Number(cents as f64 / 100.0),
                 _ => Val::Unknown,
             },
-            Node::NumberToMoney(a) => match self.operand(*a, cx, profile) {
+            Node::NumberToMoney(a) => match self.operand(*a, scratch, profile) {
                 Val::Number(n) => crate::value::nearest_cents(n).map_or(Val::Unknown, Val::Money),
                 _ => Val::Unknown,
             },
             Node::Between(v, low, high) => {
-                let value = self.operand(*v, cx, profile);
-                let low = logic::order(value, self.operand(*low, cx, profile));
-                Val::from_truth(logic::between(low, || logic::order(value, self.operand(*high, cx, profile))))
+                let value = self.operand(*v, scratch, profile);
+                let low = logic::order(value, self.operand(*low, scratch, profile));
+                Val::from_truth(logic::between(low, || logic::order(value, self.operand(*high, scratch, profile))))
             }
-            Node::InSet(v, set) => Val::from_truth(logic::in_set(self.operand(*v, cx, profile), set)),
+            Node::InSet(v, set) => Val::from_truth(logic::in_set(self.operand(*v, scratch, profile), set)),
             // `value == item or ...`, as written.
             Node::InItems(v, items) => {
-                let value = self.operand(*v, cx, profile);
+                let value = self.operand(*v, scratch, profile);
                 Val::from_truth(logic::any(
-                    items.iter().map(|item| logic::compare(CmpOp::Eq, value, self.operand(*item, cx, profile))),
+                    items.iter().map(|item| logic::compare(CmpOp::Eq, value, self.operand(*item, scratch, profile))),
                 ))
             }
             // A known value is a member when it equals a known item.
             Node::InList(v, list) => {
-                let value = self.operand(*v, cx, profile);
-                match self.operand(*list, cx, profile) {
+                let value = self.operand(*v, scratch, profile);
+                match self.operand(*list, scratch, profile) {
                     Val::List(items) => {
                         Val::from_truth(logic::membership(value != Val::Unknown, items.is_empty(), || {
                             Some(
@@ -662,19 +675,19 @@ impl Program {
                 }
             }
             Node::InHashedList { value, list, slot } => {
-                let value = self.operand(*value, cx, profile);
-                if !matches!(cx.lists.get(*slot as usize), Some(Some(_))) {
-                    let hashed = Hashed::of(self.operand(*list, cx, profile), profile);
-                    if let Some(entry) = cx.lists.get_mut(*slot as usize) {
+                let value = self.operand(*value, scratch, profile);
+                if !matches!(scratch.lists.get(*slot as usize), Some(Some(_))) {
+                    let hashed = Hashed::of(self.operand(*list, scratch, profile), profile);
+                    if let Some(entry) = scratch.lists.get_mut(*slot as usize) {
                         *entry = Some(hashed);
                     }
                 }
-                match cx.lists.get(*slot as usize) {
+                match scratch.lists.get(*slot as usize) {
                     Some(Some(hashed)) => Val::from_truth(hashed.holds(value)),
                     _ => Val::Unknown,
                 }
             }
-            Node::Text(op, a, b) => match (self.operand(*a, cx, profile), self.operand(*b, cx, profile)) {
+            Node::Text(op, a, b) => match (self.operand(*a, scratch, profile), self.operand(*b, scratch, profile)) {
                 (Val::Str(a), Val::Str(b)) => Val::Bool(match op {
                     TextOp::Contains => a.contains(b),
                     TextOp::StartsWith => a.starts_with(b),
@@ -682,13 +695,13 @@ impl Program {
                 }),
                 _ => Val::Unknown,
             },
-            Node::IsMissing(a) => Val::Bool(self.operand(*a, cx, profile) == Val::Unknown),
-            Node::Coalesce(a, b) => match self.operand(*a, cx, profile) {
-                Val::Unknown => self.operand(*b, cx, profile),
+            Node::IsMissing(a) => Val::Bool(self.operand(*a, scratch, profile) == Val::Unknown),
+            Node::Coalesce(a, b) => match self.operand(*a, scratch, profile) {
+                Val::Unknown => self.operand(*b, scratch, profile),
                 known => known,
             },
-            Node::Aggregate(agg) => self.aggregate(agg, cx, profile),
-            Node::Bucket { value, salt, slot } => self.bucket(*value, salt, *slot, cx, profile),
+            Node::Aggregate(agg) => self.aggregate(agg, scratch, profile),
+            Node::Bucket { value, salt, slot } => self.bucket(*value, salt, *slot, scratch, profile),
         }
     }
 
@@ -699,13 +712,13 @@ impl Program {
         value: NodeId,
         salt: &str,
         slot: Option<u32>,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         profile: &'a Profile,
     ) -> Val<'a> {
-        if let Some(Some(cached)) = slot.and_then(|s| cx.buckets.get(s as usize)) {
+        if let Some(Some(cached)) = slot.and_then(|s| scratch.buckets.get(s as usize)) {
             return Val::Number(*cached);
         }
-        let bucket = match self.operand(value, cx, profile) {
+        let bucket = match self.operand(value, scratch, profile) {
             Val::Int(i) => {
                 // The decimal text of an int fits in 20 bytes: no allocation.
                 let mut buffer = [0_u8; 24];
@@ -718,16 +731,16 @@ impl Program {
             Val::Str(text) => crate::value::bucket(salt, text),
             _ => return Val::Unknown,
         };
-        if let Some(entry) = slot.and_then(|s| cx.buckets.get_mut(s as usize)) {
+        if let Some(entry) = slot.and_then(|s| scratch.buckets.get_mut(s as usize)) {
             *entry = Some(bucket);
         }
         Val::Number(bucket)
     }
 
     /// A definition's value, computed at most once per profile.
-    pub(crate) fn definition<'a>(&'a self, index: u32, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+    pub(crate) fn definition<'a>(&'a self, index: u32, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Val<'a> {
         let index = index as usize;
-        if let Some(Some(cached)) = cx.definitions.get(index) {
+        if let Some(Some(cached)) = scratch.definitions.get(index) {
             return *cached;
         }
         // A definition uses only definitions with smaller ids. Where they
@@ -736,17 +749,17 @@ impl Program {
         // definition's expression at a time, never the whole chain. They
         // have no effects, so computing one no rule needed changes nothing.
         if self.deep_definitions {
-            while (cx.prefetched as usize) < index {
-                let before = cx.prefetched;
-                cx.prefetched += 1;
-                if let Some(None) = cx.definitions.get(before as usize) {
-                    self.definition(before, cx, profile);
+            while (scratch.prefetched as usize) < index {
+                let before = scratch.prefetched;
+                scratch.prefetched += 1;
+                if let Some(None) = scratch.definitions.get(before as usize) {
+                    self.definition(before, scratch, profile);
                 }
             }
         }
         let Some(&root) = self.definitions.get(index) else { return Val::Unknown };
-        let value = self.operand(root, cx, profile);
-        if let Some(slot) = cx.definitions.get_mut(index) {
+        let value = self.operand(root, scratch, profile);
+        if let Some(slot) = scratch.definitions.get_mut(index) {
             *slot = Some(value);
         }
         value
@@ -755,35 +768,40 @@ impl Program {
     /// An aggregate, out of line: its accumulator would make every other
     /// node's evaluation carry a larger stack frame.
     #[inline(never)]
-    fn aggregate<'a>(&'a self, agg: &'a Aggregate, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
+    fn aggregate<'a>(&'a self, agg: &'a Aggregate, scratch: &mut Scratch<'a>, profile: &'a Profile) -> Val<'a> {
         if let Some(slot) = agg.cache {
-            if let Some(Some(cached)) = cx.aggregates.get(slot as usize) {
+            if let Some(Some(cached)) = scratch.aggregates.get(slot as usize) {
                 return *cached;
             }
-            let value = self.aggregate_uncached(agg, cx, profile);
-            if let Some(entry) = cx.aggregates.get_mut(slot as usize) {
+            let value = self.aggregate_uncached(agg, scratch, profile);
+            if let Some(entry) = scratch.aggregates.get_mut(slot as usize) {
                 *entry = Some(value);
             }
             return value;
         }
-        self.aggregate_uncached(agg, cx, profile)
+        self.aggregate_uncached(agg, scratch, profile)
     }
 
-    fn aggregate_uncached<'a>(&'a self, agg: &'a Aggregate, cx: &mut Cx<'a>, profile: &'a Profile) -> Val<'a> {
-        let Val::List(items) = self.operand(agg.list, cx, profile) else { return Val::Unknown };
+    fn aggregate_uncached<'a>(
+        &'a self,
+        agg: &'a Aggregate,
+        scratch: &mut Scratch<'a>,
+        profile: &'a Profile,
+    ) -> Val<'a> {
+        let Val::List(items) = self.operand(agg.list, scratch, profile) else { return Val::Unknown };
         let mut acc = Acc::new(agg.func, &agg.zero, agg.filter.is_some());
         for item in items.iter() {
             let element = Val::of(item, profile);
             let passes = match agg.filter {
                 Some(filter) => {
-                    cx.elements.push(element);
-                    let truth = match (&agg.filter_test, item) {
-                        (Some(test), Value::Record(fields)) if cx.specialised => {
-                            self.check(test, cx, profile.items(*fields), profile)
+                    scratch.elements.push(element);
+                    let truth = match (&agg.fused_filter, item) {
+                        (Some(test), Value::Record(fields)) if scratch.specialised => {
+                            self.check(test, scratch, profile.items(*fields), profile)
                         }
-                        _ => self.operand(filter, cx, profile).truth(),
+                        _ => self.operand(filter, scratch, profile).truth(),
                     };
-                    cx.elements.pop();
+                    scratch.elements.pop();
                     truth
                 }
                 None => Some(true),

@@ -1,7 +1,7 @@
 //! Kleene's three-valued logic and the comparisons: the one definition of
 //! `and`, `or`, `not`, of what `<`, `==`, `between` and `in` mean on two
 //! values, and of membership, which every interpreter path calls (the
-//! general evaluator, the specialised tests, constant folding, `explain`,
+//! general evaluator, the specialised conditions, constant folding, `explain`,
 //! aggregates).
 //!
 //! A truth is an `Option<bool>`: `None` is unknown, for missing data or a

@@ -1,7 +1,7 @@
 //! The `eval` stage: evaluation.
 //!
 //! The checked rule set compiles to a flat program ([`compile`]) whose rule
-//! conditions are specialised into fused tests ([`specialise`]) and indexed
+//! conditions are specialised ([`specialise`], leaves fused) and indexed
 //! ([`dispatch`]); the interpreter ([`interpret`]) or native code
 //! ([`native`], feature `jit`) runs it on a decoded profile, as the
 //! [`engine`] chosen when the rule set is built says; [`batch`] runs it on

@@ -2,7 +2,7 @@
 //! what every evaluator reads. Nothing here evaluates.
 
 pub use crate::eval::constant::{ConstSet, NodeId, Scalar};
-use crate::eval::fused::Test;
+use crate::eval::fused::Condition;
 use crate::ir::AggregateFn;
 use crate::ir::{ArithOp, Base, CmpOp, TextOp};
 
@@ -73,9 +73,9 @@ pub struct Aggregate {
     pub projection: Box<[u32]>,
     /// Condition on each element.
     pub filter: Option<NodeId>,
-    /// The filter as a specialised test on the element's fields, which
+    /// The filter as a specialised condition on the element's fields, which
     /// evaluation runs when the element is a record.
-    pub filter_test: Option<Box<Test>>,
+    pub fused_filter: Option<Box<Condition>>,
     /// The projected element type's zero, for `sum` of an empty list.
     pub zero: Scalar,
     /// Its slot in the per-profile cache, when it reads no element of an

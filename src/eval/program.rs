@@ -1,9 +1,9 @@
-//! The compiled program: the nodes with the indexes, the specialised tests
+//! The compiled program: the nodes with the indexes, the specialised conditions
 //! and the native code built from them. Compilation ([`crate::eval::compile`])
 //! makes it; the evaluators read it.
 
 use crate::eval::dispatch::Dispatch;
-use crate::eval::fused::Tests;
+use crate::eval::fused::Conditions;
 use crate::eval::node::{CapCode, Node, NodeId, RequirementCode, RuleCode, Scalar};
 use crate::ir::Type;
 use crate::text::source::Span;
@@ -38,7 +38,7 @@ pub struct Program {
     /// Number of cached buckets ([`Node::Bucket`]).
     pub cached_buckets: u32,
     /// The rule conditions in specialised form, which evaluation runs.
-    pub tests: Tests,
+    pub fused: Conditions,
     /// Whether some definition chains deeper than [`crate::eval::compile::PREFETCH_DEPTH`]
     /// nodes through the definitions it uses: then evaluation computes
     /// definitions in id order ([`Program::definition`]), so that no

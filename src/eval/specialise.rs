@@ -1,17 +1,17 @@
-//! Rule conditions as specialised tests, the hot
+//! Rule conditions in specialised form, the hot
 //! path of evaluation.
 //!
 //! [`compile`](crate::eval::compile) gives a general node graph, which `explain`
 //! and `narval test` walk node by node. Rules are evaluated on a second
-//! form of their conditions, built from those nodes: a tree of [`Test`]s
+//! form of their conditions, built from those nodes: a tree of [`Condition`]s
 //! whose common leaves are fused (a field compared with a constant or
 //! between two, `list contains "constant"`, `in [...]`, `has`, a bool field,
 //! `any`/`all`/`count(..) OP n` over a list field with the filter read from
 //! each element's record) and read the profile's values directly, without
 //! building a [`Val`] or looking a node up; `and`/`or` chains are
 //! flattened; and leaves that several rules share are hash-consed and
-//! computed once per profile ([`Tests::shared`]). A node this form does not
-//! specialise is evaluated by the general evaluator ([`Test::Node`]), so a
+//! computed once per profile ([`Conditions::shared`]). A node this form does not
+//! specialise is evaluated by the general evaluator ([`Condition::Node`]), so a
 //! new node kind works unchanged and can be specialised later. The node
 //! graph is left as it was: its spans, `explain` and coverage see every
 //! occurrence of a shared leaf.
@@ -24,8 +24,8 @@
 use std::collections::HashMap;
 
 use crate::decode::{Profile, Value};
-pub use crate::eval::fused::{masks, Effects, IntKind, Operand, Region, RegionMasks, Test, Tests};
-use crate::eval::interpret::{read, Cx};
+pub use crate::eval::fused::{masks, Condition, Conditions, Effects, IntKind, Operand, Region, RegionMasks};
+use crate::eval::interpret::{read, Scratch};
 use crate::eval::logic::{self, holds, Connective};
 use crate::eval::node::{Aggregate, Node, NodeId, Scalar};
 use crate::eval::program::Program;
@@ -71,27 +71,31 @@ fn region_masks(rules: &[u32], exact: &[u8], guards: u8, effects: &[Effects], ma
 const INLINE_STREAMS: usize = 256;
 
 /// Builds the specialised form of a program's rules and definitions, and
-/// of its aggregates' filters ([`crate::eval::compile::Aggregate::filter_test`]).
+/// of its aggregates' filters ([`crate::eval::compile::Aggregate::fused_filter`]).
 pub fn build(program: &mut Program) {
     let nodes = &program.nodes;
     let profile = Base::Profile;
-    let rules: Vec<Test> = program.rules.iter().map(|rule| test(nodes, rule.condition, profile)).collect();
-    let definitions: Vec<Option<Test>> =
-        program.definitions.iter().map(|&root| is_condition(nodes, root).then(|| test(nodes, root, profile))).collect();
-    let requirements: Vec<Test> = program.requirements.iter().map(|r| test(nodes, r.condition, profile)).collect();
+    let rules: Vec<Condition> = program.rules.iter().map(|rule| specialise(nodes, rule.condition, profile)).collect();
+    let definitions: Vec<Option<Condition>> = program
+        .definitions
+        .iter()
+        .map(|&root| is_condition(nodes, root).then(|| specialise(nodes, root, profile)))
+        .collect();
+    let requirements: Vec<Condition> =
+        program.requirements.iter().map(|r| specialise(nodes, r.condition, profile)).collect();
     // A filter reads its element's fields from the element itself; it is
     // never shared with rules, whose paths start at the profile.
-    let filters: Vec<(usize, Test)> = nodes
+    let filters: Vec<(usize, Condition)> = nodes
         .iter()
         .enumerate()
         .filter_map(|(id, node)| match node {
-            Node::Aggregate(agg) => agg.filter.map(|filter| (id, test(nodes, filter, Base::Element(0)))),
+            Node::Aggregate(agg) => agg.filter.map(|filter| (id, specialise(nodes, filter, Base::Element(0)))),
             _ => None,
         })
         .collect();
     for (id, filter) in filters {
         if let Some(Node::Aggregate(agg)) = program.nodes.get_mut(id) {
-            agg.filter_test = Some(Box::new(filter));
+            agg.fused_filter = Some(Box::new(filter));
         }
     }
     let effects = if program.streams <= INLINE_STREAMS {
@@ -121,41 +125,41 @@ pub fn build(program: &mut Program) {
             })
             .collect()
     };
-    let tests = Tests { rules, definitions, requirements, effects, regions, ..Tests::default() };
-    let mut tests = residuals(&program.nodes, program, share(tests));
-    tests.found = tests.effects.iter().zip(&tests.residual_of).map(|(e, &r)| (r, masks.index(e))).collect();
-    tests.masks = masks.masks;
-    program.tests = tests;
+    let fused = Conditions { rules, definitions, requirements, effects, regions, ..Conditions::default() };
+    let mut fused = residuals(&program.nodes, program, share(fused));
+    fused.found = fused.effects.iter().zip(&fused.residual_of).map(|(e, &r)| (r, masks.index(e))).collect();
+    fused.masks = masks.masks;
+    program.fused = fused;
 }
 
-/// Fills [`Tests::residuals`] from the shared tests of the rules: each
+/// Fills [`Conditions::residuals`] from the shared tests of the rules: each
 /// rule's `and` chain without its guard, the operands in the order of
 /// [`chain`], as [`crate::eval::dispatch`] counts them.
-fn residuals(nodes: &[Node], program: &Program, mut tests: Tests) -> Tests {
+fn residuals(nodes: &[Node], program: &Program, mut fused: Conditions) -> Conditions {
     let mut distinct: HashMap<String, u32> = HashMap::new();
     let mut residuals = Vec::new();
-    let mut residual_of = Vec::with_capacity(tests.rules.len());
-    for (rule, test) in tests.rules.iter().enumerate() {
+    let mut residual_of = Vec::with_capacity(fused.rules.len());
+    for (rule, test) in fused.rules.iter().enumerate() {
         let at = program.dispatch.guard_at.get(rule).copied().flatten();
         let condition = program.rules.get(rule).map(|r| r.condition);
         let is_and = condition.is_some_and(|c| matches!(nodes.get(c as usize), Some(Node::And(..))));
         let residual = match (at, test) {
             (None, _) => None,
-            (Some(at), Test::And(items)) if is_and && (at as usize) < items.len() => {
-                let mut rest: Vec<Test> = items.iter().take(at as usize).cloned().collect();
+            (Some(at), Condition::And(items)) if is_and && (at as usize) < items.len() => {
+                let mut rest: Vec<Condition> = items.iter().take(at as usize).cloned().collect();
                 rest.extend(items.iter().skip(at as usize + 1).cloned());
                 Some(match rest.len() {
-                    0 => Test::Known(Some(true)),
-                    1 => rest.pop().unwrap_or(Test::Known(Some(true))),
-                    _ => Test::And(rest.into()),
+                    0 => Condition::Known(Some(true)),
+                    1 => rest.pop().unwrap_or(Condition::Known(Some(true))),
+                    _ => Condition::And(rest.into()),
                 })
             }
-            (Some(0), _) if !is_and => Some(Test::Known(Some(true))),
+            (Some(0), _) if !is_and => Some(Condition::Known(Some(true))),
             // Not the shape the guard was found in: the whole condition.
             (Some(_), test) => Some(test.clone()),
         };
         let index = residual.map_or(u32::MAX, |residual| {
-            // Tests hold floats, so they are told apart by their exact
+            // Conditions hold floats, so they are told apart by their exact
             // debug form (a float's is its shortest round trip).
             let next = u32::try_from(residuals.len()).unwrap_or(u32::MAX);
             *distinct.entry(format!("{residual:?}")).or_insert_with(|| {
@@ -165,9 +169,9 @@ fn residuals(nodes: &[Node], program: &Program, mut tests: Tests) -> Tests {
         });
         residual_of.push(index);
     }
-    tests.residuals = residuals;
-    tests.residual_of = residual_of;
-    tests
+    fused.residuals = residuals;
+    fused.residual_of = residual_of;
+    fused
 }
 
 /// Whether a definition is a condition (its value a truth).
@@ -188,34 +192,38 @@ fn is_condition(nodes: &[Node], id: NodeId) -> bool {
 
 /// The test of a node whose fields are read from `base`: a field read from
 /// anywhere else is left to the general evaluator.
-fn test(nodes: &[Node], id: NodeId, base: Base) -> Test {
-    let Some(node) = nodes.get(id as usize) else { return Test::Known(None) };
+fn specialise(nodes: &[Node], id: NodeId, base: Base) -> Condition {
+    let Some(node) = nodes.get(id as usize) else { return Condition::Known(None) };
     match node {
-        Node::Const(Scalar::Bool(b)) => Test::Known(Some(*b)),
-        Node::Const(_) => Test::Known(None),
-        Node::And(..) => Test::And(chain(nodes, id, true).into_iter().map(|n| test(nodes, n, base)).collect()),
-        Node::Or(..) => Test::Or(chain(nodes, id, false).into_iter().map(|n| test(nodes, n, base)).collect()),
-        Node::Not(a) => Test::Not(Box::new(test(nodes, *a, base))),
-        Node::Field { base: b, path } if *b == base && !path.is_empty() => Test::Bool(path.clone()),
-        Node::Def(index) => Test::Def(*index),
+        Node::Const(Scalar::Bool(b)) => Condition::Known(Some(*b)),
+        Node::Const(_) => Condition::Known(None),
+        Node::And(..) => {
+            Condition::And(chain(nodes, id, true).into_iter().map(|n| specialise(nodes, n, base)).collect())
+        }
+        Node::Or(..) => {
+            Condition::Or(chain(nodes, id, false).into_iter().map(|n| specialise(nodes, n, base)).collect())
+        }
+        Node::Not(a) => Condition::Not(Box::new(specialise(nodes, *a, base))),
+        Node::Field { base: b, path } if *b == base && !path.is_empty() => Condition::Bool(path.clone()),
+        Node::Def(index) => Condition::Def(*index),
         Node::Compare(op, a, b) => compare(nodes, *op, *a, *b, base),
-        Node::Between(value, low, high) => between(nodes, *value, *low, *high, base).unwrap_or(Test::Node(id)),
+        Node::Between(value, low, high) => between(nodes, *value, *low, *high, base).unwrap_or(Condition::Node(id)),
         Node::InSet(value, set) => match field(nodes, *value, base) {
-            Some(path) => Test::FieldIn { path: path.into(), set: set.clone() },
-            None => Test::InSet(operand(nodes, *value, base), set.clone()),
+            Some(path) => Condition::FieldIn { path: path.into(), set: set.clone() },
+            None => Condition::InSet(operand(nodes, *value, base), set.clone()),
         },
         Node::InList(value, list) => match (nodes.get(*value as usize), field(nodes, *list, base)) {
             (Some(Node::Const(Scalar::Str(item))), Some(path)) => {
-                Test::ListHas { path: path.into(), item: item.clone() }
+                Condition::ListHas { path: path.into(), item: item.clone() }
             }
-            _ => Test::Node(id),
+            _ => Condition::Node(id),
         },
-        Node::Aggregate(agg) => quantifier(nodes, agg, base).unwrap_or(Test::Node(id)),
+        Node::Aggregate(agg) => quantifier(nodes, agg, base).unwrap_or(Condition::Node(id)),
         Node::IsMissing(a) => match field(nodes, *a, base) {
-            Some(path) => Test::FieldMissing(path.into()),
-            None => Test::Missing(operand(nodes, *a, base)),
+            Some(path) => Condition::FieldMissing(path.into()),
+            None => Condition::Missing(operand(nodes, *a, base)),
         },
-        _ => Test::Node(id),
+        _ => Condition::Node(id),
     }
 }
 
@@ -242,14 +250,14 @@ fn chain(nodes: &[Node], id: NodeId, is_and: bool) -> Vec<NodeId> {
 }
 
 /// A field between two constants of one kind.
-fn between(nodes: &[Node], value: NodeId, low: NodeId, high: NodeId, base: Base) -> Option<Test> {
+fn between(nodes: &[Node], value: NodeId, low: NodeId, high: NodeId, base: Base) -> Option<Condition> {
     let path: Box<[u32]> = field(nodes, value, base)?.into();
     let (Node::Const(low), Node::Const(high)) = (nodes.get(low as usize)?, nodes.get(high as usize)?) else {
         return None;
     };
-    let int = |kind, low, high| Some(Test::IntBetween { path: path.clone(), kind, low, high });
+    let int = |kind, low, high| Some(Condition::IntBetween { path: path.clone(), kind, low, high });
     match (low, high) {
-        (Scalar::Number(low), Scalar::Number(high)) => Some(Test::NumberBetween { path, low: *low, high: *high }),
+        (Scalar::Number(low), Scalar::Number(high)) => Some(Condition::NumberBetween { path, low: *low, high: *high }),
         (Scalar::Int(low), Scalar::Int(high)) => int(IntKind::Int, *low, *high),
         (Scalar::Money(low), Scalar::Money(high)) => int(IntKind::Money, *low, *high),
         (Scalar::Date(low), Scalar::Date(high)) => int(IntKind::Date, i64::from(low.0), i64::from(high.0)),
@@ -258,7 +266,7 @@ fn between(nodes: &[Node], value: NodeId, low: NodeId, high: NodeId, base: Base)
 }
 
 /// `any` or `all` with a filter, over a list field.
-fn quantifier(nodes: &[Node], agg: &Aggregate, base: Base) -> Option<Test> {
+fn quantifier(nodes: &[Node], agg: &Aggregate, base: Base) -> Option<Condition> {
     let all = match agg.func {
         AggregateFn::Any => false,
         AggregateFn::All => true,
@@ -267,11 +275,15 @@ fn quantifier(nodes: &[Node], agg: &Aggregate, base: Base) -> Option<Test> {
     let (Some(list), Some(filter), true) = (field(nodes, agg.list, base), agg.filter, agg.projection.is_empty()) else {
         return None;
     };
-    Some(Test::Quantifier { all, list: list.into(), filter: Box::new(test(nodes, filter, Base::Element(0))) })
+    Some(Condition::Quantifier {
+        all,
+        list: list.into(),
+        filter: Box::new(specialise(nodes, filter, Base::Element(0))),
+    })
 }
 
 /// `count(..) OP constant`, the count over a list field.
-fn count(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Option<Test> {
+fn count(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Option<Condition> {
     let (agg, op, constant) = match (nodes.get(a as usize)?, nodes.get(b as usize)?) {
         (Node::Aggregate(agg), Node::Const(Scalar::Int(c))) => (agg, op, *c),
         (Node::Const(Scalar::Int(c)), Node::Aggregate(agg)) => (agg, op.flipped(), *c),
@@ -281,11 +293,11 @@ fn count(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Option<
         return None;
     }
     let list: Box<[u32]> = field(nodes, agg.list, base)?.into();
-    let filter = agg.filter.map(|f| Box::new(test(nodes, f, Base::Element(0))));
-    Some(Test::Count { list, filter, op, constant })
+    let filter = agg.filter.map(|f| Box::new(specialise(nodes, f, Base::Element(0))));
+    Some(Condition::Count { list, filter, op, constant })
 }
 
-fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Test {
+fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Condition {
     if let Some(count) = count(nodes, op, a, b, base) {
         return count;
     }
@@ -296,19 +308,19 @@ fn compare(nodes: &[Node], op: CmpOp, a: NodeId, b: NodeId, base: Base) -> Test 
         _ => None,
     };
     let Some((path, op, constant)) = field_const else {
-        return Test::Compare(op, operand(nodes, a, base), operand(nodes, b, base));
+        return Condition::Compare(op, operand(nodes, a, base), operand(nodes, b, base));
     };
     let path: Box<[u32]> = path.into();
-    let int = |kind, constant| Test::Int { path: path.clone(), kind, op, constant };
+    let int = |kind, constant| Condition::Int { path: path.clone(), kind, op, constant };
     match constant {
         Scalar::Int(i) => int(IntKind::Int, *i),
         Scalar::Money(m) => int(IntKind::Money, *m),
         Scalar::Date(d) => int(IntKind::Date, i64::from(d.0)),
         Scalar::Enum(e) => int(IntKind::Enum, i64::from(*e)),
         Scalar::Bool(b) => int(IntKind::Bool, i64::from(*b)),
-        Scalar::Number(n) => Test::Number { path, op, constant: *n },
-        Scalar::Str(s) => Test::Str { path, op, constant: s.clone() },
-        Scalar::Unknown => Test::Known(None),
+        Scalar::Number(n) => Condition::Number { path, op, constant: *n },
+        Scalar::Str(s) => Condition::Str { path, op, constant: s.clone() },
+        Scalar::Unknown => Condition::Known(None),
     }
 }
 
@@ -344,13 +356,13 @@ enum OperandKey {
     Node(NodeId),
 }
 
-fn key(test: &Test) -> Option<Key> {
+fn key(test: &Condition) -> Option<Key> {
     Some(match test {
-        Test::ListHas { path, item } => Key::ListHas(path.clone(), item.clone()),
-        Test::Str { path, op, constant } => Key::Str(path.clone(), *op, constant.clone()),
-        Test::Compare(op, a, b) => Key::Compare(*op, operand_key(a), operand_key(b)),
-        Test::Missing(a) => Key::Missing(operand_key(a)),
-        Test::Node(id) => Key::Node(*id),
+        Condition::ListHas { path, item } => Key::ListHas(path.clone(), item.clone()),
+        Condition::Str { path, op, constant } => Key::Str(path.clone(), *op, constant.clone()),
+        Condition::Compare(op, a, b) => Key::Compare(*op, operand_key(a), operand_key(b)),
+        Condition::Missing(a) => Key::Missing(operand_key(a)),
+        Condition::Node(id) => Key::Node(*id),
         _ => return None,
     })
 }
@@ -374,10 +386,10 @@ fn operand_key(operand: &Operand) -> OperandKey {
 }
 
 /// Hash-conses the leaves: every leaf with a [`Key`] found more than once
-/// becomes a [`Test::Shared`] slot.
-fn share(mut tests: Tests) -> Tests {
+/// becomes a [`Condition::Shared`] slot.
+fn share(mut fused: Conditions) -> Conditions {
     let mut counts: HashMap<Key, u32> = HashMap::new();
-    let roots = tests.rules.iter().chain(&tests.requirements).chain(tests.definitions.iter().flatten());
+    let roots = fused.rules.iter().chain(&fused.requirements).chain(fused.definitions.iter().flatten());
     for root in roots {
         visit(root, &mut |leaf| {
             if let Some(key) = key(leaf) {
@@ -387,38 +399,38 @@ fn share(mut tests: Tests) -> Tests {
     }
     counts.retain(|_, count| *count > 1);
     if counts.is_empty() {
-        return tests;
+        return fused;
     }
     let mut slots: HashMap<Key, u32> = HashMap::new();
     let mut shared = Vec::new();
-    let mut replace = |leaf: &mut Test| {
+    let mut replace = |leaf: &mut Condition| {
         let Some(key) = key(leaf).filter(|k| counts.contains_key(k)) else { return };
         let next = u32::try_from(shared.len()).unwrap_or(u32::MAX);
         let slot = *slots.entry(key).or_insert_with(|| {
             shared.push(leaf.clone());
             next
         });
-        *leaf = Test::Shared(slot);
+        *leaf = Condition::Shared(slot);
     };
-    for root in tests.rules.iter_mut().chain(&mut tests.requirements).chain(tests.definitions.iter_mut().flatten()) {
+    for root in fused.rules.iter_mut().chain(&mut fused.requirements).chain(fused.definitions.iter_mut().flatten()) {
         visit_mut(root, &mut replace);
     }
-    tests.shared = shared;
-    tests
+    fused.shared = shared;
+    fused
 }
 
-fn visit(test: &Test, f: &mut impl FnMut(&Test)) {
+fn visit(test: &Condition, f: &mut impl FnMut(&Condition)) {
     match test {
-        Test::And(items) | Test::Or(items) => items.iter().for_each(|t| visit(t, f)),
-        Test::Not(inner) => visit(inner, f),
+        Condition::And(items) | Condition::Or(items) => items.iter().for_each(|t| visit(t, f)),
+        Condition::Not(inner) => visit(inner, f),
         leaf => f(leaf),
     }
 }
 
-fn visit_mut(test: &mut Test, f: &mut impl FnMut(&mut Test)) {
+fn visit_mut(test: &mut Condition, f: &mut impl FnMut(&mut Condition)) {
     match test {
-        Test::And(items) | Test::Or(items) => items.iter_mut().for_each(|t| visit_mut(t, f)),
-        Test::Not(inner) => visit_mut(inner, f),
+        Condition::And(items) | Condition::Or(items) => items.iter_mut().for_each(|t| visit_mut(t, f)),
+        Condition::Not(inner) => visit_mut(inner, f),
         leaf => f(leaf),
     }
 }
@@ -439,13 +451,13 @@ fn slot<'a>(profile: &'a Profile, root: &'a [Value], path: &[u32]) -> Option<&'a
 /// other test. Inlined into the loops of `and` and `or`, so that a chain of
 /// leaves costs no call per leaf.
 #[inline(always)]
-fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>> {
+fn leaf_truth(test: &Condition, root: &[Value], profile: &Profile) -> Option<Option<bool>> {
     Some(match test {
-        Test::Bool(path) => match slot(profile, root, path) {
+        Condition::Bool(path) => match slot(profile, root, path) {
             Some(Value::Bool(b)) => Some(*b),
             _ => None,
         },
-        Test::Int { path, kind, op, constant } => {
+        Condition::Int { path, kind, op, constant } => {
             let value = match (kind, slot(profile, root, path)) {
                 (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
                 (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
@@ -455,17 +467,17 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
             };
             Some(holds(*op, value.cmp(constant)))
         }
-        Test::Number { path, op, constant } => match slot(profile, root, path) {
+        Condition::Number { path, op, constant } => match slot(profile, root, path) {
             Some(Value::Number(n)) => logic::compared(*op, logic::order_numbers(*n, *constant)),
             _ => None,
         },
-        Test::NumberBetween { path, low, high } => match slot(profile, root, path) {
+        Condition::NumberBetween { path, low, high } => match slot(profile, root, path) {
             Some(Value::Number(n)) => {
                 logic::between(logic::order_numbers(*n, *low), || logic::order_numbers(*n, *high))
             }
             _ => None,
         },
-        Test::IntBetween { path, kind, low, high } => {
+        Condition::IntBetween { path, kind, low, high } => {
             let value = match (kind, slot(profile, root, path)) {
                 (IntKind::Int, Some(Value::Int(i))) | (IntKind::Money, Some(Value::Money(i))) => *i,
                 (IntKind::Date, Some(Value::Date(d))) => i64::from(d.0),
@@ -475,7 +487,7 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
         }
         // As `Node::InList` with a known value ([`logic::membership`]): an
         // unknown list is unknown, a list holds the value or does not.
-        Test::ListHas { path, item } => match slot(profile, root, path) {
+        Condition::ListHas { path, item } => match slot(profile, root, path) {
             Some(Value::List(items)) => Some(
                 profile
                     .items(*items)
@@ -484,101 +496,101 @@ fn fused(test: &Test, root: &[Value], profile: &Profile) -> Option<Option<bool>>
             ),
             _ => None,
         },
-        Test::FieldMissing(path) => Some(matches!(slot(profile, root, path), None | Some(Value::Missing))),
-        Test::FieldIn { path, set } => {
+        Condition::FieldMissing(path) => Some(matches!(slot(profile, root, path), None | Some(Value::Missing))),
+        Condition::FieldIn { path, set } => {
             logic::in_set(slot(profile, root, path).map_or(Val::Unknown, |v| Val::of(v, profile)), set)
         }
-        Test::Known(truth) => *truth,
+        Condition::Known(truth) => *truth,
         _ => return None,
     })
 }
 
 impl Program {
-    /// The truth of a specialised test on a profile. `root` is the record
-    /// the test's fields are read from: the profile's fields, or for an
+    /// The truth of a specialised condition on a profile. `root` is the record
+    /// the condition's fields are read from: the profile's fields, or for an
     /// aggregate's filter the element's.
     ///
-    /// The connectives and the fused leaves are here; every other test is
+    /// The connectives and the fused leaves are here; every other condition is
     /// out of line ([`Program::check_other`]), which keeps this function's
     /// frame small.
     pub(crate) fn check<'a>(
         &'a self,
-        test: &'a Test,
-        cx: &mut Cx<'a>,
+        test: &'a Condition,
+        scratch: &mut Scratch<'a>,
         root: &'a [Value],
         profile: &'a Profile,
     ) -> Option<bool> {
-        if let Some(truth) = fused(test, root, profile) {
+        if let Some(truth) = leaf_truth(test, root, profile) {
             return truth;
         }
         match test {
-            Test::And(items) => logic::all(items.iter().map(|item| match fused(item, root, profile) {
+            Condition::And(items) => logic::all(items.iter().map(|item| match leaf_truth(item, root, profile) {
                 Some(truth) => truth,
-                None => self.check(item, cx, root, profile),
+                None => self.check(item, scratch, root, profile),
             })),
-            Test::Or(items) => logic::any(items.iter().map(|item| match fused(item, root, profile) {
+            Condition::Or(items) => logic::any(items.iter().map(|item| match leaf_truth(item, root, profile) {
                 Some(truth) => truth,
-                None => self.check(item, cx, root, profile),
+                None => self.check(item, scratch, root, profile),
             })),
-            Test::Not(inner) => logic::not(self.check(inner, cx, root, profile)),
-            Test::Def(index) => {
-                if let Some(Some(cached)) = cx.definitions.get(*index as usize) {
+            Condition::Not(inner) => logic::not(self.check(inner, scratch, root, profile)),
+            Condition::Def(index) => {
+                if let Some(Some(cached)) = scratch.definitions.get(*index as usize) {
                     return cached.truth();
                 }
-                let truth = match self.tests.definitions.get(*index as usize) {
-                    Some(Some(test)) => self.check(test, cx, profile.fields(), profile),
-                    _ => return self.definition(*index, cx, profile).truth(),
+                let truth = match self.fused.definitions.get(*index as usize) {
+                    Some(Some(test)) => self.check(test, scratch, profile.fields(), profile),
+                    _ => return self.definition(*index, scratch, profile).truth(),
                 };
-                if let Some(entry) = cx.definitions.get_mut(*index as usize) {
+                if let Some(entry) = scratch.definitions.get_mut(*index as usize) {
                     *entry = Some(Val::from_truth(truth));
                 }
                 truth
             }
-            Test::Shared(index) => {
-                if let Some(Some(cached)) = cx.shared.get(*index as usize) {
+            Condition::Shared(index) => {
+                if let Some(Some(cached)) = scratch.shared.get(*index as usize) {
                     return *cached;
                 }
-                let leaf = self.tests.shared.get(*index as usize)?;
-                let truth = self.check(leaf, cx, profile.fields(), profile);
-                if let Some(entry) = cx.shared.get_mut(*index as usize) {
+                let leaf = self.fused.shared.get(*index as usize)?;
+                let truth = self.check(leaf, scratch, profile.fields(), profile);
+                if let Some(entry) = scratch.shared.get_mut(*index as usize) {
                     *entry = Some(truth);
                 }
                 truth
             }
-            other => self.check_other(other, cx, root, profile),
+            other => self.check_other(other, scratch, root, profile),
         }
     }
 
     #[inline(never)]
     fn check_other<'a>(
         &'a self,
-        test: &'a Test,
-        cx: &mut Cx<'a>,
+        test: &'a Condition,
+        scratch: &mut Scratch<'a>,
         root: &'a [Value],
         profile: &'a Profile,
     ) -> Option<bool> {
         match test {
-            Test::Str { path, op, constant } => match slot(profile, root, path)? {
+            Condition::Str { path, op, constant } => match slot(profile, root, path)? {
                 Value::String(s) => Some(holds(*op, logic::order_text(profile.text_bytes(*s), constant.as_bytes()))),
                 _ => None,
             },
-            Test::Compare(op, a, b) => {
-                let a = self.value(a, cx, root, profile);
-                let b = self.value(b, cx, root, profile);
+            Condition::Compare(op, a, b) => {
+                let a = self.value(a, scratch, root, profile);
+                let b = self.value(b, scratch, root, profile);
                 logic::compare(*op, a, b)
             }
-            Test::InSet(value, set) => {
-                let value = self.value(value, cx, root, profile);
+            Condition::InSet(value, set) => {
+                let value = self.value(value, scratch, root, profile);
                 logic::in_set(value, set)
             }
-            Test::Missing(value) => Some(self.value(value, cx, root, profile) == Val::Unknown),
+            Condition::Missing(value) => Some(self.value(value, scratch, root, profile) == Val::Unknown),
             // `any` is an `or` of the elements' filters, `all` an `and`.
-            Test::Quantifier { all, list, filter } => {
+            Condition::Quantifier { all, list, filter } => {
                 let Some(Value::List(items)) = slot(profile, root, list) else { return None };
-                let truths = profile.items(*items).iter().map(|item| self.element(filter, item, cx, profile));
+                let truths = profile.items(*items).iter().map(|item| self.element(filter, item, scratch, profile));
                 Connective::of(*all).fold(truths)
             }
-            Test::Count { list, filter, op, constant } => {
+            Condition::Count { list, filter, op, constant } => {
                 let Some(Value::List(items)) = slot(profile, root, list) else { return None };
                 let items = profile.items(*items);
                 let count = match filter {
@@ -586,7 +598,7 @@ impl Program {
                     Some(filter) => {
                         let mut count = 0;
                         for item in items.iter() {
-                            if self.element(filter, item, cx, profile)? {
+                            if self.element(filter, item, scratch, profile)? {
                                 count += 1;
                             }
                         }
@@ -595,9 +607,9 @@ impl Program {
                 };
                 Some(holds(*op, i64::try_from(count).ok()?.cmp(constant)))
             }
-            Test::Node(id) => self.test(*id, cx, profile),
+            Condition::Node(id) => self.truth(*id, scratch, profile),
             // The connectives and fused leaves, should they come here.
-            other => self.check(other, cx, root, profile),
+            other => self.check(other, scratch, root, profile),
         }
     }
 
@@ -606,27 +618,33 @@ impl Program {
     /// may read an enclosing element).
     pub(crate) fn element<'a>(
         &'a self,
-        filter: &'a Test,
+        filter: &'a Condition,
         item: &'a Value,
-        cx: &mut Cx<'a>,
+        scratch: &mut Scratch<'a>,
         profile: &'a Profile,
     ) -> Option<bool> {
         let fields: &'a [Value] = match item {
             Value::Record(fields) => profile.items(*fields),
             _ => &[],
         };
-        cx.elements.push(Val::of(item, profile));
-        let truth = self.check(filter, cx, fields, profile);
-        cx.elements.pop();
+        scratch.elements.push(Val::of(item, profile));
+        let truth = self.check(filter, scratch, fields, profile);
+        scratch.elements.pop();
         truth
     }
 
-    fn value<'a>(&'a self, operand: &'a Operand, cx: &mut Cx<'a>, root: &'a [Value], profile: &'a Profile) -> Val<'a> {
+    fn value<'a>(
+        &'a self,
+        operand: &'a Operand,
+        scratch: &mut Scratch<'a>,
+        root: &'a [Value],
+        profile: &'a Profile,
+    ) -> Val<'a> {
         match operand {
             Operand::Field(path) => read(profile, Val::Record(root), path),
             Operand::Const(c) => Val::of_scalar(c),
-            Operand::Def(index) => self.definition(*index, cx, profile),
-            Operand::Node(id) => self.eval(*id, cx, profile),
+            Operand::Def(index) => self.definition(*index, scratch, profile),
+            Operand::Node(id) => self.eval(*id, scratch, profile),
         }
     }
 }

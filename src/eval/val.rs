@@ -10,7 +10,7 @@
 //!   [`Scalar::Unknown`] for a folded expression with no value. Owned, so
 //!   the program owns its constants.
 //! - [`crate::decode::Value`]: a decoded profile's storage, fixed in layout
-//!   for native code, strings, lists and records as spans of the profile's
+//!   for native code, strings, lists and records as slices of the profile's
 //!   buffers.
 //! - [`Val`]: what the interpreter computes with, `Copy`, borrowing strings
 //!   from the profile or the program and lists and records from the
@@ -48,7 +48,7 @@ pub enum Val<'a> {
 }
 
 impl<'a> Val<'a> {
-    /// A profile's value, its spans resolved.
+    /// A profile's value, its slices resolved.
     #[inline(always)]
     pub(crate) fn of(value: &'a Value, profile: &'a Profile) -> Val<'a> {
         match value {

@@ -13,9 +13,9 @@ use crate::value::Date;
 pub type RecordId = usize;
 /// Index of an enum in [`Schema::enums`].
 pub type EnumId = usize;
-/// Index of a stream in [`RuleSet::streams`], which is also its priority.
+/// Index of a stream in [`CheckedRules::streams`], which is also its priority.
 pub type StreamId = usize;
-/// Index of a definition in [`RuleSet::definitions`].
+/// Index of a definition in [`CheckedRules::definitions`].
 pub type DefId = usize;
 
 /// A value type.
@@ -181,7 +181,7 @@ pub struct Requirement {
 
 /// A checked holdout: the profiles whose `bucket(id, "NAME")` is below
 /// `share` get its suppressions. The rule it stands for is in
-/// [`RuleSet::rules`] under the same name.
+/// [`CheckedRules::rules`] under the same name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Holdout {
     /// Its name, which is also the bucket's salt.
@@ -208,7 +208,7 @@ pub struct Cap {
 
 /// The whole checked rule set.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RuleSet {
+pub struct CheckedRules {
     /// The profile schema.
     pub schema: Schema,
     /// Streams: solicitations first, then issues, each in priority order.
@@ -220,7 +220,7 @@ pub struct RuleSet {
     /// Stream requirements, sorted by name: conditions a stream always needs,
     /// enforced as suppressions no rule can override.
     pub requirements: Vec<Requirement>,
-    /// Holdouts, sorted by name; each is also a rule of [`RuleSet::rules`]
+    /// Holdouts, sorted by name; each is also a rule of [`CheckedRules::rules`]
     /// of the same name (`bucket(id, "NAME") < share -> no ...`).
     pub holdouts: Vec<Holdout>,
     /// Caps by kind, at most one a kind, solicitations first.
@@ -436,7 +436,7 @@ pub enum ExprKind {
     Bucket { value: Box<Expr>, salt: String },
 }
 
-impl RuleSet {
+impl CheckedRules {
     /// Which fields of the profile record some rule or requirement reads,
     /// itself or through the definitions it uses, by slot; the decoder skips
     /// the others (a definition no rule uses reads nothing).

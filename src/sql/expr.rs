@@ -11,7 +11,7 @@
 //! the years 1 to 9999, `min` of nothing) is NULL here, computed without
 //! letting the engine raise an error.
 
-use crate::ir::{AggregateFn, ArithOp, Base, CmpOp, Const, Expr, ExprKind, RuleSet, Type};
+use crate::ir::{AggregateFn, ArithOp, Base, CheckedRules, CmpOp, Const, Expr, ExprKind, Type};
 use crate::sql::dialect::Dialect;
 use crate::text::source::Span;
 use crate::value::Date;
@@ -50,7 +50,7 @@ const MAX_DOUBLE: &str = "1.7976931348623157e308";
 
 /// Writes the expressions of one rule set in one dialect.
 pub(crate) struct Writer<'r> {
-    pub rules: &'r RuleSet,
+    pub rules: &'r CheckedRules,
     pub dialect: Dialect,
     pub today: Option<Date>,
     /// The alias of the table (or layer) rows are read from.
@@ -68,7 +68,7 @@ pub(crate) struct Writer<'r> {
 }
 
 impl<'r> Writer<'r> {
-    pub fn new(rules: &'r RuleSet, dialect: Dialect, today: Option<Date>) -> Writer<'r> {
+    pub fn new(rules: &'r CheckedRules, dialect: Dialect, today: Option<Date>) -> Writer<'r> {
         Writer {
             rules,
             dialect,
@@ -659,7 +659,7 @@ fn flatten<'e>(e: &'e Expr, is_and: bool, out: &mut Vec<&'e Expr>) {
 }
 
 /// The type of the field a projection reads from an element.
-fn projected_type(rules: &RuleSet, element: &Type, projection: &[usize]) -> Type {
+fn projected_type(rules: &CheckedRules, element: &Type, projection: &[usize]) -> Type {
     let mut ty = element.clone();
     for &slot in projection {
         let Type::Record(record) = ty else { return ty };

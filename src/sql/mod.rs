@@ -2,7 +2,7 @@
 //! profiles, for DuckDB, PostgreSQL, Spark, BigQuery and Snowflake, giving
 //! the answers `narval assign` gives (docs/SQL.md). It reads the checked IR
 //! only, as evaluation does, beside it: one writer of expressions
-//! ([`expr`]), one of the query around them ([`query`]), one of the table
+//! ([`expr`]), one of the query around them ([`query`](mod@query)), one of the table
 //! ([`table`]), and what differs between engines in [`dialect`].
 
 pub(crate) mod dialect;
@@ -12,7 +12,7 @@ pub(crate) mod table;
 
 pub use dialect::Dialect;
 
-use crate::ir::RuleSet;
+use crate::ir::CheckedRules;
 use crate::text::diagnostic::{Code, Diagnostic};
 use crate::value::Date;
 
@@ -22,7 +22,7 @@ use crate::value::Date;
 /// read the row as a profile; the lists are then NULL). What the dialect
 /// cannot express is an error located where the rules say it (E0501).
 pub(crate) fn query(
-    rules: &RuleSet,
+    rules: &CheckedRules,
     dialect: Dialect,
     today: Option<Date>,
     table: &str,
@@ -41,6 +41,6 @@ pub(crate) fn query(
 }
 
 /// `CREATE TABLE` for the profiles (and the types it needs).
-pub(crate) fn ddl(rules: &RuleSet, dialect: Dialect, table: &str, id: &str) -> Result<String, Diagnostic> {
+pub(crate) fn ddl(rules: &CheckedRules, dialect: Dialect, table: &str, id: &str) -> Result<String, Diagnostic> {
     table::ddl(&rules.schema, dialect, table, id).map_err(|message| Diagnostic::unlocated(Code::NotInSql, message))
 }

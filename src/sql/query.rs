@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use crate::ir::{RuleSet, StreamKind, Type};
+use crate::ir::{CheckedRules, StreamKind, Type};
 use crate::sql::dialect::Dialect;
 use crate::sql::expr::{date_bound, Refusal, Writer};
 use crate::value::Date;
@@ -29,7 +29,7 @@ pub(crate) struct Target<'a> {
 
 /// The query for a rule set.
 pub(crate) fn query(
-    rules: &RuleSet,
+    rules: &CheckedRules,
     dialect: Dialect,
     today: Option<Date>,
     target: &Target<'_>,

@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use narval::ir::{AggregateFn, StreamKind};
-use narval::ir::{ArithOp, Base, CmpOp, Const, Expr, ExprKind, RuleSet, Schema, TextOp, Type};
+use narval::ir::{ArithOp, Base, CheckedRules, CmpOp, Const, Expr, ExprKind, Schema, TextOp, Type};
 use serde_json::Value as Json;
 
 /// A value: three-valued, owned, with enum members by name.
@@ -62,13 +62,13 @@ pub enum Truth {
 
 /// The streams `rules` give `profile` on the date `today`, or why the
 /// profile is rejected.
-pub fn assign(rules: &RuleSet, today: narval::Date, profile: &Json) -> Result<Streams, String> {
+pub fn assign(rules: &CheckedRules, today: narval::Date, profile: &Json) -> Result<Streams, String> {
     let (streams, _) = evaluate(rules, today, profile)?;
     Ok(streams)
 }
 
 /// [`assign`], with how each rule came out (in the checked order).
-pub fn evaluate(rules: &RuleSet, today: narval::Date, profile: &Json) -> Result<(Streams, Vec<Truth>), String> {
+pub fn evaluate(rules: &CheckedRules, today: narval::Date, profile: &Json) -> Result<(Streams, Vec<Truth>), String> {
     let profile = read_profile(rules, profile)?;
     let cx = Cx { rules, today: i64::from(today.0), profile: &profile };
     let mut assigned = BTreeSet::new();
@@ -138,7 +138,7 @@ fn from_truth(truth: Truth) -> V {
 /// The top-level fields some rule reads, itself or through the definitions
 /// it uses, by name. Only these are read from a profile (LANGUAGE.md 3.6):
 /// the others are not checked, nor those only an unused definition reads.
-pub fn profile_reads(rules: &RuleSet) -> BTreeSet<String> {
+pub fn profile_reads(rules: &CheckedRules) -> BTreeSet<String> {
     fn visit(e: &Expr, slots: &mut BTreeSet<usize>, defs: &mut BTreeSet<usize>) {
         let mut visit = |e: &Expr, slots: &mut BTreeSet<usize>| visit(e, slots, defs);
         match &e.kind {
@@ -204,7 +204,7 @@ pub fn profile_reads(rules: &RuleSet) -> BTreeSet<String> {
 
 /// The profile as a record of the fields the rules read, each checked whole
 /// against its schema type.
-fn read_profile(rules: &RuleSet, json: &Json) -> Result<V, String> {
+fn read_profile(rules: &CheckedRules, json: &Json) -> Result<V, String> {
     let Json::Object(object) = json else { return Err("a profile must be a JSON object".into()) };
     let reads = profile_reads(rules);
     let mut record = BTreeMap::new();
@@ -367,7 +367,7 @@ fn date_range() -> (i64, i64) {
 // ---- evaluating -------------------------------------------------------------
 
 struct Cx<'a> {
-    rules: &'a RuleSet,
+    rules: &'a CheckedRules,
     today: i64,
     profile: &'a V,
 }

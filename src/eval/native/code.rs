@@ -10,7 +10,7 @@ use std::sync::Arc;
 use cranelift_jit::JITModule;
 
 use crate::decode::Value;
-use crate::eval::fused::Test;
+use crate::eval::fused::Condition;
 
 /// A rule set's native code, when it has some; shared by the program's
 /// clones.
@@ -72,7 +72,7 @@ pub const WALKED_INDEX: usize = INDEXED_RULES + 1;
 /// without the indexes. Other ones are native for the rules outside the
 /// indexes and for the requirements; the interpreter walks the indexes and
 /// calls native code for the residuals of the rules it finds
-/// ([`crate::eval::specialise::Tests::residuals`]).
+/// ([`crate::eval::specialise::Conditions::residuals`]).
 pub const ALL_RULES: usize = 256;
 
 impl Native {
@@ -123,7 +123,7 @@ pub(super) type Check = unsafe extern "C" fn(*mut Frame) -> u8;
 /// memory that holds the code.
 pub(super) struct Code {
     pub(super) entry: Entry,
-    pub(super) callbacks: Vec<Test>,
+    pub(super) callbacks: Vec<Condition>,
     /// Bytes of cache the function uses.
     pub(super) cache: usize,
     /// Numbers of the number cache it uses.
@@ -137,7 +137,7 @@ pub(super) struct Code {
     /// Indexes of fewer rules than this are native in the entry, not
     /// walked ([`WALKED_INDEX`]).
     pub(super) walk_from: usize,
-    /// By index in [`crate::eval::specialise::Tests::residuals`], the function of
+    /// By index in [`crate::eval::specialise::Conditions::residuals`], the function of
     /// each residual native code evaluates.
     pub(super) residuals: Vec<Option<Check>>,
     /// Frees the code's memory when the last program using it goes.

@@ -1,4 +1,4 @@
-//! Generates a rule set's function: the specialised tests of
+//! Generates a rule set's function: the specialised conditions of
 //! [`crate::eval::specialise`] as Cranelift IR.
 //!
 //! A truth is an `i8`: 0 false, 1 true, 2 unknown ([`crate::eval::native::code::TRUE`] ...).
@@ -27,7 +27,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
-use crate::eval::fused::{masks, IntKind, Operand, Test, Tests};
+use crate::eval::fused::{masks, Condition, Conditions, IntKind, Operand};
 use crate::eval::native::code::{Check, Code, Entry, Frame, Memory, CHUNK, FALSE, MAX_RULES, TRUE, UNKNOWN};
 use crate::eval::node::{ConstSet, Node, Scalar};
 use crate::eval::program::Program;
@@ -46,7 +46,7 @@ mod tag {
     pub const ENUM: i64 = 7;
     pub const LIST: i64 = 8;
     pub const RECORD: i64 = 9;
-    /// Offset of the payload; a span's length follows its start.
+    /// Offset of the payload; a slice's length follows its start.
     pub const PAYLOAD: i32 = 8;
     pub const SPAN_LEN: i32 = 12;
     /// log2 of the size of a value.
@@ -101,14 +101,14 @@ pub(super) fn generate(
     // it, so definitions built on definitions stay linear.
     signature.returns.push(AbiParam::new(I8));
     let mut functions = Vec::new();
-    for (slot, _) in cached_tests(program, shape) {
+    for (slot, _) in cached_conditions(program, shape) {
         let id =
             module.declare_function(&format!("narval_cached_{slot}"), Linkage::Local, &signature).map_err(error)?;
         functions.push((slot, id));
     }
     // Each list mask's function, in the cache slots after the definitions'.
     let lists = list_masks(program);
-    let lists_at = program.tests.shared.len() + program.tests.definitions.len();
+    let lists_at = program.fused.shared.len() + program.fused.definitions.len();
     for k in 0..lists.len() {
         let id = module.declare_function(&format!("narval_list_{k}"), Linkage::Local, &signature).map_err(error)?;
         functions.push((lists_at + k, id));
@@ -116,7 +116,7 @@ pub(super) fn generate(
     let mut parts =
         Parts { module, context: None, builder: FunctionBuilderContext::new(), callbacks: Vec::new(), lists: &lists };
     let mut root_needed = 0;
-    for (slot, test) in cached_tests(program, shape) {
+    for (slot, test) in cached_conditions(program, shape) {
         let Some(&(_, id)) = functions.iter().find(|(s, _)| *s == slot) else { continue };
         root_needed = root_needed.max(parts.define(program, id, &functions, Body::Cached(slot, test))?);
     }
@@ -192,7 +192,7 @@ pub(super) fn generate(
         // SAFETY: as for the entry, whose signature it has.
         unsafe { std::mem::transmute::<*const u8, Entry>(pointer) }
     });
-    let mut residuals = vec![None; program.tests.residuals.len()];
+    let mut residuals = vec![None; program.fused.residuals.len()];
     for (index, id) in residual_ids {
         let pointer = module.get_finalized_function(id);
         // SAFETY: the finalized code of a function declared with the
@@ -227,16 +227,16 @@ const MASK_ITEMS: usize = 64;
 /// from the root record (not by filters, which read elements), in order of
 /// first use.
 fn list_masks(program: &Program) -> Vec<ListMask> {
-    let tests = &program.tests;
+    let fused = &program.fused;
     let mut lists: Vec<ListMask> = Vec::new();
-    let mut stack: Vec<&Test> = tests.rules.iter().chain(&tests.requirements).chain(&tests.residuals).collect();
-    stack.extend(tests.shared.iter().chain(tests.definitions.iter().flatten()));
+    let mut stack: Vec<&Condition> = fused.rules.iter().chain(&fused.requirements).chain(&fused.residuals).collect();
+    stack.extend(fused.shared.iter().chain(fused.definitions.iter().flatten()));
     stack.reverse();
     while let Some(test) = stack.pop() {
         match test {
-            Test::And(items) | Test::Or(items) => stack.extend(items.iter().rev()),
-            Test::Not(inner) => stack.push(inner),
-            Test::ListHas { path, item } if item.len() <= MAX_INLINE_STRING => {
+            Condition::And(items) | Condition::Or(items) => stack.extend(items.iter().rev()),
+            Condition::Not(inner) => stack.push(inner),
+            Condition::ListHas { path, item } if item.len() <= MAX_INLINE_STRING => {
                 match lists.iter_mut().find(|list| list.path == *path) {
                     Some(list) if list.items.contains(item) || list.items.len() >= MASK_ITEMS => {}
                     Some(list) => list.items.push(item.clone()),
@@ -254,7 +254,7 @@ fn list_masks(program: &Program) -> Vec<ListMask> {
 /// the others on the interpreter.
 const MAX_RESIDUALS: usize = MAX_RULES;
 
-/// Which tests a program's code covers.
+/// Which conditions a program's code covers.
 #[derive(Clone, Copy)]
 struct Shape {
     all: bool,
@@ -264,63 +264,63 @@ struct Shape {
 
 /// The residuals native code evaluates for a program native in part
 /// (none for one native whole): those of the rules found through indexes
-/// but constant ones, by index in [`Tests::residuals`].
-fn residuals(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
+/// but constant ones, by index in [`Conditions::residuals`].
+fn residuals(program: &Program, shape: Shape) -> Vec<(usize, &Condition)> {
     let Shape { all, walk_from, every_other } = shape;
     if all {
         return Vec::new();
     }
-    let tests = &program.tests;
+    let fused = &program.fused;
     let entry = entry_rules(program, walk_from);
     let mut always = entry.iter().peekable();
     let mut used = std::collections::BTreeSet::new();
-    for rule in 0..u32::try_from(tests.rules.len()).unwrap_or(0) {
+    for rule in 0..u32::try_from(fused.rules.len()).unwrap_or(0) {
         if always.next_if_eq(&&rule).is_some() {
             continue;
         }
-        if let Some((index, test)) = tests.residual(rule as usize) {
-            if !matches!(test, Test::Known(_)) {
+        if let Some((index, test)) = fused.residual(rule as usize) {
+            if !matches!(test, Condition::Known(_)) {
                 used.insert(index as usize);
             }
         }
     }
     let generated = used.into_iter().filter(|index| !every_other || index % 2 == 0);
-    generated.take(MAX_RESIDUALS).filter_map(|index| Some((index, tests.residuals.get(index)?))).collect()
+    generated.take(MAX_RESIDUALS).filter_map(|index| Some((index, fused.residuals.get(index)?))).collect()
 }
 
 /// The cached tests the code of a program reaches, by cache slot: shared
 /// leaves first, then boolean definitions ([`Gen::definitions_at`]).
-fn cached_tests(program: &Program, shape: Shape) -> Vec<(usize, &Test)> {
+fn cached_conditions(program: &Program, shape: Shape) -> Vec<(usize, &Condition)> {
     let Shape { all, walk_from, .. } = shape;
-    let tests = &program.tests;
-    let mut stack: Vec<&Test> = if all {
-        tests.rules.iter().collect()
+    let fused = &program.fused;
+    let mut stack: Vec<&Condition> = if all {
+        fused.rules.iter().collect()
     } else {
-        entry_rules(program, walk_from).into_iter().filter_map(|r| tests.rules.get(r as usize)).collect()
+        entry_rules(program, walk_from).into_iter().filter_map(|r| fused.rules.get(r as usize)).collect()
     };
     stack.extend(residuals(program, shape).into_iter().map(|(_, test)| test));
-    stack.extend(&tests.requirements);
+    stack.extend(&fused.requirements);
     // The filters of sums, which comparisons reach.
     stack.extend(
         (0..u32::try_from(program.definitions.len()).unwrap_or(0))
             .filter_map(|i| sum(program, i).and_then(|s| s.filter)),
     );
     let mut found = std::collections::BTreeMap::new();
-    let definitions_at = tests.shared.len();
+    let definitions_at = fused.shared.len();
     while let Some(test) = stack.pop() {
         match test {
-            Test::And(items) | Test::Or(items) => stack.extend(items.iter()),
-            Test::Not(inner) => stack.push(inner),
-            Test::Quantifier { filter, .. } | Test::Count { filter: Some(filter), .. } => stack.push(filter),
-            Test::Shared(index) => {
-                if let Some(leaf) = tests.shared.get(*index as usize) {
+            Condition::And(items) | Condition::Or(items) => stack.extend(items.iter()),
+            Condition::Not(inner) => stack.push(inner),
+            Condition::Quantifier { filter, .. } | Condition::Count { filter: Some(filter), .. } => stack.push(filter),
+            Condition::Shared(index) => {
+                if let Some(leaf) = fused.shared.get(*index as usize) {
                     if found.insert(*index as usize, leaf).is_none() {
                         stack.push(leaf);
                     }
                 }
             }
-            Test::Def(index) => {
-                if let Some(Some(definition)) = tests.definitions.get(*index as usize) {
+            Condition::Def(index) => {
+                if let Some(Some(definition)) = fused.definitions.get(*index as usize) {
                     if found.insert(definitions_at + *index as usize, definition).is_none() {
                         stack.push(definition);
                     }
@@ -357,10 +357,10 @@ enum Body<'t> {
     Requirements(std::ops::Range<usize>),
     /// One cached test: computes it, stores it in its cache slot and
     /// returns it.
-    Cached(usize, &'t Test),
+    Cached(usize, &'t Condition),
     /// One residual of rules found through an index: computes it and
     /// returns it.
-    Residual(&'t Test),
+    Residual(&'t Condition),
     /// One list mask, by index: scans the list, stores the mask and its
     /// cache byte, and returns whether it is known.
     List(usize),
@@ -371,7 +371,7 @@ struct Parts<'m> {
     module: &'m mut JITModule,
     context: Option<cranelift_codegen::Context>,
     builder: FunctionBuilderContext,
-    callbacks: Vec<Test>,
+    callbacks: Vec<Condition>,
     lists: &'m [ListMask],
 }
 
@@ -444,10 +444,10 @@ impl Parts<'_> {
                 env,
                 callback,
                 sig,
-                tests: &program.tests,
+                fused: &program.fused,
                 callbacks: &mut self.callbacks,
                 cached,
-                definitions_at: program.tests.shared.len(),
+                definitions_at: program.fused.shared.len(),
                 lists: self.lists,
                 failed: None,
                 variables: 0,
@@ -478,8 +478,8 @@ impl Parts<'_> {
                 Body::Whole { root_needed } => {
                     // Every root field the rules and requirements may read
                     // (the walk over-counts, which only bails out more).
-                    let tests = &program.tests;
-                    let reach = tests.rules.iter().chain(&tests.requirements).map(root_reach).max().unwrap_or(0);
+                    let fused = &program.fused;
+                    let reach = fused.rules.iter().chain(&fused.requirements).map(root_reach).max().unwrap_or(0);
                     let sums = (0..u32::try_from(program.definitions.len()).unwrap_or(0))
                         .filter_map(|i| sum(program, i))
                         .filter_map(|sum| sum.list.first().map(|&slot| slot.saturating_add(1)))
@@ -582,8 +582,8 @@ struct Gen<'g, 'f> {
     env: V,
     callback: V,
     sig: SigRef,
-    tests: &'g Tests,
-    callbacks: &'g mut Vec<Test>,
+    fused: &'g Conditions,
+    callbacks: &'g mut Vec<Condition>,
     /// The function of each cached test, by cache slot.
     cached: std::collections::HashMap<usize, cranelift_codegen::ir::FuncRef>,
     /// Cache byte of definition 0; shared leaves come first.
@@ -656,7 +656,7 @@ fn members(set: &ConstSet) -> Option<Members<'_>> {
 struct Sum<'p> {
     list: &'p [u32],
     projection: &'p [u32],
-    filter: Option<&'p Test>,
+    filter: Option<&'p Condition>,
     kind: IntKind,
 }
 
@@ -671,7 +671,7 @@ fn sum(program: &Program, index: u32) -> Option<Sum<'_>> {
     let Some(Node::Field { base: NodeBase::Profile, path: list }) = program.nodes.get(agg.list as usize) else {
         return None;
     };
-    let filter = match (agg.filter, agg.filter_test.as_deref()) {
+    let filter = match (agg.filter, agg.fused_filter.as_deref()) {
         (None, _) => None,
         (Some(_), Some(test)) if native(program, test) => Some(test),
         (Some(_), _) => return None,
@@ -696,40 +696,42 @@ fn sum_compare(program: &Program, op: CmpOp, a: &Operand, b: &Operand) -> Option
 
 /// Whether a test is generated without calling back, so that it may read
 /// an aggregate's element (a callback reads the profile's root only).
-fn native(program: &Program, test: &Test) -> bool {
-    let native = |test: &Test| native(program, test);
+fn native(program: &Program, test: &Condition) -> bool {
+    let native = |test: &Condition| native(program, test);
     match test {
-        Test::Known(_)
-        | Test::Bool(_)
-        | Test::Int { .. }
-        | Test::IntBetween { .. }
-        | Test::FieldMissing(_)
-        | Test::Def(_)
-        | Test::Shared(_) => true,
-        Test::Number { constant, .. } => !constant.is_nan(),
-        Test::NumberBetween { low, high, .. } => !low.is_nan() && !high.is_nan(),
-        Test::Str { op, constant, .. } => matches!(op, CmpOp::Eq | CmpOp::Ne) && constant.len() <= MAX_INLINE_STRING,
-        Test::ListHas { item, .. } => item.len() <= MAX_INLINE_STRING,
-        Test::FieldIn { set, .. } => set.is_empty() || members(set).is_some(),
-        Test::And(items) | Test::Or(items) => items.iter().all(native),
-        Test::Not(inner) => native(inner),
-        Test::Quantifier { filter, .. } => native(filter),
-        Test::Count { filter, .. } => filter.as_deref().map_or(true, native),
-        Test::Compare(op, a, b) => sum_compare(program, *op, a, b).is_some(),
-        Test::InSet(..) | Test::Missing(_) | Test::Node(_) => false,
+        Condition::Known(_)
+        | Condition::Bool(_)
+        | Condition::Int { .. }
+        | Condition::IntBetween { .. }
+        | Condition::FieldMissing(_)
+        | Condition::Def(_)
+        | Condition::Shared(_) => true,
+        Condition::Number { constant, .. } => !constant.is_nan(),
+        Condition::NumberBetween { low, high, .. } => !low.is_nan() && !high.is_nan(),
+        Condition::Str { op, constant, .. } => {
+            matches!(op, CmpOp::Eq | CmpOp::Ne) && constant.len() <= MAX_INLINE_STRING
+        }
+        Condition::ListHas { item, .. } => item.len() <= MAX_INLINE_STRING,
+        Condition::FieldIn { set, .. } => set.is_empty() || members(set).is_some(),
+        Condition::And(items) | Condition::Or(items) => items.iter().all(native),
+        Condition::Not(inner) => native(inner),
+        Condition::Quantifier { filter, .. } => native(filter),
+        Condition::Count { filter, .. } => filter.as_deref().map_or(true, native),
+        Condition::Compare(op, a, b) => sum_compare(program, *op, a, b).is_some(),
+        Condition::InSet(..) | Condition::Missing(_) | Condition::Node(_) => false,
     }
 }
 
 /// Whether a test uses a cached test (a shared leaf, a boolean
 /// definition), its filters' included.
-fn reaches_cached(test: &Test) -> bool {
+fn reaches_cached(test: &Condition) -> bool {
     match test {
-        Test::Shared(_) | Test::Def(_) => true,
-        Test::And(items) | Test::Or(items) => items.iter().any(reaches_cached),
-        Test::Not(inner) => reaches_cached(inner),
-        Test::Quantifier { filter, .. } | Test::Count { filter: Some(filter), .. } => reaches_cached(filter),
+        Condition::Shared(_) | Condition::Def(_) => true,
+        Condition::And(items) | Condition::Or(items) => items.iter().any(reaches_cached),
+        Condition::Not(inner) => reaches_cached(inner),
+        Condition::Quantifier { filter, .. } | Condition::Count { filter: Some(filter), .. } => reaches_cached(filter),
         // A comparison of a sum reads its filter.
-        Test::Compare(..) => true,
+        Condition::Compare(..) => true,
         _ => false,
     }
 }
@@ -737,22 +739,22 @@ fn reaches_cached(test: &Test) -> bool {
 /// One more than the highest root slot a test reads from its own record
 /// (not its filters', which read elements, nor its cached tests', which
 /// are functions of their own).
-fn root_reach(test: &Test) -> u32 {
+fn root_reach(test: &Condition) -> u32 {
     let first = |path: &[u32]| path.first().map_or(0, |&slot| slot.saturating_add(1));
     match test {
-        Test::And(items) | Test::Or(items) => items.iter().map(root_reach).max().unwrap_or(0),
-        Test::Not(inner) => root_reach(inner),
-        Test::Bool(path)
-        | Test::Int { path, .. }
-        | Test::IntBetween { path, .. }
-        | Test::Number { path, .. }
-        | Test::NumberBetween { path, .. }
-        | Test::Str { path, .. }
-        | Test::ListHas { path, .. }
-        | Test::FieldMissing(path)
-        | Test::FieldIn { path, .. }
-        | Test::Quantifier { list: path, .. }
-        | Test::Count { list: path, .. } => first(path),
+        Condition::And(items) | Condition::Or(items) => items.iter().map(root_reach).max().unwrap_or(0),
+        Condition::Not(inner) => root_reach(inner),
+        Condition::Bool(path)
+        | Condition::Int { path, .. }
+        | Condition::IntBetween { path, .. }
+        | Condition::Number { path, .. }
+        | Condition::NumberBetween { path, .. }
+        | Condition::Str { path, .. }
+        | Condition::ListHas { path, .. }
+        | Condition::FieldMissing(path)
+        | Condition::FieldIn { path, .. }
+        | Condition::Quantifier { list: path, .. }
+        | Condition::Count { list: path, .. } => first(path),
         _ => 0,
     }
 }
@@ -817,9 +819,9 @@ impl Gen<'_, '_> {
 
     /// Some rules, their streams ored into the variables.
     fn rules_into(&mut self, rules: &[u32], assigned: &[Variable], suppressed: &[Variable]) {
-        let tests = self.tests;
+        let fused = self.fused;
         for &rule in rules {
-            let (Some(test), Some(effects)) = (tests.rules.get(rule as usize), tests.effects.get(rule as usize)) else {
+            let (Some(test), Some(effects)) = (fused.rules.get(rule as usize), fused.effects.get(rule as usize)) else {
                 continue;
             };
             let next = self.b.create_block();
@@ -870,8 +872,8 @@ impl Gen<'_, '_> {
 
     /// Some requirements, on the streams in the variables.
     fn requirements_into(&mut self, program: &Program, requirements: std::ops::Range<usize>, result: &[Variable]) {
-        let tests = self.tests;
-        let pairs = program.requirements.iter().zip(&tests.requirements);
+        let fused = self.fused;
+        let pairs = program.requirements.iter().zip(&fused.requirements);
         for (requirement, test) in pairs.skip(requirements.start).take(requirements.len()) {
             let masks = masks(&requirement.streams);
             let mut present = self.b.ins().iconst(I64, 0);
@@ -967,8 +969,8 @@ impl Gen<'_, '_> {
         self.require(is, otherwise, &[]);
     }
 
-    /// A span's start and length, as `i64`.
-    fn span(&mut self, address: V) -> (V, V) {
+    /// A slice's start and length, as `i64`.
+    fn slice(&mut self, address: V) -> (V, V) {
         let start = self.load(I32, address, tag::PAYLOAD);
         let len = self.load(I32, address, tag::SPAN_LEN);
         (self.b.ins().uextend(I64, start), self.b.ins().uextend(I64, len))
@@ -993,7 +995,7 @@ impl Gen<'_, '_> {
         let mut address = self.field(base, first, missing);
         for &step in steps {
             self.expect(address, tag::RECORD, missing);
-            let (start, len) = self.span(address);
+            let (start, len) = self.slice(address);
             address = self.field(Base { start, len, root: false }, step, missing);
         }
         address
@@ -1091,7 +1093,7 @@ impl Gen<'_, '_> {
     }
 
     /// Evaluates `test` by calling back into the interpreter.
-    fn call_back(&mut self, test: &Test, to: Targets) {
+    fn call_back(&mut self, test: &Condition, to: Targets) {
         let Ok(index) = u32::try_from(self.callbacks.len()) else {
             self.fail("too many callbacks");
             self.b.ins().jump(to.u, &[]);
@@ -1134,10 +1136,10 @@ impl Gen<'_, '_> {
         let truth = self.b.ins().iadd_imm(byte, -1);
         self.dispatch(truth, to);
         self.b.switch_to_block(miss);
-        let tests = self.tests;
+        let fused = self.fused;
         let test = match slot.checked_sub(self.definitions_at) {
-            None => tests.shared.get(slot),
-            Some(index) => tests.definitions.get(index).and_then(Option::as_ref),
+            None => fused.shared.get(slot),
+            Some(index) => fused.definitions.get(index).and_then(Option::as_ref),
         };
         if let Some(test) = test.filter(|test| !reaches_cached(test)) {
             // A test that uses no other cached test is computed in place:
@@ -1172,7 +1174,7 @@ impl Gen<'_, '_> {
 
     /// The cache byte and number of list mask `k`.
     fn mask_slots(&self, k: usize) -> (i32, i32) {
-        let byte = self.definitions_at + self.tests.definitions.len() + k;
+        let byte = self.definitions_at + self.fused.definitions.len() + k;
         let number = (self.program.definitions.len() + k) * 8;
         (i32::try_from(byte).unwrap_or(i32::MAX), i32::try_from(number).unwrap_or(i32::MAX))
     }
@@ -1182,7 +1184,7 @@ impl Gen<'_, '_> {
     /// list.
     fn list_has(&mut self, k: usize, bit: u32, to: Targets) {
         let (byte_at, number_at) = self.mask_slots(k);
-        let Some(&function) = self.cached.get(&(self.definitions_at + self.tests.definitions.len() + k)) else {
+        let Some(&function) = self.cached.get(&(self.definitions_at + self.fused.definitions.len() + k)) else {
             self.fail("a list mask without its function");
             self.b.ins().jump(to.u, &[]);
             return;
@@ -1213,7 +1215,7 @@ impl Gen<'_, '_> {
     /// The function of list mask `k`: the constants the list holds, stored
     /// as its number with its cache byte "known" (returns false); or, for a
     /// missing list or a value of another kind, the cache byte "unknown"
-    /// (returns unknown). As [`Test::ListHas`]: items that are not strings
+    /// (returns unknown). As [`Condition::ListHas`]: items that are not strings
     /// hold no constant.
     fn list_mask(&mut self, k: usize) {
         let lists = self.lists;
@@ -1234,7 +1236,7 @@ impl Gen<'_, '_> {
             let is_string = g.tag(element);
             let is_string = g.b.ins().icmp_imm(IntCC::Equal, is_string, tag::STRING);
             g.require(is_string, next, &[]);
-            let (start, len) = g.span(element);
+            let (start, len) = g.slice(element);
             // On the item's length first: then only the constants of that
             // length are compared.
             let mut lengths: Vec<usize> = list.items.iter().map(|item| item.len()).collect();
@@ -1282,7 +1284,7 @@ impl Gen<'_, '_> {
     /// Generates `test`, its fields read from `base`, ending in a branch to
     /// `to`; `at_root` when `base` is the profile's root record (callbacks
     /// read only that).
-    fn branch(&mut self, test: &Test, base: Base, at_root: bool, to: Targets) {
+    fn branch(&mut self, test: &Condition, base: Base, at_root: bool, to: Targets) {
         if !native(self.program, test) {
             if at_root {
                 return self.call_back(test, to);
@@ -1292,7 +1294,7 @@ impl Gen<'_, '_> {
             return;
         }
         match test {
-            Test::Known(truth) => {
+            Condition::Known(truth) => {
                 let target = match truth {
                     Some(true) => to.t,
                     Some(false) => to.f,
@@ -1300,22 +1302,22 @@ impl Gen<'_, '_> {
                 };
                 self.b.ins().jump(target, &[]);
             }
-            Test::And(items) => self.chain(items, base, at_root, to, false),
-            Test::Or(items) => self.chain(items, base, at_root, to, true),
-            Test::Not(inner) => self.branch(inner, base, at_root, Targets { t: to.f, f: to.t, u: to.u }),
-            Test::Bool(path) => {
+            Condition::And(items) => self.chain(items, base, at_root, to, false),
+            Condition::Or(items) => self.chain(items, base, at_root, to, true),
+            Condition::Not(inner) => self.branch(inner, base, at_root, Targets { t: to.f, f: to.t, u: to.u }),
+            Condition::Bool(path) => {
                 let address = self.slot(base, path, to.u);
                 self.expect(address, tag::BOOL, to.u);
                 let byte = self.load(I8, address, tag::PAYLOAD);
                 self.branch_if(byte, to.t, to.f);
             }
-            Test::Int { path, kind, op, constant } => {
+            Condition::Int { path, kind, op, constant } => {
                 let address = self.slot(base, path, to.u);
                 let value = self.int_of_kind(address, *kind, to.u);
                 let holds = self.b.ins().icmp_imm(int_cc(*op), value, *constant);
                 self.branch_if(holds, to.t, to.f);
             }
-            Test::IntBetween { path, kind, low, high } => {
+            Condition::IntBetween { path, kind, low, high } => {
                 if !matches!(kind, IntKind::Int | IntKind::Money | IntKind::Date) {
                     self.b.ins().jump(to.u, &[]);
                     return;
@@ -1327,13 +1329,13 @@ impl Gen<'_, '_> {
                 let holds = self.b.ins().band(above, below);
                 self.branch_if(holds, to.t, to.f);
             }
-            Test::Number { path, op, constant } => {
+            Condition::Number { path, op, constant } => {
                 let n = self.number(base, path, to.u);
                 let c = self.b.ins().f64const(*constant);
                 let holds = self.b.ins().fcmp(float_cc(*op), n, c);
                 self.branch_if(holds, to.t, to.f);
             }
-            Test::NumberBetween { path, low, high } => {
+            Condition::NumberBetween { path, low, high } => {
                 let n = self.number(base, path, to.u);
                 let (low, high) = (self.b.ins().f64const(*low), self.b.ins().f64const(*high));
                 let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, n, low);
@@ -1341,44 +1343,44 @@ impl Gen<'_, '_> {
                 let holds = self.b.ins().band(above, below);
                 self.branch_if(holds, to.t, to.f);
             }
-            Test::FieldMissing(path) => {
+            Condition::FieldMissing(path) => {
                 let address = self.slot(base, path, to.t);
                 let tag = self.tag(address);
                 let missing = self.b.ins().icmp_imm(IntCC::Equal, tag, tag::MISSING);
                 self.branch_if(missing, to.t, to.f);
             }
-            Test::Str { path, op, constant } => {
+            Condition::Str { path, op, constant } => {
                 let address = self.slot(base, path, to.u);
                 self.expect(address, tag::STRING, to.u);
-                let (start, len) = self.span(address);
+                let (start, len) = self.slice(address);
                 let equal = self.bytes_equal(start, len, constant.as_bytes());
                 match op {
                     CmpOp::Ne => self.branch_if(equal, to.f, to.t),
                     _ => self.branch_if(equal, to.t, to.f),
                 }
             }
-            Test::ListHas { path, item } if base.root && self.mask_of(path, item).is_some() => {
+            Condition::ListHas { path, item } if base.root && self.mask_of(path, item).is_some() => {
                 if let Some((k, bit)) = self.mask_of(path, item) {
                     self.list_has(k, bit, to);
                 }
             }
-            Test::ListHas { path, item } => {
+            Condition::ListHas { path, item } => {
                 let address = self.slot(base, path, to.u);
                 self.expect(address, tag::LIST, to.u);
                 self.each_item(address, |g, element, next| {
                     let is_string = g.tag(element);
                     let is_string = g.b.ins().icmp_imm(IntCC::Equal, is_string, tag::STRING);
                     g.require(is_string, next, &[]);
-                    let (start, len) = g.span(element);
+                    let (start, len) = g.slice(element);
                     let equal = g.bytes_equal(start, len, item.as_bytes());
                     g.branch_if(equal, to.t, next);
                 });
                 self.b.ins().jump(to.f, &[]);
             }
-            Test::FieldIn { set, .. } if set.is_empty() => {
+            Condition::FieldIn { set, .. } if set.is_empty() => {
                 self.b.ins().jump(to.f, &[]);
             }
-            Test::FieldIn { path, set } => {
+            Condition::FieldIn { path, set } => {
                 let Some(members) = members(set) else {
                     self.fail("a list not in line");
                     self.b.ins().jump(to.u, &[]);
@@ -1389,7 +1391,7 @@ impl Gen<'_, '_> {
                 match members {
                     Members::Strings(items) => {
                         self.expect(address, tag::STRING, to.u);
-                        let (start, len) = self.span(address);
+                        let (start, len) = self.slice(address);
                         for item in items {
                             let equal = self.bytes_equal(start, len, item);
                             any = self.b.ins().bor(any, equal);
@@ -1405,7 +1407,7 @@ impl Gen<'_, '_> {
                 }
                 self.branch_if(any, to.t, to.f);
             }
-            Test::Quantifier { all, list, filter } => {
+            Condition::Quantifier { all, list, filter } => {
                 let address = self.slot(base, list, to.u);
                 self.expect(address, tag::LIST, to.u);
                 let seen_unknown = self.variable(I8);
@@ -1430,15 +1432,15 @@ impl Gen<'_, '_> {
                 let otherwise = if all { to.t } else { to.f };
                 self.branch_if(seen, to.u, otherwise);
             }
-            Test::Count { list, filter, op, constant } => {
+            Condition::Count { list, filter, op, constant } => {
                 let address = self.slot(base, list, to.u);
                 self.expect(address, tag::LIST, to.u);
                 let count = match filter {
                     None => {
-                        let (start, len) = self.span(address);
+                        let (start, len) = self.slice(address);
                         let end = self.b.ins().iadd(start, len);
                         let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.values_len);
-                        // A span past the values is an empty list, as
+                        // A slice past the values is an empty list, as
                         // `Profile::items`.
                         let zero = self.b.ins().iconst(I64, 0);
                         self.b.ins().select(inside, len, zero)
@@ -1463,14 +1465,14 @@ impl Gen<'_, '_> {
                 let holds = self.b.ins().icmp_imm(int_cc(*op), count, *constant);
                 self.branch_if(holds, to.t, to.f);
             }
-            Test::Shared(index) => self.cached(*index as usize, to),
-            Test::Def(index) => match self.tests.definitions.get(*index as usize) {
+            Condition::Shared(index) => self.cached(*index as usize, to),
+            Condition::Def(index) => match self.fused.definitions.get(*index as usize) {
                 Some(Some(_)) => self.cached(self.definitions_at + *index as usize, to),
                 // A definition of another type than truth: the interpreter
                 // caches it.
                 _ => self.call_back(test, to),
             },
-            Test::Compare(op, a, b) => match sum_compare(self.program, *op, a, b) {
+            Condition::Compare(op, a, b) => match sum_compare(self.program, *op, a, b) {
                 Some((index, op, constant)) => {
                     let value = self.sum(index, to.u);
                     let holds = self.b.ins().icmp_imm(int_cc(op), value, constant);
@@ -1478,7 +1480,7 @@ impl Gen<'_, '_> {
                 }
                 None => self.call_back(test, to),
             },
-            Test::InSet(..) | Test::Missing(_) | Test::Node(_) => self.call_back(test, to),
+            Condition::InSet(..) | Condition::Missing(_) | Condition::Node(_) => self.call_back(test, to),
         }
     }
 
@@ -1487,7 +1489,7 @@ impl Gen<'_, '_> {
     /// unless unknown goes where the deciding truth goes (an `and` whose
     /// unknown and false lead to the same block is decided by it). This is
     /// [`crate::eval::logic::Connective::fold`] as branches.
-    fn chain(&mut self, items: &[Test], base: Base, at_root: bool, to: Targets, is_or: bool) {
+    fn chain(&mut self, items: &[Condition], base: Base, at_root: bool, to: Targets, is_or: bool) {
         let (decided, undecided) = if is_or { (to.t, to.f) } else { (to.f, to.t) };
         let shortcut = to.u == decided;
         let seen_unknown = (!shortcut).then(|| {
@@ -1564,7 +1566,7 @@ impl Gen<'_, '_> {
                 g.b.switch_to_block(passes);
             }
             g.expect(element, tag::RECORD, found_unknown);
-            let (start, len) = g.span(element);
+            let (start, len) = g.slice(element);
             let address = g.slot(Base { start, len, root: false }, sum.projection, found_unknown);
             let tag = g.tag(address);
             let is_int = g.b.ins().icmp_imm(IntCC::Equal, tag, tag::INT);
@@ -1636,7 +1638,7 @@ impl Gen<'_, '_> {
         let zero = self.b.ins().iconst(I64, 0);
         self.b.ins().brif(is_record, record, &[], join, &[zero, zero]);
         self.b.switch_to_block(record);
-        let (s, l) = self.span(element);
+        let (s, l) = self.slice(element);
         self.b.ins().jump(join, &[s, l]);
         self.b.switch_to_block(join);
         Base { start, len, root: false }
@@ -1644,10 +1646,10 @@ impl Gen<'_, '_> {
 
     /// Loops over the items of the list at `address`: `body` gets each
     /// item's address and the block that goes on to the next, and must end
-    /// by jumping somewhere. Continues in the block after the loop; a span
+    /// by jumping somewhere. Continues in the block after the loop; a slice
     /// past the values is an empty list, as `Profile::items`.
     fn each_item(&mut self, address: V, body: impl FnOnce(&mut Self, V, Block)) {
-        let (start, len) = self.span(address);
+        let (start, len) = self.slice(address);
         let end = self.b.ins().iadd(start, len);
         let (header, item, exit) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, self.values_len);

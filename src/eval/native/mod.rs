@@ -21,7 +21,7 @@
 //! This is the one module of the library with `unsafe` code (the
 //! workspace denies `unsafe_code`; this module allows it). The generated
 //! function only reads the `Frame` it is given: the profile's values
-//! through bounds-checked indices (every span is checked against the
+//! through bounds-checked indices (every slice is checked against the
 //! length of the values or of the text before it is followed), a byte cache
 //! of the frame's size, and its output words. [`crate::decode::Value`]'s layout is fixed
 //! by `repr(C, u8)`. The code lives as long as the `Code` that owns it,
@@ -35,14 +35,14 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use crate::decode::Profile;
-use crate::eval::fused::Test;
-use crate::eval::interpret::{Cx, StreamSet};
+use crate::eval::fused::Condition;
+use crate::eval::interpret::{Scratch, StreamSet};
 use crate::eval::native::code::{Code, Frame, FALSE, TRUE, UNKNOWN};
 pub use crate::eval::native::code::{Native, Unavailable, ALL_RULES, CHUNK, INDEXED_RULES, MAX_RULES, WALKED_INDEX};
 use crate::eval::program::Program;
 
 impl Native {
-    /// Generates the native code of a program whose specialised tests are
+    /// Generates the native code of a program whose specialised conditions are
     /// built.
     pub fn build(program: &Program) -> Result<Native, Unavailable> {
         // Native whole when the rules are few, and few of them are found
@@ -72,7 +72,7 @@ impl Native {
         walk_from: usize,
         every_other: bool,
     ) -> Result<Native, Unavailable> {
-        if program.streams > 256 || program.tests.effects.len() != program.rules.len() {
+        if program.streams > 256 || program.fused.effects.len() != program.rules.len() {
             return Err(Unavailable::Streams);
         }
         // A small rule set is native whole; a large one, whose rules are
@@ -117,7 +117,7 @@ impl Native {
         numbers: &mut [std::mem::MaybeUninit<i64>],
     ) -> Option<StreamSet> {
         let (values, text, root) = profile.raw();
-        let mut env = Env { program, profile, cx: None, callbacks: &code.callbacks };
+        let mut env = Env { program, profile, scratch: None, callbacks: &code.callbacks };
         let mut frame = Frame {
             values: values.as_ptr(),
             values_len: values.len(),
@@ -186,8 +186,8 @@ struct Env<'a> {
     program: &'a Program,
     profile: &'a Profile,
     /// The interpreter's scratch, made at the first callback.
-    cx: Option<Cx<'a>>,
-    callbacks: &'a [Test],
+    scratch: Option<Scratch<'a>>,
+    callbacks: &'a [Condition],
 }
 
 /// Evaluates callback test `index` with the interpreter, on the profile's
@@ -198,8 +198,8 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
     let env = unsafe { &mut *env.cast::<Env<'_>>() };
     let run = std::panic::AssertUnwindSafe(|| {
         let test = env.callbacks.get(index as usize)?;
-        let cx = env.cx.get_or_insert_with(|| Cx::new(env.program));
-        env.program.check(test, cx, env.profile.fields(), env.profile)
+        let scratch = env.scratch.get_or_insert_with(|| Scratch::new(env.program));
+        env.program.check(test, scratch, env.profile.fields(), env.profile)
     });
     // A panic must not unwind through native frames.
     match std::panic::catch_unwind(run) {
@@ -211,7 +211,7 @@ extern "C" fn callback(env: *mut c_void, index: u32) -> u8 {
 }
 
 impl Program {
-    /// Generates the native code of the program's specialised tests, which
+    /// Generates the native code of the program's specialised conditions, which
     /// [`Program::assign`] then runs for a native engine
     /// ([`Program::set_engine`]). A program without it (more rules or
     /// streams than native code takes, or a machine Cranelift does not
