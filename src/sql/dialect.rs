@@ -138,8 +138,11 @@ impl Dialect {
         match self {
             Dialect::DuckDb => format!("({x} // {y})"),
             Dialect::Postgres | Dialect::BigQuery => format!("DIV({x}, {y})"),
-            Dialect::Spark => format!("CAST(({x} DIV {y}) AS DECIMAL(38, 0))"),
-            Dialect::Snowflake => format!("TRUNC({x} / {y})"),
+            // Spark's `DIV` gives a 64-bit result, and a decimal quotient
+            // is rounded to its scale: the remainder is taken off first, so
+            // the division is exact.
+            Dialect::Spark => format!("CAST((({x}) - MOD({x}, {y})) / ({y}) AS DECIMAL(38, 0))"),
+            Dialect::Snowflake => format!("CAST((({x}) - MOD({x}, {y})) / ({y}) AS NUMBER(38, 0))"),
         }
     }
 

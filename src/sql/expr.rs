@@ -132,6 +132,16 @@ impl<'r> Writer<'r> {
                 Frag::from(sql, &parts.iter().collect::<Vec<_>>())
             }
             ExprKind::Compare(op, a, b) => {
+                // An enum field equal to a member: the text compared,
+                // without mapping it to its index (a text that is no
+                // member rejects the row).
+                if let (CmpOp::Eq | CmpOp::Ne, Some((field, member)), false) =
+                    (op, enum_member(self.rules, a, b), d == Dialect::Snowflake)
+                {
+                    let raw = self.raw(field)?;
+                    let symbol = if *op == CmpOp::Eq { "=" } else { "<>" };
+                    return Ok(Frag::from(d.truth_of(&format!("{} {symbol} {}", raw.sql, d.string(member))), &[&raw]));
+                }
                 let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
                 let (a, b) = (self.operand(a, ordered)?, self.operand(b, ordered)?);
                 let symbol = match op {
@@ -570,7 +580,25 @@ impl<'r> Writer<'r> {
             Some(rows) => {
                 format!("(SELECT {finish} FROM (SELECT {t_sql} AS t, {v_sql} AS v FROM {rows}) AS a_{alias})")
             }
-            None => lambdas(d, &l.sql, &alias, &t_sql, &v_sql, func, &ty, filter.is_some()),
+            None => {
+                // Known truths and values need no pairs and no unknown check.
+                let certain_t = filter.is_none_or(|f| !f.nullable);
+                let certain_v = !projection_optional(self.rules, element, projection);
+                match certain(
+                    d,
+                    &l.sql,
+                    &alias,
+                    filter.map(|_| t_sql.as_str()),
+                    &v_sql,
+                    func,
+                    &ty,
+                    certain_t,
+                    certain_v,
+                ) {
+                    Some(sql) => sql,
+                    None => lambdas(d, &l.sql, &alias, &t_sql, &v_sql, func, &ty, filter.is_some()),
+                }
+            }
         };
         let sql = format!("(CASE WHEN {l} IS NULL THEN NULL ELSE {body} END)", l = l.sql);
         let mut parts = vec![&l];
@@ -578,6 +606,99 @@ impl<'r> Writer<'r> {
         parts.extend(v.as_ref());
         Ok(Frag::from(sql, &parts))
     }
+}
+
+/// An aggregate by higher-order functions over a list whose filter
+/// truths (`t`, when filtered) and values are never unknown: the elements
+/// that pass, and their values, without pairing them; `None` where the
+/// general form ([`lambdas`]) is needed.
+#[allow(clippy::too_many_arguments)]
+fn certain(
+    d: Dialect,
+    list: &str,
+    alias: &str,
+    t: Option<&str>,
+    v: &str,
+    func: AggregateFn,
+    ty: &Type,
+    certain_t: bool,
+    certain_v: bool,
+) -> Option<String> {
+    if !certain_t {
+        return None;
+    }
+    let passing = match t {
+        Some(t) => d.filter(list, alias, &format!("{t} = 2")),
+        None => list.to_owned(),
+    };
+    let w = d.wide();
+    Some(match func {
+        AggregateFn::Count => d.size(&passing),
+        // The truths of the filter, or of the elements themselves.
+        AggregateFn::Any | AggregateFn::All => {
+            let truths = d.transform(list, alias, t.unwrap_or(v));
+            match func {
+                AggregateFn::Any => format!("COALESCE({}, 0)", d.array_extreme(&truths, true)),
+                _ => format!("COALESCE({}, 2)", d.array_extreme(&truths, false)),
+            }
+        }
+        _ if !certain_v => return None,
+        AggregateFn::Sum | AggregateFn::Avg => {
+            let values = d.transform(&passing, alias, v);
+            let total = match ty {
+                // Doubles summed in order, as narval sums them.
+                Type::Number => d.fold(&values, &format!("CAST(0 AS {})", d.double()), "acc", "x", "acc + x"),
+                _ if d == Dialect::DuckDb => format!("COALESCE(list_sum({values}), 0)"),
+                _ => d.fold(&values, &format!("CAST(0 AS {w})"), "acc", "x", &format!("acc + CAST(x AS {w})")),
+            };
+            if func == AggregateFn::Sum {
+                return Some(match ty {
+                    Type::Number => finite_or_null(d, &total),
+                    _ => d.narrow(&total),
+                });
+            }
+            let count = d.size(&passing);
+            let mean = match ty {
+                Type::Money => {
+                    let q = d.quotient(&format!("(ABS({total}) * 2 + {count})"), &format!("({count} * 2)"));
+                    d.narrow(&format!("(SIGN({total}) * {q})"))
+                }
+                Type::Int => format!("(CAST({total} AS {f}) / {count})", f = d.double()),
+                _ => finite_or_null(d, &format!("({total} / {count})")),
+            };
+            format!("(CASE WHEN {count} = 0 THEN NULL ELSE {mean} END)")
+        }
+        AggregateFn::Min | AggregateFn::Max => {
+            d.array_extreme(&d.transform(&passing, alias, v), func == AggregateFn::Max)
+        }
+    })
+}
+
+/// An enum field compared with a member, either way round: the field and
+/// the member's text.
+fn enum_member<'e>(rules: &'e CheckedRules, a: &'e Expr, b: &'e Expr) -> Option<(&'e Expr, &'e str)> {
+    let (field, member) = match (&a.kind, &b.kind) {
+        (ExprKind::Field { .. }, ExprKind::Const(Const::Enum(m))) => (a, *m),
+        (ExprKind::Const(Const::Enum(m)), ExprKind::Field { .. }) => (b, *m),
+        _ => return None,
+    };
+    let Type::Enum(id) = field.ty else { return None };
+    let name = rules.schema.enums.get(id)?.members.get(member as usize)?;
+    Some((field, name.as_str()))
+}
+
+/// Whether a field on the projection path from an element may be missing.
+fn projection_optional(rules: &CheckedRules, element: &Type, projection: &[usize]) -> bool {
+    let mut ty = element.clone();
+    for &slot in projection {
+        let Type::Record(record) = ty else { return true };
+        match rules.schema.records.get(record).and_then(|r| r.fields.get_index(slot)) {
+            Some((_, field)) if field.optional => return true,
+            Some((_, field)) => ty = field.ty.clone(),
+            None => return true,
+        }
+    }
+    false
 }
 
 /// An aggregate by higher-order functions over the list (Spark,
