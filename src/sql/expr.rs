@@ -582,7 +582,7 @@ impl<'r> Writer<'r> {
             }
             None => {
                 // Known truths and values need no pairs and no unknown check.
-                let certain_t = filter.is_none_or(|f| !f.nullable);
+                let certain_t = filter.map_or(true, |f| !f.nullable);
                 let certain_v = !projection_optional(self.rules, element, projection);
                 match certain(
                     d,
