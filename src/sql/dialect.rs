@@ -158,6 +158,15 @@ impl Dialect {
         }
     }
 
+    /// The truth code (0 false, 2 true) of a SQL predicate that is never
+    /// NULL.
+    pub(crate) fn truth_known(self, predicate: &str) -> String {
+        match self {
+            Dialect::DuckDb | Dialect::Postgres => format!("(CAST(({predicate}) AS INTEGER) * 2)"),
+            _ => format!("(CASE WHEN {predicate} THEN 2 ELSE 0 END)"),
+        }
+    }
+
     /// A string value for ordering by UTF-8 bytes (code points): where the
     /// engine's default collation may order otherwise.
     pub(crate) fn bytewise(self, text: String) -> String {

@@ -81,6 +81,12 @@ impl<'r> Writer<'r> {
         }
     }
 
+    /// A writer for the same rule set and dialect with nothing written yet:
+    /// for questions about expressions in another scope.
+    fn shallow(&self) -> Writer<'r> {
+        Writer::new(self.rules, self.dialect, self.today)
+    }
+
     fn refuse(&self, span: Span, message: impl Into<String>) -> Refusal {
         Refusal { span, message: message.into() }
     }
@@ -140,28 +146,32 @@ impl<'r> Writer<'r> {
                 {
                     let raw = self.raw(field)?;
                     let symbol = if *op == CmpOp::Eq { "=" } else { "<>" };
-                    return Ok(Frag::from(d.truth_of(&format!("{} {symbol} {}", raw.sql, d.string(member))), &[&raw]));
+                    return Ok(Frag::from(
+                        self.pred(e, &format!("{} {symbol} {}", raw.sql, d.string(member))),
+                        &[&raw],
+                    ));
+                }
+                // A date field with a known date: the dates compared as
+                // they are held, without counting days.
+                if let Some((field, date, flipped)) = self.date_against_constant(a, b) {
+                    let raw = self.raw(field)?;
+                    let op = if flipped { op.flipped() } else { *op };
+                    let symbol = cmp_symbol(op);
+                    return Ok(Frag::from(self.pred(e, &format!("{} {symbol} DATE '{date}'", raw.sql)), &[&raw]));
                 }
                 let ordered = !matches!(op, CmpOp::Eq | CmpOp::Ne);
                 let (a, b) = (self.operand(a, ordered)?, self.operand(b, ordered)?);
-                let symbol = match op {
-                    CmpOp::Eq => "=",
-                    CmpOp::Ne => "<>",
-                    CmpOp::Lt => "<",
-                    CmpOp::Le => "<=",
-                    CmpOp::Gt => ">",
-                    CmpOp::Ge => ">=",
-                };
-                Frag::from(d.truth_of(&format!("{} {symbol} {}", a.sql, b.sql)), &[&a, &b])
+                let symbol = cmp_symbol(*op);
+                Frag::from(self.pred(e, &format!("{} {symbol} {}", a.sql, b.sql)), &[&a, &b])
             }
             ExprKind::Between { value, low, high } => {
                 let (v, lo, hi) = (self.operand(value, true)?, self.operand(low, true)?, self.operand(high, true)?);
-                Frag::from(d.truth_of(&format!("{} BETWEEN {} AND {}", v.sql, lo.sql, hi.sql)), &[&v, &lo, &hi])
+                Frag::from(self.pred(e, &format!("{} BETWEEN {} AND {}", v.sql, lo.sql, hi.sql)), &[&v, &lo, &hi])
             }
             ExprKind::In { value, list } => self.membership(e, value, list)?,
             ExprKind::Text(op, a, b) => {
                 let (a, b) = (self.value(a)?, self.value(b)?);
-                Frag::from(d.truth_of(&d.text_test(*op, &a.sql, &b.sql)), &[&a, &b])
+                Frag::from(self.pred(e, &d.text_test(*op, &a.sql, &b.sql)), &[&a, &b])
             }
             ExprKind::IsMissing(a) => {
                 let a = self.raw_or_value(a)?;
@@ -176,17 +186,31 @@ impl<'r> Writer<'r> {
             ExprKind::Def(id) => self.definition(*id, e.span)?,
             ExprKind::Aggregate { func: AggregateFn::Any | AggregateFn::All, .. } => {
                 let a = self.value_of(e)?;
-                Frag::from(format!("COALESCE({}, 1)", a.sql), &[&a])
+                if self.certain(e) {
+                    a
+                } else {
+                    Frag::from(format!("COALESCE({}, 1)", a.sql), &[&a])
+                }
             }
             ExprKind::Field { .. } => {
                 let raw = self.raw(e)?;
-                Frag::from(d.truth_of(&raw.sql), &[&raw])
+                Frag::from(self.pred(e, &raw.sql), &[&raw])
             }
             _ => {
                 let v = self.value_of(e)?;
                 Frag::from(format!("COALESCE({}, 1)", v.sql), &[&v])
             }
         })
+    }
+
+    /// The truth code of a SQL predicate that stands for `e`: without the
+    /// unknown case when `e` is never unknown.
+    fn pred(&self, e: &Expr, predicate: &str) -> String {
+        if self.certain(e) {
+            self.dialect.truth_known(predicate)
+        } else {
+            self.dialect.truth_of(predicate)
+        }
     }
 
     /// A comparison operand: strings for ordering by bytes where needed.
@@ -218,6 +242,11 @@ impl<'r> Writer<'r> {
 
     fn value_of(&mut self, e: &Expr) -> Result<Frag, Refusal> {
         let d = self.dialect;
+        if !matches!(e.kind, ExprKind::Const(_)) {
+            if let Some(Some(c)) = self.constant_of(e) {
+                return Ok(Frag::constant(self.constant(&c)));
+            }
+        }
         Ok(match &e.kind {
             ExprKind::Const(c) => Frag::constant(self.constant(c)),
             ExprKind::List(_) => return Err(self.refuse(e.span, "a list is written only after `in`")),
@@ -475,6 +504,27 @@ impl<'r> Writer<'r> {
         let v = self.once(v, "v");
         let l = self.raw_or_value(list)?;
         let l = self.once(l, "l");
+        // A known value in a list held as it is compared: the engine's own
+        // search (nothing is a member of an empty list).
+        let identity = matches!(**element, Type::Int | Type::Money | Type::Number | Type::String | Type::Days);
+        if identity && self.constant_of(value).is_some() {
+            let search = match d {
+                Dialect::DuckDb => Some(format!("list_contains({}, {})", l.sql, v.sql)),
+                Dialect::Postgres => Some(format!("{} = ANY({})", v.sql, l.sql)),
+                Dialect::Spark => Some(format!("array_contains({}, {})", l.sql, v.sql)),
+                _ => None,
+            };
+            if let Some(search) = search {
+                return Ok(Frag::from(
+                    if self.certain(list) {
+                        d.truth_known(&search)
+                    } else {
+                        format!("(CASE WHEN {} IS NULL THEN 1 WHEN {search} THEN 2 ELSE 0 END)", l.sql)
+                    },
+                    &[&v, &l],
+                ));
+            }
+        }
         let alias = self.alias();
         let item = self.convert(Frag::constant(alias.clone()), element);
         let Some(rows) = d.unnest(&l.sql, &alias) else {
@@ -494,6 +544,144 @@ impl<'r> Writer<'r> {
             v = v.sql
         );
         Ok(Frag::from(sql, &[&v, &l]))
+    }
+
+    /// The value of an expression that reads nothing from the profile, when
+    /// it can be computed here as narval computes it: `Some(None)` for an
+    /// unknown result, `None` when it is not such an expression.
+    fn constant_of(&self, e: &Expr) -> Option<Option<Const>> {
+        let int = |c: Option<Const>| match c {
+            Some(Const::Int(i) | Const::Money(i) | Const::Days(i)) => Some(i),
+            _ => None,
+        };
+        Some(match &e.kind {
+            ExprKind::Const(c) => Some(c.clone()),
+            ExprKind::Today => Some(Const::Date(self.today?)),
+            ExprKind::Def(id) => return self.constant_of(&self.rules.definitions.get(*id)?.value),
+            ExprKind::IntToMoney(a) => int(self.constant_of(a)?).and_then(|i| i.checked_mul(100)).map(Const::Money),
+            ExprKind::IntToNumber(a) => int(self.constant_of(a)?).map(|i| Const::Number(i as f64)),
+            ExprKind::MoneyToNumber(a) => int(self.constant_of(a)?).map(|c| Const::Number(c as f64 / 100.0)),
+            ExprKind::Neg(a) => match self.constant_of(a)? {
+                Some(Const::Int(i)) => i.checked_neg().map(Const::Int),
+                Some(Const::Money(i)) => i.checked_neg().map(Const::Money),
+                Some(Const::Number(n)) => Some(Const::Number(-n)),
+                _ => None,
+            },
+            ExprKind::Arith(op @ (ArithOp::Add | ArithOp::Sub | ArithOp::Mul), a, b) => {
+                let (x, y) = (self.constant_of(a)?, self.constant_of(b)?);
+                match (&e.ty, x, y) {
+                    (Type::Date, Some(Const::Date(date)), y) => {
+                        let days = int(y).and_then(|n| if *op == ArithOp::Sub { n.checked_neg() } else { Some(n) });
+                        days.and_then(|n| date.add_days(n)).map(Const::Date)
+                    }
+                    (_, Some(Const::Date(x)), Some(Const::Date(y))) => {
+                        Some(Const::Int(i64::from(x.0) - i64::from(y.0)))
+                    }
+                    (Type::Int | Type::Money | Type::Days, x, y) => {
+                        let (x, y) = (int(x), int(y));
+                        let result = x.zip(y).and_then(|(x, y)| match op {
+                            ArithOp::Add => x.checked_add(y),
+                            ArithOp::Sub => x.checked_sub(y),
+                            _ => x.checked_mul(y),
+                        });
+                        match e.ty {
+                            Type::Money => result.map(Const::Money),
+                            Type::Days => result.map(Const::Days),
+                            _ => result.map(Const::Int),
+                        }
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// Whether an expression is never unknown on a row the query accepts
+    /// (its fields are then present where the schema says so, its lists
+    /// hold no NULL): conservative, `false` when in doubt.
+    fn certain(&self, e: &Expr) -> bool {
+        if let Some(known) = self.constant_of(e) {
+            return known.is_some();
+        }
+        match &e.kind {
+            ExprKind::Field { base, path } => self.field_certain(*base, path),
+            ExprKind::Not(a) | ExprKind::IntToNumber(a) | ExprKind::MoneyToNumber(a) => self.certain(a),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Compare(_, a, b) | ExprKind::Text(_, a, b) => {
+                self.certain(a) && self.certain(b)
+            }
+            ExprKind::Between { value, low, high } => self.certain(value) && self.certain(low) && self.certain(high),
+            ExprKind::In { value, list } => match &list.kind {
+                ExprKind::List(items) => self.certain(value) && items.iter().all(|i| self.certain(i)),
+                _ => self.certain(value) && self.certain(list),
+            },
+            ExprKind::IsMissing(_) => true,
+            ExprKind::Coalesce(a, b) => self.certain(a) || self.certain(b),
+            ExprKind::Def(id) => self.rules.definitions.get(*id).is_some_and(|d| self.certain(&d.value)),
+            // Over a list that is there, with filters and values known: a
+            // count, `any`, `all`, and a sum of `int` or money (a double's
+            // may overflow, as may a long sum of 64-bit integers: not that).
+            ExprKind::Aggregate { func, list, projection, filter } => {
+                let Type::List(element) = &list.ty else { return false };
+                if !self.certain(list)
+                    || matches!(func, AggregateFn::Min | AggregateFn::Max | AggregateFn::Avg | AggregateFn::Sum)
+                {
+                    return false;
+                }
+                let element_certain = |this: &Self| {
+                    let mut inner = Writer { elements: this.elements.clone(), ..this.shallow() };
+                    inner.elements.push((String::new(), (**element).clone()));
+                    let filter_known = filter.as_deref().map_or(true, |f| inner.certain(f));
+                    let value_known = inner.field_certain(Base::Element(0), projection);
+                    filter_known && (filter.is_some() || *func == AggregateFn::Count || value_known)
+                };
+                element_certain(self)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether every field on a path is declared without `optional`.
+    fn field_certain(&self, base: Base, path: &[usize]) -> bool {
+        let mut record = match base {
+            Base::Profile => Some(0),
+            Base::Element(depth) => {
+                let index = self.elements.len().checked_sub(1 + depth as usize);
+                match index.and_then(|i| self.elements.get(i)) {
+                    Some((_, Type::Record(r))) => Some(*r),
+                    Some(_) => return path.is_empty(),
+                    None => return false,
+                }
+            }
+        };
+        for &slot in path {
+            let Some(field) =
+                record.and_then(|r| self.rules.schema.records.get(r)).and_then(|r| r.fields.get_index(slot))
+            else {
+                return false;
+            };
+            if field.1.optional {
+                return false;
+            }
+            record = if let Type::Record(r) = field.1.ty { Some(r) } else { None };
+        }
+        true
+    }
+
+    /// A comparison of a date field (as the table holds it) with a known
+    /// date: the field, the date, and whether the field is on the right.
+    fn date_against_constant<'e>(&self, a: &'e Expr, b: &'e Expr) -> Option<(&'e Expr, Date, bool)> {
+        match (&a.kind, &b.kind) {
+            (ExprKind::Field { .. }, _) if a.ty == Type::Date => match self.constant_of(b) {
+                Some(Some(Const::Date(date))) => Some((a, date, false)),
+                _ => None,
+            },
+            (_, ExprKind::Field { .. }) if b.ty == Type::Date => match self.constant_of(a) {
+                Some(Some(Const::Date(date))) => Some((b, date, true)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn alias(&mut self) -> String {
@@ -532,10 +720,12 @@ impl<'r> Writer<'r> {
                 AggregateFn::Any | AggregateFn::All => Some(self.truth(&value)?),
                 _ => Some(self.value(&value)?),
             };
-            Ok((t, v, value.ty))
+            let certain_t = filter.map_or(true, |f| self.certain(f));
+            let certain_v = self.certain(&value);
+            Ok((t, v, value.ty, certain_t, certain_v))
         })();
         self.elements.pop();
-        let (t, v, ty) = inner?;
+        let (t, v, ty, certain_t, certain_v) = inner?;
         let t_sql = t.as_ref().map_or("2".to_owned(), |t| t.sql.clone());
         let v_sql = v.as_ref().map_or("NULL".to_owned(), |v| v.sql.clone());
         let w = d.wide();
@@ -582,8 +772,6 @@ impl<'r> Writer<'r> {
             }
             None => {
                 // Known truths and values need no pairs and no unknown check.
-                let certain_t = filter.map_or(true, |f| !f.nullable);
-                let certain_v = !projection_optional(self.rules, element, projection);
                 match certain(
                     d,
                     &l.sql,
@@ -600,7 +788,11 @@ impl<'r> Writer<'r> {
                 }
             }
         };
-        let sql = format!("(CASE WHEN {l} IS NULL THEN NULL ELSE {body} END)", l = l.sql);
+        let sql = if self.certain(list) {
+            body
+        } else {
+            format!("(CASE WHEN {l} IS NULL THEN NULL ELSE {body} END)", l = l.sql)
+        };
         let mut parts = vec![&l];
         parts.extend(t.as_ref());
         parts.extend(v.as_ref());
@@ -687,20 +879,6 @@ fn enum_member<'e>(rules: &'e CheckedRules, a: &'e Expr, b: &'e Expr) -> Option<
     Some((field, name.as_str()))
 }
 
-/// Whether a field on the projection path from an element may be missing.
-fn projection_optional(rules: &CheckedRules, element: &Type, projection: &[usize]) -> bool {
-    let mut ty = element.clone();
-    for &slot in projection {
-        let Type::Record(record) = ty else { return true };
-        match rules.schema.records.get(record).and_then(|r| r.fields.get_index(slot)) {
-            Some((_, field)) if field.optional => return true,
-            Some((_, field)) => ty = field.ty.clone(),
-            None => return true,
-        }
-    }
-    false
-}
-
 /// An aggregate by higher-order functions over the list (Spark,
 /// Snowflake): each element's filter truth `t` and value `v` paired, then
 /// the same finish as the row-wise form.
@@ -761,6 +939,18 @@ fn lambdas(
             let values = d.transform(&passing, "x", &pv);
             format!("(CASE WHEN {unknown} THEN NULL ELSE {} END)", d.array_extreme(&values, func == AggregateFn::Max))
         }
+    }
+}
+
+/// A comparison operator in SQL.
+fn cmp_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Ne => "<>",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
     }
 }
 

@@ -187,11 +187,13 @@ fn checks(
             }
         }
         Type::Date => {
-            let days = d.days(sql);
-            arms.push((
-                format!("{days} NOT BETWEEN {} AND {}", date_bound(false), date_bound(true)),
-                format!("field `{path}` is not a calendar date in the form YYYY-MM-DD"),
-            ));
+            let outside = match d {
+                Dialect::Snowflake => {
+                    format!("{} NOT BETWEEN {} AND {}", d.days(sql), date_bound(false), date_bound(true))
+                }
+                _ => format!("{sql} NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'"),
+            };
+            arms.push((outside, format!("field `{path}` is not a calendar date in the form YYYY-MM-DD")));
         }
         Type::Number => {
             arms.push((
@@ -223,6 +225,9 @@ fn checks(
                 let any = failing.join(" OR ");
                 let condition = match d.unnest(sql, &alias) {
                     Some(rows) => format!("EXISTS (SELECT 1 FROM {rows} WHERE {any})"),
+                    None if d == Dialect::DuckDb => {
+                        format!("COALESCE(list_bool_or(list_transform({sql}, lambda {alias}: {any})), FALSE)")
+                    }
                     None => format!("{} > 0", d.size(&d.filter(sql, &alias, &format!("COALESCE({any}, FALSE)")))),
                 };
                 arms.push((condition, format!("field `{path}` holds an element the schema does not accept")));

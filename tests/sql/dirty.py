@@ -51,7 +51,7 @@ def main():
     query = live.sql(a.narval, [RULES], TODAY, a.engine)
     # PostgreSQL's composite type of a donation, as --ddl names it.
     donation = next((line.split()[2] for line in ddl.splitlines() if '("amount"' in line), "")
-    updates = ";\n".join(f"UPDATE profiles SET {sql[a.engine].format(donation=donation)} WHERE id = {id_}"
+    updates = ";\n".join(f"UPDATE profiles SET {sql[a.engine].replace('{donation}', donation)} WHERE id = {id_}"
                          for id_, sql, _, _ in CASES if sql[a.engine])
     engine = live.ENGINES[a.engine](a)
     rows = {str(r[0]): r for r in engine.run(ddl, load + ";\n" + updates, query)}
