@@ -69,8 +69,16 @@ fn what_a_dialect_cannot_write_is_a_located_error() {
 #[test]
 fn a_rule_set_that_reads_today_is_written_with_its_date() {
     let query = campaign().sql(Dialect::DuckDb, "profiles", "id").unwrap();
-    // 2012-10-01 is day 15614 since 1970-01-01; `today - 7 days` moves it.
-    assert!(query.contains("15614"), "{query}");
+    // `last_contact >= today - 7 days`, folded on 2012-10-01.
+    assert!(query.contains("\"last_contact\" >= DATE '2012-09-24'"), "{query}");
+    let later = RuleSet::builder()
+        .file("examples/campaign-2012/campaign.narval")
+        .today(Date::from_ymd(2012, 11, 6).unwrap())
+        .build()
+        .map_err(|r| r.render())
+        .unwrap();
+    let query = later.sql(Dialect::DuckDb, "profiles", "id").unwrap();
+    assert!(query.contains("\"last_contact\" >= DATE '2012-10-30'"), "{query}");
 }
 
 #[test]

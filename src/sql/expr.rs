@@ -496,7 +496,7 @@ impl<'r> Writer<'r> {
             }
             let listed = parts.iter().skip(1).map(|p| p.sql.as_str()).collect::<Vec<_>>().join(", ");
             let refs: Vec<&Frag> = parts.iter().collect();
-            return Ok(Frag::from(d.truth_of(&format!("{} IN ({listed})", v.sql)), &refs));
+            return Ok(Frag::from(self.pred(e, &format!("{} IN ({listed})", v.sql)), &refs));
         }
         // A list from the profile: an aggregate over its elements.
         let Type::List(element) = &list.ty else { return Err(self.refuse(e.span, "`in` needs a list")) };
