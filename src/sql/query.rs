@@ -204,14 +204,17 @@ fn checks(
         Type::Record(record) => {
             if let Some(fields) = w.rules.schema.records.get(*record) {
                 for (name, field) in &fields.fields {
-                    // A NULL record hides its fields' checks.
                     let mut nested = Vec::new();
                     let inner = d.member(sql, name);
                     checks(w, &inner, &format!("{path}.{name}"), &field.ty, field.optional, depth + 1, &mut nested);
-                    // `NOT (r IS NULL)`: PostgreSQL's `r IS NOT NULL` is
-                    // false for a record with one NULL field.
+                    // A record that may be missing hides its fields' checks
+                    // (`NOT (r IS NULL)`: PostgreSQL's `r IS NOT NULL` is
+                    // false for a record with one NULL field). One that may
+                    // not has been found NULL by an arm before these.
                     for (condition, message) in nested {
-                        arms.push((format!("NOT ({sql} IS NULL) AND {condition}"), message));
+                        let condition =
+                            if optional { format!("NOT ({sql} IS NULL) AND {condition}") } else { condition };
+                        arms.push((condition, message));
                     }
                 }
             }
