@@ -12,7 +12,8 @@
 //!    reads; `analysis` walks the IR for what each rule reads.
 //! 4. `eval`: the IR compiled to a program, specialised, indexed and run on
 //!    profiles read by `decode`, by the interpreter or native code, and the
-//!    batch pipeline for NDJSON profiles on several threads.
+//!    batch pipeline for NDJSON profiles on several threads; beside it,
+//!    `sql`: the IR as one query per SQL dialect ([`RuleSet::sql`]).
 //! 5. `api`: the facade below, which `load`s files and runs the stages
 //!    ([`RuleSet::assign_ndjson`] is the batch pipeline, what `narval
 //!    assign` calls).
