@@ -13,7 +13,7 @@ compared as such. Prints the rows compared and the digest of the shared
 workload (WORKLOAD.md); exits 1 on any difference.
 
 With --corpus, does the same for every case of the differential corpus
-(`cargo test --test differential -- --ignored write_the_sql_corpus`), and
+(`NARVAL_SQL_CORPUS=DIR cargo test --test differential -- the_sql_corpus_is_written`), and
 reports how many (rule set, profile) outcomes were compared, how many rule
 sets discriminate (give different profiles different streams) and the
 outcomes in them, and every disagreement.
