@@ -457,7 +457,8 @@ impl<'r> Writer<'r> {
                 let y = self.once(y, "y");
                 let w = d.wide();
                 let (xw, yw) = (format!("CAST({} AS {w})", x.sql), format!("CAST(NULLIF({}, 0) AS {w})", y.sql));
-                Frag::from(rounded_quotient(d, &xw, &yw), &[&x, &y])
+                let q = d.quotient(&format!("(ABS({xw}) * 2 + ABS({yw}))"), &format!("(ABS({yw}) * 2)"));
+                Frag::from(d.narrow(&format!("(SIGN({xw}) * SIGN({yw}) * {q})")), &[&x, &y])
             }
             // int and money: exact in the wide type, unknown beyond 64 bits.
             _ => Frag::from(
@@ -750,7 +751,8 @@ impl<'r> Writer<'r> {
                 let total = format!("SUM(CASE WHEN t = 2 THEN CAST(v AS {w}) END)");
                 let mean = match ty {
                     Type::Money => {
-                        rounded_quotient(d, &total, count)
+                        let q = d.quotient(&format!("(ABS({total}) * 2 + {count})"), &format!("({count} * 2)"));
+                        d.narrow(&format!("(SIGN({total}) * {q})"))
                     }
                     Type::Int => format!("(CAST({total} AS {f}) / {count})", f = d.double()),
                     _ => float_op(d, ArithOp::Div, &float_sum(d), &format!("CAST({count} AS {})", d.double())),
@@ -849,7 +851,10 @@ fn certain(
             }
             let count = d.size(&passing);
             let mean = match ty {
-                Type::Money => rounded_quotient(d, &total, &count),
+                Type::Money => {
+                    let q = d.quotient(&format!("(ABS({total}) * 2 + {count})"), &format!("({count} * 2)"));
+                    d.narrow(&format!("(SIGN({total}) * {q})"))
+                }
                 Type::Int => format!("(CAST({total} AS {f}) / {count})", f = d.double()),
                 _ => finite_or_null(d, &format!("({total} / {count})")),
             };
@@ -920,7 +925,8 @@ fn lambdas(
             let mean = match ty {
                 Type::Money => {
                     let total = sum(format!("CAST(0 AS {w})"), w);
-                    rounded_quotient(d, &total, &count)
+                    let q = d.quotient(&format!("(ABS({total}) * 2 + {count})"), &format!("({count} * 2)"));
+                    d.narrow(&format!("(SIGN({total}) * {q})"))
                 }
                 Type::Int => format!("(CAST({} AS {f}) / {count})", sum(format!("CAST(0 AS {w})"), w), f = d.double()),
                 _ => {
@@ -934,15 +940,6 @@ fn lambdas(
             format!("(CASE WHEN {unknown} THEN NULL ELSE {} END)", d.array_extreme(&values, func == AggregateFn::Max))
         }
     }
-}
-
-/// `x / y` of two integers of the wide type, rounded half away from zero
-/// as narval rounds money divided by an int: in integers, without an
-/// engine's `ROUND` on a double; NULL beyond 64 bits or when `y` is NULL
-/// (a zero divisor is made NULL by the caller).
-fn rounded_quotient(d: Dialect, x: &str, y: &str) -> String {
-    let q = d.quotient(&format!("(ABS({x}) * 2 + ABS({y}))"), &format!("(ABS({y}) * 2)"));
-    d.narrow(&format!("(SIGN({x}) * SIGN({y}) * {q})"))
 }
 
 /// A comparison operator in SQL.
